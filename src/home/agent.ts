@@ -1,0 +1,366 @@
+// The home agent: the patent's "server". Registers with the rendezvous from its listening
+// socket (so the rendezvous sees the NAT mapping clients must reach), keeps that mapping alive,
+// answers probes, and on PeerInfo opens holes towards the client (patent step 3).
+import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
+import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
+import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { withDefaults } from '../proto/options.js';
+import { DEFAULT_PORT_RANGE, pickSprayPorts, type PortRange } from '../punch/spray.js';
+import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
+import { ErrorCode, HOME_ID_PATTERN, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+
+export interface HomeConfig {
+  /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
+  spray: number;
+  /** IP TTL of hole-opening packets; undefined = OS default. See docs/nat-notes.md. */
+  sprayTtl: number | undefined;
+  /** Spray pacing: this many datagrams, then wait sprayPaceMs. */
+  sprayBatch: number;
+  sprayPaceMs: number;
+  portRange: PortRange;
+  /** Keepalive period towards the rendezvous; well inside common 30 s UDP NAT timeouts. */
+  keepaliveMs: number;
+  registerRetransmit: RetransmitOptions;
+  /** Pause before a new registration round after one gave up entirely. */
+  reregisterBackoffMs: number;
+  sprayDoneRetransmit: RetransmitOptions;
+  /** Sprays running at once; further PeerInfo waits for the rendezvous to retransmit. */
+  maxConcurrentSprays: number;
+  /** Sessions remembered so a retransmitted PeerInfo is answered without spraying again. */
+  sessionMemory: number;
+  /** Peers (clients that reached us) remembered at once, and their idle expiry. */
+  maxPeers: number;
+  peerIdleMs: number;
+}
+
+export const DEFAULT_HOME: HomeConfig = {
+  spray: 500,
+  sprayTtl: undefined,
+  sprayBatch: 100,
+  sprayPaceMs: 1,
+  portRange: DEFAULT_PORT_RANGE,
+  keepaliveMs: 20_000,
+  registerRetransmit: { rtoMs: 500, maxRtoMs: 4000, maxSends: 6 },
+  reregisterBackoffMs: 5_000,
+  sprayDoneRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
+  maxConcurrentSprays: 4,
+  sessionMemory: 1024,
+  maxPeers: 256,
+  peerIdleMs: 120_000,
+};
+
+export interface HomeOptions extends Partial<HomeConfig> {
+  id: string;
+  rendezvous: SocketAddr;
+  listen?: BindOptions;
+}
+
+interface SprayState {
+  done: boolean;
+  sprayDone: Retransmitter | undefined;
+  timers: TimerHandle[];
+}
+
+export interface HomeStats {
+  registered: boolean;
+  observed: string | undefined;
+  sprays: number;
+  packetsSent: number;
+  probesAnswered: number;
+  peers: number;
+  dropped: Record<string, number>;
+}
+
+export class HomeAgent {
+  private readonly cfg: HomeConfig;
+  private readonly drops = new DropCounter();
+  private sock: MessageSocket | undefined;
+  private observed: SocketAddr | undefined;
+  private register: Retransmitter | undefined;
+  private keepalive: Retransmitter | undefined;
+  private keepaliveTimer: TimerHandle | undefined;
+  private backoffTimer: TimerHandle | undefined;
+  private readonly sessions = new Map<SessionId, SprayState>();
+  private readonly peers = new Map<string, { addr: SocketAddr; lastSeen: number }>();
+  private readonly registeredCbs: Array<(observed: SocketAddr) => void> = [];
+  private dataCb: (payload: Uint8Array, from: SocketAddr) => void = () => {};
+  private txSeq: number;
+  private activeSprays = 0;
+  private sprays = 0;
+  private probesAnswered = 0;
+  private closed = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly opts: HomeOptions,
+  ) {
+    if (!HOME_ID_PATTERN.test(opts.id)) {
+      throw new Error(`home id "${opts.id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+    }
+    this.cfg = withDefaults(DEFAULT_HOME, opts);
+    this.txSeq = env.rng.int(0x7fffffff);
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  start(): void {
+    const ep = this.env.net.open(this.opts.listen ?? {});
+    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from) => this.handle(m, from));
+    this.startRegistration();
+  }
+
+  get endpoint(): MessageSocket['ep'] | undefined {
+    return this.sock?.ep;
+  }
+
+  onRegistered(cb: (observed: SocketAddr) => void): void {
+    this.registeredCbs.push(cb);
+    if (this.observed) cb(this.observed);
+  }
+
+  /** Application payload from a client that reached us (plain channel; the secure one wraps it). */
+  onData(cb: (payload: Uint8Array, from: SocketAddr) => void): void {
+    this.dataCb = cb;
+  }
+
+  sendData(to: SocketAddr, payload: Uint8Array): void {
+    this.sock?.send({ type: 'data', payload }, to);
+  }
+
+  get stats(): HomeStats {
+    return {
+      registered: this.observed !== undefined,
+      observed: this.observed && formatAddr(this.observed),
+      sprays: this.sprays,
+      packetsSent: this.sock?.sent ?? 0,
+      probesAnswered: this.probesAnswered,
+      peers: this.peers.size,
+      dropped: this.drops.toJSON(),
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.register?.cancel();
+    this.keepalive?.cancel();
+    this.keepaliveTimer?.cancel();
+    this.backoffTimer?.cancel();
+    for (const s of this.sessions.values()) {
+      s.sprayDone?.cancel();
+      s.timers.forEach((t) => t.cancel());
+    }
+    this.sock?.close();
+  }
+
+  private nextTx(): number {
+    this.txSeq = (this.txSeq + 1) >>> 0;
+    return this.txSeq;
+  }
+
+  private send(msg: Message, to: SocketAddr, ttl?: number): void {
+    this.sock?.send(msg, to, ttl === undefined ? undefined : { ttl });
+  }
+
+  // --- registration and keepalive -------------------------------------------------------------
+
+  private startRegistration(): void {
+    if (this.closed) return;
+    this.keepaliveTimer?.cancel();
+    this.keepalive?.cancel();
+    this.register?.cancel();
+    const tx = this.nextTx();
+    this.register = new Retransmitter(
+      this.env.clock,
+      this.cfg.registerRetransmit,
+      () => this.send({ type: 'register', tx, homeId: this.opts.id, auth: new Uint8Array(0) }, this.opts.rendezvous),
+      () => {
+        this.env.log.warn(
+          { rendezvous: formatAddr(this.opts.rendezvous) },
+          'rendezvous does not answer; will keep trying',
+        );
+        this.backoffTimer = this.env.clock.setTimer(this.cfg.reregisterBackoffMs, () => this.startRegistration());
+      },
+    );
+    this.registerTx = tx;
+    this.register.start();
+  }
+
+  private registerTx = -1;
+  private keepaliveTx = -1;
+
+  private onRegisteredMsg(msg: MessageOf<'registered'>): void {
+    if (msg.tx !== this.registerTx || !this.register?.active) return;
+    this.register.ack();
+    const changed = !this.observed || !sameAddr(this.observed, msg.observed);
+    this.observed = msg.observed;
+    if (changed) {
+      this.env.log.info({ observed: formatAddr(msg.observed) }, 'registered with rendezvous');
+      for (const cb of this.registeredCbs) cb(msg.observed);
+    }
+    // Keep well inside both the NAT timeout and the registration lifetime.
+    const period = Math.min(this.cfg.keepaliveMs, Math.max(1000, msg.ttlMs / 3));
+    this.scheduleKeepalive(period);
+  }
+
+  private scheduleKeepalive(period: number): void {
+    this.keepaliveTimer = this.env.clock.setTimer(period, () => {
+      const tx = this.nextTx();
+      this.keepaliveTx = tx;
+      this.keepalive = new Retransmitter(
+        this.env.clock,
+        { rtoMs: 1000, maxRtoMs: 4000, maxSends: 4 },
+        () => this.send({ type: 'keepalive', tx, homeId: this.opts.id }, this.opts.rendezvous),
+        () => {
+          this.env.log.warn({}, 'keepalives unanswered; registering again');
+          this.startRegistration();
+        },
+      ).start();
+      this.scheduleKeepalive(period);
+    });
+  }
+
+  private onKeepaliveAck(msg: MessageOf<'keepaliveAck'>): void {
+    if (msg.tx !== this.keepaliveTx) return;
+    this.keepalive?.ack();
+    if (this.observed && !sameAddr(this.observed, msg.observed)) {
+      this.env.log.info({ observed: formatAddr(msg.observed) }, 'NAT mapping changed');
+      this.observed = msg.observed;
+      for (const cb of this.registeredCbs) cb(msg.observed);
+    }
+  }
+
+  // --- dispatch -------------------------------------------------------------------------------
+
+  private handle(msg: Message, from: SocketAddr): void {
+    const fromRendezvous = sameAddr(from, this.opts.rendezvous);
+    switch (msg.type) {
+      case 'registered':
+        if (fromRendezvous) return this.onRegisteredMsg(msg);
+        break;
+      case 'keepaliveAck':
+        if (fromRendezvous) return this.onKeepaliveAck(msg);
+        break;
+      case 'peerInfo':
+        if (fromRendezvous) return this.onPeerInfo(msg);
+        break;
+      case 'sprayDoneAck':
+        if (fromRendezvous) return this.sessions.get(msg.session)?.sprayDone?.ack();
+        break;
+      case 'error':
+        if (fromRendezvous) return this.onError(msg);
+        break;
+      case 'probe':
+        return this.onProbe(msg, from);
+      case 'data':
+        if (this.touchPeer(from, false)) return this.dataCb(msg.payload, from);
+        this.drops.count('data-from-stranger');
+        return;
+      default:
+        break;
+    }
+    this.drops.count(`unexpected-${msg.type}`);
+  }
+
+  private onError(msg: MessageOf<'error'>): void {
+    if (msg.code === ErrorCode.UnknownHome && (msg.tx === this.keepaliveTx || msg.tx === this.registerTx)) {
+      this.env.log.info({}, 'rendezvous forgot us; registering again');
+      this.startRegistration();
+      return;
+    }
+    this.env.log.warn({ code: ErrorCode[msg.code], message: msg.message }, 'rendezvous error');
+  }
+
+  private onProbe(msg: MessageOf<'probe'>, from: SocketAddr): void {
+    if (msg.homeId !== this.opts.id) {
+      this.drops.count('probe-wrong-home');
+      return;
+    }
+    this.probesAnswered++;
+    this.touchPeer(from, true);
+    this.send({ type: 'probeReply', tx: msg.tx, session: msg.session }, from);
+  }
+
+  /** Remember a peer that proved reachability with a probe; returns whether it is known. */
+  private touchPeer(addr: SocketAddr, create: boolean): boolean {
+    const now = this.env.clock.now();
+    const key = addrKey(addr);
+    const peer = this.peers.get(key);
+    if (peer && now - peer.lastSeen <= this.cfg.peerIdleMs) {
+      peer.lastSeen = now;
+      return true;
+    }
+    if (!create) return false;
+    if (this.peers.size >= this.cfg.maxPeers) {
+      // Evict the least recently seen peer (Map keeps insertion order; re-insert on touch).
+      const oldest = this.peers.keys().next().value;
+      if (oldest !== undefined) this.peers.delete(oldest);
+    }
+    this.peers.delete(key);
+    this.peers.set(key, { addr, lastSeen: now });
+    return true;
+  }
+
+  // --- the spray (patent step 3) ----------------------------------------------------------------
+
+  private onPeerInfo(msg: MessageOf<'peerInfo'>): void {
+    const known = this.sessions.get(msg.session);
+    if (known) {
+      // Retransmitted PeerInfo: our SprayDone was lost, or we are still spraying. Never spray twice.
+      if (known.done && !known.sprayDone?.active) this.sendSprayDone(msg.session, known);
+      return;
+    }
+    if (this.activeSprays >= this.cfg.maxConcurrentSprays) {
+      this.drops.count('spray-busy');
+      return;
+    }
+    this.sprays++;
+    this.activeSprays++;
+    const state: SprayState = { done: false, sprayDone: undefined, timers: [] };
+    this.rememberSession(msg.session, state);
+    const client = msg.client;
+    const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
+    const targets = [client.port, ...ports];
+    const punch: Message = { type: 'punch', session: msg.session };
+    const ttl = this.cfg.sprayTtl;
+    this.env.log.debug({ client: formatAddr(client), packets: targets.length, ttl }, 'spraying');
+    let i = 0;
+    const batch = (): void => {
+      if (this.closed) return;
+      const end = Math.min(targets.length, i + this.cfg.sprayBatch);
+      for (; i < end; i++) this.send(punch, { ip: client.ip, port: targets[i] as number }, ttl);
+      if (i < targets.length) {
+        state.timers.push(this.env.clock.setTimer(this.cfg.sprayPaceMs, batch));
+        return;
+      }
+      state.done = true;
+      state.timers = [];
+      this.activeSprays--;
+      this.sendSprayDone(msg.session, state, targets.length);
+    };
+    batch();
+  }
+
+  private sendSprayDone(session: SessionId, state: SprayState, sprayed = this.cfg.spray + 1): void {
+    const tx = this.nextTx();
+    state.sprayDone = new Retransmitter(
+      this.env.clock,
+      this.cfg.sprayDoneRetransmit,
+      () => this.send({ type: 'sprayDone', tx, session, sprayed: Math.min(sprayed, 0xffff) }, this.opts.rendezvous),
+      () => this.env.log.warn({ session }, 'SprayDone never acknowledged'),
+    ).start();
+  }
+
+  private rememberSession(id: SessionId, state: SprayState): void {
+    if (this.sessions.size >= this.cfg.sessionMemory) {
+      for (const [old, s] of this.sessions) {
+        if (!s.done) continue;
+        s.sprayDone?.cancel();
+        this.sessions.delete(old);
+        break;
+      }
+    }
+    this.sessions.set(id, state);
+  }
+}

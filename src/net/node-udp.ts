@@ -1,0 +1,128 @@
+// node:dgram adapter for the UdpNet seam.
+//
+// Per-datagram TTL: dgram only has a per-socket setTTL(), and a send completes asynchronously
+// (even for IP literals the address goes through a lookup tick), so "setTTL; send; setTTL back"
+// would send with the wrong TTL. Sends are therefore queued, and the TTL is changed only when no
+// send is in flight, so every datagram leaves with exactly the TTL it asked for.
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { BindOptions, DatagramHandler, SendOptions, SocketAddr, UdpEndpoint, UdpNet } from './types.js';
+
+const DEFAULT_TTL = 64;
+/** Bound on queued datagrams per socket: past it, sends are dropped (and reported), not buffered. */
+const MAX_QUEUE = 4096;
+
+interface Pending {
+  data: Uint8Array;
+  to: SocketAddr;
+  ttl: number;
+}
+
+class NodeUdpEndpoint implements UdpEndpoint {
+  private readonly sock: dgram.Socket;
+  private handler: DatagramHandler = () => {};
+  private errorHandler: (err: Error) => void = () => {};
+  private bound: SocketAddr | undefined;
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private ttl = DEFAULT_TTL;
+  private ready = false;
+  closed = false;
+
+  constructor(opts: BindOptions) {
+    const ipv6 = opts.ip !== undefined && isIPv6(opts.ip);
+    this.sock = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4' });
+    this.sock.on('message', (msg, rinfo) => {
+      if (this.closed) return;
+      try {
+        this.handler(msg, { ip: rinfo.address, port: rinfo.port });
+      } catch (err) {
+        // A handler bug must not take the socket loop down with it.
+        this.errorHandler(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    this.sock.on('error', (err) => this.errorHandler(err));
+    this.sock.bind({ port: opts.port ?? 0, address: opts.ip, exclusive: true }, () => {
+      const a = this.sock.address();
+      this.bound = { ip: a.address, port: a.port };
+      this.ready = true;
+      this.pump();
+    });
+  }
+
+  send(data: Uint8Array, to: SocketAddr, opts?: SendOptions): void {
+    if (this.closed) return;
+    if (this.queue.length >= MAX_QUEUE) {
+      this.errorHandler(new Error(`send queue full (${MAX_QUEUE}); datagram to ${to.ip}:${to.port} dropped`));
+      return;
+    }
+    this.queue.push({ data, to, ttl: opts?.ttl ?? DEFAULT_TTL });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.ready && !this.closed && this.queue.length > 0) {
+      const next = this.queue[0] as Pending;
+      if (next.ttl !== this.ttl) {
+        if (this.inFlight > 0) return; // wait until earlier datagrams have left with their TTL
+        try {
+          this.sock.setTTL(next.ttl);
+          this.ttl = next.ttl;
+        } catch (err) {
+          this.queue.shift();
+          this.errorHandler(err as Error);
+          continue;
+        }
+      }
+      this.queue.shift();
+      this.inFlight++;
+      this.sock.send(next.data, next.to.port, next.to.ip, (err) => {
+        this.inFlight--;
+        if (err && !this.closed) this.errorHandler(err);
+        this.pump();
+      });
+    }
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  onError(handler: (err: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  localAddress(): SocketAddr | undefined {
+    return this.bound;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    try {
+      this.sock.close();
+    } catch {
+      // already closed by the runtime
+    }
+  }
+}
+
+export const nodeUdp: UdpNet = {
+  open: (opts: BindOptions = {}) => new NodeUdpEndpoint(opts),
+};
+
+/** Resolves with the bound address, or rejects with the bind error (for CLI start-up messages). */
+export function whenBound(ep: UdpEndpoint, timeoutMs = 5000): Promise<SocketAddr> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    ep.onError((err) => reject(err));
+    const check = (): void => {
+      const a = ep.localAddress();
+      if (a) return resolve(a);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`bind did not finish in ${timeoutMs} ms`));
+      setTimeout(check, 2);
+    };
+    check();
+  });
+}

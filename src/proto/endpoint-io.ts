@@ -1,0 +1,60 @@
+// Shared plumbing for roles: decode at the edge, count what is dropped, send typed messages.
+import type { Logger, SendOptions, SocketAddr, UdpEndpoint } from '../net/types.js';
+import { decode, encode, type Message } from '../wire/messages.js';
+
+/** Counters for every datagram a role did not act on, by reason. Bounded: reasons are fixed strings. */
+export class DropCounter {
+  readonly byReason = new Map<string, number>();
+  total = 0;
+
+  count(reason: string): void {
+    this.total++;
+    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
+  }
+
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.byReason);
+  }
+}
+
+/**
+ * Wraps an endpoint: incoming datagrams are decoded (never throwing), malformed ones are counted
+ * and dropped, and well-formed ones are handed to `onMessage` as typed values.
+ */
+export class MessageSocket {
+  sent = 0;
+  received = 0;
+
+  constructor(
+    readonly ep: UdpEndpoint,
+    private readonly drops: DropCounter,
+    private readonly log: Logger,
+    private onMessage: (msg: Message, from: SocketAddr, size: number) => void,
+  ) {
+    ep.onDatagram((data, from) => {
+      this.received++;
+      const r = decode(data);
+      if (!r.ok) {
+        this.drops.count('malformed');
+        this.log.debug({ from, error: r.error }, 'dropped malformed datagram');
+        return;
+      }
+      this.onMessage(r.msg, from, data.length);
+    });
+    ep.onError((err) => this.log.warn({ err: err.message }, 'socket error'));
+  }
+
+  /** Hand the socket to a new owner (e.g. from the connector to the established connection). */
+  setHandler(onMessage: (msg: Message, from: SocketAddr, size: number) => void): void {
+    this.onMessage = onMessage;
+  }
+
+  send(msg: Message, to: SocketAddr, opts?: SendOptions): void {
+    this.sent++;
+    this.ep.send(encode(msg), to, opts);
+  }
+
+  close(): void {
+    this.ep.close();
+  }
+}

@@ -1,0 +1,250 @@
+// The rendezvous: the patent's third-party server (its figure 2). Classifies each datagram,
+// acts, drops the rest. It keeps only what it needs to route messages: registered homes and
+// short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
+import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
+import { DEFAULT_RETRANSMIT, Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
+import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { withDefaults } from '../proto/options.js';
+import { formatAddr, sameAddr } from '../wire/addr.js';
+import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+import { MemoryRegistry, type HomeRegistry } from './registry.js';
+
+export interface RendezvousConfig {
+  /** A registration lives this long unless refreshed by a keepalive. */
+  registrationTtlMs: number;
+  maxHomes: number;
+  /** Assist sessions in flight at once; past it new requests get Busy. */
+  maxSessions: number;
+  sessionTtlMs: number;
+  /** PeerInfo is retransmitted to the home until its SprayDone arrives. */
+  peerInfoRetransmit: RetransmitOptions;
+  sweepIntervalMs: number;
+}
+
+export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
+  registrationTtlMs: 90_000,
+  maxHomes: 100_000,
+  maxSessions: 10_000,
+  sessionTtlMs: 30_000,
+  peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
+  sweepIntervalMs: 5_000,
+};
+
+export interface RendezvousOptions extends Partial<RendezvousConfig> {
+  listen: BindOptions;
+  registry?: HomeRegistry;
+}
+
+interface Session {
+  readonly id: SessionId;
+  readonly homeId: string;
+  readonly client: SocketAddr;
+  readonly expiresAt: number;
+  state: 'spraying' | 'ready';
+  home: SocketAddr;
+  peerInfo: Retransmitter;
+}
+
+export interface RendezvousStats {
+  received: number;
+  registrations: number;
+  assists: number;
+  readies: number;
+  addrQueries: number;
+  homes: number;
+  sessions: number;
+  dropped: Record<string, number>;
+}
+
+export class RendezvousServer {
+  private readonly cfg: RendezvousConfig;
+  private readonly registry: HomeRegistry;
+  private readonly sessions = new Map<SessionId, Session>();
+  private readonly drops = new DropCounter();
+  private sock: MessageSocket | undefined;
+  private sweepTimer: TimerHandle | undefined;
+  private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
+  private txSeq: number;
+
+  constructor(
+    private readonly env: Env,
+    private readonly opts: RendezvousOptions,
+  ) {
+    this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
+    this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
+    this.txSeq = env.rng.int(0x7fffffff);
+  }
+
+  start(): void {
+    const ep = this.env.net.open(this.opts.listen);
+    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from) => this.handle(m, from));
+    this.scheduleSweep();
+  }
+
+  get endpoint(): MessageSocket['ep'] | undefined {
+    return this.sock?.ep;
+  }
+
+  get stats(): RendezvousStats {
+    return {
+      received: this.sock?.received ?? 0,
+      ...this.counts,
+      homes: this.registry.size,
+      sessions: this.sessions.size,
+      dropped: this.drops.toJSON(),
+    };
+  }
+
+  close(): void {
+    this.sweepTimer?.cancel();
+    for (const s of this.sessions.values()) s.peerInfo.cancel();
+    this.sessions.clear();
+    this.sock?.close();
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = this.env.clock.setTimer(this.cfg.sweepIntervalMs, () => {
+      const now = this.env.clock.now();
+      this.registry.sweep(now);
+      for (const [id, s] of this.sessions) {
+        if (s.expiresAt <= now) {
+          s.peerInfo.cancel();
+          this.sessions.delete(id);
+        }
+      }
+      this.scheduleSweep();
+    });
+  }
+
+  private nextTx(): number {
+    this.txSeq = (this.txSeq + 1) >>> 0;
+    return this.txSeq;
+  }
+
+  private send(msg: Message, to: SocketAddr): void {
+    this.sock?.send(msg, to);
+  }
+
+  private error(tx: number, code: ErrorCode, message: string, to: SocketAddr): void {
+    this.send({ type: 'error', tx, code, message }, to);
+  }
+
+  private handle(msg: Message, from: SocketAddr): void {
+    switch (msg.type) {
+      case 'register':
+        return this.onRegister(msg, from);
+      case 'keepalive':
+        return this.onKeepalive(msg, from);
+      case 'assist':
+        return this.onAssist(msg, from);
+      case 'sprayDone':
+        return this.onSprayDone(msg, from);
+      case 'addrQuery':
+        return this.onAddrQuery(msg, from);
+      default:
+        // Figure 2, last branch: anything else is useless here.
+        this.drops.count(`unexpected-${msg.type}`);
+    }
+  }
+
+  private onRegister(msg: MessageOf<'register'>, from: SocketAddr): void {
+    const now = this.env.clock.now();
+    const prev = this.registry.get(msg.homeId, now);
+    const ok = this.registry.put({
+      id: msg.homeId,
+      addr: from,
+      registeredAt: prev && sameAddr(prev.addr, from) ? prev.registeredAt : now,
+      expiresAt: now + this.cfg.registrationTtlMs,
+    });
+    if (!ok) {
+      this.drops.count('registry-full');
+      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', from);
+    }
+    if (!prev || !sameAddr(prev.addr, from)) {
+      this.counts.registrations++;
+      this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
+    }
+    this.send({ type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs }, from);
+  }
+
+  private onKeepalive(msg: MessageOf<'keepalive'>, from: SocketAddr): void {
+    const now = this.env.clock.now();
+    const rec = this.registry.get(msg.homeId, now);
+    if (!rec || !sameAddr(rec.addr, from)) {
+      // Unknown, expired, or the home's mapping changed: it must register again.
+      this.drops.count('keepalive-unknown');
+      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', from);
+    }
+    rec.expiresAt = now + this.cfg.registrationTtlMs;
+    this.send({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
+  }
+
+  private onAssist(msg: MessageOf<'assist'>, from: SocketAddr): void {
+    const now = this.env.clock.now();
+    const existing = this.sessions.get(msg.session);
+    if (existing) {
+      if (!sameAddr(existing.client, from) || existing.homeId !== msg.homeId) {
+        this.drops.count('assist-session-clash');
+        return;
+      }
+      // A retransmission: answer again, never spray again.
+      this.send({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+      if (existing.state === 'ready') this.sendReady(existing);
+      return;
+    }
+    const home = this.registry.get(msg.homeId, now);
+    if (!home) {
+      this.drops.count('assist-unknown-home');
+      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, from);
+    }
+    if (this.sessions.size >= this.cfg.maxSessions) {
+      this.drops.count('sessions-full');
+      return this.error(msg.tx, ErrorCode.Busy, 'too many traversals in progress; retry shortly', from);
+    }
+    this.counts.assists++;
+    const tx = this.nextTx();
+    const session: Session = {
+      id: msg.session,
+      homeId: msg.homeId,
+      client: from,
+      home: home.addr,
+      expiresAt: now + this.cfg.sessionTtlMs,
+      state: 'spraying',
+      peerInfo: new Retransmitter(
+        this.env.clock,
+        this.cfg.peerInfoRetransmit,
+        () => this.send({ type: 'peerInfo', tx, session: msg.session, client: from, auth: msg.auth }, home.addr),
+        () => this.env.log.warn({ home: msg.homeId, session: msg.session }, 'home did not answer PeerInfo'),
+      ),
+    };
+    this.sessions.set(msg.session, session);
+    this.send({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+    session.peerInfo.start();
+    this.env.log.debug({ home: msg.homeId, client: formatAddr(from), session: msg.session }, 'assist');
+  }
+
+  private onSprayDone(msg: MessageOf<'sprayDone'>, from: SocketAddr): void {
+    const session = this.sessions.get(msg.session);
+    if (!session || !sameAddr(session.home, from)) {
+      this.drops.count('spraydone-unknown');
+      return;
+    }
+    this.send({ type: 'sprayDoneAck', tx: msg.tx, session: msg.session }, from);
+    if (session.state === 'ready') return;
+    session.peerInfo.ack();
+    session.state = 'ready';
+    this.sendReady(session);
+  }
+
+  private sendReady(s: Session): void {
+    this.counts.readies++;
+    this.send({ type: 'ready', tx: this.nextTx(), session: s.id, home: s.home }, s.client);
+  }
+
+  private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {
+    this.counts.addrQueries++;
+    const home = this.registry.get(msg.homeId, this.env.clock.now());
+    if (!home) return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, from);
+    this.send({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
+  }
+}

@@ -1,0 +1,226 @@
+// Every datagram Porthole speaks, as a typed union, with a strict codec.
+// Layout: magic "PH" (2) | version (1) | type (1) | fields…  — no trailing bytes allowed.
+// decode() never throws: untrusted bytes become either a typed message or a typed error.
+import type { SocketAddr } from '../net/types.js';
+import { DecodeError, Reader, Writer } from './codec.js';
+
+export const MAGIC0 = 0x50; // 'P'
+export const MAGIC1 = 0x48; // 'H'
+export const WIRE_VERSION = 1;
+/** Largest datagram we send or accept: fits every path MTU without fragmentation. */
+export const MAX_DATAGRAM = 1200;
+export const MAX_AUTH = 255;
+export const MAX_DATA = 1100;
+
+export const HOME_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const ERROR_TEXT_PATTERN = /^[\x20-\x7e]{0,200}$/;
+
+/** 8 random bytes as 16 lowercase hex chars; identifies one traversal attempt. */
+export type SessionId = string;
+/** 32-bit transaction id matching a reply to its request. */
+export type TxId = number;
+
+export enum ErrorCode {
+  UnknownHome = 1,
+  BadRequest = 2,
+  RateLimited = 3,
+  Unauthorized = 4,
+  Busy = 5,
+}
+
+export type Message =
+  | { type: 'register'; tx: TxId; homeId: string; auth: Uint8Array }
+  | { type: 'registered'; tx: TxId; observed: SocketAddr; ttlMs: number }
+  | { type: 'keepalive'; tx: TxId; homeId: string }
+  | { type: 'keepaliveAck'; tx: TxId; observed: SocketAddr }
+  | { type: 'assist'; tx: TxId; homeId: string; session: SessionId; auth: Uint8Array }
+  | { type: 'assistAck'; tx: TxId; session: SessionId; observed: SocketAddr }
+  | { type: 'peerInfo'; tx: TxId; session: SessionId; client: SocketAddr; auth: Uint8Array }
+  | { type: 'sprayDone'; tx: TxId; session: SessionId; sprayed: number }
+  | { type: 'sprayDoneAck'; tx: TxId; session: SessionId }
+  | { type: 'ready'; tx: TxId; session: SessionId; home: SocketAddr }
+  | { type: 'addrQuery'; tx: TxId; homeId: string }
+  | { type: 'addrReply'; tx: TxId; homeId: string; home: SocketAddr }
+  | { type: 'probe'; tx: TxId; homeId: string; session: SessionId }
+  | { type: 'probeReply'; tx: TxId; session: SessionId }
+  | { type: 'punch'; session: SessionId }
+  | { type: 'data'; payload: Uint8Array }
+  | { type: 'error'; tx: TxId; code: ErrorCode; message: string };
+
+export type MessageType = Message['type'];
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+const TYPE_CODES: Record<MessageType, number> = {
+  register: 1,
+  registered: 2,
+  keepalive: 3,
+  keepaliveAck: 4,
+  assist: 5,
+  assistAck: 6,
+  peerInfo: 7,
+  sprayDone: 8,
+  sprayDoneAck: 9,
+  ready: 10,
+  addrQuery: 11,
+  addrReply: 12,
+  probe: 13,
+  probeReply: 14,
+  punch: 15,
+  data: 16,
+  error: 17,
+};
+const TYPE_BY_CODE = new Map<number, MessageType>(
+  Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
+);
+
+export type DecodeResult = { ok: true; msg: Message } | { ok: false; error: string };
+
+function writeSession(w: Writer, s: SessionId): void {
+  w.bytes(Buffer.from(s, 'hex'));
+}
+function readSession(r: Reader): SessionId {
+  return Buffer.from(r.bytes(8)).toString('hex');
+}
+
+export function isSessionId(s: string): boolean {
+  return /^[0-9a-f]{16}$/.test(s);
+}
+
+export function encode(msg: Message): Uint8Array {
+  const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
+  switch (msg.type) {
+    case 'register':
+      w.u32(msg.tx).str(msg.homeId).varBytes(msg.auth);
+      break;
+    case 'registered':
+      w.u32(msg.tx).addr(msg.observed).u32(msg.ttlMs);
+      break;
+    case 'keepalive':
+      w.u32(msg.tx).str(msg.homeId);
+      break;
+    case 'keepaliveAck':
+      w.u32(msg.tx).addr(msg.observed);
+      break;
+    case 'assist':
+      w.u32(msg.tx).str(msg.homeId);
+      writeSession(w, msg.session);
+      w.varBytes(msg.auth);
+      break;
+    case 'assistAck':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      w.addr(msg.observed);
+      break;
+    case 'peerInfo':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      w.addr(msg.client).varBytes(msg.auth);
+      break;
+    case 'sprayDone':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      w.u16(msg.sprayed);
+      break;
+    case 'sprayDoneAck':
+    case 'probeReply':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      break;
+    case 'ready':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      w.addr(msg.home);
+      break;
+    case 'addrQuery':
+      w.u32(msg.tx).str(msg.homeId);
+      break;
+    case 'addrReply':
+      w.u32(msg.tx).str(msg.homeId).addr(msg.home);
+      break;
+    case 'probe':
+      w.u32(msg.tx).str(msg.homeId);
+      writeSession(w, msg.session);
+      break;
+    case 'punch':
+      writeSession(w, msg.session);
+      break;
+    case 'data':
+      if (msg.payload.length > MAX_DATA) throw new RangeError(`data payload over ${MAX_DATA} bytes`);
+      w.longBytes(msg.payload);
+      break;
+    case 'error':
+      w.u32(msg.tx).u8(msg.code).str(msg.message.slice(0, 200));
+      break;
+  }
+  const out = w.finish();
+  if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
+  return out;
+}
+
+/** Cheap check used to count (not parse) foreign traffic. */
+export function looksLikePorthole(data: Uint8Array): boolean {
+  return data.length >= 4 && data[0] === MAGIC0 && data[1] === MAGIC1;
+}
+
+export function decode(data: Uint8Array): DecodeResult {
+  if (data.length > MAX_DATAGRAM) return { ok: false, error: `oversized datagram (${data.length} bytes)` };
+  if (data.length < 4) return { ok: false, error: 'truncated header' };
+  if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
+  if (data[2] !== WIRE_VERSION) return { ok: false, error: `unsupported version ${data[2]}` };
+  const type = TYPE_BY_CODE.get(data[3] as number);
+  if (!type) return { ok: false, error: `unknown message type ${data[3]}` };
+  try {
+    const r = new Reader(data.subarray(4));
+    const msg = decodeBody(type, r);
+    r.end();
+    return { ok: true, msg };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, error: `${type}: ${e.message}` };
+    throw e;
+  }
+}
+
+const homeIdOf = (r: Reader): string => r.str(64, HOME_ID_PATTERN);
+
+function decodeBody(type: MessageType, r: Reader): Message {
+  switch (type) {
+    case 'register':
+      return { type, tx: r.u32(), homeId: homeIdOf(r), auth: r.varBytes(MAX_AUTH) };
+    case 'registered':
+      return { type, tx: r.u32(), observed: r.addr(), ttlMs: r.u32() };
+    case 'keepalive':
+      return { type, tx: r.u32(), homeId: homeIdOf(r) };
+    case 'keepaliveAck':
+      return { type, tx: r.u32(), observed: r.addr() };
+    case 'assist':
+      return { type, tx: r.u32(), homeId: homeIdOf(r), session: readSession(r), auth: r.varBytes(MAX_AUTH) };
+    case 'assistAck':
+      return { type, tx: r.u32(), session: readSession(r), observed: r.addr() };
+    case 'peerInfo':
+      return { type, tx: r.u32(), session: readSession(r), client: r.addr(), auth: r.varBytes(MAX_AUTH) };
+    case 'sprayDone':
+      return { type, tx: r.u32(), session: readSession(r), sprayed: r.u16() };
+    case 'sprayDoneAck':
+      return { type, tx: r.u32(), session: readSession(r) };
+    case 'probeReply':
+      return { type, tx: r.u32(), session: readSession(r) };
+    case 'ready':
+      return { type, tx: r.u32(), session: readSession(r), home: r.addr() };
+    case 'addrQuery':
+      return { type, tx: r.u32(), homeId: homeIdOf(r) };
+    case 'addrReply':
+      return { type, tx: r.u32(), homeId: homeIdOf(r), home: r.addr() };
+    case 'probe':
+      return { type, tx: r.u32(), homeId: homeIdOf(r), session: readSession(r) };
+    case 'punch':
+      return { type, session: readSession(r) };
+    case 'data':
+      return { type, payload: r.longBytes(MAX_DATA) };
+    case 'error': {
+      const tx = r.u32();
+      const code = r.u8();
+      if (!(code in ErrorCode)) throw new DecodeError(`unknown error code ${code}`);
+      return { type, tx, code: code as ErrorCode, message: r.str(200, ERROR_TEXT_PATTERN) };
+    }
+  }
+}
