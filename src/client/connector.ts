@@ -74,6 +74,8 @@ export interface ConnectOptions extends Partial<ConnectConfig> {
   home: string;
   rendezvous: SocketAddr;
   direct?: SocketAddr;
+  /** Local IP for every client socket (default: any). */
+  bindIp?: string;
   onStep?: (e: StepEvent) => void;
 }
 
@@ -157,7 +159,7 @@ class ConnectAttempt {
   }
 
   private openSocket(): MessageSocket {
-    const ep = this.env.net.open({});
+    const ep = this.env.net.open(this.opts.bindIp ? { ip: this.opts.bindIp } : {});
     const sock: MessageSocket = new MessageSocket(ep, this.drops, this.env.log, (m, from) =>
       this.handle(sock, m, from),
     );
@@ -296,7 +298,8 @@ class ConnectAttempt {
     this.home = msg.home;
     const home = msg.home;
     this.emit(4, 'knock', `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`);
-    for (let i = 0; i < this.cfg.probes; i++) this.timer(i * this.cfg.probeSpacingMs, () => this.probe(this.main, home));
+    this.probe(this.main, home);
+    for (let i = 1; i < this.cfg.probes; i++) this.timer(i * this.cfg.probeSpacingMs, () => this.probe(this.main, home));
     this.addrTx = this.env.rng.int(0xffffffff);
     this.main.send({ type: 'addrQuery', tx: this.addrTx, homeId: this.opts.home }, this.opts.rendezvous);
     this.openPunchSockets(home, 0);

@@ -1,0 +1,43 @@
+// The `porthole` command line. Usage errors print one line on stderr and exit 2.
+import { Command, CommanderError } from 'commander';
+import { registerClient } from './client-cmd.js';
+import { registerDemo } from './demo.js';
+import { registerHome } from './home-cmd.js';
+import { logLevelArg } from './parse.js';
+import { registerRendezvous } from './rendezvous-cmd.js';
+
+export function buildProgram(): Command {
+  const program = new Command('porthole')
+    .description('Reach and control a smart-home hub behind NAT, with no port forwarding and no cloud in the data path.')
+    .option('--log-level <LEVEL>', 'trace|debug|info|warn|error|silent (logs go to stderr)', logLevelArg, 'warn')
+    .showSuggestionAfterError()
+    .enablePositionalOptions(false);
+  registerRendezvous(program);
+  registerHome(program);
+  registerClient(program);
+  registerDemo(program);
+  // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n') });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version';
+      process.exit(ok ? 0 : 2);
+    }
+    process.stderr.write(`porthole: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);
