@@ -11,6 +11,7 @@ import type { BindOptions, DatagramHandler, SendOptions, SocketAddr, UdpEndpoint
 const DEFAULT_TTL = 64;
 /** Bound on queued datagrams per socket: past it, sends are dropped (and reported), not buffered. */
 const MAX_QUEUE = 4096;
+const RECV_BUFFER = 1 << 20;
 
 interface Pending {
   data: Uint8Array;
@@ -45,6 +46,12 @@ class NodeUdpEndpoint implements UdpEndpoint {
     this.sock.bind({ port: opts.port ?? 0, address: opts.ip, exclusive: true }, () => {
       const a = this.sock.address();
       this.bound = { ip: a.address, port: a.port };
+      try {
+        // Bursts (a 500-packet spray, many clients at once) must not overflow the default buffer.
+        this.sock.setRecvBufferSize(RECV_BUFFER);
+      } catch {
+        // the kernel may refuse; the default buffer still works
+      }
       this.ready = true;
       this.pump();
     });

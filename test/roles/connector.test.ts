@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect, type ConnectOptions, type ConnectResult } from '../../src/client/connector.js';
+import { fakeEnv } from '../support/fakes.js';
+
+const RV = { ip: '192.0.2.1', port: 7400 };
+const HOME = { ip: '198.51.100.10', port: 5000 };
+
+function setup(opts: Partial<ConnectOptions> = {}) {
+  const f = fakeEnv('10.1.0.2', 7);
+  let result: ConnectResult | undefined;
+  connect(f.env, { home: 'h', rendezvous: RV, sockets: 20, ...opts }, (r) => (result = r));
+  const main = f.net.endpoints[0]!;
+  return { ...f, main, result: () => result };
+}
+
+function toReady(s: ReturnType<typeof setup>) {
+  const assist = s.net.of('assist').at(-1)!;
+  s.main.deliver({ type: 'assistAck', tx: assist.msg.tx, session: assist.msg.session, observed: { ip: '203.0.113.5', port: 1111 } }, RV);
+  s.main.deliver({ type: 'ready', tx: 1, session: assist.msg.session, home: HOME }, RV);
+  return assist.msg.session;
+}
+
+test('assisted path: lost assist is retransmitted; Ready triggers probes and M sockets; first answer wins', () => {
+  const s = setup();
+  assert.equal(s.net.of('assist').length, 1);
+  s.clock.advance(350); // assist lost
+  assert.equal(s.net.of('assist').length, 2);
+  const session = toReady(s);
+  s.clock.advance(100);
+  const probes = s.net.of('probe');
+  assert.ok(probes.every((p) => p.to.ip === HOME.ip && p.to.port === HOME.port));
+  assert.equal(s.net.endpoints.length, 21); // main + M
+  assert.equal(s.net.of('addrQuery').length, 1);
+  // Socket 7 hears the home.
+  const winner = s.net.endpoints[7]!;
+  winner.deliver({ type: 'probeReply', tx: 1, session }, HOME);
+  const r = s.result();
+  assert.ok(r?.ok);
+  assert.equal(r.report.path, 'punched');
+  assert.equal(r.report.socketsOpened, 21);
+  assert.equal(r.report.home, '198.51.100.10:5000');
+  assert.equal(r.report.attempts, 1);
+  assert.equal(r.report.winner, 'extra-socket');
+  // Every other socket is closed, the winner stays open.
+  assert.equal(s.net.endpoints.filter((e) => !e.closed).length, 1);
+  assert.equal(winner.closed, false);
+  r.connection.close();
+});
+
+test('a reply for an old session or from a duplicated Ready does not confuse the connector', () => {
+  const s = setup();
+  const session = toReady(s);
+  s.main.deliver({ type: 'ready', tx: 1, session, home: HOME }, RV); // duplicate
+  assert.equal(s.net.endpoints.length, 21);
+  s.net.endpoints[3]!.deliver({ type: 'probeReply', tx: 1, session: 'ffffffffffffffff' }, HOME);
+  assert.equal(s.result(), undefined);
+  s.main.deliver({ type: 'probeReply', tx: 1, session }, HOME);
+  assert.equal(s.result()?.ok, true);
+  assert.equal(s.result()?.report.winner, 'first-socket');
+});
+
+test('no answer: a new round with a new session, then a clear failure after the bound', () => {
+  const s = setup({ rounds: 2, punchTimeoutMs: 500 });
+  const first = toReady(s);
+  s.clock.advance(600);
+  const assists = s.net.of('assist');
+  assert.equal(assists.length, 2);
+  assert.notEqual(assists[1]!.msg.session, first);
+  // Round 1's sockets were closed before round 2 opened new ones.
+  assert.equal(s.net.endpoints.slice(1, 21).every((e) => e.closed), true);
+  toReady(s);
+  s.clock.advance(600);
+  const r = s.result();
+  assert.equal(r?.ok, false);
+  assert.match(r && !r.ok ? r.error : '', /after 2 assisted rounds/);
+  assert.equal(r?.report.attempts, 2);
+  assert.equal(s.net.endpoints.every((e) => e.closed), true);
+});
+
+test('Ready that never comes: the round times out and retries', () => {
+  const s = setup({ rounds: 3, readyTimeoutMs: 1000 });
+  const assist = s.net.of('assist')[0]!;
+  s.main.deliver({ type: 'assistAck', tx: assist.msg.tx, session: assist.msg.session, observed: RV }, RV);
+  s.clock.advance(1100);
+  assert.equal(s.net.of('assist').length, 2);
+});
+
+test('a spray packet reaching a client socket is answered from that socket', () => {
+  const s = setup();
+  const session = toReady(s);
+  const sock = s.net.endpoints[5]!;
+  const homeAlt = { ip: HOME.ip, port: 31337 };
+  sock.deliver({ type: 'punch', session }, homeAlt);
+  sock.deliver({ type: 'punch', session }, homeAlt);
+  const answered = s.net.of('probe').filter((p) => p.from === sock && p.to.port === 31337);
+  assert.equal(answered.length, 1);
+  sock.deliver({ type: 'probeReply', tx: 0, session }, homeAlt);
+  assert.equal(s.result()?.report.home, `${HOME.ip}:31337`);
+});
+
+test('direct step first when an address is known; falls through to the rendezvous on silence', () => {
+  const s = setup({ direct: HOME, directTimeoutMs: 300 });
+  s.clock.advance(250);
+  assert.equal(s.net.of('probe').length, 3);
+  assert.equal(s.net.of('assist').length, 0);
+  s.clock.advance(100);
+  assert.equal(s.net.of('assist').length, 1);
+});
+
+test('unknown home and rendezvous silence fail with clear errors', () => {
+  const a = setup();
+  const assist = a.net.of('assist')[0]!;
+  a.main.deliver({ type: 'error', tx: assist.msg.tx, code: 1, message: 'no' }, RV);
+  assert.match(a.result() && !a.result()!.ok ? (a.result() as { error: string }).error : '', /not registered/);
+  const b = setup();
+  b.clock.advance(10_000);
+  assert.match(b.result() && !b.result()!.ok ? (b.result() as { error: string }).error : '', /did not answer/);
+});

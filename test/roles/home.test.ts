@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HomeAgent } from '../../src/home/agent.js';
+import { ErrorCode } from '../../src/wire/messages.js';
+import { fakeEnv } from '../support/fakes.js';
+
+const RV = { ip: '192.0.2.1', port: 7400 };
+const CLIENT = { ip: '203.0.113.20', port: 6000 };
+const S = 'bbbbbbbbbbbbbbbb';
+
+function setup(opts: Partial<ConstructorParameters<typeof HomeAgent>[1]> = {}) {
+  const f = fakeEnv('10.0.0.2');
+  const home = new HomeAgent(f.env, { id: 'h', rendezvous: RV, listen: { port: 5000 }, ...opts });
+  home.start();
+  const ep = f.net.endpoints[0]!;
+  return { ...f, home, ep };
+}
+
+function registered(s: ReturnType<typeof setup>) {
+  const reg = s.net.of('register').at(-1)!;
+  s.ep.deliver({ type: 'registered', tx: reg.msg.tx, observed: { ip: '198.51.100.10', port: 5000 }, ttlMs: 90000 }, RV);
+  s.net.clear();
+}
+
+test('registers, retransmitting a lost register, then keeps the mapping alive', () => {
+  const s = setup();
+  assert.equal(s.net.of('register').length, 1);
+  s.clock.advance(600); // lost: retransmitted
+  assert.equal(s.net.of('register').length, 2);
+  let seen: unknown;
+  s.home.onRegistered((a) => (seen = a));
+  registered(s);
+  assert.deepEqual(seen, { ip: '198.51.100.10', port: 5000 });
+  s.clock.advance(20_000);
+  assert.equal(s.net.of('keepalive').length, 1);
+  assert.equal(s.home.stats.registered, true);
+});
+
+test('a registration that gets no answer is retried after a backoff, forever but bounded per round', () => {
+  const s = setup();
+  s.clock.advance(30_000);
+  const rounds = s.net.of('register').length;
+  assert.ok(rounds >= 7 && rounds <= 12, `register sends in 30 s: ${rounds}`);
+});
+
+test('UnknownHome from the rendezvous makes the home register again', () => {
+  const s = setup();
+  registered(s);
+  s.clock.advance(20_000);
+  const ka = s.net.of('keepalive')[0]!;
+  s.ep.deliver({ type: 'error', tx: ka.msg.tx, code: ErrorCode.UnknownHome, message: 'x' }, RV);
+  assert.equal(s.net.of('register').length, 1);
+});
+
+test('PeerInfo: one packet to the observed port, then N distinct other ports, then SprayDone', () => {
+  const s = setup({ spray: 500, sprayTtl: 3 });
+  registered(s);
+  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.clock.advance(50);
+  const punches = s.net.of('punch');
+  assert.equal(punches.length, 501);
+  assert.deepEqual(punches[0]?.to, CLIENT);
+  const ports = new Set(punches.map((p) => p.to.port));
+  assert.equal(ports.size, 501);
+  assert.ok(punches.every((p) => p.to.ip === CLIENT.ip && p.ttl === 3));
+  assert.ok(punches.every((p) => p.to.port >= 1024 && p.to.port <= 65535));
+  const done = s.net.of('sprayDone');
+  assert.equal(done.length, 1);
+  assert.equal(done[0]?.msg.sprayed, 501);
+  // SprayDone lost: retransmitted until acked.
+  s.clock.advance(400);
+  assert.equal(s.net.of('sprayDone').length, 2);
+  s.ep.deliver({ type: 'sprayDoneAck', tx: done[0]!.msg.tx, session: S }, RV);
+  s.clock.advance(5000);
+  assert.equal(s.net.of('sprayDone').length, 2);
+  // Duplicate PeerInfo after completion: SprayDone again, never a second spray.
+  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.clock.advance(50);
+  assert.equal(s.net.of('punch').length, 501);
+  assert.equal(s.net.of('sprayDone').length, 3);
+});
+
+test('PeerInfo from anyone but the rendezvous is ignored', () => {
+  const s = setup();
+  registered(s);
+  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, CLIENT);
+  s.clock.advance(50);
+  assert.equal(s.net.of('punch').length, 0);
+  assert.equal(s.home.stats.dropped['unexpected-peerInfo'], 1);
+});
+
+test('probes for this home are answered from the listening socket; others are dropped', () => {
+  const s = setup();
+  s.ep.deliver({ type: 'probe', tx: 99, homeId: 'h', session: S }, CLIENT);
+  assert.deepEqual(s.net.of('probeReply')[0]?.msg, { type: 'probeReply', tx: 99, session: S });
+  assert.deepEqual(s.net.of('probeReply')[0]?.to, CLIENT);
+  s.ep.deliver({ type: 'probe', tx: 99, homeId: 'other', session: S }, CLIENT);
+  assert.equal(s.net.of('probeReply').length, 1);
+  // Data only from peers that probed.
+  const got: Uint8Array[] = [];
+  s.home.onData((d) => got.push(d));
+  s.ep.deliver({ type: 'data', payload: new Uint8Array([1]) }, CLIENT);
+  s.ep.deliver({ type: 'data', payload: new Uint8Array([2]) }, { ip: '203.0.113.66', port: 1 });
+  assert.equal(got.length, 1);
+});
+
+test('concurrent sprays are capped', () => {
+  const s = setup({ maxConcurrentSprays: 1, sprayPaceMs: 5, sprayBatch: 10, spray: 100 });
+  registered(s);
+  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.ep.deliver({ type: 'peerInfo', tx: 2, session: 'cccccccccccccccc', client: CLIENT, auth: new Uint8Array(0) }, RV);
+  assert.equal(s.home.stats.dropped['spray-busy'], 1);
+});
