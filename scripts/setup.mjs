@@ -1,7 +1,9 @@
 // Makes a fresh clone runnable: installs dependencies when missing or stale, then builds.
+// With --system (used by `npm test`) it also installs the Debian packages the tests drive.
 // Plain Node with no dependencies, because it runs before anything is installed.
 import { execSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const run = (cmd) => execSync(cmd, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -12,5 +14,8 @@ if (!existsSync(root + marker) || mtime('package-lock.json') > mtime(marker)) {
   process.stderr.write('porthole setup: installing dependencies (npm ci)…\n');
   run('npm ci --no-audit --no-fund --loglevel=error');
 }
+if (process.argv.includes('--system')) ensureSystemDeps();
 process.stderr.write('porthole setup: building (tsc)…\n');
-run('npx --no-install tsc -p tsconfig.json');
+// A clean build, so a deleted source or test never lingers in dist/.
+rmSync(root + 'dist', { recursive: true, force: true });
+run('node node_modules/typescript/bin/tsc -p tsconfig.json');

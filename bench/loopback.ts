@@ -1,0 +1,45 @@
+// Loopback connect times for both paths over real sockets: `npm run bench:loopback`.
+// Rendezvous, home and client each on their own 127.0.0.x address, N = M = 500 (patent defaults).
+import { connectAsync } from '../src/client/connector.js';
+import { HomeAgent } from '../src/home/agent.js';
+import { whenBound } from '../src/net/node-udp.js';
+import { realEnv } from '../src/net/real-env.js';
+import { silentLogger } from '../src/net/types.js';
+import { RendezvousServer } from '../src/rendezvous/server.js';
+import { percentile } from './stats.js';
+
+const runs = Number(process.argv[2] ?? 25);
+const env = realEnv(silentLogger);
+const rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
+rv.start();
+const rvAddr = await whenBound(rv.endpoint!);
+const home = new HomeAgent(env, { id: 'bench-home', rendezvous: rvAddr, listen: { ip: '127.0.0.3', port: 0 } });
+await new Promise<void>((res) => {
+  home.onRegistered(() => res());
+  home.start();
+});
+const homeAddr = home.endpoint!.localAddress()!;
+
+for (const path of ['direct', 'punched'] as const) {
+  const ms: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = await connectAsync(env, {
+      home: 'bench-home',
+      rendezvous: rvAddr,
+      bindIp: '127.0.0.4',
+      ...(path === 'direct' ? { direct: homeAddr } : { forceAssist: true }),
+    });
+    if (r.ok && r.report.path === path) ms.push(r.report.ms);
+    else failures++;
+    if (r.ok) r.connection.close();
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  console.log(
+    `${path.padEnd(8)} runs=${runs} ok=${ms.length} failed=${failures} ` +
+      `p50=${percentile(ms, 50).toFixed(1)} ms p95=${percentile(ms, 95).toFixed(1)} ms ` +
+      `min=${percentile(ms, 0).toFixed(1)} ms`,
+  );
+}
+home.close();
+rv.close();
