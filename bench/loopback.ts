@@ -13,7 +13,11 @@ const env = realEnv(silentLogger);
 const rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
 rv.start();
 const rvAddr = await whenBound(rv.endpoint!);
-const home = new HomeAgent(env, { id: 'bench-home', rendezvous: rvAddr, listen: { ip: '127.0.0.3', port: 0 } });
+const home = new HomeAgent(env, {
+  id: 'bench-home',
+  rendezvous: rvAddr,
+  listen: { ip: '127.0.0.3', port: 0 },
+});
 await new Promise<void>((res) => {
   home.onRegistered(() => res());
   home.start();

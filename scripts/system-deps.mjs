@@ -13,8 +13,9 @@ const NEEDS = [
 ];
 
 const has = (cmd) =>
-  spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd} || test -x /sbin/${cmd}`], { stdio: 'ignore' })
-    .status === 0;
+  spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd} || test -x /sbin/${cmd}`], {
+    stdio: 'ignore',
+  }).status === 0;
 
 export function ensureSystemDeps() {
   const missing = NEEDS.filter((n) => !has(n.cmd));
@@ -30,7 +31,8 @@ export function ensureSystemDeps() {
   }
   process.stderr.write(`porthole setup: installing ${pkgs} (apt-get)…\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => execSync(`apt-get ${args}`, { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const apt = (args) =>
+    execSync(`apt-get ${args}`, { stdio: ['ignore', 'ignore', 'inherit'], env });
   try {
     apt(`install -y -q --no-install-recommends ${pkgs}`);
   } catch {

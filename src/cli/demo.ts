@@ -20,19 +20,29 @@ export async function runDemo(logLevel: LogLevel): Promise<number> {
   const rvAddr = await whenBound(rv.endpoint!);
   out(`rendezvous  listening on ${formatAddr(rvAddr)}`);
 
-  const home = new HomeAgent(env, { id: 'demo-home', rendezvous: rvAddr, listen: { ip: '127.0.0.3', port: 0 } });
+  const home = new HomeAgent(env, {
+    id: 'demo-home',
+    rendezvous: rvAddr,
+    listen: { ip: '127.0.0.3', port: 0 },
+  });
   const registered = new Promise<void>((resolve) => home.onRegistered(() => resolve()));
   home.start();
-  await Promise.race([registered, new Promise((_, rej) => setTimeout(() => rej(new Error('home did not register in 5 s')), 5000))]);
+  await Promise.race([
+    registered,
+    new Promise((_, rej) => setTimeout(() => rej(new Error('home did not register in 5 s')), 5000)),
+  ]);
   out(`home        "demo-home" registered from ${formatAddr(home.endpoint!.localAddress()!)}`);
-  out('client      connecting through the rendezvous (direct step skipped to show the assisted path)');
+  out(
+    'client      connecting through the rendezvous (direct step skipped to show the assisted path)',
+  );
 
   const r = await connectAsync(env, {
     home: 'demo-home',
     rendezvous: rvAddr,
     bindIp: '127.0.0.4',
     forceAssist: true,
-    onStep: (e) => out(`  step ${e.step} ${e.name.padEnd(6)} +${e.atMs.toFixed(1).padStart(7)} ms  ${e.detail}`),
+    onStep: (e) =>
+      out(`  step ${e.step} ${e.name.padEnd(6)} +${e.atMs.toFixed(1).padStart(7)} ms  ${e.detail}`),
   });
   if (!r.ok) {
     out(`demo failed: ${r.error}`);
@@ -41,15 +51,23 @@ export async function runDemo(logLevel: LogLevel): Promise<number> {
     return 1;
   }
   const s = r.report;
-  out(`connected   ${s.path} to ${s.home} in ${s.ms} ms: ${s.packetsSent} packets from ${s.socketsOpened} sockets`);
-  out(`            per step (ms): ${Object.entries(s.steps).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out(
+    `connected   ${s.path} to ${s.home} in ${s.ms} ms: ${s.packetsSent} packets from ${s.socketsOpened} sockets`,
+  );
+  out(
+    `            per step (ms): ${Object.entries(s.steps)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   const rtts: number[] = [];
   for (let i = 0; i < 5; i++) {
     const rtt = await new Promise<number | undefined>((res) => r.connection.ping(1000, res));
     if (rtt !== undefined) rtts.push(rtt);
   }
   const avg = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
-  out(`ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`);
+  out(
+    `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
+  );
   r.connection.close();
   home.close();
   rv.close();

@@ -20,12 +20,27 @@ interface HomeCliOptions {
 export function registerHome(program: Command): Command {
   const home = program
     .command('home')
-    .description('run the home agent beside the smart-home hub (registers with the rendezvous, answers clients)')
-    .requiredOption('--id <ID>', 'this home\'s id (1-64 of A-Z a-z 0-9 . _ -)', homeIdArg)
+    .description(
+      'run the home agent beside the smart-home hub (registers with the rendezvous, answers clients)',
+    )
+    .requiredOption('--id <ID>', "this home's id (1-64 of A-Z a-z 0-9 . _ -)", homeIdArg)
     .requiredOption('--rendezvous <HOST:PORT>', 'the rendezvous address', addrArg)
-    .option('--listen <HOST:PORT>', 'local UDP address (port 0 = any)', listenArg, listenArg('0.0.0.0:0'))
-    .option('--spray <N>', 'N: ports of the client\'s IP sprayed per assist (patent: 500)', intArg(0, 20_000))
-    .option('--spray-ttl <T>', 'IP TTL of hole-opening packets (default: OS default)', intArg(1, 255))
+    .option(
+      '--listen <HOST:PORT>',
+      'local UDP address (port 0 = any)',
+      listenArg,
+      listenArg('0.0.0.0:0'),
+    )
+    .option(
+      '--spray <N>',
+      "N: ports of the client's IP sprayed per assist (patent: 500)",
+      intArg(0, 20_000),
+    )
+    .option(
+      '--spray-ttl <T>',
+      'IP TTL of hole-opening packets (default: OS default)',
+      intArg(1, 255),
+    )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
     .action(async (opts: HomeCliOptions, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
@@ -42,7 +57,10 @@ export function registerHome(program: Command): Command {
       const bound = await whenBound(agent.endpoint!).catch((e: Error) =>
         die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
       );
-      log.info({ id: opts.id, listen: formatAddr(bound), rendezvous: formatAddr(opts.rendezvous) }, 'home agent started');
+      log.info(
+        { id: opts.id, listen: formatAddr(bound), rendezvous: formatAddr(opts.rendezvous) },
+        'home agent started',
+      );
       onShutdown(() => {
         log.info({ stats: agent.stats }, 'home agent stopping');
         agent.close();

@@ -8,8 +8,15 @@ import { registerRendezvous } from './rendezvous-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('porthole')
-    .description('Reach and control a smart-home hub behind NAT, with no port forwarding and no cloud in the data path.')
-    .option('--log-level <LEVEL>', 'trace|debug|info|warn|error|silent (logs go to stderr)', logLevelArg, 'warn')
+    .description(
+      'Reach and control a smart-home hub behind NAT, with no port forwarding and no cloud in the data path.',
+    )
+    .option(
+      '--log-level <LEVEL>',
+      'trace|debug|info|warn|error|silent (logs go to stderr)',
+      logLevelArg,
+      'warn',
+    )
     .showSuggestionAfterError()
     .enablePositionalOptions(false);
   registerRendezvous(program);
@@ -19,7 +26,9 @@ export function buildProgram(): Command {
   // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
   const configure = (cmd: Command): void => {
     cmd.exitOverride();
-    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n') });
+    cmd.configureOutput({
+      writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n'),
+    });
     cmd.commands.forEach(configure);
   };
   configure(program);
@@ -32,7 +41,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version';
+      const ok =
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.help' ||
+        e.code === 'commander.version';
       process.exit(ok ? 0 : 2);
     }
     process.stderr.write(`porthole: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -38,7 +38,9 @@ export function intArg(min: number, max: number): (text: string) => number {
 
 export function homeIdArg(text: string): string {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
-    throw new InvalidArgumentError(`"${text}" is not a home id (1-64 characters of A-Z a-z 0-9 . _ -)`);
+    throw new InvalidArgumentError(
+      `"${text}" is not a home id (1-64 characters of A-Z a-z 0-9 . _ -)`,
+    );
   }
   return text;
 }

@@ -11,28 +11,42 @@ import { intArg, listenArg, type LogLevel } from './parse.js';
 export function registerRendezvous(program: Command): void {
   program
     .command('rendezvous')
-    .description('run the rendezvous (the patent\'s third-party server) on a public address')
-    .option('--listen <HOST:PORT>', 'UDP address to listen on', listenArg, listenArg('0.0.0.0:7400'))
-    .option('--registration-ttl <MS>', 'forget a home this long after its last keepalive', intArg(1000, 3_600_000))
+    .description("run the rendezvous (the patent's third-party server) on a public address")
+    .option(
+      '--listen <HOST:PORT>',
+      'UDP address to listen on',
+      listenArg,
+      listenArg('0.0.0.0:7400'),
+    )
+    .option(
+      '--registration-ttl <MS>',
+      'forget a home this long after its last keepalive',
+      intArg(1000, 3_600_000),
+    )
     .option('--max-homes <N>', 'registered homes at most', intArg(1, 10_000_000))
-    .action(async (opts: { listen: SocketAddr; registrationTtl?: number; maxHomes?: number }, cmd: Command) => {
-      const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
-      const log = makeLogger(logLevel, 'rendezvous');
-      const server = new RendezvousServer(realEnv(log), {
-        listen: opts.listen,
-        registrationTtlMs: opts.registrationTtl,
-        maxHomes: opts.maxHomes,
-      });
-      server.start();
-      const bound = await whenBound(server.endpoint!).catch((e: Error) =>
-        die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
-      );
-      log.info({ listen: formatAddr(bound) }, 'rendezvous listening');
-      const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
-      onShutdown(() => {
-        clearInterval(statsTimer);
-        log.info({ stats: server.stats }, 'rendezvous stopping');
-        server.close();
-      });
-    });
+    .action(
+      async (
+        opts: { listen: SocketAddr; registrationTtl?: number; maxHomes?: number },
+        cmd: Command,
+      ) => {
+        const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
+        const log = makeLogger(logLevel, 'rendezvous');
+        const server = new RendezvousServer(realEnv(log), {
+          listen: opts.listen,
+          registrationTtlMs: opts.registrationTtl,
+          maxHomes: opts.maxHomes,
+        });
+        server.start();
+        const bound = await whenBound(server.endpoint!).catch((e: Error) =>
+          die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
+        );
+        log.info({ listen: formatAddr(bound) }, 'rendezvous listening');
+        const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
+        onShutdown(() => {
+          clearInterval(statsTimer);
+          log.info({ stats: server.stats }, 'rendezvous stopping');
+          server.close();
+        });
+      },
+    );
 }

@@ -55,7 +55,10 @@ export class Connection {
       timer.cancel();
       cb(now === undefined ? undefined : now - start);
     });
-    this.sock.send({ type: 'probe', tx, homeId: this.opts.homeId, session: this.opts.session }, this.peer);
+    this.sock.send(
+      { type: 'probe', tx, homeId: this.opts.homeId, session: this.opts.session },
+      this.peer,
+    );
   }
 
   close(): void {

@@ -180,7 +180,15 @@ class ConnectAttempt {
   }
 
   private probe(sock: MessageSocket, to: SocketAddr): void {
-    sock.send({ type: 'probe', tx: this.env.rng.int(0xffffffff), homeId: this.opts.home, session: this.session }, to);
+    sock.send(
+      {
+        type: 'probe',
+        tx: this.env.rng.int(0xffffffff),
+        homeId: this.opts.home,
+        session: this.session,
+      },
+      to,
+    );
   }
 
   private closeExtra(keep?: MessageSocket): void {
@@ -196,7 +204,11 @@ class ConnectAttempt {
     return this.closedSent + this.main.sent + this.extra.reduce((n, s) => n + s.sent, 0);
   }
 
-  private report(path: ConnectReport['path'], peer?: SocketAddr, winner?: MessageSocket): ConnectReport {
+  private report(
+    path: ConnectReport['path'],
+    peer?: SocketAddr,
+    winner?: MessageSocket,
+  ): ConnectReport {
     return {
       path,
       ms: Math.round(this.now() * 10) / 10,
@@ -259,16 +271,29 @@ class ConnectAttempt {
     this.session = this.newSession();
     const tx = this.env.rng.int(0xffffffff);
     this.assistTx = tx;
-    this.emit(2, 'assist', `round ${this.round}: assist request to ${formatAddr(this.opts.rendezvous)}`);
+    this.emit(
+      2,
+      'assist',
+      `round ${this.round}: assist request to ${formatAddr(this.opts.rendezvous)}`,
+    );
     this.assist = new Retransmitter(
       this.env.clock,
       this.cfg.assistRetransmit,
       () =>
         this.main.send(
-          { type: 'assist', tx, homeId: this.opts.home, session: this.session, auth: new Uint8Array(0) },
+          {
+            type: 'assist',
+            tx,
+            homeId: this.opts.home,
+            session: this.session,
+            auth: new Uint8Array(0),
+          },
           this.opts.rendezvous,
         ),
-      () => this.fail(`rendezvous ${formatAddr(this.opts.rendezvous)} did not answer; is it running and reachable?`),
+      () =>
+        this.fail(
+          `rendezvous ${formatAddr(this.opts.rendezvous)} did not answer; is it running and reachable?`,
+        ),
     ).start();
   }
 
@@ -278,7 +303,11 @@ class ConnectAttempt {
     this.observed = msg.observed;
     this.lap('assist');
     this.phase = 'waitReady';
-    this.emit(3, 'spray', `rendezvous saw us at ${formatAddr(msg.observed)}; home is opening holes`);
+    this.emit(
+      3,
+      'spray',
+      `rendezvous saw us at ${formatAddr(msg.observed)}; home is opening holes`,
+    );
     this.timer(this.cfg.readyTimeoutMs, () => {
       this.lap('spray');
       this.emit(3, 'spray', `no Ready in ${this.cfg.readyTimeoutMs} ms; retrying`);
@@ -297,11 +326,19 @@ class ConnectAttempt {
     this.phase = 'punch';
     this.home = msg.home;
     const home = msg.home;
-    this.emit(4, 'knock', `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`);
+    this.emit(
+      4,
+      'knock',
+      `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`,
+    );
     this.probe(this.main, home);
-    for (let i = 1; i < this.cfg.probes; i++) this.timer(i * this.cfg.probeSpacingMs, () => this.probe(this.main, home));
+    for (let i = 1; i < this.cfg.probes; i++)
+      this.timer(i * this.cfg.probeSpacingMs, () => this.probe(this.main, home));
     this.addrTx = this.env.rng.int(0xffffffff);
-    this.main.send({ type: 'addrQuery', tx: this.addrTx, homeId: this.opts.home }, this.opts.rendezvous);
+    this.main.send(
+      { type: 'addrQuery', tx: this.addrTx, homeId: this.opts.home },
+      this.opts.rendezvous,
+    );
     this.openPunchSockets(home, 0);
     this.timer(this.cfg.punchTimeoutMs, () => {
       this.lap('knock');
@@ -324,7 +361,8 @@ class ConnectAttempt {
         });
       }
     }
-    if (end < this.cfg.sockets) this.timer(this.cfg.socketPaceMs, () => this.openPunchSockets(home, end));
+    if (end < this.cfg.sockets)
+      this.timer(this.cfg.socketPaceMs, () => this.openPunchSockets(home, end));
   }
 
   private onAddrReply(msg: Extract<Message, { type: 'addrReply' }>): void {
@@ -373,7 +411,9 @@ class ConnectAttempt {
   private onError(msg: Extract<Message, { type: 'error' }>): void {
     if (msg.tx !== this.assistTx && msg.tx !== this.addrTx) return;
     if (msg.code === ErrorCode.UnknownHome) {
-      return this.fail(`home ${this.opts.home} is not registered with the rendezvous (is the home agent running?)`);
+      return this.fail(
+        `home ${this.opts.home} is not registered with the rendezvous (is the home agent running?)`,
+      );
     }
     if (msg.code === ErrorCode.Busy && msg.tx === this.assistTx) {
       this.assist?.cancel();
@@ -407,7 +447,11 @@ class ConnectAttempt {
 }
 
 /** Runs patent steps 1-5 towards `opts.home`; `done` is called exactly once. */
-export function connect(env: Env, opts: ConnectOptions, done: (r: ConnectResult) => void): { cancel(): void } {
+export function connect(
+  env: Env,
+  opts: ConnectOptions,
+  done: (r: ConnectResult) => void,
+): { cancel(): void } {
   const attempt = new ConnectAttempt(env, opts, done);
   attempt.start();
   return { cancel: () => attempt.cancel() };

@@ -7,7 +7,13 @@ import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
 import { DEFAULT_PORT_RANGE, pickSprayPorts, type PortRange } from '../punch/spray.js';
 import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, HOME_ID_PATTERN, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+import {
+  ErrorCode,
+  HOME_ID_PATTERN,
+  type Message,
+  type MessageOf,
+  type SessionId,
+} from '../wire/messages.js';
 
 export interface HomeConfig {
   /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
@@ -174,13 +180,19 @@ export class HomeAgent {
     this.register = new Retransmitter(
       this.env.clock,
       this.cfg.registerRetransmit,
-      () => this.send({ type: 'register', tx, homeId: this.opts.id, auth: new Uint8Array(0) }, this.opts.rendezvous),
+      () =>
+        this.send(
+          { type: 'register', tx, homeId: this.opts.id, auth: new Uint8Array(0) },
+          this.opts.rendezvous,
+        ),
       () => {
         this.env.log.warn(
           { rendezvous: formatAddr(this.opts.rendezvous) },
           'rendezvous does not answer; will keep trying',
         );
-        this.backoffTimer = this.env.clock.setTimer(this.cfg.reregisterBackoffMs, () => this.startRegistration());
+        this.backoffTimer = this.env.clock.setTimer(this.cfg.reregisterBackoffMs, () =>
+          this.startRegistration(),
+        );
       },
     );
     this.registerTx = tx;
@@ -264,7 +276,10 @@ export class HomeAgent {
   }
 
   private onError(msg: MessageOf<'error'>): void {
-    if (msg.code === ErrorCode.UnknownHome && (msg.tx === this.keepaliveTx || msg.tx === this.registerTx)) {
+    if (
+      msg.code === ErrorCode.UnknownHome &&
+      (msg.tx === this.keepaliveTx || msg.tx === this.registerTx)
+    ) {
       this.env.log.info({}, 'rendezvous forgot us; registering again');
       this.startRegistration();
       return;
@@ -347,7 +362,11 @@ export class HomeAgent {
     state.sprayDone = new Retransmitter(
       this.env.clock,
       this.cfg.sprayDoneRetransmit,
-      () => this.send({ type: 'sprayDone', tx, session, sprayed: Math.min(sprayed, 0xffff) }, this.opts.rendezvous),
+      () =>
+        this.send(
+          { type: 'sprayDone', tx, session, sprayed: Math.min(sprayed, 0xffff) },
+          this.opts.rendezvous,
+        ),
       () => this.env.log.warn({ session }, 'SprayDone never acknowledged'),
     ).start();
   }

@@ -6,7 +6,14 @@
 // send is in flight, so every datagram leaves with exactly the TTL it asked for.
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { BindOptions, DatagramHandler, SendOptions, SocketAddr, UdpEndpoint, UdpNet } from './types.js';
+import type {
+  BindOptions,
+  DatagramHandler,
+  SendOptions,
+  SocketAddr,
+  UdpEndpoint,
+  UdpNet,
+} from './types.js';
 
 const DEFAULT_TTL = 64;
 /** Bound on queued datagrams per socket: past it, sends are dropped (and reported), not buffered. */
@@ -60,7 +67,9 @@ class NodeUdpEndpoint implements UdpEndpoint {
   send(data: Uint8Array, to: SocketAddr, opts?: SendOptions): void {
     if (this.closed) return;
     if (this.queue.length >= MAX_QUEUE) {
-      this.errorHandler(new Error(`send queue full (${MAX_QUEUE}); datagram to ${to.ip}:${to.port} dropped`));
+      this.errorHandler(
+        new Error(`send queue full (${MAX_QUEUE}); datagram to ${to.ip}:${to.port} dropped`),
+      );
       return;
     }
     this.queue.push({ data, to, ttl: opts?.ttl ?? DEFAULT_TTL });
@@ -127,7 +136,8 @@ export function whenBound(ep: UdpEndpoint, timeoutMs = 5000): Promise<SocketAddr
     const check = (): void => {
       const a = ep.localAddress();
       if (a) return resolve(a);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`bind did not finish in ${timeoutMs} ms`));
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`bind did not finish in ${timeoutMs} ms`));
       setTimeout(check, 2);
     };
     check();

@@ -17,7 +17,12 @@ export function poolSize(r: PortRange): number {
  * `n` distinct ports drawn uniformly from `range`, never `exclude` (the client's observed port,
  * which gets its own packet first). Capped at the pool size.
  */
-export function pickSprayPorts(rng: Random, n: number, range: PortRange, exclude: number): number[] {
+export function pickSprayPorts(
+  rng: Random,
+  n: number,
+  range: PortRange,
+  exclude: number,
+): number[] {
   const pool = poolSize(range) - (exclude >= range.lo && exclude <= range.hi ? 1 : 0);
   const want = Math.max(0, Math.min(n, pool));
   const chosen = new Set<number>();

@@ -2,7 +2,7 @@
 // acts, drops the rest. It keeps only what it needs to route messages: registered homes and
 // short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
 import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { DEFAULT_RETRANSMIT, Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
+import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
@@ -164,7 +164,10 @@ export class RendezvousServer {
       this.counts.registrations++;
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
     }
-    this.send({ type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs }, from);
+    this.send(
+      { type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs },
+      from,
+    );
   }
 
   private onKeepalive(msg: MessageOf<'keepalive'>, from: SocketAddr): void {
@@ -195,11 +198,21 @@ export class RendezvousServer {
     const home = this.registry.get(msg.homeId, now);
     if (!home) {
       this.drops.count('assist-unknown-home');
-      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, from);
+      return this.error(
+        msg.tx,
+        ErrorCode.UnknownHome,
+        `home ${msg.homeId} is not registered`,
+        from,
+      );
     }
     if (this.sessions.size >= this.cfg.maxSessions) {
       this.drops.count('sessions-full');
-      return this.error(msg.tx, ErrorCode.Busy, 'too many traversals in progress; retry shortly', from);
+      return this.error(
+        msg.tx,
+        ErrorCode.Busy,
+        'too many traversals in progress; retry shortly',
+        from,
+      );
     }
     this.counts.assists++;
     const tx = this.nextTx();
@@ -213,14 +226,25 @@ export class RendezvousServer {
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
-        () => this.send({ type: 'peerInfo', tx, session: msg.session, client: from, auth: msg.auth }, home.addr),
-        () => this.env.log.warn({ home: msg.homeId, session: msg.session }, 'home did not answer PeerInfo'),
+        () =>
+          this.send(
+            { type: 'peerInfo', tx, session: msg.session, client: from, auth: msg.auth },
+            home.addr,
+          ),
+        () =>
+          this.env.log.warn(
+            { home: msg.homeId, session: msg.session },
+            'home did not answer PeerInfo',
+          ),
       ),
     };
     this.sessions.set(msg.session, session);
     this.send({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
     session.peerInfo.start();
-    this.env.log.debug({ home: msg.homeId, client: formatAddr(from), session: msg.session }, 'assist');
+    this.env.log.debug(
+      { home: msg.homeId, client: formatAddr(from), session: msg.session },
+      'assist',
+    );
   }
 
   private onSprayDone(msg: MessageOf<'sprayDone'>, from: SocketAddr): void {
@@ -244,7 +268,13 @@ export class RendezvousServer {
   private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
-    if (!home) return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, from);
+    if (!home)
+      return this.error(
+        msg.tx,
+        ErrorCode.UnknownHome,
+        `home ${msg.homeId} is not registered`,
+        from,
+      );
     this.send({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
   }
 }

@@ -13,10 +13,12 @@ export function isValidPort(port: number): boolean {
 /** Parses "HOST:PORT" or "[IPv6]:PORT". Hosts must be IP literals (no DNS inside the protocol). */
 export function parseAddr(text: string, opts: { allowPortZero?: boolean } = {}): SocketAddr {
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) throw new AddressError(`"${text}" is not an address: expected IP:PORT, e.g. 127.0.0.1:7000`);
+  if (!m)
+    throw new AddressError(`"${text}" is not an address: expected IP:PORT, e.g. 127.0.0.1:7000`);
   const ip = m[1] as string;
   const port = Number(m[2]);
-  if (isIP(ip) === 0) throw new AddressError(`"${ip}" is not an IP address (use a literal like 203.0.113.5)`);
+  if (isIP(ip) === 0)
+    throw new AddressError(`"${ip}" is not an IP address (use a literal like 203.0.113.5)`);
   if (!isValidPort(port) || (port === 0 && !opts.allowPortZero)) {
     throw new AddressError(`port ${m[2]} in "${text}" is out of range (1-65535)`);
   }

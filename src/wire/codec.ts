@@ -17,7 +17,8 @@ export class Reader {
   }
 
   private need(n: number): void {
-    if (this.remaining < n) throw new DecodeError(`truncated: need ${n} bytes at offset ${this.off}`);
+    if (this.remaining < n)
+      throw new DecodeError(`truncated: need ${n} bytes at offset ${this.off}`);
   }
 
   u8(): number {
@@ -74,7 +75,8 @@ export class Reader {
     if (family === 6) {
       const b = this.bytes(16);
       const parts: string[] = [];
-      for (let i = 0; i < 16; i += 2) parts.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
+      for (let i = 0; i < 16; i += 2)
+        parts.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
       return { ip: compressV6(parts), port: this.u16() };
     }
     throw new DecodeError(`unknown address family ${family}`);
@@ -158,7 +160,8 @@ function expandV6(ip: string): number[] {
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (v4) {
     const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    text =
+      text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
   const h = head ? head.split(':') : [];
@@ -171,7 +174,7 @@ function compressV6(parts: string[]): string {
   // Longest run of zero groups becomes "::" (RFC 5952), so decoded text matches node's own format.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (parts[i] !== '0') {
       i++;
       continue;

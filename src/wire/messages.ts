@@ -145,7 +145,8 @@ export function encode(msg: Message): Uint8Array {
       writeSession(w, msg.session);
       break;
     case 'data':
-      if (msg.payload.length > MAX_DATA) throw new RangeError(`data payload over ${MAX_DATA} bytes`);
+      if (msg.payload.length > MAX_DATA)
+        throw new RangeError(`data payload over ${MAX_DATA} bytes`);
       w.longBytes(msg.payload);
       break;
     case 'error':
@@ -163,7 +164,8 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  if (data.length > MAX_DATAGRAM) return { ok: false, error: `oversized datagram (${data.length} bytes)` };
+  if (data.length > MAX_DATAGRAM)
+    return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
   if (data[2] !== WIRE_VERSION) return { ok: false, error: `unsupported version ${data[2]}` };
@@ -193,11 +195,23 @@ function decodeBody(type: MessageType, r: Reader): Message {
     case 'keepaliveAck':
       return { type, tx: r.u32(), observed: r.addr() };
     case 'assist':
-      return { type, tx: r.u32(), homeId: homeIdOf(r), session: readSession(r), auth: r.varBytes(MAX_AUTH) };
+      return {
+        type,
+        tx: r.u32(),
+        homeId: homeIdOf(r),
+        session: readSession(r),
+        auth: r.varBytes(MAX_AUTH),
+      };
     case 'assistAck':
       return { type, tx: r.u32(), session: readSession(r), observed: r.addr() };
     case 'peerInfo':
-      return { type, tx: r.u32(), session: readSession(r), client: r.addr(), auth: r.varBytes(MAX_AUTH) };
+      return {
+        type,
+        tx: r.u32(),
+        session: readSession(r),
+        client: r.addr(),
+        auth: r.varBytes(MAX_AUTH),
+      };
     case 'sprayDone':
       return { type, tx: r.u32(), session: readSession(r), sprayed: r.u16() };
     case 'sprayDoneAck':

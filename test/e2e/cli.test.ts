@@ -11,11 +11,16 @@ const HOME = '127.0.0.3:47500';
 const procs: ChildProcess[] = [];
 
 function start(args: string[], readyText: string): Promise<void> {
-  const p = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   procs.push(p);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not log "${readyText}" in 10 s`)), 10_000);
-    p.stderr!.on('data', (b: Buffer) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${args[0]} did not log "${readyText}" in 10 s`)),
+      10_000,
+    );
+    p.stderr.on('data', (b: Buffer) => {
       if (b.toString().includes(readyText)) {
         clearTimeout(timer);
         resolve();
@@ -31,7 +36,10 @@ function run(args: string[]) {
 
 before(async () => {
   await start(['rendezvous', '--listen', RV], 'rendezvous listening');
-  await start(['home', '--id', 'cli-home', '--rendezvous', RV, '--listen', HOME], 'registered with rendezvous');
+  await start(
+    ['home', '--id', 'cli-home', '--rendezvous', RV, '--listen', HOME],
+    'registered with rendezvous',
+  );
 });
 
 after(() => procs.forEach((p) => p.kill('SIGTERM')));
@@ -43,16 +51,39 @@ function jsonLine(stdout: string): Record<string, unknown> {
 }
 
 test('client connect --json: assisted path', () => {
-  const r = run(['client', 'connect', '--home', 'cli-home', '--rendezvous', RV, '--bind', '127.0.0.4', '--sockets', '100', '--json']);
+  const r = run([
+    'client',
+    'connect',
+    '--home',
+    'cli-home',
+    '--rendezvous',
+    RV,
+    '--bind',
+    '127.0.0.4',
+    '--sockets',
+    '100',
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const j = jsonLine(r.stdout);
   assert.equal(j.path, 'punched');
   assert.equal(j.home, HOME);
-  for (const k of ['ms', 'attempts', 'packetsSent', 'socketsOpened']) assert.equal(typeof j[k], 'number', k);
+  for (const k of ['ms', 'attempts', 'packetsSent', 'socketsOpened'])
+    assert.equal(typeof j[k], 'number', k);
 });
 
 test('client connect --json: direct path', () => {
-  const r = run(['client', 'connect', '--home', 'cli-home', '--rendezvous', RV, '--direct', HOME, '--json']);
+  const r = run([
+    'client',
+    'connect',
+    '--home',
+    'cli-home',
+    '--rendezvous',
+    RV,
+    '--direct',
+    HOME,
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const j = jsonLine(r.stdout);
   assert.equal(j.path, 'direct');
@@ -67,7 +98,21 @@ test('client connect --json: failure is {"error":…} with exit 1', () => {
 });
 
 test('client ping times round trips over the path', () => {
-  const r = run(['client', 'ping', '--home', 'cli-home', '--rendezvous', RV, '--bind', '127.0.0.4', '--count', '3', '--interval', '10', '--json']);
+  const r = run([
+    'client',
+    'ping',
+    '--home',
+    'cli-home',
+    '--rendezvous',
+    RV,
+    '--bind',
+    '127.0.0.4',
+    '--count',
+    '3',
+    '--interval',
+    '10',
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const j = jsonLine(r.stdout);
   assert.equal(j.count, 3);
@@ -88,7 +133,12 @@ test('bad flags and addresses: one line on stderr, exit 2; --help exits 0', () =
     assert.equal(r.status, 2, `${args.join(' ')} → ${r.status} ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
-  for (const args of [['--help'], ['client', 'connect', '--help'], ['home', '--help'], ['rendezvous', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['client', 'connect', '--help'],
+    ['home', '--help'],
+    ['rendezvous', '--help'],
+  ]) {
     const r = run(args);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /Usage: porthole/);

@@ -19,7 +19,11 @@ before(async () => {
   rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
   rv.start();
   rvAddr = await whenBound(rv.endpoint!);
-  home = new HomeAgent(env, { id: 'loop-home', rendezvous: rvAddr, listen: { ip: '127.0.0.3', port: 0 } });
+  home = new HomeAgent(env, {
+    id: 'loop-home',
+    rendezvous: rvAddr,
+    listen: { ip: '127.0.0.3', port: 0 },
+  });
   await new Promise<void>((resolve) => {
     home.onRegistered(() => resolve());
     home.start();

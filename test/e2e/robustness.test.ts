@@ -19,7 +19,13 @@ const valid: Message[] = [
   { type: 'assist', tx: 3, homeId: 'robust', session: S, auth: new Uint8Array(0) },
   { type: 'sprayDone', tx: 4, session: S, sprayed: 9 },
   { type: 'addrQuery', tx: 5, homeId: 'robust' },
-  { type: 'peerInfo', tx: 6, session: S, client: { ip: '127.0.0.9', port: 9 }, auth: new Uint8Array(0) },
+  {
+    type: 'peerInfo',
+    tx: 6,
+    session: S,
+    client: { ip: '127.0.0.9', port: 9 },
+    auth: new Uint8Array(0),
+  },
   { type: 'probe', tx: 7, homeId: 'robust', session: S },
   { type: 'data', payload: new Uint8Array(64) },
 ];
@@ -41,7 +47,12 @@ test('rendezvous and home survive 10,000 hostile datagrams and still connect', a
   t.after(() => rv.close());
   const rvAddr = await whenBound(rv.endpoint!);
   // Short keepalive: a forged registration (possible until registrations are signed) heals quickly.
-  const home = new HomeAgent(env, { id: 'robust', rendezvous: rvAddr, listen: { ip: '127.0.0.3', port: 0 }, keepaliveMs: 1000 });
+  const home = new HomeAgent(env, {
+    id: 'robust',
+    rendezvous: rvAddr,
+    listen: { ip: '127.0.0.3', port: 0 },
+    keepaliveMs: 1000,
+  });
   t.after(() => home.close());
   await new Promise<void>((res) => {
     home.onRegistered(() => res());
@@ -53,7 +64,9 @@ test('rendezvous and home survive 10,000 hostile datagrams and still connect', a
   const rng = new SeqRandom(2024);
   for (let i = 0; i < 10_000; i++) {
     const target = i % 2 === 0 ? rvAddr : homeAddr;
-    await new Promise<void>((res) => attacker.send(garbage(rng, i), target.port, target.ip, () => res()));
+    await new Promise<void>((res) =>
+      attacker.send(garbage(rng, i), target.port, target.ip, () => res()),
+    );
     if (i % 20 === 0) await new Promise((res) => setTimeout(res, 1)); // let the receivers keep up
   }
   await new Promise((res) => setTimeout(res, 2500)); // one keepalive period and its re-registration
@@ -61,7 +74,13 @@ test('rendezvous and home survive 10,000 hostile datagrams and still connect', a
   assert.ok(rv.stats.received > 4000, `rendezvous saw ${rv.stats.received}`);
   assert.ok(Object.keys(rv.stats.dropped).length > 0);
 
-  const r = await connectAsync(env, { home: 'robust', rendezvous: rvAddr, bindIp: '127.0.0.4', sockets: 20, forceAssist: true });
+  const r = await connectAsync(env, {
+    home: 'robust',
+    rendezvous: rvAddr,
+    bindIp: '127.0.0.4',
+    sockets: 20,
+    forceAssist: true,
+  });
   assert.ok(r.ok, r.ok ? '' : r.error);
   const rtt = await new Promise<number | undefined>((res) => r.connection.ping(1000, res));
   assert.ok(rtt !== undefined);

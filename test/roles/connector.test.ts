@@ -16,7 +16,15 @@ function setup(opts: Partial<ConnectOptions> = {}) {
 
 function toReady(s: ReturnType<typeof setup>) {
   const assist = s.net.of('assist').at(-1)!;
-  s.main.deliver({ type: 'assistAck', tx: assist.msg.tx, session: assist.msg.session, observed: { ip: '203.0.113.5', port: 1111 } }, RV);
+  s.main.deliver(
+    {
+      type: 'assistAck',
+      tx: assist.msg.tx,
+      session: assist.msg.session,
+      observed: { ip: '203.0.113.5', port: 1111 },
+    },
+    RV,
+  );
   s.main.deliver({ type: 'ready', tx: 1, session: assist.msg.session, home: HOME }, RV);
   return assist.msg.session;
 }
@@ -68,20 +76,29 @@ test('no answer: a new round with a new session, then a clear failure after the 
   assert.equal(assists.length, 2);
   assert.notEqual(assists[1]!.msg.session, first);
   // Round 1's sockets were closed before round 2 opened new ones.
-  assert.equal(s.net.endpoints.slice(1, 21).every((e) => e.closed), true);
+  assert.equal(
+    s.net.endpoints.slice(1, 21).every((e) => e.closed),
+    true,
+  );
   toReady(s);
   s.clock.advance(600);
   const r = s.result();
   assert.equal(r?.ok, false);
   assert.match(r && !r.ok ? r.error : '', /after 2 assisted rounds/);
   assert.equal(r?.report.attempts, 2);
-  assert.equal(s.net.endpoints.every((e) => e.closed), true);
+  assert.equal(
+    s.net.endpoints.every((e) => e.closed),
+    true,
+  );
 });
 
 test('Ready that never comes: the round times out and retries', () => {
   const s = setup({ rounds: 3, readyTimeoutMs: 1000 });
   const assist = s.net.of('assist')[0]!;
-  s.main.deliver({ type: 'assistAck', tx: assist.msg.tx, session: assist.msg.session, observed: RV }, RV);
+  s.main.deliver(
+    { type: 'assistAck', tx: assist.msg.tx, session: assist.msg.session, observed: RV },
+    RV,
+  );
   s.clock.advance(1100);
   assert.equal(s.net.of('assist').length, 2);
 });
@@ -112,8 +129,14 @@ test('unknown home and rendezvous silence fail with clear errors', () => {
   const a = setup();
   const assist = a.net.of('assist')[0]!;
   a.main.deliver({ type: 'error', tx: assist.msg.tx, code: 1, message: 'no' }, RV);
-  assert.match(a.result() && !a.result()!.ok ? (a.result() as { error: string }).error : '', /not registered/);
+  assert.match(
+    a.result() && !a.result()!.ok ? (a.result() as { error: string }).error : '',
+    /not registered/,
+  );
   const b = setup();
   b.clock.advance(10_000);
-  assert.match(b.result() && !b.result()!.ok ? (b.result() as { error: string }).error : '', /did not answer/);
+  assert.match(
+    b.result() && !b.result()!.ok ? (b.result() as { error: string }).error : '',
+    /did not answer/,
+  );
 });

@@ -18,7 +18,15 @@ function setup(opts: Partial<ConstructorParameters<typeof HomeAgent>[1]> = {}) {
 
 function registered(s: ReturnType<typeof setup>) {
   const reg = s.net.of('register').at(-1)!;
-  s.ep.deliver({ type: 'registered', tx: reg.msg.tx, observed: { ip: '198.51.100.10', port: 5000 }, ttlMs: 90000 }, RV);
+  s.ep.deliver(
+    {
+      type: 'registered',
+      tx: reg.msg.tx,
+      observed: { ip: '198.51.100.10', port: 5000 },
+      ttlMs: 90000,
+    },
+    RV,
+  );
   s.net.clear();
 }
 
@@ -55,7 +63,10 @@ test('UnknownHome from the rendezvous makes the home register again', () => {
 test('PeerInfo: one packet to the observed port, then N distinct other ports, then SprayDone', () => {
   const s = setup({ spray: 500, sprayTtl: 3 });
   registered(s);
-  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    RV,
+  );
   s.clock.advance(50);
   const punches = s.net.of('punch');
   assert.equal(punches.length, 501);
@@ -70,11 +81,14 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
   // SprayDone lost: retransmitted until acked.
   s.clock.advance(400);
   assert.equal(s.net.of('sprayDone').length, 2);
-  s.ep.deliver({ type: 'sprayDoneAck', tx: done[0]!.msg.tx, session: S }, RV);
+  s.ep.deliver({ type: 'sprayDoneAck', tx: done[0].msg.tx, session: S }, RV);
   s.clock.advance(5000);
   assert.equal(s.net.of('sprayDone').length, 2);
   // Duplicate PeerInfo after completion: SprayDone again, never a second spray.
-  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    RV,
+  );
   s.clock.advance(50);
   assert.equal(s.net.of('punch').length, 501);
   assert.equal(s.net.of('sprayDone').length, 3);
@@ -83,7 +97,10 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
 test('PeerInfo from anyone but the rendezvous is ignored', () => {
   const s = setup();
   registered(s);
-  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, CLIENT);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    CLIENT,
+  );
   s.clock.advance(50);
   assert.equal(s.net.of('punch').length, 0);
   assert.equal(s.home.stats.dropped['unexpected-peerInfo'], 1);
@@ -107,7 +124,19 @@ test('probes for this home are answered from the listening socket; others are dr
 test('concurrent sprays are capped', () => {
   const s = setup({ maxConcurrentSprays: 1, sprayPaceMs: 5, sprayBatch: 10, spray: 100 });
   registered(s);
-  s.ep.deliver({ type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) }, RV);
-  s.ep.deliver({ type: 'peerInfo', tx: 2, session: 'cccccccccccccccc', client: CLIENT, auth: new Uint8Array(0) }, RV);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    RV,
+  );
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      tx: 2,
+      session: 'cccccccccccccccc',
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
   assert.equal(s.home.stats.dropped['spray-busy'], 1);
 });

@@ -74,7 +74,13 @@ test('assist: ack to the client, PeerInfo to the home until SprayDone, then Read
 test('a duplicated assist is re-acked and never makes the home spray twice', () => {
   const s = setup();
   registerHome(s);
-  const assist = { type: 'assist' as const, tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) };
+  const assist = {
+    type: 'assist' as const,
+    tx: 9,
+    homeId: 'h',
+    session: S,
+    auth: new Uint8Array(0),
+  };
   s.ep.deliver(assist, CLIENT);
   s.ep.deliver(assist, CLIENT);
   assert.equal(s.net.of('assistAck').length, 2);
@@ -90,7 +96,10 @@ test('a duplicated assist is re-acked and never makes the home spray twice', () 
 
 test('unknown home, spoofed SprayDone, and stray messages are refused or dropped and counted', () => {
   const s = setup();
-  s.ep.deliver({ type: 'assist', tx: 9, homeId: 'nobody', session: S, auth: new Uint8Array(0) }, CLIENT);
+  s.ep.deliver(
+    { type: 'assist', tx: 9, homeId: 'nobody', session: S, auth: new Uint8Array(0) },
+    CLIENT,
+  );
   assert.equal(s.net.of('error')[0]?.msg.code, ErrorCode.UnknownHome);
   registerHome(s);
   s.ep.deliver({ type: 'assist', tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) }, CLIENT);
@@ -111,7 +120,10 @@ test('session table is bounded and answers Busy when full', () => {
   const ep = f.net.endpoints[0]!;
   ep.deliver({ type: 'register', tx: 1, homeId: 'h', auth: new Uint8Array(0) }, HOME);
   for (const sess of ['0000000000000001', '0000000000000002', '0000000000000003']) {
-    ep.deliver({ type: 'assist', tx: 2, homeId: 'h', session: sess, auth: new Uint8Array(0) }, CLIENT);
+    ep.deliver(
+      { type: 'assist', tx: 2, homeId: 'h', session: sess, auth: new Uint8Array(0) },
+      CLIENT,
+    );
   }
   assert.equal(f.net.of('error')[0]?.msg.code, ErrorCode.Busy);
   f.clock.advance(40_000); // sessions expire and are swept

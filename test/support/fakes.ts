@@ -113,13 +113,18 @@ export class FakeNet implements UdpNet {
   private nextPort = 40000;
   constructor(private readonly ip: string) {}
   open(opts: BindOptions = {}): FakeEndpoint {
-    const ep = new FakeEndpoint(this, { ip: opts.ip ?? this.ip, port: opts.port || this.nextPort++ });
+    const ep = new FakeEndpoint(this, {
+      ip: opts.ip ?? this.ip,
+      port: opts.port || this.nextPort++,
+    });
     this.endpoints.push(ep);
     return ep;
   }
   /** Sends so far, optionally only of one type; `take` also clears the log. */
   of<T extends Message['type']>(type: T): Array<Sent & { msg: Extract<Message, { type: T }> }> {
-    return this.sent.filter((s) => s.msg.type === type) as Array<Sent & { msg: Extract<Message, { type: T }> }>;
+    return this.sent.filter((s) => s.msg.type === type) as Array<
+      Sent & { msg: Extract<Message, { type: T }> }
+    >;
   }
   clear(): void {
     this.sent = [];

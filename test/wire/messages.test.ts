@@ -53,7 +53,10 @@ test('trailing bytes, bad magic, version, type, oversize and bad fields are reje
   assert.match(reject(withTail), /trailing/);
   assert.match(reject(new Uint8Array([0x51, ...good.subarray(1)])), /magic/);
   assert.match(reject(new Uint8Array([...good.subarray(0, 2), 9, ...good.subarray(3)])), /version/);
-  assert.match(reject(new Uint8Array([...good.subarray(0, 3), 200, ...good.subarray(4)])), /unknown message type/);
+  assert.match(
+    reject(new Uint8Array([...good.subarray(0, 3), 200, ...good.subarray(4)])),
+    /unknown message type/,
+  );
   assert.match(reject(new Uint8Array(MAX_DATAGRAM + 1)), /oversized/);
   // home id with a space
   const bad = encode({ type: 'keepalive', tx: 1, homeId: 'ab' });
@@ -94,7 +97,14 @@ test('addresses parse strictly and format back', () => {
   assert.deepEqual(parseAddr('127.0.0.1:7000'), { ip: '127.0.0.1', port: 7000 });
   assert.deepEqual(parseAddr('[2001:db8::1]:53'), { ip: '2001:db8::1', port: 53 });
   assert.equal(formatAddr({ ip: '2001:db8::1', port: 53 }), '[2001:db8::1]:53');
-  for (const bad of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', 'example.com:80', '1.2.3:4', '']) {
+  for (const bad of [
+    '127.0.0.1',
+    '127.0.0.1:0',
+    '127.0.0.1:70000',
+    'example.com:80',
+    '1.2.3:4',
+    '',
+  ]) {
     assert.throws(() => parseAddr(bad), /address|port|IP/);
   }
   assert.deepEqual(parseAddr('0.0.0.0:0', { allowPortZero: true }), { ip: '0.0.0.0', port: 0 });
