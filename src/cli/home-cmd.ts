@@ -6,14 +6,14 @@ import type { SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import { addrArg, homeIdArg, intArg, listenArg, type LogLevel } from './parse.js';
+import { addrArg, homeIdArg, intArg, listenArg, sprayTtlArg, type LogLevel } from './parse.js';
 
 interface HomeCliOptions {
   id: string;
   rendezvous: SocketAddr;
   listen: SocketAddr;
   spray?: number;
-  sprayTtl?: number;
+  sprayTtl: number | 'auto' | 'os';
   keepalive?: number;
 }
 

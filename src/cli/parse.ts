@@ -54,3 +54,8 @@ export function logLevelArg(text: string): LogLevel {
   }
   return text as LogLevel;
 }
+
+export function sprayTtlArg(text: string): number | 'auto' | 'os' {
+  if (text === 'auto' || text === 'os') return text;
+  return intArg(1, 255)(text);
+}

@@ -4,6 +4,7 @@
 import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
 import { withDefaults } from '../proto/options.js';
 import { DEFAULT_PORT_RANGE, pickSprayPorts, type PortRange } from '../punch/spray.js';
 import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
@@ -18,8 +19,11 @@ import {
 export interface HomeConfig {
   /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
   spray: number;
-  /** IP TTL of hole-opening packets; undefined = OS default. See docs/nat-notes.md. */
-  sprayTtl: number | undefined;
+  /**
+   * IP TTL of hole-opening packets: a number, 'auto' (one less than the measured hop distance to
+   * the rendezvous, at least 2; see hop-meter.ts), or 'os' for the OS default.
+   */
+  sprayTtl: number | 'auto' | 'os';
   /** Spray pacing: this many datagrams, then wait sprayPaceMs. */
   sprayBatch: number;
   sprayPaceMs: number;
@@ -41,7 +45,7 @@ export interface HomeConfig {
 
 export const DEFAULT_HOME: HomeConfig = {
   spray: 500,
-  sprayTtl: undefined,
+  sprayTtl: 'auto',
   sprayBatch: 100,
   sprayPaceMs: 1,
   portRange: DEFAULT_PORT_RANGE,
@@ -71,6 +75,8 @@ export interface HomeStats {
   registered: boolean;
   observed: string | undefined;
   sprays: number;
+  hopDistance: number | undefined;
+  sprayTtl: number | undefined;
   packetsSent: number;
   probesAnswered: number;
   peers: number;
@@ -92,6 +98,7 @@ export class HomeAgent {
   private dataCb: (payload: Uint8Array, from: SocketAddr) => void = () => {};
   private txSeq: number;
   private activeSprays = 0;
+  private readonly hops: HopMeter;
   private sprays = 0;
   private probesAnswered = 0;
   private closed = false;
@@ -105,6 +112,7 @@ export class HomeAgent {
     }
     this.cfg = withDefaults(DEFAULT_HOME, opts);
     this.txSeq = env.rng.int(0x7fffffff);
+    this.hops = new HopMeter(env.clock, DEFAULT_HOP_METER, (m, to, ttl) => this.send(m, to, ttl));
   }
 
   get id(): string {
@@ -140,6 +148,8 @@ export class HomeAgent {
       registered: this.observed !== undefined,
       observed: this.observed && formatAddr(this.observed),
       sprays: this.sprays,
+      hopDistance: this.hops.distance,
+      sprayTtl: this.sprayTtl(),
       packetsSent: this.sock?.sent ?? 0,
       probesAnswered: this.probesAnswered,
       peers: this.peers.size,
@@ -153,6 +163,7 @@ export class HomeAgent {
     this.keepalive?.cancel();
     this.keepaliveTimer?.cancel();
     this.backoffTimer?.cancel();
+    this.hops.cancel();
     for (const s of this.sessions.values()) {
       s.sprayDone?.cancel();
       s.timers.forEach((t) => t.cancel());
@@ -210,6 +221,14 @@ export class HomeAgent {
     if (changed) {
       this.env.log.info({ observed: formatAddr(msg.observed) }, 'registered with rendezvous');
       for (const cb of this.registeredCbs) cb(msg.observed);
+      if (this.cfg.sprayTtl === 'auto') {
+        this.hops.measure(this.opts.rendezvous, this.nextTx(), (d) =>
+          this.env.log.info(
+            { hopDistance: d, sprayTtl: this.sprayTtl() },
+            'measured hops to the rendezvous',
+          ),
+        );
+      }
     }
     // Keep well inside both the NAT timeout and the registration lifetime.
     const period = Math.min(this.cfg.keepaliveMs, Math.max(1000, msg.ttlMs / 3));
@@ -256,6 +275,9 @@ export class HomeAgent {
         break;
       case 'peerInfo':
         if (fromRendezvous) return this.onPeerInfo(msg);
+        break;
+      case 'hopReply':
+        if (fromRendezvous) return this.hops.onReply(msg);
         break;
       case 'sprayDoneAck':
         if (fromRendezvous) return this.sessions.get(msg.session)?.sprayDone?.ack();
@@ -338,7 +360,7 @@ export class HomeAgent {
     const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
     const targets = [client.port, ...ports];
     const punch: Message = { type: 'punch', session: msg.session };
-    const ttl = this.cfg.sprayTtl;
+    const ttl = this.sprayTtl();
     this.env.log.debug({ client: formatAddr(client), packets: targets.length, ttl }, 'spraying');
     let i = 0;
     const batch = (): void => {
@@ -355,6 +377,11 @@ export class HomeAgent {
       this.sendSprayDone(msg.session, state, targets.length);
     };
     batch();
+  }
+
+  private sprayTtl(): number | undefined {
+    const t = this.cfg.sprayTtl;
+    return t === 'os' ? undefined : t === 'auto' ? this.hops.holeTtl() : t;
   }
 
   private sendSprayDone(session: SessionId, state: SprayState, sprayed = this.cfg.spray + 1): void {

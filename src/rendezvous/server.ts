@@ -141,6 +141,9 @@ export class RendezvousServer {
         return this.onSprayDone(msg, from);
       case 'addrQuery':
         return this.onAddrQuery(msg, from);
+      case 'hopProbe':
+        // Stateless echo of the same size: lets a peer measure its hop distance to us.
+        return this.send({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, from);
       default:
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);

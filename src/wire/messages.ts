@@ -45,7 +45,10 @@ export type Message =
   | { type: 'probeReply'; tx: TxId; session: SessionId }
   | { type: 'punch'; session: SessionId }
   | { type: 'data'; payload: Uint8Array }
-  | { type: 'error'; tx: TxId; code: ErrorCode; message: string };
+  | { type: 'error'; tx: TxId; code: ErrorCode; message: string }
+  /** Sent with IP TTL = `ttl`; the rendezvous echoes it, so the lowest echoed ttl is the hop distance. */
+  | { type: 'hopProbe'; tx: TxId; ttl: number }
+  | { type: 'hopReply'; tx: TxId; ttl: number };
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -68,6 +71,8 @@ const TYPE_CODES: Record<MessageType, number> = {
   punch: 15,
   data: 16,
   error: 17,
+  hopProbe: 18,
+  hopReply: 19,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -152,6 +157,10 @@ export function encode(msg: Message): Uint8Array {
     case 'error':
       w.u32(msg.tx).u8(msg.code).str(msg.message.slice(0, 200));
       break;
+    case 'hopProbe':
+    case 'hopReply':
+      w.u32(msg.tx).u8(msg.ttl);
+      break;
   }
   const out = w.finish();
   if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
@@ -230,6 +239,9 @@ function decodeBody(type: MessageType, r: Reader): Message {
       return { type, session: readSession(r) };
     case 'data':
       return { type, payload: r.longBytes(MAX_DATA) };
+    case 'hopProbe':
+    case 'hopReply':
+      return { type, tx: r.u32(), ttl: r.u8() };
     case 'error': {
       const tx = r.u32();
       const code = r.u8();

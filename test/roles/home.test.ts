@@ -140,3 +140,45 @@ test('concurrent sprays are capped', () => {
   );
   assert.equal(s.home.stats.dropped['spray-busy'], 1);
 });
+
+test("spray TTL 'auto': one less than the measured hop distance to the rendezvous", () => {
+  const s = setup({ spray: 10 });
+  const reg = s.net.of('register').at(-1)!;
+  s.ep.deliver(
+    {
+      type: 'registered',
+      tx: reg.msg.tx,
+      observed: { ip: '198.51.100.10', port: 5000 },
+      ttlMs: 90000,
+    },
+    RV,
+  );
+  const probes = s.net.of('hopProbe');
+  assert.deepEqual(
+    probes.map((p) => [p.msg.ttl, p.ttl]),
+    Array.from({ length: 16 }, (_, i) => [i + 1, i + 1]),
+  );
+  const tx = probes[0]!.msg.tx;
+  for (const ttl of [5, 4, 9]) s.ep.deliver({ type: 'hopReply', tx, ttl }, RV);
+  s.ep.deliver({ type: 'hopReply', tx, ttl: 1 }, CLIENT); // not from the rendezvous: ignored
+  s.clock.advance(2000);
+  assert.equal(s.home.stats.hopDistance, 4);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    RV,
+  );
+  s.clock.advance(10);
+  assert.ok(s.net.of('punch').every((p) => p.ttl === 3));
+});
+
+test("spray TTL 'os' leaves the TTL to the OS and measures nothing", () => {
+  const s = setup({ spray: 10, sprayTtl: 'os' });
+  registered(s);
+  assert.equal(s.net.of('hopProbe').length, 0);
+  s.ep.deliver(
+    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    RV,
+  );
+  s.clock.advance(10);
+  assert.ok(s.net.of('punch').every((p) => p.ttl === undefined));
+});

@@ -129,3 +129,9 @@ test('session table is bounded and answers Busy when full', () => {
   f.clock.advance(40_000); // sessions expire and are swept
   assert.equal(rv.stats.sessions, 0);
 });
+
+test('hop probes are echoed statelessly, same size', () => {
+  const s = setup();
+  s.ep.deliver({ type: 'hopProbe', tx: 5, ttl: 7 }, HOME);
+  assert.deepEqual(s.net.of('hopReply')[0]?.msg, { type: 'hopReply', tx: 5, ttl: 7 });
+});

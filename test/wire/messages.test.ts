@@ -27,6 +27,8 @@ const samples: Message[] = [
   { type: 'punch', session },
   { type: 'data', payload: new Uint8Array(1100).fill(7) },
   { type: 'error', tx: 14, code: ErrorCode.UnknownHome, message: 'home h is not registered' },
+  { type: 'hopProbe', tx: 15, ttl: 3 },
+  { type: 'hopReply', tx: 16, ttl: 255 },
 ];
 
 test('every message type round-trips', () => {
