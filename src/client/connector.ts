@@ -133,8 +133,13 @@ class ConnectAttempt {
     if (!HOME_ID_PATTERN.test(this.opts.home)) {
       return this.fail(`home id "${this.opts.home}" is not valid (1-64 of A-Z a-z 0-9 . _ -)`);
     }
-    if (this.opts.direct && !this.cfg.forceAssist) this.tryDirect(this.opts.direct);
-    else this.startRound();
+    if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
+    this.emit(
+      1,
+      'direct',
+      this.opts.direct ? 'skipped (assisted path forced)' : 'skipped (no direct address known)',
+    );
+    this.startRound();
   }
 
   cancel(): void {

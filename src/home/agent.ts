@@ -27,6 +27,12 @@ export interface HomeConfig {
   /** Spray pacing: this many datagrams, then wait sprayPaceMs. */
   sprayBatch: number;
   sprayPaceMs: number;
+  /**
+   * After the spray, the packet to the client's observed port is sent again at these delays
+   * (full TTL). By then the client has knocked, so an address-restricted client NAT lets it in;
+   * this is what makes a symmetric home reachable from a full- or restricted-cone client.
+   */
+  repunchDelaysMs: number[];
   portRange: PortRange;
   /** Keepalive period towards the rendezvous; well inside common 30 s UDP NAT timeouts. */
   keepaliveMs: number;
@@ -48,6 +54,7 @@ export const DEFAULT_HOME: HomeConfig = {
   sprayTtl: 'auto',
   sprayBatch: 100,
   sprayPaceMs: 1,
+  repunchDelaysMs: [600, 1200],
   portRange: DEFAULT_PORT_RANGE,
   keepaliveMs: 20_000,
   registerRetransmit: { rtoMs: 500, maxRtoMs: 4000, maxSends: 6 },
@@ -372,7 +379,9 @@ export class HomeAgent {
         return;
       }
       state.done = true;
-      state.timers = [];
+      state.timers = this.cfg.repunchDelaysMs.map((ms) =>
+        this.env.clock.setTimer(ms, () => this.send(punch, client)),
+      );
       this.activeSprays--;
       this.sendSprayDone(msg.session, state, targets.length);
     };
