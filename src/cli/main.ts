@@ -36,6 +36,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`porthole … | head`) is a normal way for a reader to stop, not a crash.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) =>
+    process.exit(e.code === 'EPIPE' ? 0 : 1),
+  );
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

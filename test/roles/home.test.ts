@@ -84,13 +84,17 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
   s.ep.deliver({ type: 'sprayDoneAck', tx: done[0].msg.tx, session: S }, RV);
   s.clock.advance(5000);
   assert.equal(s.net.of('sprayDone').length, 2);
+  // Later, the observed port alone gets the packet again, at full TTL (see repunchDelaysMs).
+  const repunches = s.net.of('punch').slice(501);
+  assert.equal(repunches.length, 2);
+  assert.ok(repunches.every((p) => p.to.port === CLIENT.port && p.ttl === undefined));
   // Duplicate PeerInfo after completion: SprayDone again, never a second spray.
   s.ep.deliver(
     { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
     RV,
   );
   s.clock.advance(50);
-  assert.equal(s.net.of('punch').length, 501);
+  assert.equal(s.net.of('punch').length, 503);
   assert.equal(s.net.of('sprayDone').length, 3);
 });
 
