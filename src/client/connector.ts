@@ -137,7 +137,7 @@ class ConnectAttempt {
     this.emit(
       1,
       'direct',
-      this.opts.direct ? 'skipped (assisted path forced)' : 'skipped (no direct address known)',
+      this.cfg.forceAssist ? 'skipped (assisted path forced)' : 'skipped (no direct address known)',
     );
     this.startRound();
   }
