@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { networkInterfaces } from 'node:os';
 import { HomeAgent } from '../home/agent.js';
 import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
@@ -52,6 +53,7 @@ export function registerHome(program: Command): Command {
         spray: opts.spray,
         sprayTtl: opts.sprayTtl,
         keepaliveMs: opts.keepalive,
+        localIps: lanIps(opts.listen.ip),
       });
       agent.start();
       const bound = await whenBound(agent.endpoint!).catch((e: Error) =>
@@ -67,4 +69,13 @@ export function registerHome(program: Command): Command {
       });
     });
   return home;
+}
+
+/** The LAN IPv4 addresses clients on the same network can use: the bound one, or every interface's. */
+function lanIps(boundIp: string): string[] {
+  if (boundIp !== '0.0.0.0') return [boundIp];
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && i.family === 'IPv4' && !i.internal)
+    .map((i) => i!.address);
 }

@@ -1,6 +1,7 @@
 // An established path from a client socket to the home: plain datagrams of application payload,
 // round-trip pings, and keepalives that hold the NAT mappings open on both sides.
 import type { Clock, Random, SocketAddr, TimerHandle } from '../net/types.js';
+import type { MessageChannel } from '../proto/channel.js';
 import type { MessageSocket } from '../proto/endpoint-io.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Message, SessionId } from '../wire/messages.js';
@@ -12,7 +13,7 @@ export interface ConnectionOptions {
   keepaliveMs: number;
 }
 
-export class Connection {
+export class Connection implements MessageChannel {
   private messageCbs: Array<(data: Uint8Array) => void> = [];
   /** Outstanding pings by tx: calls back with the RTT, or undefined on timeout/close. */
   private pending = new Map<number, (now: number | undefined) => void>();

@@ -337,6 +337,8 @@ class ConnectAttempt {
       `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`,
     );
     this.probe(this.main, home);
+    // Behind the same public IP as the home: its LAN addresses may be the shortest way in.
+    for (const local of msg.locals) this.probe(this.main, local);
     for (let i = 1; i < this.cfg.probes; i++)
       this.timer(i * this.cfg.probeSpacingMs, () => this.probe(this.main, home));
     this.addrTx = this.env.rng.int(0xffffffff);

@@ -11,6 +11,7 @@ import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
 import {
   ErrorCode,
   HOME_ID_PATTERN,
+  MAX_LOCALS,
   type Message,
   type MessageOf,
   type SessionId,
@@ -70,6 +71,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
   id: string;
   rendezvous: SocketAddr;
   listen?: BindOptions;
+  /** This home's LAN IPs; with the bound port they are offered to clients behind the same public IP. */
+  localIps?: string[];
 }
 
 interface SprayState {
@@ -200,7 +203,13 @@ export class HomeAgent {
       this.cfg.registerRetransmit,
       () =>
         this.send(
-          { type: 'register', tx, homeId: this.opts.id, auth: new Uint8Array(0) },
+          {
+            type: 'register',
+            tx,
+            homeId: this.opts.id,
+            locals: this.locals(),
+            auth: new Uint8Array(0),
+          },
           this.opts.rendezvous,
         ),
       () => {
@@ -215,6 +224,12 @@ export class HomeAgent {
     );
     this.registerTx = tx;
     this.register.start();
+  }
+
+  private locals(): SocketAddr[] {
+    const port = this.sock?.ep.localAddress()?.port;
+    if (!port || !this.opts.localIps) return [];
+    return this.opts.localIps.slice(0, MAX_LOCALS).map((ip) => ({ ip, port }));
   }
 
   private registerTx = -1;

@@ -7,6 +7,8 @@ import type { SocketAddr } from '../net/types.js';
 export interface HomeRecord {
   readonly id: string;
   readonly addr: SocketAddr;
+  /** LAN addresses the home reported, offered only to clients behind the same public IP. */
+  readonly locals: SocketAddr[];
   readonly registeredAt: number;
   expiresAt: number;
 }

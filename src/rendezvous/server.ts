@@ -42,6 +42,7 @@ interface Session {
   readonly expiresAt: number;
   state: 'spraying' | 'ready';
   home: SocketAddr;
+  homeLocals: SocketAddr[];
   peerInfo: Retransmitter;
 }
 
@@ -156,6 +157,7 @@ export class RendezvousServer {
     const ok = this.registry.put({
       id: msg.homeId,
       addr: from,
+      locals: msg.locals,
       registeredAt: prev && sameAddr(prev.addr, from) ? prev.registeredAt : now,
       expiresAt: now + this.cfg.registrationTtlMs,
     });
@@ -224,6 +226,8 @@ export class RendezvousServer {
       homeId: msg.homeId,
       client: from,
       home: home.addr,
+      // Same public IP: client and home may share a LAN, where the LAN address is the way in.
+      homeLocals: home.addr.ip === from.ip ? home.locals : [],
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
       peerInfo: new Retransmitter(
@@ -265,7 +269,10 @@ export class RendezvousServer {
 
   private sendReady(s: Session): void {
     this.counts.readies++;
-    this.send({ type: 'ready', tx: this.nextTx(), session: s.id, home: s.home }, s.client);
+    this.send(
+      { type: 'ready', tx: this.nextTx(), session: s.id, home: s.home, locals: s.homeLocals },
+      s.client,
+    );
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {

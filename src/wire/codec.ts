@@ -82,6 +82,15 @@ export class Reader {
     throw new DecodeError(`unknown address family ${family}`);
   }
 
+  /** u8 count, then that many addresses; at most `max`. */
+  addrList(max: number): SocketAddr[] {
+    const n = this.u8();
+    if (n > max) throw new DecodeError(`${n} addresses exceed limit ${max}`);
+    const out: SocketAddr[] = [];
+    for (let i = 0; i < n; i++) out.push(this.addr());
+    return out;
+  }
+
   end(): void {
     if (this.remaining !== 0) throw new DecodeError(`${this.remaining} trailing bytes`);
   }
@@ -147,6 +156,13 @@ export class Writer {
       throw new RangeError(`not an IP address: ${a.ip}`);
     }
     return this.u16(a.port);
+  }
+
+  addrList(list: readonly SocketAddr[]): this {
+    if (list.length > 255) throw new RangeError('address list longer than 255');
+    this.u8(list.length);
+    for (const a of list) this.addr(a);
+    return this;
   }
 
   finish(): Uint8Array {

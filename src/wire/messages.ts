@@ -11,6 +11,7 @@ export const WIRE_VERSION = 1;
 export const MAX_DATAGRAM = 1200;
 export const MAX_AUTH = 255;
 export const MAX_DATA = 1100;
+export const MAX_LOCALS = 4;
 
 export const HOME_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ERROR_TEXT_PATTERN = /^[\x20-\x7e]{0,200}$/;
@@ -29,7 +30,8 @@ export enum ErrorCode {
 }
 
 export type Message =
-  | { type: 'register'; tx: TxId; homeId: string; auth: Uint8Array }
+  /** `locals`: the home's LAN addresses, for clients behind the same public IP (patent step 1). */
+  | { type: 'register'; tx: TxId; homeId: string; locals: SocketAddr[]; auth: Uint8Array }
   | { type: 'registered'; tx: TxId; observed: SocketAddr; ttlMs: number }
   | { type: 'keepalive'; tx: TxId; homeId: string }
   | { type: 'keepaliveAck'; tx: TxId; observed: SocketAddr }
@@ -38,7 +40,8 @@ export type Message =
   | { type: 'peerInfo'; tx: TxId; session: SessionId; client: SocketAddr; auth: Uint8Array }
   | { type: 'sprayDone'; tx: TxId; session: SessionId; sprayed: number }
   | { type: 'sprayDoneAck'; tx: TxId; session: SessionId }
-  | { type: 'ready'; tx: TxId; session: SessionId; home: SocketAddr }
+  /** `locals` only when client and home share a public IP (they may be on one LAN). */
+  | { type: 'ready'; tx: TxId; session: SessionId; home: SocketAddr; locals: SocketAddr[] }
   | { type: 'addrQuery'; tx: TxId; homeId: string }
   | { type: 'addrReply'; tx: TxId; homeId: string; home: SocketAddr }
   | { type: 'probe'; tx: TxId; homeId: string; session: SessionId }
@@ -95,7 +98,7 @@ export function encode(msg: Message): Uint8Array {
   const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   switch (msg.type) {
     case 'register':
-      w.u32(msg.tx).str(msg.homeId).varBytes(msg.auth);
+      w.u32(msg.tx).str(msg.homeId).addrList(msg.locals.slice(0, MAX_LOCALS)).varBytes(msg.auth);
       break;
     case 'registered':
       w.u32(msg.tx).addr(msg.observed).u32(msg.ttlMs);
@@ -134,7 +137,7 @@ export function encode(msg: Message): Uint8Array {
     case 'ready':
       w.u32(msg.tx);
       writeSession(w, msg.session);
-      w.addr(msg.home);
+      w.addr(msg.home).addrList(msg.locals.slice(0, MAX_LOCALS));
       break;
     case 'addrQuery':
       w.u32(msg.tx).str(msg.homeId);
@@ -196,7 +199,13 @@ const homeIdOf = (r: Reader): string => r.str(64, HOME_ID_PATTERN);
 function decodeBody(type: MessageType, r: Reader): Message {
   switch (type) {
     case 'register':
-      return { type, tx: r.u32(), homeId: homeIdOf(r), auth: r.varBytes(MAX_AUTH) };
+      return {
+        type,
+        tx: r.u32(),
+        homeId: homeIdOf(r),
+        locals: r.addrList(MAX_LOCALS),
+        auth: r.varBytes(MAX_AUTH),
+      };
     case 'registered':
       return { type, tx: r.u32(), observed: r.addr(), ttlMs: r.u32() };
     case 'keepalive':
@@ -228,7 +237,13 @@ function decodeBody(type: MessageType, r: Reader): Message {
     case 'probeReply':
       return { type, tx: r.u32(), session: readSession(r) };
     case 'ready':
-      return { type, tx: r.u32(), session: readSession(r), home: r.addr() };
+      return {
+        type,
+        tx: r.u32(),
+        session: readSession(r),
+        home: r.addr(),
+        locals: r.addrList(MAX_LOCALS),
+      };
     case 'addrQuery':
       return { type, tx: r.u32(), homeId: homeIdOf(r) };
     case 'addrReply':

@@ -14,7 +14,7 @@ import { flipBits, SeqRandom } from '../support/fakes.js';
 
 const S = '0123456789abcdef';
 const valid: Message[] = [
-  { type: 'register', tx: 1, homeId: 'robust', auth: new Uint8Array(0) },
+  { type: 'register', tx: 1, homeId: 'robust', locals: [], auth: new Uint8Array(0) },
   { type: 'keepalive', tx: 2, homeId: 'robust' },
   { type: 'assist', tx: 3, homeId: 'robust', session: S, auth: new Uint8Array(0) },
   { type: 'sprayDone', tx: 4, session: S, sprayed: 9 },

@@ -25,7 +25,7 @@ function toReady(s: ReturnType<typeof setup>) {
     },
     RV,
   );
-  s.main.deliver({ type: 'ready', tx: 1, session: assist.msg.session, home: HOME }, RV);
+  s.main.deliver({ type: 'ready', tx: 1, session: assist.msg.session, home: HOME, locals: [] }, RV);
   return assist.msg.session;
 }
 
@@ -59,7 +59,7 @@ test('assisted path: lost assist is retransmitted; Ready triggers probes and M s
 test('a reply for an old session or from a duplicated Ready does not confuse the connector', () => {
   const s = setup();
   const session = toReady(s);
-  s.main.deliver({ type: 'ready', tx: 1, session, home: HOME }, RV); // duplicate
+  s.main.deliver({ type: 'ready', tx: 1, session, home: HOME, locals: [] }, RV); // duplicate
   assert.equal(s.net.endpoints.length, 21);
   s.net.endpoints[3]!.deliver({ type: 'probeReply', tx: 1, session: 'ffffffffffffffff' }, HOME);
   assert.equal(s.result(), undefined);
@@ -139,4 +139,17 @@ test('unknown home and rendezvous silence fail with clear errors', () => {
     b.result() && !b.result()!.ok ? (b.result() as { error: string }).error : '',
     /did not answer/,
   );
+});
+
+test('LAN addresses in Ready are knocked on too', () => {
+  const s = setup();
+  const assist = s.net.of('assist')[0]!;
+  const lan = { ip: '192.168.1.20', port: 7401 };
+  s.main.deliver(
+    { type: 'ready', tx: 1, session: assist.msg.session, home: HOME, locals: [lan] },
+    RV,
+  );
+  assert.equal(s.net.of('probe').filter((p) => p.from === s.main && p.to.ip === lan.ip).length, 1);
+  s.main.deliver({ type: 'probeReply', tx: 1, session: assist.msg.session }, lan);
+  assert.equal(s.result()?.report.home, '192.168.1.20:7401');
 });

@@ -17,13 +17,16 @@ function setup() {
 }
 
 function registerHome(s: ReturnType<typeof setup>) {
-  s.ep.deliver({ type: 'register', tx: 1, homeId: 'h', auth: new Uint8Array(0) }, HOME);
+  s.ep.deliver({ type: 'register', tx: 1, homeId: 'h', locals: [], auth: new Uint8Array(0) }, HOME);
   s.net.clear();
 }
 
 test('registration is acknowledged with the observed address; keepalive refreshes; expiry forgets', () => {
   const s = setup();
-  s.ep.deliver({ type: 'register', tx: 77, homeId: 'h', auth: new Uint8Array(0) }, HOME);
+  s.ep.deliver(
+    { type: 'register', tx: 77, homeId: 'h', locals: [], auth: new Uint8Array(0) },
+    HOME,
+  );
   const [reg] = s.net.of('registered');
   assert.deepEqual(reg?.msg, { type: 'registered', tx: 77, observed: HOME, ttlMs: 90000 });
   s.clock.advance(60_000);
@@ -118,7 +121,7 @@ test('session table is bounded and answers Busy when full', () => {
   const rv = new RendezvousServer(f.env, { listen: { port: 7400 }, maxSessions: 2 });
   rv.start();
   const ep = f.net.endpoints[0]!;
-  ep.deliver({ type: 'register', tx: 1, homeId: 'h', auth: new Uint8Array(0) }, HOME);
+  ep.deliver({ type: 'register', tx: 1, homeId: 'h', locals: [], auth: new Uint8Array(0) }, HOME);
   for (const sess of ['0000000000000001', '0000000000000002', '0000000000000003']) {
     ep.deliver(
       { type: 'assist', tx: 2, homeId: 'h', session: sess, auth: new Uint8Array(0) },
@@ -134,4 +137,24 @@ test('hop probes are echoed statelessly, same size', () => {
   const s = setup();
   s.ep.deliver({ type: 'hopProbe', tx: 5, ttl: 7 }, HOME);
   assert.deepEqual(s.net.of('hopReply')[0]?.msg, { type: 'hopReply', tx: 5, ttl: 7 });
+});
+
+test('LAN addresses are offered only to a client behind the same public IP', () => {
+  const s = setup();
+  const lan = [{ ip: '192.168.1.20', port: 7401 }];
+  s.ep.deliver(
+    { type: 'register', tx: 1, homeId: 'h', locals: lan, auth: new Uint8Array(0) },
+    HOME,
+  );
+  const neighbour = { ip: HOME.ip, port: 6001 };
+  for (const [client, session] of [
+    [CLIENT, '1111111111111111'],
+    [neighbour, '2222222222222222'],
+  ] as const) {
+    s.ep.deliver({ type: 'assist', tx: 2, homeId: 'h', session, auth: new Uint8Array(0) }, client);
+    s.ep.deliver({ type: 'sprayDone', tx: 3, session, sprayed: 1 }, HOME);
+  }
+  const readies = s.net.of('ready');
+  assert.deepEqual(readies[0]?.msg.locals, []);
+  assert.deepEqual(readies[1]?.msg.locals, lan);
 });

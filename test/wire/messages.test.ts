@@ -10,7 +10,7 @@ const session = '0123456789abcdef';
 const auth = new Uint8Array([1, 2, 3]);
 
 const samples: Message[] = [
-  { type: 'register', tx: 1, homeId: 'home-1', auth },
+  { type: 'register', tx: 1, homeId: 'home-1', locals: [], auth },
   { type: 'registered', tx: 2, observed: a4, ttlMs: 90000 },
   { type: 'keepalive', tx: 3, homeId: 'h' },
   { type: 'keepaliveAck', tx: 0xffffffff, observed: a6 },
@@ -19,7 +19,7 @@ const samples: Message[] = [
   { type: 'peerInfo', tx: 6, session, client: a6, auth },
   { type: 'sprayDone', tx: 7, session, sprayed: 501 },
   { type: 'sprayDoneAck', tx: 8, session },
-  { type: 'ready', tx: 9, session, home: a4 },
+  { type: 'ready', tx: 9, session, home: a4, locals: [] },
   { type: 'addrQuery', tx: 10, homeId: 'h' },
   { type: 'addrReply', tx: 11, homeId: 'h', home: a4 },
   { type: 'probe', tx: 12, homeId: 'h', session },
