@@ -39,8 +39,9 @@ export function registerHome(program: Command): Command {
     )
     .option(
       '--spray-ttl <T>',
-      'IP TTL of hole-opening packets (default: OS default)',
-      intArg(1, 255),
+      "IP TTL of hole-opening packets: 1-255, 'auto' (hop distance to the rendezvous minus 1) or 'os'",
+      sprayTtlArg,
+      'auto',
     )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
     .action(async (opts: HomeCliOptions, cmd: Command) => {
