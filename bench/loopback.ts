@@ -1,28 +1,14 @@
-// Loopback connect times for both paths over real sockets: `npm run bench:loopback`.
+// Loopback connect times for both paths over real sockets: `npm run bench:loopback [RUNS]`.
 // Rendezvous, home and client each on their own 127.0.0.x address, N = M = 500 (patent defaults).
 import { connectAsync } from '../src/client/connector.js';
-import { HomeAgent } from '../src/home/agent.js';
-import { whenBound } from '../src/net/node-udp.js';
+import { LOOPBACK, startLocalStack } from '../src/cli/local-stack.js';
 import { realEnv } from '../src/net/real-env.js';
 import { silentLogger } from '../src/net/types.js';
-import { RendezvousServer } from '../src/rendezvous/server.js';
 import { percentile } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 25);
 const env = realEnv(silentLogger);
-const rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
-rv.start();
-const rvAddr = await whenBound(rv.endpoint!);
-const home = new HomeAgent(env, {
-  id: 'bench-home',
-  rendezvous: rvAddr,
-  listen: { ip: '127.0.0.3', port: 0 },
-});
-await new Promise<void>((res) => {
-  home.onRegistered(() => res());
-  home.start();
-});
-const homeAddr = home.endpoint!.localAddress()!;
+const stack = await startLocalStack(env, 'bench-home');
 
 for (const path of ['direct', 'punched'] as const) {
   const ms: number[] = [];
@@ -30,9 +16,9 @@ for (const path of ['direct', 'punched'] as const) {
   for (let i = 0; i < runs; i++) {
     const r = await connectAsync(env, {
       home: 'bench-home',
-      rendezvous: rvAddr,
-      bindIp: '127.0.0.4',
-      ...(path === 'direct' ? { direct: homeAddr } : { forceAssist: true }),
+      rendezvous: stack.rvAddr,
+      bindIp: LOOPBACK.client,
+      ...(path === 'direct' ? { direct: stack.homeAddr } : { forceAssist: true }),
     });
     if (r.ok && r.report.path === path) ms.push(r.report.ms);
     else failures++;
@@ -45,5 +31,4 @@ for (const path of ['direct', 'punched'] as const) {
       `min=${percentile(ms, 0).toFixed(1)} ms`,
   );
 }
-home.close();
-rv.close();
+stack.close();

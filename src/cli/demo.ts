@@ -3,11 +3,9 @@
 // (127.0.0.2/.3/.4) so the home's 500-port spray only ever reaches the client's address.
 import type { Command } from 'commander';
 import { connectAsync } from '../client/connector.js';
-import { HomeAgent } from '../home/agent.js';
-import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
-import { RendezvousServer } from '../rendezvous/server.js';
 import { formatAddr } from '../wire/addr.js';
+import { LOOPBACK, startLocalStack } from './local-stack.js';
 import { makeLogger } from './logger.js';
 import type { LogLevel } from './parse.js';
 
@@ -15,63 +13,49 @@ const out = (line: string): void => void process.stdout.write(line + '\n');
 
 export async function runDemo(logLevel: LogLevel): Promise<number> {
   const env = realEnv(makeLogger(logLevel, 'demo'));
-  const rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
-  rv.start();
-  const rvAddr = await whenBound(rv.endpoint!);
-  out(`rendezvous  listening on ${formatAddr(rvAddr)}`);
-
-  const home = new HomeAgent(env, {
-    id: 'demo-home',
-    rendezvous: rvAddr,
-    listen: { ip: '127.0.0.3', port: 0 },
-  });
-  const registered = new Promise<void>((resolve) => home.onRegistered(() => resolve()));
-  home.start();
-  await Promise.race([
-    registered,
-    new Promise((_, rej) => setTimeout(() => rej(new Error('home did not register in 5 s')), 5000)),
-  ]);
-  out(`home        "demo-home" registered from ${formatAddr(home.endpoint!.localAddress()!)}`);
-  out(
-    'client      connecting through the rendezvous (direct step skipped to show the assisted path)',
-  );
-
-  const r = await connectAsync(env, {
-    home: 'demo-home',
-    rendezvous: rvAddr,
-    bindIp: '127.0.0.4',
-    forceAssist: true,
-    onStep: (e) =>
-      out(`  step ${e.step} ${e.name.padEnd(6)} +${e.atMs.toFixed(1).padStart(7)} ms  ${e.detail}`),
-  });
-  if (!r.ok) {
-    out(`demo failed: ${r.error}`);
-    home.close();
-    rv.close();
-    return 1;
+  const stack = await startLocalStack(env, 'demo-home');
+  try {
+    out(`rendezvous  listening on ${formatAddr(stack.rvAddr)}`);
+    out(`home        "demo-home" registered from ${formatAddr(stack.homeAddr)}`);
+    out('client      connecting through the rendezvous');
+    const r = await connectAsync(env, {
+      home: 'demo-home',
+      rendezvous: stack.rvAddr,
+      bindIp: LOOPBACK.client,
+      forceAssist: true,
+      onStep: (e) =>
+        out(
+          `  step ${e.step} ${e.name.padEnd(6)} +${e.atMs.toFixed(1).padStart(7)} ms  ${e.detail}`,
+        ),
+    });
+    if (!r.ok) {
+      out(`demo failed: ${r.error}`);
+      return 1;
+    }
+    const s = r.report;
+    out(
+      `connected   ${s.path} to ${s.home} in ${s.ms} ms: ` +
+        `${s.packetsSent} packets from ${s.socketsOpened} sockets`,
+    );
+    out(
+      `            per step (ms): ${Object.entries(s.steps)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    const rtts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const rtt = await new Promise<number | undefined>((res) => r.connection.ping(1000, res));
+      if (rtt !== undefined) rtts.push(rtt);
+    }
+    const avg = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
+    out(
+      `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
+    );
+    r.connection.close();
+    return rtts.length > 0 ? 0 : 1;
+  } finally {
+    stack.close();
   }
-  const s = r.report;
-  out(
-    `connected   ${s.path} to ${s.home} in ${s.ms} ms: ${s.packetsSent} packets from ${s.socketsOpened} sockets`,
-  );
-  out(
-    `            per step (ms): ${Object.entries(s.steps)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-  );
-  const rtts: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const rtt = await new Promise<number | undefined>((res) => r.connection.ping(1000, res));
-    if (rtt !== undefined) rtts.push(rtt);
-  }
-  const avg = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
-  out(
-    `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
-  );
-  r.connection.close();
-  home.close();
-  rv.close();
-  return rtts.length > 0 ? 0 : 1;
 }
 
 export function registerDemo(program: Command): void {

@@ -3,38 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
-import { HomeAgent } from '../../src/home/agent.js';
-import { whenBound } from '../../src/net/node-udp.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type SocketAddr } from '../../src/net/types.js';
-import { RendezvousServer } from '../../src/rendezvous/server.js';
+import { startLocalStack, type LocalStack } from '../../src/cli/local-stack.js';
 
 const env = realEnv(silentLogger);
-let rv: RendezvousServer;
-let home: HomeAgent;
+let stack: LocalStack;
 let rvAddr: SocketAddr;
 let homeAddr: SocketAddr;
 
 before(async () => {
-  rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
-  rv.start();
-  rvAddr = await whenBound(rv.endpoint!);
-  home = new HomeAgent(env, {
-    id: 'loop-home',
-    rendezvous: rvAddr,
-    listen: { ip: '127.0.0.3', port: 0 },
-  });
-  await new Promise<void>((resolve) => {
-    home.onRegistered(() => resolve());
-    home.start();
-  });
-  homeAddr = home.endpoint!.localAddress()!;
+  stack = await startLocalStack(env, 'loop-home');
+  ({ rvAddr, homeAddr } = stack);
 });
 
-after(() => {
-  home.close();
-  rv.close();
-});
+after(() => stack.close());
 
 test('direct path: the client reaches a known home address in step 1', async () => {
   const r = await connectAsync(env, { home: 'loop-home', rendezvous: rvAddr, direct: homeAddr });
@@ -54,7 +37,7 @@ test('assisted path: steps 2-5 through the rendezvous', async () => {
   const rtt = await new Promise<number | undefined>((res) => r.connection.ping(1000, res));
   assert.ok(rtt !== undefined && rtt >= 0);
   r.connection.close();
-  assert.equal(home.stats.sprays >= 1, true);
+  assert.equal(stack.home.stats.sprays >= 1, true);
 });
 
 test('unknown home fails clearly without retrying', async () => {

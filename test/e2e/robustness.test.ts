@@ -4,11 +4,9 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
-import { HomeAgent } from '../../src/home/agent.js';
-import { whenBound } from '../../src/net/node-udp.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger } from '../../src/net/types.js';
-import { RendezvousServer } from '../../src/rendezvous/server.js';
+import { startLocalStack } from '../../src/cli/local-stack.js';
 import { encode, type Message } from '../../src/wire/messages.js';
 import { flipBits, SeqRandom } from '../support/fakes.js';
 
@@ -42,23 +40,10 @@ function garbage(rng: SeqRandom, i: number): Uint8Array {
 
 test('rendezvous and home survive 10,000 hostile datagrams and still connect', async (t) => {
   const env = realEnv(silentLogger);
-  const rv = new RendezvousServer(env, { listen: { ip: '127.0.0.2', port: 0 } });
-  rv.start();
-  t.after(() => rv.close());
-  const rvAddr = await whenBound(rv.endpoint!);
   // Short keepalive: a forged registration (possible until registrations are signed) heals quickly.
-  const home = new HomeAgent(env, {
-    id: 'robust',
-    rendezvous: rvAddr,
-    listen: { ip: '127.0.0.3', port: 0 },
-    keepaliveMs: 1000,
-  });
-  t.after(() => home.close());
-  await new Promise<void>((res) => {
-    home.onRegistered(() => res());
-    home.start();
-  });
-  const homeAddr = home.endpoint!.localAddress()!;
+  const stack = await startLocalStack(env, 'robust', { keepaliveMs: 1000 });
+  t.after(() => stack.close());
+  const { rv, rvAddr, homeAddr } = stack;
   const attacker = dgram.createSocket('udp4');
   await new Promise<void>((res) => attacker.bind(0, '127.0.0.5', res));
   const rng = new SeqRandom(2024);
