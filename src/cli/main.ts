@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerHome } from './home-cmd.js';
 import { logLevelArg } from './parse.js';
 import { registerRendezvous } from './rendezvous-cmd.js';
+import { registerSimulate } from './simulate-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('porthole')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerHome(program);
   registerClient(program);
   registerDemo(program);
+  registerSimulate(program);
   // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
   const configure = (cmd: Command): void => {
     cmd.exitOverride();

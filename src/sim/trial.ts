@@ -1,0 +1,123 @@
+// One simulated connect: a fresh virtual world with the rendezvous on the core, the home behind
+// its NAT preset, the client behind its own; the REAL roles run on it unchanged.
+import { connect, type ConnectReport } from '../client/connector.js';
+import { HomeAgent, type HomeConfig } from '../home/agent.js';
+import type { Env } from '../net/types.js';
+import { silentLogger } from '../net/types.js';
+import { PRESETS, type PresetName } from '../net/virtual/presets.js';
+import { VirtualWorld } from '../net/virtual/world.js';
+import { RendezvousServer } from '../rendezvous/server.js';
+import type { ConnectConfig } from '../client/connector.js';
+
+export interface TrialOptions {
+  home: PresetName;
+  client: PresetName;
+  seed: number;
+  /** Client<->home and client<->rendezvous round trip, ms. */
+  rttMs: number;
+  /** Per-traversal loss, percent. */
+  lossPct: number;
+  jitterMs: number;
+  /** Routers' "drop unsolicited" firewall. */
+  firewall: boolean;
+  homeConfig?: Partial<HomeConfig>;
+  clientConfig?: Partial<ConnectConfig>;
+}
+
+export interface TrialResult {
+  ok: boolean;
+  report: ConnectReport;
+  error?: string;
+  /** Virtual ms from the assist request to the result. */
+  ms: number;
+  /** Datagrams the home sent for this connect (spray, replies, re-sends). */
+  homePackets: number;
+  events: number;
+}
+
+const RV = { ip: '198.51.100.1', port: 7400 };
+const HOME_ID = 'sim-home';
+/** Time for the home to register and measure its hop distance before the client starts. */
+const WARMUP_MS = 3000;
+const DEADLINE_MS = 120_000;
+
+export function runTrial(o: TrialOptions): TrialResult {
+  const world = new VirtualWorld(o.seed, { loss: o.lossPct / 100, jitterMs: o.jitterMs });
+  const quarter = o.rttMs / 4;
+  const rendezvousHost = world.site(
+    [],
+    { publicIp: RV.ip, hostIp: RV.ip, innerIps: [] },
+    { delayMs: 0, hops: 0, onCore: true },
+  ).host;
+  const homeSite = world.site(
+    PRESETS[o.home],
+    { publicIp: '203.0.113.10', hostIp: '192.168.1.10', innerIps: ['100.64.0.10'] },
+    { delayMs: quarter, hops: 1 },
+    o.firewall,
+  );
+  const clientSite = world.site(
+    PRESETS[o.client],
+    { publicIp: '192.0.2.20', hostIp: '10.0.0.20', innerIps: ['100.64.1.20'] },
+    { delayMs: quarter, hops: 1 },
+    o.firewall,
+  );
+  const env = (net: Env['net']): Env => ({
+    net,
+    clock: world.clock,
+    rng: world.rng,
+    log: silentLogger,
+  });
+
+  const rv = new RendezvousServer(env(rendezvousHost), { listen: { port: RV.port } });
+  rv.start();
+  const home = new HomeAgent(env(homeSite.host), {
+    id: HOME_ID,
+    rendezvous: RV,
+    listen: { port: 7401 },
+    ...o.homeConfig,
+  });
+  home.start();
+  world.clock.run(WARMUP_MS);
+
+  const homeBefore = home.stats.packetsSent;
+  let result: TrialResult | undefined;
+  const started = world.clock.now();
+  const attempt = connect(
+    env(clientSite.host),
+    { home: HOME_ID, rendezvous: RV, keepaliveMs: 0, ...o.clientConfig },
+    (r) => {
+      const ms = world.clock.now() - started;
+      const homePackets = home.stats.packetsSent - homeBefore;
+      result = r.ok
+        ? { ok: true, report: r.report, ms, homePackets, events: 0 }
+        : { ok: false, report: r.report, error: r.error, ms, homePackets, events: 0 };
+      if (r.ok) r.connection.close();
+    },
+  );
+  world.clock.run(started + DEADLINE_MS, () => result !== undefined);
+  attempt.cancel();
+  home.close();
+  rv.close();
+  const out = result ?? {
+    ok: false,
+    report: emptyReport(),
+    error: 'deadline',
+    ms: DEADLINE_MS,
+    homePackets: home.stats.packetsSent - homeBefore,
+    events: 0,
+  };
+  out.events = world.clock.processed;
+  return out;
+}
+
+function emptyReport(): ConnectReport {
+  return {
+    path: 'punched',
+    ms: DEADLINE_MS,
+    steps: {},
+    attempts: 0,
+    packetsSent: 0,
+    socketsOpened: 0,
+    home: '',
+  };
+}
