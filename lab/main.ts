@@ -1,0 +1,107 @@
+// `npm run lab [-- --trials K] [--pairs HOME:CLIENT[:nofw],…] [--json]`: the real programs
+// through real Linux NAT (nftables + conntrack) in network namespaces. Needs root.
+import { parseArgs } from 'node:util';
+import { checkLabPrerequisites, deleteNamespaces } from './netns.js';
+import { killLabProcesses, runLabPair, type LabPairResult } from './runner.js';
+import { parseSite, type LabSpec } from './topology.js';
+
+/** The default matrix: every cone pair with the firewall, the hard cases with and without it. */
+const DEFAULT_PAIRS = [
+  ...['none', 'full', 'restricted', 'port'].flatMap((h) =>
+    ['none', 'full', 'restricted', 'port'].map((c) => `${h}:${c}`),
+  ),
+  'port:port:nofw',
+  'restricted:port:nofw',
+  'port:full:nofw',
+  'cgnat-port:port',
+  'cgnat-port:port:nofw',
+  'port:symmetric',
+  'port:symmetric:nofw',
+  'port:cgnat-symmetric',
+  'port:cgnat-symmetric:nofw',
+  'symmetric:full',
+  'symmetric:restricted',
+  'symmetric:port',
+  'symmetric:symmetric',
+];
+
+export function parsePair(text: string, lossPct = 0): LabSpec {
+  const [h, c, fw, extra] = text.split(':');
+  if (!h || !c || extra !== undefined || (fw !== undefined && fw !== 'nofw' && fw !== 'fw')) {
+    throw new Error(`"${text}" is not HOME:CLIENT[:nofw]`);
+  }
+  return { home: parseSite(h), client: parseSite(c), firewall: fw !== 'nofw', lossPct };
+}
+
+const HEADER = `${'home'.padEnd(16)} ${'client'.padEnd(18)} firewall  trials  success  path      p50 ms   p95 ms  packets`;
+function row(r: LabPairResult): string {
+  const f = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
+  return [
+    r.home.padEnd(16),
+    r.client.padEnd(18),
+    (r.firewall ? 'on' : 'off').padEnd(8),
+    String(r.trials).padStart(7),
+    `${(r.success * 100).toFixed(0)}%`.padStart(8),
+    ` ${r.path.padEnd(8)}`,
+    f(r.p50ms).padStart(8),
+    f(r.p95ms).padStart(8),
+    String(r.packets ?? '-').padStart(8),
+  ].join(' ');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      trials: { type: 'string', default: '20' },
+      pairs: { type: 'string' },
+      loss: { type: 'string', default: '0' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--json]\n' +
+        'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
+    );
+    return;
+  }
+  const trials = Number(values.trials);
+  const loss = Number(values.loss);
+  if (!Number.isInteger(trials) || trials < 1)
+    throw new Error(`--trials ${values.trials}: expected a whole number ≥ 1`);
+  if (!(loss >= 0 && loss <= 100)) throw new Error(`--loss ${values.loss}: expected a percentage`);
+  const specs = (values.pairs ? values.pairs.split(',') : DEFAULT_PAIRS).map((p) =>
+    parsePair(p, loss),
+  );
+  checkLabPrerequisites();
+  const cleanup = (): void => {
+    killLabProcesses();
+    deleteNamespaces(`ph${process.pid}`);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  if (!values.json) process.stdout.write(HEADER + '\n');
+  try {
+    for (const spec of specs) {
+      const r = await runLabPair(spec, {
+        trials,
+        onTrial: (i) =>
+          process.stderr.isTTY && process.stderr.write(`\r  trial ${i + 1}/${trials}  `),
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(30) + '\r');
+      process.stdout.write((values.json ? JSON.stringify(r) : row(r)) + '\n');
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`lab: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,195 @@
+// Runs the real porthole programs inside the lab: the rendezvous on the core, the home agent on
+// the home host, and K client connects from the client host, with every NAT's conntrack table
+// flushed between trials.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { percentile } from '../src/punch/stats.js';
+import { inNs } from './netns.js';
+import { buildLab, siteName, type Lab, type LabSpec } from './topology.js';
+
+/** bin/porthole.js of this checkout, whether we run from lab/ (tsx) or dist/lab/ (compiled). */
+const BIN = [
+  new URL('../bin/porthole.js', import.meta.url),
+  new URL('../../bin/porthole.js', import.meta.url),
+]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p)) as string;
+const HOME_ID = 'lab-home';
+const RV_PORT = 7400;
+
+export interface LabPairResult {
+  home: string;
+  client: string;
+  firewall: boolean;
+  trials: number;
+  success: number;
+  path: string;
+  p50ms: number | null;
+  p95ms: number | null;
+  packets: number | null;
+  errors: string[];
+}
+
+export interface LabRunOptions {
+  trials: number;
+  /** Extra flags for `porthole client connect`. */
+  clientArgs?: string[];
+  homeArgs?: string[];
+  onTrial?: (i: number, line: string) => void;
+}
+
+const live = new Set<ChildProcess>();
+/** Kills every process the lab started (for Ctrl-C and failures). */
+export function killLabProcesses(): void {
+  for (const p of live) p.kill('SIGKILL');
+  live.clear();
+}
+
+function start(
+  ns: string,
+  args: string[],
+  readyText: string,
+  timeoutMs = 15_000,
+): Promise<ChildProcess> {
+  const p = spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, BIN, '--log-level', 'info', ...args],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  live.add(p);
+  p.on('exit', () => live.delete(p));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`${args[0]} did not log "${readyText}" in ${timeoutMs} ms: ${buf.slice(-400)}`),
+        ),
+      timeoutMs,
+    );
+    p.stderr.on('data', (b: Buffer) => {
+      buf = (buf + b.toString()).slice(-4000);
+      if (buf.includes(readyText)) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited with ${code}: ${buf.slice(-400)}`));
+    });
+  });
+}
+
+function runClient(ns: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  live.add(p);
+  return new Promise((resolve) => {
+    let out = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('exit', () => {
+      clearTimeout(timer);
+      live.delete(p);
+      resolve(out.trim().split('\n').pop() ?? '');
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function flushConntrack(lab: Lab): void {
+  for (const ns of lab.ns.nats) {
+    try {
+      inNs(ns, 'conntrack', ['-F']);
+    } catch {
+      // an empty table makes conntrack exit non-zero on some versions
+    }
+  }
+}
+
+export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPairResult> {
+  const lab = buildLab(spec);
+  const ms: number[] = [];
+  const packets: number[] = [];
+  const paths = new Map<string, number>();
+  const errors: string[] = [];
+  try {
+    const rv = `${lab.rendezvousIp}:${RV_PORT}`;
+    await start(lab.ns.core, ['rendezvous', '--listen', rv], 'rendezvous listening');
+    // A 1 s keepalive re-creates the home's mapping quickly after each conntrack flush.
+    const homeArgs = [
+      'home',
+      '--id',
+      HOME_ID,
+      '--rendezvous',
+      rv,
+      '--listen',
+      '0.0.0.0:7401',
+      '--keepalive',
+      '1000',
+    ];
+    const sprayTtlGiven =
+      (o.homeArgs ?? []).includes('--spray-ttl') && !(o.homeArgs ?? []).includes('auto');
+    await start(
+      lab.ns.home,
+      [...homeArgs, ...(o.homeArgs ?? [])],
+      sprayTtlGiven ? 'registered with rendezvous' : 'measured hops',
+    );
+    for (let i = 0; i < o.trials; i++) {
+      flushConntrack(lab);
+      await sleep(1300);
+      const line = await runClient(lab.ns.client, [
+        'client',
+        'connect',
+        '--home',
+        HOME_ID,
+        '--rendezvous',
+        rv,
+        '--json',
+        ...(o.clientArgs ?? []),
+      ]);
+      o.onTrial?.(i, line);
+      try {
+        const r = JSON.parse(line) as {
+          error?: string;
+          path?: string;
+          ms?: number;
+          packetsSent?: number;
+        };
+        if (r.error === undefined && r.path) {
+          ms.push(r.ms ?? 0);
+          packets.push(r.packetsSent ?? 0);
+          paths.set(r.path, (paths.get(r.path) ?? 0) + 1);
+        } else {
+          errors.push(r.error ?? 'no path');
+        }
+      } catch {
+        errors.push(`unparseable client output: ${line.slice(0, 200)}`);
+      }
+    }
+  } finally {
+    killLabProcesses();
+    lab.teardown();
+  }
+  const path = [...paths].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '-';
+  return {
+    home: siteName(spec.home),
+    client: siteName(spec.client),
+    firewall: spec.firewall,
+    trials: o.trials,
+    success: Math.round((ms.length / Math.max(1, o.trials)) * 1000) / 1000,
+    path,
+    p50ms: ms.length ? percentile(ms, 50) : null,
+    p95ms: ms.length ? percentile(ms, 95) : null,
+    packets: packets.length
+      ? Math.round(packets.reduce((a, b) => a + b, 0) / packets.length)
+      : null,
+    errors: [...new Set(errors)].slice(0, 3),
+  };
+}

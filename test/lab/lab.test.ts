@@ -1,0 +1,40 @@
+// The quick subset of the real-NAT lab: the real programs through Linux NAT in namespaces.
+// CI is root and runs it; anywhere else it fails loudly unless PORTHOLE_SKIP_LAB=1 is set.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkLabPrerequisites } from '../../lab/netns.js';
+import { runLabPair } from '../../lab/runner.js';
+import { parseSite } from '../../lab/topology.js';
+
+const skip = process.env.PORTHOLE_SKIP_LAB === '1';
+
+test(
+  'lab prerequisites: root, nftables, conntrack, namespaces',
+  { skip: skip && 'PORTHOLE_SKIP_LAB=1' },
+  () => {
+    // Throws with what is missing (and installs the Debian packages when it can).
+    checkLabPrerequisites();
+  },
+);
+
+const cases: Array<[string, string, boolean, number]> = [
+  ['port', 'port', true, 2],
+  ['port', 'port', false, 2],
+  ['port', 'symmetric', true, 3],
+  ['port', 'symmetric', false, 3],
+];
+
+for (const [home, client, firewall, trials] of cases) {
+  test(
+    `real NAT: ${home} home × ${client} client, firewall ${firewall ? 'on' : 'off'}`,
+    { skip: skip && 'PORTHOLE_SKIP_LAB=1', timeout: 120_000 },
+    async () => {
+      const r = await runLabPair(
+        { home: parseSite(home), client: parseSite(client), firewall, lossPct: 0 },
+        { trials },
+      );
+      assert.equal(r.success, 1, `${r.success * 100}% (${r.errors.join('; ')})`);
+      assert.equal(r.path, 'punched');
+    },
+  );
+}
