@@ -11,7 +11,13 @@ import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, HOME_ID_PATTERN, type Message, type SessionId } from '../wire/messages.js';
+import {
+  ErrorCode,
+  HOME_ID_PATTERN,
+  REQUEST_PAD,
+  type Message,
+  type SessionId,
+} from '../wire/messages.js';
 import { Connection } from './connection.js';
 
 export interface ConnectConfig {
@@ -77,6 +83,13 @@ export interface ConnectOptions extends Partial<ConnectConfig> {
   /** Local IP for every client socket (default: any). */
   bindIp?: string;
   onStep?: (e: StepEvent) => void;
+  /** Signs assist requests (porthole client --state); without it the request is anonymous. */
+  trust?: ClientTrust;
+}
+
+export interface ClientTrust {
+  /** Proof over (home, session, the client's address as the rendezvous sees it). */
+  assistAuth(homeId: string, session: string, observed: SocketAddr): Uint8Array;
 }
 
 export interface ConnectReport {
@@ -271,11 +284,17 @@ class ConnectAttempt {
           `(both sides may be behind symmetric NATs; a relay is needed)`,
       );
     }
+    // A signed assist names our address as the rendezvous sees it, so learn it first.
+    if (this.opts.trust && !this.selfObserved) return this.observeSelf();
     this.round++;
     this.phase = 'assist';
     this.session = this.newSession();
     const tx = this.env.rng.int(0xffffffff);
     this.assistTx = tx;
+    const auth =
+      this.opts.trust && this.selfObserved
+        ? this.opts.trust.assistAuth(this.opts.home, this.session, this.selfObserved)
+        : new Uint8Array(0);
     this.emit(
       2,
       'assist',
@@ -291,15 +310,41 @@ class ConnectAttempt {
             tx,
             homeId: this.opts.home,
             session: this.session,
-            auth: new Uint8Array(0),
+            auth,
           },
           this.opts.rendezvous,
+          { padTo: REQUEST_PAD },
         ),
       () =>
         this.fail(
           `rendezvous ${formatAddr(this.opts.rendezvous)} did not answer; is it running and reachable?`,
         ),
     ).start();
+  }
+
+  private selfObserved: SocketAddr | undefined;
+  private observeTx = -1;
+
+  private observeSelf(): void {
+    this.phase = 'assist';
+    const tx = this.env.rng.int(0xffffffff);
+    this.observeTx = tx;
+    this.assist = new Retransmitter(
+      this.env.clock,
+      this.cfg.assistRetransmit,
+      () => this.main.send({ type: 'observe', tx }, this.opts.rendezvous, { padTo: REQUEST_PAD }),
+      () =>
+        this.fail(
+          `rendezvous ${formatAddr(this.opts.rendezvous)} did not answer; is it running and reachable?`,
+        ),
+    ).start();
+  }
+
+  private onObserved(msg: Extract<Message, { type: 'observed' }>): void {
+    if (msg.tx !== this.observeTx || this.selfObserved) return;
+    this.assist?.ack();
+    this.selfObserved = msg.addr;
+    this.startRound();
   }
 
   private onAssistAck(msg: Extract<Message, { type: 'assistAck' }>): void {
@@ -345,6 +390,7 @@ class ConnectAttempt {
     this.main.send(
       { type: 'addrQuery', tx: this.addrTx, homeId: this.opts.home },
       this.opts.rendezvous,
+      { padTo: REQUEST_PAD },
     );
     this.openPunchSockets(home, 0);
     this.timer(this.cfg.punchTimeoutMs, () => {
@@ -396,6 +442,9 @@ class ConnectAttempt {
       case 'addrReply':
         if (fromRendezvous) this.onAddrReply(msg);
         return;
+      case 'observed':
+        if (fromRendezvous) this.onObserved(msg);
+        return;
       case 'error':
         if (fromRendezvous) this.onError(msg);
         return;
@@ -422,7 +471,11 @@ class ConnectAttempt {
         `home ${this.opts.home} is not registered with the rendezvous (is the home agent running?)`,
       );
     }
-    if (msg.code === ErrorCode.Busy && msg.tx === this.assistTx) {
+    if (msg.code === ErrorCode.Unauthorized) return this.fail(`the home refused: ${msg.message}`);
+    if (
+      (msg.code === ErrorCode.Busy || msg.code === ErrorCode.RateLimited) &&
+      msg.tx === this.assistTx
+    ) {
       this.assist?.cancel();
       this.emit(2, 'assist', `rendezvous busy (${msg.message}); retrying`);
       this.timer(1000, () => this.startRound());

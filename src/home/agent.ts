@@ -12,6 +12,7 @@ import {
   ErrorCode,
   HOME_ID_PATTERN,
   MAX_LOCALS,
+  REQUEST_PAD,
   type Message,
   type MessageOf,
   type SessionId,
@@ -73,9 +74,21 @@ export interface HomeOptions extends Partial<HomeConfig> {
   listen?: BindOptions;
   /** This home's LAN IPs; with the bound port they are offered to clients behind the same public IP. */
   localIps?: string[];
+  /**
+   * Trust (porthole home --state): signs registrations, and decides on each assist before a
+   * single spray packet leaves. Without it the home is open: it sprays for anyone (lab/demo).
+   */
+  trust?: HomeTrust;
+}
+
+export interface HomeTrust {
+  registrationAuth(homeId: string): Uint8Array;
+  authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
 }
 
 interface SprayState {
+  /** Set when the assist was refused: the reason is repeated to retransmissions. */
+  refused?: string;
   done: boolean;
   sprayDone: Retransmitter | undefined;
   timers: TimerHandle[];
@@ -122,7 +135,9 @@ export class HomeAgent {
     }
     this.cfg = withDefaults(DEFAULT_HOME, opts);
     this.txSeq = env.rng.int(0x7fffffff);
-    this.hops = new HopMeter(env.clock, DEFAULT_HOP_METER, (m, to, ttl) => this.send(m, to, ttl));
+    this.hops = new HopMeter(env.clock, DEFAULT_HOP_METER, (m, to, ttl) =>
+      this.send(m, to, undefined, ttl),
+    );
   }
 
   get id(): string {
@@ -186,8 +201,8 @@ export class HomeAgent {
     return this.txSeq;
   }
 
-  private send(msg: Message, to: SocketAddr, ttl?: number): void {
-    this.sock?.send(msg, to, ttl === undefined ? undefined : { ttl });
+  private send(msg: Message, to: SocketAddr, padTo?: number, ttl?: number): void {
+    this.sock?.send(msg, to, { ttl, padTo });
   }
 
   // --- registration and keepalive -------------------------------------------------------------
@@ -208,9 +223,10 @@ export class HomeAgent {
             tx,
             homeId: this.opts.id,
             locals: this.locals(),
-            auth: new Uint8Array(0),
+            auth: this.opts.trust?.registrationAuth(this.opts.id) ?? new Uint8Array(0),
           },
           this.opts.rendezvous,
+          REQUEST_PAD,
         ),
       () => {
         this.env.log.warn(
@@ -264,7 +280,12 @@ export class HomeAgent {
       this.keepalive = new Retransmitter(
         this.env.clock,
         { rtoMs: 1000, maxRtoMs: 4000, maxSends: 4 },
-        () => this.send({ type: 'keepalive', tx, homeId: this.opts.id }, this.opts.rendezvous),
+        () =>
+          this.send(
+            { type: 'keepalive', tx, homeId: this.opts.id },
+            this.opts.rendezvous,
+            REQUEST_PAD,
+          ),
         () => {
           this.env.log.warn({}, 'keepalives unanswered; registering again');
           this.startRegistration();
@@ -328,6 +349,15 @@ export class HomeAgent {
       this.startRegistration();
       return;
     }
+    if (msg.code === ErrorCode.Unauthorized && msg.tx === this.registerTx) {
+      // Retrying at once would only be refused again; the backoff round will try later.
+      this.register?.cancel();
+      this.env.log.error({ message: msg.message }, 'the rendezvous refused our registration');
+      this.backoffTimer = this.env.clock.setTimer(this.cfg.reregisterBackoffMs, () =>
+        this.startRegistration(),
+      );
+      return;
+    }
     this.env.log.warn({ code: ErrorCode[msg.code], message: msg.message }, 'rendezvous error');
   }
 
@@ -365,6 +395,7 @@ export class HomeAgent {
 
   private onPeerInfo(msg: MessageOf<'peerInfo'>): void {
     const known = this.sessions.get(msg.session);
+    if (known?.refused !== undefined) return this.refuse(msg, known.refused);
     if (known) {
       // Retransmitted PeerInfo: our SprayDone was lost, or we are still spraying. Never spray twice.
       if (known.done && !known.sprayDone?.active) this.sendSprayDone(msg.session, known);
@@ -373,6 +404,22 @@ export class HomeAgent {
     if (this.activeSprays >= this.cfg.maxConcurrentSprays) {
       this.drops.count('spray-busy');
       return;
+    }
+    const verdict = this.opts.trust?.authorizeAssist(msg) ?? { ok: true };
+    if (!verdict.ok) {
+      // Not a single spray packet for a client we cannot vouch for.
+      this.drops.count('assist-refused');
+      this.env.log.warn(
+        { client: formatAddr(msg.client), reason: verdict.reason },
+        'assist refused',
+      );
+      this.rememberSession(msg.session, {
+        refused: verdict.reason,
+        done: true,
+        sprayDone: undefined,
+        timers: [],
+      });
+      return this.refuse(msg, verdict.reason);
     }
     this.sprays++;
     this.activeSprays++;
@@ -388,7 +435,8 @@ export class HomeAgent {
     const batch = (): void => {
       if (this.closed) return;
       const end = Math.min(targets.length, i + this.cfg.sprayBatch);
-      for (; i < end; i++) this.send(punch, { ip: client.ip, port: targets[i] as number }, ttl);
+      for (; i < end; i++)
+        this.send(punch, { ip: client.ip, port: targets[i] as number }, undefined, ttl);
       if (i < targets.length) {
         state.timers.push(this.env.clock.setTimer(this.cfg.sprayPaceMs, batch));
         return;
@@ -401,6 +449,19 @@ export class HomeAgent {
       this.sendSprayDone(msg.session, state, targets.length);
     };
     batch();
+  }
+
+  private refuse(msg: MessageOf<'peerInfo'>, reason: string): void {
+    this.send(
+      {
+        type: 'refuse',
+        tx: this.nextTx(),
+        session: msg.session,
+        code: ErrorCode.Unauthorized,
+        message: reason,
+      },
+      this.opts.rendezvous,
+    );
   }
 
   private sprayTtl(): number | undefined {

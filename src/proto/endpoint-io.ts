@@ -49,9 +49,28 @@ export class MessageSocket {
     this.onMessage = onMessage;
   }
 
-  send(msg: Message, to: SocketAddr, opts?: SendOptions): void {
+  /** `padTo`: zero-pad the datagram to this size (requests to the rendezvous, see encode()). */
+  send(msg: Message, to: SocketAddr, opts?: SendOptions & { padTo?: number }): void {
     this.sent++;
-    this.ep.send(encode(msg), to, opts);
+    this.ep.send(encode(msg, opts?.padTo), to, opts);
+  }
+
+  /**
+   * Answers a request of `requestSize` bytes, never with more bytes than it carried: an error's
+   * text is shortened to fit, anything else that does not fit is dropped and counted.
+   */
+  reply(msg: Message, to: SocketAddr, requestSize: number): void {
+    let bytes = encode(msg);
+    if (bytes.length > requestSize && msg.type === 'error') {
+      const room = Math.max(0, msg.message.length - (bytes.length - requestSize));
+      bytes = encode({ ...msg, message: msg.message.slice(0, room) });
+    }
+    if (bytes.length > requestSize) {
+      this.drops.count('reply-larger-than-request');
+      return;
+    }
+    this.sent++;
+    this.ep.send(bytes, to);
   }
 
   close(): void {

@@ -7,6 +7,10 @@ import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+import { verifyRegistration } from '../secure/auth.js';
+import { DERIVED_ID } from '../secure/keys.js';
+import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
+import { ReplayGuard } from '../secure/replay.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 
 export interface RendezvousConfig {
@@ -19,6 +23,12 @@ export interface RendezvousConfig {
   /** PeerInfo is retransmitted to the home until its SprayDone arrives. */
   peerInfoRetransmit: RetransmitOptions;
   sweepIntervalMs: number;
+  /** Every datagram, per source IP. */
+  perIpLimit: RateLimitOptions;
+  /** Assist requests per home (each one makes the home spray). */
+  perHomeAssistLimit: RateLimitOptions;
+  /** Refuse unsigned registrations of open (not key-derived) home ids. */
+  requireSigned: boolean;
 }
 
 export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
@@ -28,6 +38,9 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
   sessionTtlMs: 30_000,
   peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
   sweepIntervalMs: 5_000,
+  perIpLimit: { ratePerSec: 200, burst: 400, maxKeys: 100_000 },
+  perHomeAssistLimit: { ratePerSec: 2, burst: 10, maxKeys: 100_000 },
+  requireSigned: false,
 };
 
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
@@ -39,6 +52,8 @@ interface Session {
   readonly id: SessionId;
   readonly homeId: string;
   readonly client: SocketAddr;
+  /** The client's assist tx, so the home's refusal reaches it as an answer. */
+  readonly assistTx: number;
   readonly expiresAt: number;
   state: 'spraying' | 'ready';
   home: SocketAddr;
@@ -66,6 +81,9 @@ export class RendezvousServer {
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private txSeq: number;
+  private readonly perIp: RateLimiter;
+  private readonly perHome: RateLimiter;
+  private readonly replay = new ReplayGuard();
 
   constructor(
     private readonly env: Env,
@@ -74,11 +92,15 @@ export class RendezvousServer {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
     this.txSeq = env.rng.int(0x7fffffff);
+    this.perIp = new RateLimiter(this.cfg.perIpLimit);
+    this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
   }
 
   start(): void {
     const ep = this.env.net.open(this.opts.listen);
-    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from) => this.handle(m, from));
+    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from, size) =>
+      this.handle(m, from, size),
+    );
     this.scheduleSweep();
   }
 
@@ -122,15 +144,28 @@ export class RendezvousServer {
     return this.txSeq;
   }
 
+  /** Messages we originate (to a registered home, or Ready to a client that asked). */
   private send(msg: Message, to: SocketAddr): void {
     this.sock?.send(msg, to);
   }
 
-  private error(tx: number, code: ErrorCode, message: string, to: SocketAddr): void {
-    this.send({ type: 'error', tx, code, message }, to);
+  /** Answers never carry more bytes than the request did (no amplification). */
+  private reply(msg: Message, to: SocketAddr): void {
+    this.sock?.reply(msg, to, this.requestSize);
   }
 
-  private handle(msg: Message, from: SocketAddr): void {
+  private error(tx: number, code: ErrorCode, message: string, to: SocketAddr): void {
+    this.reply({ type: 'error', tx, code, message }, to);
+  }
+
+  private requestSize = 0;
+
+  private handle(msg: Message, from: SocketAddr, size: number): void {
+    if (!this.perIp.take(from.ip, this.env.clock.now())) {
+      this.drops.count('rate-limited-ip');
+      return;
+    }
+    this.requestSize = size;
     switch (msg.type) {
       case 'register':
         return this.onRegister(msg, from);
@@ -140,18 +175,41 @@ export class RendezvousServer {
         return this.onAssist(msg, from);
       case 'sprayDone':
         return this.onSprayDone(msg, from);
+      case 'refuse':
+        return this.onRefuse(msg, from);
       case 'addrQuery':
         return this.onAddrQuery(msg, from);
+      case 'observe':
+        return this.reply({ type: 'observed', tx: msg.tx, addr: from }, from);
       case 'hopProbe':
         // Stateless echo of the same size: lets a peer measure its hop distance to us.
-        return this.send({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, from);
+        return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, from);
       default:
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);
     }
   }
 
+  /** Key-derived ids need a valid, fresh signature; open ids are accepted unless requireSigned. */
+  private registrationRefusal(msg: MessageOf<'register'>): string | undefined {
+    if (!DERIVED_ID.test(msg.homeId)) {
+      return this.cfg.requireSigned
+        ? 'this rendezvous only accepts signed homes (porthole home --state)'
+        : undefined;
+    }
+    const v = verifyRegistration(msg.homeId, msg.auth);
+    if (!v.ok) return `registration refused: ${v.reason}`;
+    if (!this.replay.accept(v.nonce, v.time, Date.now()))
+      return 'registration refused: stale or replayed (check the home clock)';
+    return undefined;
+  }
+
   private onRegister(msg: MessageOf<'register'>, from: SocketAddr): void {
+    const refusal = this.registrationRefusal(msg);
+    if (refusal) {
+      this.drops.count('register-refused');
+      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, from);
+    }
     const now = this.env.clock.now();
     const prev = this.registry.get(msg.homeId, now);
     const ok = this.registry.put({
@@ -169,7 +227,7 @@ export class RendezvousServer {
       this.counts.registrations++;
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
     }
-    this.send(
+    this.reply(
       { type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs },
       from,
     );
@@ -184,7 +242,7 @@ export class RendezvousServer {
       return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', from);
     }
     rec.expiresAt = now + this.cfg.registrationTtlMs;
-    this.send({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
+    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
   }
 
   private onAssist(msg: MessageOf<'assist'>, from: SocketAddr): void {
@@ -196,7 +254,7 @@ export class RendezvousServer {
         return;
       }
       // A retransmission: answer again, never spray again.
-      this.send({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
       if (existing.state === 'ready') this.sendReady(existing);
       return;
     }
@@ -219,12 +277,22 @@ export class RendezvousServer {
         from,
       );
     }
+    if (!this.perHome.take(msg.homeId, now)) {
+      this.drops.count('rate-limited-home');
+      return this.error(
+        msg.tx,
+        ErrorCode.RateLimited,
+        'too many requests for this home; retry shortly',
+        from,
+      );
+    }
     this.counts.assists++;
     const tx = this.nextTx();
     const session: Session = {
       id: msg.session,
       homeId: msg.homeId,
       client: from,
+      assistTx: msg.tx,
       home: home.addr,
       // Same public IP: client and home may share a LAN, where the LAN address is the way in.
       homeLocals: home.addr.ip === from.ip ? home.locals : [],
@@ -246,7 +314,7 @@ export class RendezvousServer {
       ),
     };
     this.sessions.set(msg.session, session);
-    this.send({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
     session.peerInfo.start();
     this.env.log.debug(
       { home: msg.homeId, client: formatAddr(from), session: msg.session },
@@ -267,6 +335,21 @@ export class RendezvousServer {
     this.sendReady(session);
   }
 
+  /** The home refused this client (not paired, bad code…): tell the client, end the session. */
+  private onRefuse(msg: MessageOf<'refuse'>, from: SocketAddr): void {
+    const session = this.sessions.get(msg.session);
+    if (!session || !sameAddr(session.home, from)) {
+      this.drops.count('refuse-unknown');
+      return;
+    }
+    session.peerInfo.cancel();
+    this.sessions.delete(msg.session);
+    this.send(
+      { type: 'error', tx: session.assistTx, code: msg.code, message: msg.message },
+      session.client,
+    );
+  }
+
   private sendReady(s: Session): void {
     this.counts.readies++;
     this.send(
@@ -285,6 +368,6 @@ export class RendezvousServer {
         `home ${msg.homeId} is not registered`,
         from,
       );
-    this.send({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
+    this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
   }
 }

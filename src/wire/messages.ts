@@ -12,6 +12,8 @@ export const MAX_DATAGRAM = 1200;
 export const MAX_AUTH = 255;
 export const MAX_DATA = 1100;
 export const MAX_LOCALS = 4;
+/** Size every request to the rendezvous is padded to: covers the largest answer (no amplification). */
+export const REQUEST_PAD = 128;
 
 export const HOME_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ERROR_TEXT_PATTERN = /^[\x20-\x7e]{0,200}$/;
@@ -51,7 +53,12 @@ export type Message =
   | { type: 'error'; tx: TxId; code: ErrorCode; message: string }
   /** Sent with IP TTL = `ttl`; the rendezvous echoes it, so the lowest echoed ttl is the hop distance. */
   | { type: 'hopProbe'; tx: TxId; ttl: number }
-  | { type: 'hopReply'; tx: TxId; ttl: number };
+  | { type: 'hopReply'; tx: TxId; ttl: number }
+  /** "What address do you see me at?" (like a STUN binding request). */
+  | { type: 'observe'; tx: TxId }
+  | { type: 'observed'; tx: TxId; addr: SocketAddr }
+  /** Home → rendezvous: this assist is refused (unpaired client, bad code…); passed on to the client. */
+  | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string };
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -76,6 +83,9 @@ const TYPE_CODES: Record<MessageType, number> = {
   error: 17,
   hopProbe: 18,
   hopReply: 19,
+  observe: 20,
+  observed: 21,
+  refuse: 22,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -94,7 +104,11 @@ export function isSessionId(s: string): boolean {
   return /^[0-9a-f]{16}$/.test(s);
 }
 
-export function encode(msg: Message): Uint8Array {
+/**
+ * Encodes `msg`, padded with zero bytes up to `padTo`. Requests to the rendezvous are padded so
+ * that no answer is ever larger than the request that caused it (no amplification).
+ */
+export function encode(msg: Message, padTo = 0): Uint8Array {
   const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   switch (msg.type) {
     case 'register':
@@ -164,8 +178,21 @@ export function encode(msg: Message): Uint8Array {
     case 'hopReply':
       w.u32(msg.tx).u8(msg.ttl);
       break;
+    case 'observe':
+      w.u32(msg.tx);
+      break;
+    case 'observed':
+      w.u32(msg.tx).addr(msg.addr);
+      break;
+    case 'refuse':
+      w.u32(msg.tx);
+      writeSession(w, msg.session);
+      w.u8(msg.code).str(msg.message.slice(0, 200));
+      break;
   }
-  const out = w.finish();
+  const body = w.finish();
+  const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
+  if (out !== body) out.set(body);
   if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
   return out;
 }
@@ -186,7 +213,9 @@ export function decode(data: Uint8Array): DecodeResult {
   try {
     const r = new Reader(data.subarray(4));
     const msg = decodeBody(type, r);
-    r.end();
+    // Only zero padding may follow the fields.
+    if (r.remaining > 0 && r.bytes(r.remaining).some((b) => b !== 0))
+      throw new DecodeError('trailing bytes');
     return { ok: true, msg };
   } catch (e) {
     if (e instanceof DecodeError) return { ok: false, error: `${type}: ${e.message}` };
@@ -195,6 +224,11 @@ export function decode(data: Uint8Array): DecodeResult {
 }
 
 const homeIdOf = (r: Reader): string => r.str(64, HOME_ID_PATTERN);
+
+function errorCode(code: number): ErrorCode {
+  if (!(code in ErrorCode)) throw new DecodeError(`unknown error code ${code}`);
+  return code as ErrorCode;
+}
 
 function decodeBody(type: MessageType, r: Reader): Message {
   switch (type) {
@@ -257,11 +291,24 @@ function decodeBody(type: MessageType, r: Reader): Message {
     case 'hopProbe':
     case 'hopReply':
       return { type, tx: r.u32(), ttl: r.u8() };
+    case 'observe':
+      return { type, tx: r.u32() };
+    case 'observed':
+      return { type, tx: r.u32(), addr: r.addr() };
+    case 'refuse': {
+      const tx = r.u32();
+      const session = readSession(r);
+      return {
+        type,
+        tx,
+        session,
+        code: errorCode(r.u8()),
+        message: r.str(200, ERROR_TEXT_PATTERN),
+      };
+    }
     case 'error': {
       const tx = r.u32();
-      const code = r.u8();
-      if (!(code in ErrorCode)) throw new DecodeError(`unknown error code ${code}`);
-      return { type, tx, code: code as ErrorCode, message: r.str(200, ERROR_TEXT_PATTERN) };
+      return { type, tx, code: errorCode(r.u8()), message: r.str(200, ERROR_TEXT_PATTERN) };
     }
   }
 }

@@ -158,3 +158,69 @@ test('LAN addresses are offered only to a client behind the same public IP', () 
   assert.deepEqual(readies[0]?.msg.locals, []);
   assert.deepEqual(readies[1]?.msg.locals, lan);
 });
+
+test('no amplification: an answer never has more bytes than its request', () => {
+  const s = setup();
+  registerHome(s);
+  // Unpadded: the 92-byte answer to a 14-byte query is not sent; the error text shrinks to fit.
+  s.ep.deliver({ type: 'addrQuery', tx: 1, homeId: 'h' }, CLIENT, 0);
+  assert.equal(s.net.of('addrReply').length, 0);
+  assert.equal(s.rv.stats.dropped['reply-larger-than-request'], 1);
+  s.ep.deliver(
+    { type: 'assist', tx: 2, homeId: 'nobody', session: S, auth: new Uint8Array(0) },
+    CLIENT,
+    0,
+  );
+  const err = s.net.of('error')[0];
+  assert.ok(err && err.msg.message.length < 'home nobody is not registered'.length);
+  s.ep.deliver({ type: 'observe', tx: 3 }, CLIENT, 0);
+  assert.equal(s.net.of('observed').length, 0);
+  s.ep.deliver({ type: 'observe', tx: 3 }, CLIENT);
+  assert.deepEqual(s.net.of('observed')[0]?.msg.addr, CLIENT);
+});
+
+test('a flood from one IP is rate limited', () => {
+  const s = setup();
+  for (let i = 0; i < 1000; i++) s.ep.deliver({ type: 'observe', tx: i }, CLIENT);
+  assert.ok(s.net.of('observed').length <= 400);
+  assert.ok((s.rv.stats.dropped['rate-limited-ip'] ?? 0) >= 600);
+});
+
+test('assists per home are rate limited (each one makes the home spray)', () => {
+  const s = setup();
+  registerHome(s);
+  for (let i = 0; i < 30; i++) {
+    const session = i.toString(16).padStart(16, '0');
+    s.ep.deliver(
+      { type: 'assist', tx: i, homeId: 'h', session, auth: new Uint8Array(0) },
+      { ip: `203.0.113.${i}`, port: 1 },
+    );
+  }
+  assert.equal(s.net.of('peerInfo').length, 10);
+  assert.equal(s.net.of('error').filter((e) => e.msg.code === ErrorCode.RateLimited).length, 20);
+});
+
+test('the home refusing an assist reaches the client as an error answering its assist', () => {
+  const s = setup();
+  registerHome(s);
+  s.ep.deliver(
+    { type: 'assist', tx: 42, homeId: 'h', session: S, auth: new Uint8Array(0) },
+    CLIENT,
+  );
+  s.ep.deliver(
+    {
+      type: 'refuse',
+      tx: 1,
+      session: S,
+      code: ErrorCode.Unauthorized,
+      message: 'client is not paired',
+    },
+    HOME,
+  );
+  const err = s.net.of('error')[0];
+  assert.deepEqual(err?.to, CLIENT);
+  assert.equal(err?.msg.tx, 42);
+  assert.equal(err?.msg.message, 'client is not paired');
+  s.clock.advance(5000);
+  assert.equal(s.net.of('peerInfo').length, 1, 'no more PeerInfo after a refusal');
+});

@@ -13,7 +13,7 @@ import type {
   UdpNet,
 } from '../../src/net/types.js';
 import { silentLogger } from '../../src/net/types.js';
-import { decode, encode, type Message } from '../../src/wire/messages.js';
+import { decode, encode, REQUEST_PAD, type Message } from '../../src/wire/messages.js';
 
 export class FakeClock implements Clock {
   t = 0;
@@ -101,9 +101,9 @@ export class FakeEndpoint implements UdpEndpoint {
   close(): void {
     this.closed = true;
   }
-  /** Test injects a message as if it arrived from `from`. */
-  deliver(msg: Message | Uint8Array, from: SocketAddr): void {
-    if (!this.closed) this.handler(msg instanceof Uint8Array ? msg : encode(msg), from);
+  /** Test injects a message as if it arrived from `from` (padded as real requests are). */
+  deliver(msg: Message | Uint8Array, from: SocketAddr, padTo = REQUEST_PAD): void {
+    if (!this.closed) this.handler(msg instanceof Uint8Array ? msg : encode(msg, padTo), from);
   }
 }
 
@@ -143,4 +143,27 @@ export function flipBits(rng: Random, b: Uint8Array, count: number): void {
     const i = rng.int(b.length);
     b[i] = (b[i] as number) ^ (1 << rng.int(8));
   }
+}
+
+/** Two MessageChannels wired to each other; `tap` sees (and may alter or drop) every frame. */
+export function channelPair(
+  clock: Clock,
+  tap: (frame: Uint8Array, dir: 'ab' | 'ba') => Uint8Array | undefined = (f) => f,
+): [MessageChannelLike, MessageChannelLike] {
+  const cbs: [Array<(d: Uint8Array) => void>, Array<(d: Uint8Array) => void>] = [[], []];
+  const mk = (me: 0 | 1): MessageChannelLike => ({
+    send: (d) => {
+      const f = tap(d, me === 0 ? 'ab' : 'ba');
+      if (f) clock.setTimer(1, () => cbs[me === 0 ? 1 : 0].forEach((cb) => cb(f)));
+    },
+    onMessage: (cb) => void cbs[me].push(cb),
+    close: () => {},
+  });
+  return [mk(0), mk(1)];
+}
+
+export interface MessageChannelLike {
+  send(data: Uint8Array): void;
+  onMessage(cb: (data: Uint8Array) => void): void;
+  close(): void;
 }

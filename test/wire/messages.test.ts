@@ -29,6 +29,15 @@ const samples: Message[] = [
   { type: 'error', tx: 14, code: ErrorCode.UnknownHome, message: 'home h is not registered' },
   { type: 'hopProbe', tx: 15, ttl: 3 },
   { type: 'hopReply', tx: 16, ttl: 255 },
+  { type: 'observe', tx: 17 },
+  { type: 'observed', tx: 18, addr: a6 },
+  {
+    type: 'refuse',
+    tx: 19,
+    session,
+    code: ErrorCode.Unauthorized,
+    message: 'client is not paired',
+  },
 ];
 
 test('every message type round-trips', () => {
@@ -51,8 +60,12 @@ test('truncation at every length is a typed error, never an exception', () => {
 
 test('trailing bytes, bad magic, version, type, oversize and bad fields are rejected', () => {
   const good = encode(samples[0]!);
-  const withTail = new Uint8Array([...good, 0]);
-  assert.match(reject(withTail), /trailing/);
+  assert.match(reject(new Uint8Array([...good, 1])), /trailing/);
+  assert.match(reject(new Uint8Array([...good, 0, 0, 7])), /trailing/);
+  // Zero padding is allowed (requests are padded against amplification).
+  const padded = encode(samples[0]!, 200);
+  assert.equal(padded.length, 200);
+  assert.deepEqual(decode(padded), { ok: true, msg: samples[0] });
   assert.match(reject(new Uint8Array([0x51, ...good.subarray(1)])), /magic/);
   assert.match(reject(new Uint8Array([...good.subarray(0, 2), 9, ...good.subarray(3)])), /version/);
   assert.match(

@@ -1,0 +1,169 @@
+// Authentication blobs carried in the `auth` fields of register and assist (and passed on to the
+// home inside peerInfo). Pure functions: build bytes, or verify bytes into a typed verdict.
+//
+// register.auth = edPub(32) | dhPub(32) | time(8) | nonce(8) | sig(64)
+//   sig = Ed25519 over "porthole-register-v1" | homeId | time | nonce
+// assist.auth   = kind(1) | clientEdPub(32) | time(8) | nonce(8) | [codeId(8) | mac(32)] | sig(64)
+//   transcript   = "porthole-assist-v1" | kind | homeId | session | client addr | time | nonce | [codeId]
+//   sig = Ed25519(client key, transcript); mac = HMAC-SHA256(pairing secret, transcript) (kind 2)
+// The client address is the one the rendezvous observed (learnt with observe/observed), so the
+// home sprays only at the address the client itself asked for.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SocketAddr } from '../net/types.js';
+import { Reader, Writer } from '../wire/codec.js';
+import { DERIVED_ID, homeIdOf, signBytes, verifyBytes, type Identity } from './keys.js';
+
+export type Verdict<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
+
+function writeTime(w: Writer, ms: number): Writer {
+  return w.u32(Math.floor(ms / 0x100000000)).u32(ms % 0x100000000);
+}
+function readTime(r: Reader): number {
+  return r.u32() * 0x100000000 + r.u32();
+}
+
+// --- registration ---------------------------------------------------------------------------
+
+function registerTranscript(homeId: string, time: number, nonce: Uint8Array): Uint8Array {
+  return writeTime(new Writer().str('porthole-register-v1').str(homeId), time)
+    .bytes(nonce)
+    .finish();
+}
+
+export function registrationAuth(id: Identity, homeId: string, now: number): Uint8Array {
+  const nonce = new Uint8Array(randomBytes(8));
+  const sig = signBytes(id, registerTranscript(homeId, now, nonce));
+  return writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now)
+    .bytes(nonce)
+    .bytes(sig)
+    .finish();
+}
+
+export interface RegistrationProof {
+  time: number;
+  nonce: string;
+}
+
+/** Checks a signed registration; the caller applies the replay guard to time/nonce. */
+export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<RegistrationProof> {
+  if (!DERIVED_ID.test(homeId))
+    return { ok: false, reason: 'only key-derived home ids (ph-…) can be signed' };
+  try {
+    const r = new Reader(auth);
+    const edPublic = new Uint8Array(r.bytes(32));
+    const dhPublic = new Uint8Array(r.bytes(32));
+    const time = readTime(r);
+    const nonce = new Uint8Array(r.bytes(8));
+    const sig = new Uint8Array(r.bytes(64));
+    r.end();
+    if (homeIdOf({ edPublic, dhPublic }) !== homeId)
+      return { ok: false, reason: 'keys do not match the home id' };
+    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce), sig))
+      return { ok: false, reason: 'bad signature' };
+    return { ok: true, time, nonce: Buffer.from(nonce).toString('hex') };
+  } catch {
+    return { ok: false, reason: 'malformed registration auth' };
+  }
+}
+
+// --- assist ---------------------------------------------------------------------------------
+
+export const AssistKind = { Paired: 1, Pairing: 2 } as const;
+
+interface AssistFields {
+  kind: number;
+  homeId: string;
+  session: string;
+  client: SocketAddr;
+  time: number;
+  nonce: Uint8Array;
+  codeId?: Uint8Array;
+}
+
+function assistTranscript(f: AssistFields): Uint8Array {
+  const w = new Writer()
+    .str('porthole-assist-v1')
+    .u8(f.kind)
+    .str(f.homeId)
+    .bytes(Buffer.from(f.session, 'hex'))
+    .addr(f.client);
+  writeTime(w, f.time).bytes(f.nonce);
+  if (f.codeId) w.bytes(f.codeId);
+  return w.finish();
+}
+
+export function assistAuth(
+  id: Identity,
+  a: {
+    homeId: string;
+    session: string;
+    client: SocketAddr;
+    now: number;
+    pairing?: { codeId: string; secret: Uint8Array };
+  },
+): Uint8Array {
+  const nonce = new Uint8Array(randomBytes(8));
+  const codeId = a.pairing ? new Uint8Array(Buffer.from(a.pairing.codeId, 'hex')) : undefined;
+  const kind = a.pairing ? AssistKind.Pairing : AssistKind.Paired;
+  const t = assistTranscript({
+    kind,
+    homeId: a.homeId,
+    session: a.session,
+    client: a.client,
+    time: a.now,
+    nonce,
+    codeId,
+  });
+  const w = writeTime(new Writer().u8(kind).bytes(id.edPublic), a.now).bytes(nonce);
+  if (a.pairing && codeId)
+    w.bytes(codeId).bytes(createHmac('sha256', a.pairing.secret).update(t).digest());
+  return w.bytes(signBytes(id, t)).finish();
+}
+
+export interface AssistClaim {
+  kind: number;
+  clientEd: Uint8Array;
+  time: number;
+  nonce: string;
+  codeId?: string;
+  /** Checks the pairing MAC against a secret (kind 2). */
+  macValid(secret: Uint8Array): boolean;
+}
+
+/** Parses and checks the client's signature over what the home was told (homeId, session, client addr). */
+export function verifyAssist(
+  homeId: string,
+  session: string,
+  client: SocketAddr,
+  auth: Uint8Array,
+): Verdict<{ claim: AssistClaim }> {
+  try {
+    const r = new Reader(auth);
+    const kind = r.u8();
+    if (kind !== AssistKind.Paired && kind !== AssistKind.Pairing)
+      return { ok: false, reason: 'unknown assist kind' };
+    const clientEd = new Uint8Array(r.bytes(32));
+    const time = readTime(r);
+    const nonce = new Uint8Array(r.bytes(8));
+    const codeId = kind === AssistKind.Pairing ? new Uint8Array(r.bytes(8)) : undefined;
+    const mac = kind === AssistKind.Pairing ? new Uint8Array(r.bytes(32)) : undefined;
+    const sig = new Uint8Array(r.bytes(64));
+    r.end();
+    const t = assistTranscript({ kind, homeId, session, client, time, nonce, codeId });
+    if (!verifyBytes(clientEd, t, sig))
+      return { ok: false, reason: 'bad client signature (or the request was redirected)' };
+    const claim: AssistClaim = {
+      kind,
+      clientEd,
+      time,
+      nonce: Buffer.from(nonce).toString('hex'),
+      ...(codeId ? { codeId: Buffer.from(codeId).toString('hex') } : {}),
+      macValid: (secret) =>
+        mac !== undefined &&
+        timingSafeEqual(createHmac('sha256', secret).update(t).digest(), Buffer.from(mac)),
+    };
+    return { ok: true, claim };
+  } catch {
+    return { ok: false, reason: 'malformed assist auth' };
+  }
+}

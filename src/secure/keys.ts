@@ -1,0 +1,113 @@
+// Long-term identities. Each party has two key pairs, on purpose: Ed25519 signs (registrations,
+// assist requests) and X25519 is the Noise static key. Deriving one from the other is possible
+// but mixes two protocols' uses of one secret; two keys cost 32 bytes and no cleverness.
+// All primitives come from node:crypto and noise-handshake (libsodium); none is hand-rolled.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { generateKeyPair as x25519KeyPair } from 'noise-handshake/dh.js';
+import { base32Encode } from './base32.js';
+
+export interface Identity {
+  readonly edPublic: Uint8Array; // 32 bytes
+  readonly edPrivate: KeyObject;
+  readonly dhPublic: Uint8Array; // 32 bytes (Noise static)
+  readonly dhSecret: Uint8Array; // 32 bytes
+}
+
+/** The public half, as stored by peers and carried in pairing codes. */
+export interface PublicIdentity {
+  readonly edPublic: Uint8Array;
+  readonly dhPublic: Uint8Array;
+}
+
+const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+const unb64u = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
+
+export function generateIdentity(): Identity {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  const dh = x25519KeyPair();
+  return {
+    edPublic: unb64u(jwk.x as string),
+    edPrivate: privateKey,
+    dhPublic: new Uint8Array(dh.publicKey),
+    dhSecret: new Uint8Array(dh.secretKey),
+  };
+}
+
+/** Serialisable form (base64url), for the state dir. */
+export interface IdentityJson {
+  ed: { x: string; d: string };
+  dh: { pub: string; sec: string };
+}
+
+export function identityToJson(id: Identity): IdentityJson {
+  const jwk = id.edPrivate.export({ format: 'jwk' });
+  return {
+    ed: { x: jwk.x as string, d: jwk.d as string },
+    dh: { pub: b64u(id.dhPublic), sec: b64u(id.dhSecret) },
+  };
+}
+
+export function identityFromJson(j: IdentityJson): Identity {
+  const edPrivate = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: j.ed.x, d: j.ed.d },
+    format: 'jwk',
+  });
+  const dhSecret = unb64u(j.dh.sec);
+  const dhPublic = unb64u(j.dh.pub);
+  if (dhSecret.length !== 32 || dhPublic.length !== 32 || unb64u(j.ed.x).length !== 32) {
+    throw new Error('identity keys have the wrong length');
+  }
+  // The stored X25519 public key must belong to the secret (a corrupt file must not half-work).
+  if (!Buffer.from(x25519KeyPair(dhSecret).publicKey).equals(Buffer.from(dhPublic))) {
+    throw new Error('identity X25519 public key does not match its secret');
+  }
+  return { edPublic: unb64u(j.ed.x), edPrivate, dhPublic, dhSecret };
+}
+
+/**
+ * A home's id: "ph-" + 26 base32 chars (130 bits) of SHA-256 over both public keys. Nobody can
+ * register it without the matching private key, and it is short enough to type.
+ */
+export function homeIdOf(pub: PublicIdentity): string {
+  const h = createHash('sha256')
+    .update('porthole home id v1')
+    .update(pub.edPublic)
+    .update(pub.dhPublic)
+    .digest();
+  return 'ph-' + base32Encode(h).slice(0, 26);
+}
+
+export const DERIVED_ID = /^ph-[a-z2-7]{26}$/;
+
+/** Short, human-comparable fingerprint of a public key (for `home clients`). */
+export function fingerprint(edPublic: Uint8Array): string {
+  return base32Encode(createHash('sha256').update(edPublic).digest()).slice(0, 12);
+}
+
+export function signBytes(id: Identity, data: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, data, id.edPrivate));
+}
+
+export function verifyBytes(edPublic: Uint8Array, data: Uint8Array, sig: Uint8Array): boolean {
+  if (edPublic.length !== 32 || sig.length !== 64) return false;
+  try {
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: b64u(edPublic) },
+      format: 'jwk',
+    });
+    return verify(null, data, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+export { b64u, unb64u };

@@ -1,0 +1,83 @@
+// The one-time pairing code the home prints (and shows as a QR code): everything the client
+// needs to find and authenticate the home, plus a one-time secret that proves the client was
+// shown the code. Layout (then base32, prefixed "PH1-"):
+//   version(1) | home Ed25519 pub(32) | home X25519 pub(32) | rendezvous addr | secret(16) |
+//   expiry (u32, seconds since epoch) | checksum (first 4 bytes of SHA-256 of all before)
+import { createHash, randomBytes } from 'node:crypto';
+import type { SocketAddr } from '../net/types.js';
+import { Reader, Writer } from '../wire/codec.js';
+import { base32Decode, base32Encode } from './base32.js';
+import { homeIdOf, type PublicIdentity } from './keys.js';
+
+const PREFIX = 'PH1-';
+const VERSION = 1;
+
+export class PairingCodeError extends Error {
+  override name = 'PairingCodeError';
+}
+
+export interface PairingCode {
+  home: PublicIdentity;
+  homeId: string;
+  rendezvous: SocketAddr;
+  secret: Uint8Array;
+  expiresAt: number; // ms since epoch
+}
+
+/** Identifies a code (for the home's list of pending codes) without revealing the secret. */
+export function codeId(secret: Uint8Array): string {
+  return createHash('sha256')
+    .update('porthole pairing code id')
+    .update(secret)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function newSecret(): Uint8Array {
+  return new Uint8Array(randomBytes(16));
+}
+
+export function encodePairingCode(c: Omit<PairingCode, 'homeId'>): string {
+  const w = new Writer(128)
+    .u8(VERSION)
+    .bytes(c.home.edPublic)
+    .bytes(c.home.dhPublic)
+    .addr(c.rendezvous)
+    .bytes(c.secret)
+    .u32(Math.floor(c.expiresAt / 1000));
+  const body = w.finish();
+  const sum = createHash('sha256').update(body).digest().subarray(0, 4);
+  return PREFIX + base32Encode(new Uint8Array([...body, ...sum])).toUpperCase();
+}
+
+export function decodePairingCode(text: string, now = Date.now()): PairingCode {
+  const t = text.trim().replace(/\s+/g, '');
+  if (!t.toUpperCase().startsWith(PREFIX))
+    throw new PairingCodeError('not a Porthole pairing code (it starts with PH1-)');
+  const raw = base32Decode(t.slice(PREFIX.length));
+  if (!raw || raw.length < 5)
+    throw new PairingCodeError('pairing code is garbled: check for typos');
+  const body = raw.subarray(0, raw.length - 4);
+  const sum = createHash('sha256').update(body).digest().subarray(0, 4);
+  if (!Buffer.from(sum).equals(Buffer.from(raw.subarray(raw.length - 4)))) {
+    throw new PairingCodeError('pairing code is wrong (checksum mismatch): check for typos');
+  }
+  try {
+    const r = new Reader(body);
+    if (r.u8() !== VERSION)
+      throw new PairingCodeError('pairing code is from another Porthole version');
+    const home = { edPublic: new Uint8Array(r.bytes(32)), dhPublic: new Uint8Array(r.bytes(32)) };
+    const rendezvous = r.addr();
+    const secret = new Uint8Array(r.bytes(16));
+    const expiresAt = r.u32() * 1000;
+    r.end();
+    if (expiresAt <= now)
+      throw new PairingCodeError(
+        'pairing code has expired: ask the home for a new one (`porthole home pair`)',
+      );
+    return { home, homeId: homeIdOf(home), rendezvous, secret, expiresAt };
+  } catch (e) {
+    if (e instanceof PairingCodeError) throw e;
+    throw new PairingCodeError(`pairing code is malformed: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,267 @@
+// The state directory: identity and trust stores, one JSON file each, written atomically with
+// mode 0600 in a 0700 directory. Every read validates; a corrupt or unreadable file is a clear
+// error that names the file and what to do, never a half-loaded identity.
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import {
+  fingerprint,
+  generateIdentity,
+  homeIdOf,
+  identityFromJson,
+  identityToJson,
+  type Identity,
+  type IdentityJson,
+} from './keys.js';
+
+export type Role = 'home' | 'client';
+
+export class StateError extends Error {
+  override name = 'StateError';
+}
+
+const FILES = {
+  identity: 'identity.json',
+  authorized: 'authorized-clients.json',
+  homes: 'homes.json',
+  pairing: 'pairing-codes.json',
+  config: 'config.json',
+} as const;
+
+function writeJson(dir: string, file: string, value: unknown): void {
+  const path = join(dir, file);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+function readJson<T>(dir: string, file: string, fallback?: T): T {
+  const path = join(dir, file);
+  if (!existsSync(path)) {
+    if (fallback !== undefined) return fallback;
+    throw new StateError(`${path} is missing`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new StateError(
+      `cannot read ${path}: ${(e as Error).message} (check its owner and permissions)`,
+    );
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new StateError(
+      `${path} is corrupt (not JSON); restore it from a backup or re-initialise the state dir`,
+    );
+  }
+}
+
+interface IdentityFile {
+  version: 1;
+  role: Role;
+  identity: IdentityJson;
+}
+
+export interface State {
+  dir: string;
+  role: Role;
+  identity: Identity;
+  /** For a home: its id, derived from its keys. */
+  homeId: string;
+}
+
+export function initState(dir: string, role: Role): State {
+  if (existsSync(join(dir, FILES.identity))) {
+    throw new StateError(
+      `${dir} already holds an identity; use another --state dir, or keep using this one`,
+    );
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (e) {
+    throw new StateError(`cannot create state dir ${dir}: ${(e as Error).message}`);
+  }
+  const identity = generateIdentity();
+  writeJson(dir, FILES.identity, {
+    version: 1,
+    role,
+    identity: identityToJson(identity),
+  } satisfies IdentityFile);
+  return { dir, role, identity, homeId: homeIdOf(identity) };
+}
+
+export function loadState(dir: string, role: Role): State {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new StateError(
+      `no state dir at ${dir}: run \`porthole ${role} init --state ${dir}\` first`,
+    );
+  }
+  if (!existsSync(join(dir, FILES.identity))) {
+    throw new StateError(
+      `${dir} has no identity: run \`porthole ${role} init --state ${dir}\` first`,
+    );
+  }
+  const f = readJson<IdentityFile>(dir, FILES.identity);
+  if (
+    f?.version !== 1 ||
+    (f.role !== 'home' && f.role !== 'client') ||
+    !f.identity?.ed ||
+    !f.identity?.dh
+  ) {
+    throw new StateError(`${join(dir, FILES.identity)} is not a Porthole identity (corrupt?)`);
+  }
+  if (f.role !== role) throw new StateError(`${dir} holds a ${f.role} identity, not a ${role} one`);
+  let identity: Identity;
+  try {
+    identity = identityFromJson(f.identity);
+  } catch (e) {
+    throw new StateError(`${join(dir, FILES.identity)} is corrupt: ${(e as Error).message}`);
+  }
+  return { dir, role, identity, homeId: homeIdOf(identity) };
+}
+
+// --- home: authorized clients ---------------------------------------------------------------
+
+export interface AuthorizedClient {
+  edPublic: string; // base64url
+  dhPublic: string;
+  name: string;
+  addedAt: string;
+}
+
+export function listAuthorized(dir: string): AuthorizedClient[] {
+  const list = readJson<AuthorizedClient[]>(dir, FILES.authorized, []);
+  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.authorized)} is corrupt`);
+  return list;
+}
+
+export function addAuthorized(dir: string, c: AuthorizedClient): void {
+  const list = listAuthorized(dir).filter((x) => x.edPublic !== c.edPublic);
+  writeJson(dir, FILES.authorized, [...list, c]);
+}
+
+/** Revokes by fingerprint or base64url key (a unique prefix of either is enough). */
+export function revokeAuthorized(dir: string, key: string): AuthorizedClient {
+  const list = listAuthorized(dir);
+  const hits = list.filter(
+    (c) =>
+      c.edPublic.startsWith(key) ||
+      fingerprint(Buffer.from(c.edPublic, 'base64url')).startsWith(key),
+  );
+  if (hits.length === 0)
+    throw new StateError(`no authorized client matches "${key}" (see \`porthole home clients\`)`);
+  if (hits.length > 1)
+    throw new StateError(`"${key}" matches ${hits.length} clients; give more characters`);
+  const gone = hits[0] as AuthorizedClient;
+  writeJson(
+    dir,
+    FILES.authorized,
+    list.filter((c) => c !== gone),
+  );
+  return gone;
+}
+
+/** Cached view of the authorized list that re-reads the file when it changes (pair, revoke). */
+export class AuthorizedCache {
+  private mtime = -1;
+  private byDh = new Map<string, AuthorizedClient>();
+  private byEd = new Map<string, AuthorizedClient>();
+  constructor(private readonly dir: string) {}
+  private refresh(): void {
+    const path = join(this.dir, FILES.authorized);
+    const m = existsSync(path) ? statSync(path).mtimeMs : 0;
+    if (m === this.mtime) return;
+    const list = listAuthorized(this.dir);
+    this.byDh = new Map(list.map((c) => [c.dhPublic, c]));
+    this.byEd = new Map(list.map((c) => [c.edPublic, c]));
+    this.mtime = m;
+  }
+  byEdKey(ed: Uint8Array): AuthorizedClient | undefined {
+    this.refresh();
+    return this.byEd.get(Buffer.from(ed).toString('base64url'));
+  }
+  byDhKey(dh: Uint8Array): AuthorizedClient | undefined {
+    this.refresh();
+    return this.byDh.get(Buffer.from(dh).toString('base64url'));
+  }
+}
+
+// --- home: pending pairing codes ------------------------------------------------------------
+
+export interface PendingCode {
+  id: string; // hex, identifies the code without revealing its secret
+  secret: string; // base64url
+  expiresAt: number; // ms since epoch
+  used: boolean;
+}
+
+const MAX_PENDING = 16;
+
+export function listPendingCodes(dir: string): PendingCode[] {
+  const list = readJson<PendingCode[]>(dir, FILES.pairing, []);
+  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.pairing)} is corrupt`);
+  return list;
+}
+
+export function addPendingCode(dir: string, code: PendingCode, now = Date.now()): void {
+  const keep = listPendingCodes(dir).filter((c) => c.expiresAt > now && !c.used);
+  writeJson(dir, FILES.pairing, [...keep.slice(-(MAX_PENDING - 1)), code]);
+}
+
+export function markCodeUsed(dir: string, id: string): void {
+  writeJson(
+    dir,
+    FILES.pairing,
+    listPendingCodes(dir).map((c) => (c.id === id ? { ...c, used: true } : c)),
+  );
+}
+
+// --- client: known homes --------------------------------------------------------------------
+
+export interface KnownHome {
+  homeId: string;
+  edPublic: string;
+  dhPublic: string;
+  rendezvous: string;
+  addedAt: string;
+}
+
+export function listHomes(dir: string): KnownHome[] {
+  const list = readJson<KnownHome[]>(dir, FILES.homes, []);
+  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.homes)} is corrupt`);
+  return list;
+}
+
+export function addHome(dir: string, h: KnownHome): void {
+  writeJson(dir, FILES.homes, [...listHomes(dir).filter((x) => x.homeId !== h.homeId), h]);
+}
+
+export function findHome(dir: string, homeId: string): KnownHome {
+  const h = listHomes(dir).find((x) => x.homeId === homeId);
+  if (!h)
+    throw new StateError(
+      `home ${homeId} is not paired in ${dir}: run \`porthole client pair CODE --state ${dir}\``,
+    );
+  return h;
+}
+
+// --- home: config ---------------------------------------------------------------------------
+
+export function saveConfig(dir: string, cfg: { rendezvous: string }): void {
+  writeJson(dir, FILES.config, cfg);
+}
+
+export function loadConfig(dir: string): { rendezvous?: string } {
+  return readJson<{ rendezvous?: string }>(dir, FILES.config, {});
+}
