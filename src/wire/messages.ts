@@ -227,7 +227,7 @@ const homeIdOf = (r: Reader): string => r.str(64, HOME_ID_PATTERN);
 
 function errorCode(code: number): ErrorCode {
   if (!(code in ErrorCode)) throw new DecodeError(`unknown error code ${code}`);
-  return code as ErrorCode;
+  return code;
 }
 
 function decodeBody(type: MessageType, r: Reader): Message {
