@@ -3,12 +3,20 @@ import { connectAsync, type ConnectOptions, type ConnectResult } from '../client
 import type { Connection } from '../client/connection.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
+import type { MessageChannel } from '../proto/channel.js';
+import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
+import { findHome, loadState } from '../secure/state.js';
+import { parseAddr } from '../wire/addr.js';
+import { registerClientPair } from './client-pair-cmd.js';
+import { registerInit } from './home-trust-cmd.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
 
 export interface ConnectCliOptions {
   home: string;
-  rendezvous: SocketAddr;
+  /** Required without --state; with it, defaults to the rendezvous stored at pairing. */
+  rendezvous?: SocketAddr;
+  state?: string;
   direct?: SocketAddr;
   bind?: string;
   sockets?: number;
@@ -23,7 +31,15 @@ export interface ConnectCliOptions {
 export function withConnectOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--home <ID>', "the home's id", homeIdArg)
-    .requiredOption('--rendezvous <HOST:PORT>', 'the rendezvous address', addrArg)
+    .option(
+      '--state <DIR>',
+      'client state dir (paired homes): signed requests and an encrypted channel',
+    )
+    .option(
+      '--rendezvous <HOST:PORT>',
+      'the rendezvous address (default with --state: from pairing)',
+      addrArg,
+    )
     .option('--direct <HOST:PORT>', 'try this home address directly first (step 1)', addrArg)
     .option('--bind <IP>', "local IP for the client's sockets", ipArg)
     .option('--sockets <M>', 'M: extra sockets probing the home (patent: 500)', intArg(0, 5000))
@@ -34,7 +50,9 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output: one JSON line on stdout');
 }
 
-export function toConnectOptions(o: ConnectCliOptions): ConnectOptions {
+export function toConnectOptions(
+  o: ConnectCliOptions & { rendezvous: SocketAddr },
+): ConnectOptions {
   return {
     home: o.home,
     rendezvous: o.rendezvous,
@@ -53,19 +71,68 @@ function logFor(cmd: Command, role: string): Logger {
   return makeLogger(logLevel, role);
 }
 
-/** Connects or exits 1 with the error (as {"error":…} under --json). */
+export type Reached = Extract<ConnectResult, { ok: true }> & {
+  /** Where application messages go: the Noise channel with --state, else the plain path. */
+  channel: MessageChannel;
+  secure: boolean;
+};
+
+function fail(o: ConnectCliOptions, error: string, report: object = {}): never {
+  if (o.json) process.stdout.write(JSON.stringify({ error, ...report }) + '\n');
+  else process.stderr.write(`porthole: cannot reach home ${o.home}: ${error}\n`);
+  process.exit(1);
+}
+
+/** Connects (and with --state, authenticates and encrypts) or exits 1 with the error. */
 export async function connectOrExit(
   o: ConnectCliOptions,
   log: Logger,
   extra: Partial<ConnectOptions> = {},
-): Promise<Extract<ConnectResult, { ok: true }>> {
-  const r = await connectAsync(realEnv(log), { ...toConnectOptions(o), ...extra });
-  if (!r.ok) {
-    if (o.json) process.stdout.write(JSON.stringify({ error: r.error, ...r.report }) + '\n');
-    else process.stderr.write(`porthole: cannot reach home ${o.home}: ${r.error}\n`);
-    process.exit(1);
+): Promise<Reached> {
+  const env = realEnv(log);
+  let secure:
+    { identity: ReturnType<typeof loadState>['identity']; homeDh: Uint8Array } | undefined;
+  let rendezvous = o.rendezvous;
+  if (o.state) {
+    try {
+      const state = loadState(o.state, 'client');
+      const home = findHome(o.state, o.home);
+      rendezvous ??= parseAddr(home.rendezvous);
+      secure = {
+        identity: state.identity,
+        homeDh: new Uint8Array(Buffer.from(home.dhPublic, 'base64url')),
+      };
+    } catch (e) {
+      fail(o, (e as Error).message);
+    }
   }
-  return r;
+  if (!rendezvous) {
+    process.stderr.write(
+      "porthole: error: required option '--rendezvous <HOST:PORT>' not specified\n",
+    );
+    process.exit(2);
+  }
+  const r = await connectAsync(env, {
+    ...toConnectOptions({ ...o, rendezvous }),
+    ...(secure ? { trust: clientTrust(secure.identity) } : {}),
+    ...extra,
+  });
+  if (!r.ok) fail(o, r.error, r.report);
+  if (!secure) return { ...r, channel: r.connection, secure: false };
+  const started = performance.now();
+  try {
+    const channel = await openSecureChannel(
+      r.connection,
+      secure.identity,
+      secure.homeDh,
+      env.clock,
+    );
+    r.report.steps.secure = Math.round((performance.now() - started) * 10) / 10;
+    return { ...r, channel, secure: true };
+  } catch (e) {
+    r.connection.close();
+    return fail(o, (e as Error).message, r.report);
+  }
 }
 
 function pingOnce(conn: Connection, timeoutMs: number): Promise<number | undefined> {
@@ -74,6 +141,8 @@ function pingOnce(conn: Connection, timeoutMs: number): Promise<number | undefin
 
 export function registerClient(program: Command): Command {
   const client = program.command('client').description('reach a home from this machine');
+  registerInit(client, 'client');
+  registerClientPair(client);
 
   withConnectOptions(
     client
@@ -82,12 +151,13 @@ export function registerClient(program: Command): Command {
   ).action(async (o: ConnectCliOptions, cmd: Command) => {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
     r.connection.close();
-    if (o.json) process.stdout.write(JSON.stringify(r.report) + '\n');
+    if (o.json) process.stdout.write(JSON.stringify({ ...r.report, secure: r.secure }) + '\n');
     else {
       const s = r.report;
       process.stdout.write(
         `connected: ${s.path} to ${s.home} in ${s.ms} ms (round ${s.attempts}, ` +
-          `${s.packetsSent} packets, ${s.socketsOpened} sockets)\n`,
+          `${s.packetsSent} packets, ${s.socketsOpened} sockets)` +
+          `${r.secure ? ', end-to-end encrypted' : ''}\n`,
       );
     }
     process.exit(0);

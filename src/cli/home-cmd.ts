@@ -1,21 +1,36 @@
 import type { Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { HomeAgent } from '../home/agent.js';
+import { serveApp, type AppHandler } from '../home/secure-peers.js';
 import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
-import type { SocketAddr } from '../net/types.js';
+import type { Logger, SocketAddr } from '../net/types.js';
+import { HomeTrustStore } from '../secure/home-trust.js';
+import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
+import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, listenArg, sprayTtlArg, type LogLevel } from './parse.js';
 
 interface HomeCliOptions {
-  id: string;
-  rendezvous: SocketAddr;
+  id?: string;
+  state?: string;
+  rendezvous?: SocketAddr;
   listen: SocketAddr;
   spray?: number;
   sprayTtl: number | 'auto' | 'os';
   keepalive?: number;
+}
+
+/**
+ * What runs on each client's channel once it is up (plain in open mode, Noise with --state).
+ * The device service plugs in here; until then clients get the path and its keepalives only.
+ */
+export type HomeAppFactory = (log: Logger, opts: Record<string, unknown>) => AppHandler;
+let appFactory: HomeAppFactory = () => () => {};
+export function setHomeApp(factory: HomeAppFactory): void {
+  appFactory = factory;
 }
 
 export function registerHome(program: Command): Command {
@@ -24,14 +39,10 @@ export function registerHome(program: Command): Command {
     .description(
       'run the home agent beside the smart-home hub (registers with the rendezvous, answers clients)',
     )
-    .requiredOption('--id <ID>', "this home's id (1-64 of A-Z a-z 0-9 . _ -)", homeIdArg)
-    .requiredOption('--rendezvous <HOST:PORT>', 'the rendezvous address', addrArg)
-    .option(
-      '--listen <HOST:PORT>',
-      'local UDP address (port 0 = any)',
-      listenArg,
-      listenArg('0.0.0.0:0'),
-    )
+    .option('--state <DIR>', 'identity and paired clients (from `porthole home init`); secure mode')
+    .option('--id <ID>', 'open mode without --state: any id (1-64 of A-Z a-z 0-9 . _ -)', homeIdArg)
+    .option('--rendezvous <HOST:PORT>', 'the rendezvous address (required)', addrArg)
+    .option('--listen <HOST:PORT>', 'local UDP address', listenArg, listenArg('0.0.0.0:7401'))
     .option(
       '--spray <N>',
       "N: ports of the client's IP sprayed per assist (patent: 500)",
@@ -45,30 +56,58 @@ export function registerHome(program: Command): Command {
     )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
     .action(async (opts: HomeCliOptions, cmd: Command) => {
+      if (!opts.rendezvous)
+        cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
+      if (!opts.id === !opts.state)
+        cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'home');
+      let state: State | undefined;
+      if (opts.state) {
+        try {
+          state = loadState(opts.state, 'home');
+          saveConfig(opts.state, { rendezvous: formatAddr(opts.rendezvous) });
+        } catch (e) {
+          die((e as Error).message);
+        }
+      }
+      const trust = state ? new HomeTrustStore(state) : undefined;
+      const id = state ? state.homeId : (opts.id as string);
       const agent = new HomeAgent(realEnv(log), {
-        id: opts.id,
+        id,
         rendezvous: opts.rendezvous,
         listen: opts.listen,
         spray: opts.spray,
         sprayTtl: opts.sprayTtl,
         keepaliveMs: opts.keepalive,
         localIps: lanIps(opts.listen.ip),
+        ...(trust ? { trust } : {}),
       });
+      serveApp(agent, trust, appFactory(log, cmd.opts()));
       agent.start();
       const bound = await whenBound(agent.endpoint!).catch((e: Error) =>
         die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
       );
       log.info(
-        { id: opts.id, listen: formatAddr(bound), rendezvous: formatAddr(opts.rendezvous) },
+        {
+          id,
+          secure: !!trust,
+          listen: formatAddr(bound),
+          rendezvous: formatAddr(opts.rendezvous),
+        },
         'home agent started',
       );
+      if (!trust)
+        log.warn(
+          {},
+          'open mode: any client that knows the id can make this home spray; use --state',
+        );
       onShutdown(() => {
         log.info({ stats: agent.stats }, 'home agent stopping');
         agent.close();
       });
     });
+  registerHomeTrustCommands(home);
   return home;
 }
 

@@ -19,7 +19,8 @@ export function buildProgram(): Command {
       'warn',
     )
     .showSuggestionAfterError()
-    .enablePositionalOptions(false);
+    // Positional: options after a subcommand belong to it (`home --state` vs `home init --state`).
+    .enablePositionalOptions();
   registerRendezvous(program);
   registerHome(program);
   registerClient(program);
@@ -27,6 +28,9 @@ export function buildProgram(): Command {
   registerSimulate(program);
   // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
   const configure = (cmd: Command): void => {
+    // --log-level works after any subcommand too.
+    if (cmd !== program)
+      cmd.option('--log-level <LEVEL>', 'trace|debug|info|warn|error|silent', logLevelArg);
     cmd.exitOverride();
     cmd.configureOutput({
       writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n'),

@@ -1,0 +1,131 @@
+// `porthole home init | pair | clients`: the home's identity and who may reach it.
+import type { Command } from 'commander';
+import qrcode from 'qrcode-terminal';
+import { codeId, encodePairingCode, newSecret } from '../secure/pairing-code.js';
+import { fingerprint } from '../secure/keys.js';
+import {
+  addPendingCode,
+  initState,
+  listAuthorized,
+  loadConfig,
+  loadState,
+  revokeAuthorized,
+  type Role,
+} from '../secure/state.js';
+import { parseAddr } from '../wire/addr.js';
+import { die } from './lifecycle.js';
+import { addrArg, intArg } from './parse.js';
+import type { SocketAddr } from '../net/types.js';
+
+/** Runs `fn`, turning state and code errors into one clear line and exit 1. */
+export function orDie<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    return die((e as Error).message);
+  }
+}
+
+export function registerInit(parent: Command, role: Role): void {
+  parent
+    .command('init')
+    .description(`create this ${role}'s long-term keys in a state dir (files mode 0600)`)
+    .requiredOption('--state <DIR>', 'state directory to create')
+    .option('--json', 'machine-readable output')
+    .action((o: { state: string; json?: boolean }) => {
+      const s = orDie(() => initState(o.state, role));
+      const fp = fingerprint(s.identity.edPublic);
+      if (o.json) {
+        process.stdout.write(
+          JSON.stringify(
+            role === 'home' ? { homeId: s.homeId, fingerprint: fp } : { fingerprint: fp },
+          ) + '\n',
+        );
+      } else if (role === 'home') {
+        process.stdout.write(`home initialised in ${o.state}\nhome id: ${s.homeId}\n`);
+      } else {
+        process.stdout.write(`client initialised in ${o.state}\nfingerprint: ${fp}\n`);
+      }
+    });
+}
+
+export function registerHomeTrustCommands(home: Command): void {
+  registerInit(home, 'home');
+
+  home
+    .command('pair')
+    .description(
+      'print a one-time, expiring pairing code (and a QR code on a terminal) for a new client',
+    )
+    .requiredOption('--state <DIR>', 'the home state dir')
+    .option(
+      '--rendezvous <HOST:PORT>',
+      'rendezvous the client should use (default: the one the home runs with)',
+      addrArg,
+    )
+    .option('--expires <MIN>', 'minutes until the code expires', intArg(1, 24 * 60), 10)
+    .option('--json', 'machine-readable output')
+    .action((o: { state: string; rendezvous?: SocketAddr; expires: number; json?: boolean }) => {
+      const s = orDie(() => loadState(o.state, 'home'));
+      const saved = orDie(() => loadConfig(o.state)).rendezvous;
+      const rendezvous = o.rendezvous ?? (saved ? orDie(() => parseAddr(saved)) : undefined);
+      if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
+      const secret = newSecret();
+      const expiresAt = Date.now() + o.expires * 60_000;
+      const id = codeId(secret);
+      orDie(() =>
+        addPendingCode(o.state, {
+          id,
+          secret: Buffer.from(secret).toString('base64url'),
+          expiresAt,
+          used: false,
+        }),
+      );
+      const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
+      if (o.json) {
+        process.stdout.write(
+          JSON.stringify({ code, homeId: s.homeId, expiresAt: new Date(expiresAt).toISOString() }) +
+            '\n',
+        );
+        return;
+      }
+      process.stdout.write(
+        `pairing code for home ${s.homeId} (one use, expires in ${o.expires} min):\n\n${code}\n\n`,
+      );
+      if (process.stdout.isTTY)
+        qrcode.generate(code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+      process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
+    });
+
+  home
+    .command('clients')
+    .description('list the paired clients, or revoke one')
+    .requiredOption('--state <DIR>', 'the home state dir')
+    .option('--revoke <KEY>', 'fingerprint or public key (a unique prefix is enough) to revoke')
+    .option('--json', 'machine-readable output')
+    .action((o: { state: string; revoke?: string; json?: boolean }) => {
+      orDie(() => loadState(o.state, 'home'));
+      if (o.revoke) {
+        const gone = orDie(() => revokeAuthorized(o.state, o.revoke as string));
+        const fp = fingerprint(Buffer.from(gone.edPublic, 'base64url'));
+        process.stdout.write(
+          o.json ? JSON.stringify({ revoked: fp }) + '\n' : `revoked ${gone.name} (${fp})\n`,
+        );
+        return;
+      }
+      const list = orDie(() => listAuthorized(o.state)).map((c) => ({
+        fingerprint: fingerprint(Buffer.from(c.edPublic, 'base64url')),
+        name: c.name,
+        key: c.edPublic,
+        addedAt: c.addedAt,
+      }));
+      if (o.json) {
+        for (const c of list) process.stdout.write(JSON.stringify(c) + '\n');
+        return;
+      }
+      if (list.length === 0)
+        process.stdout.write('no paired clients (make a code with `porthole home pair`)\n');
+      for (const c of list)
+        process.stdout.write(`${c.fingerprint}  ${c.name}  added ${c.addedAt}\n`);
+    });
+}
