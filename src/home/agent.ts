@@ -4,6 +4,7 @@
 import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { RateLimiter } from '../secure/rate-limit.js';
 import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
 import { withDefaults } from '../proto/options.js';
 import { DEFAULT_PORT_RANGE, pickSprayPorts, type PortRange } from '../punch/spray.js';
@@ -122,6 +123,7 @@ export class HomeAgent {
   private txSeq: number;
   private activeSprays = 0;
   private readonly hops: HopMeter;
+  private readonly refusals = new RateLimiter({ ratePerSec: 20, burst: 40, maxKeys: 1 });
   private sprays = 0;
   private probesAnswered = 0;
   private closed = false;
@@ -452,6 +454,9 @@ export class HomeAgent {
   }
 
   private refuse(msg: MessageOf<'peerInfo'>, reason: string): void {
+    // Bounded: a flood of forged PeerInfo must not turn into a flood of refusals.
+    if (!this.refusals.take('all', this.env.clock.now()))
+      return this.drops.count('refusal-rate-limited');
     this.send(
       {
         type: 'refuse',
