@@ -55,13 +55,14 @@ async function main(): Promise<void> {
       trials: { type: 'string', default: '20' },
       pairs: { type: 'string' },
       loss: { type: 'string', default: '0' },
+      'spray-ttl': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--json]\n' +
+      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--spray-ttl auto|os|N] [--json]\n' +
         'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
     );
     return;
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     for (const spec of specs) {
       const r = await runLabPair(spec, {
         trials,
+        ...(values['spray-ttl'] ? { homeArgs: ['--spray-ttl', values['spray-ttl']] } : {}),
         onTrial: (i) =>
           process.stderr.isTTY && process.stderr.write(`\r  trial ${i + 1}/${trials}  `),
       });
