@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCommand, parseSetArg } from '../../src/devices/model.js';
+import { DeviceClient } from '../../src/devices/rpc-client.js';
+import { serveDevices } from '../../src/devices/rpc-server.js';
+import { decodeRpc } from '../../src/devices/rpc-wire.js';
+import { SimulatedHouse } from '../../src/devices/simulated.js';
+import { channelPair, FakeClock, SeqRandom } from '../support/fakes.js';
+
+/** Lets fake time run while a promise settles (the channel and the house run on the clock). */
+async function settle<T>(clock: FakeClock, p: Promise<T>, ms = 10_000): Promise<T> {
+  let done = false;
+  const out = p.finally(() => (done = true));
+  out.catch(() => {}); // handled by the caller; not "unhandled" while time runs
+  for (let t = 0; t < ms && !done; t += 10) {
+    clock.advance(10);
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
+function setup(tap?: Parameters<typeof channelPair>[1]) {
+  const clock = new FakeClock();
+  const house = new SimulatedHouse(clock);
+  const [a, b] = channelPair(clock, tap);
+  const server = serveDevices(b, house, clock);
+  const client = new DeviceClient(a, clock);
+  return { clock, house, server, client };
+}
+
+test('a duplicated and retransmitted toggle toggles exactly once', async () => {
+  let firstResponseDropped = false;
+  const s = setup((f, dir) => {
+    if (dir === 'ba' && !firstResponseDropped && decodeRpc(f)?.t === 'res') {
+      firstResponseDropped = true;
+      return undefined; // the answer is lost: the client retransmits
+    }
+    return f;
+  });
+  const before = s.house.get('light.kitchen')!.state;
+  const after = await settle(s.clock, s.client.call('light.kitchen', { service: 'toggle' }));
+  assert.notEqual(after.state, before);
+  assert.equal(s.house.get('light.kitchen')!.state, after.state);
+  assert.ok(s.server.stats.duplicates >= 1);
+  assert.equal(s.server.stats.requests, 1);
+});
+
+test('the device list comes in pages that each fit a datagram', async () => {
+  const s = setup((f) => {
+    assert.ok(f.length <= 1000);
+    return f;
+  });
+  const all = await settle(s.clock, s.client.list());
+  assert.deepEqual(
+    all.map((e) => e.entity_id).sort(),
+    s.house
+      .list()
+      .map((e) => e.entity_id)
+      .sort(),
+  );
+});
+
+test('watch: pushed changes arrive even when a push is lost', async () => {
+  let droppedEvt = false;
+  const s = setup((f, dir) => {
+    if (dir === 'ba' && !droppedEvt && decodeRpc(f)?.t === 'evt') {
+      droppedEvt = true;
+      return undefined;
+    }
+    return f;
+  });
+  const seen: string[] = [];
+  await settle(
+    s.clock,
+    s.client.watch((e) => seen.push(`${e.entity_id}=${e.state}`)),
+  );
+  await settle(s.clock, s.client.call('cover.garage_door', { service: 'open' }));
+  s.clock.advance(5000);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(seen.includes('cover.garage_door=opening'), seen.join());
+  assert.ok(seen.includes('cover.garage_door=open'), seen.join());
+});
+
+test('bad requests get clear errors; junk is dropped', async () => {
+  const s = setup();
+  await assert.rejects(settle(s.clock, s.client.get('light.nowhere')), /no such entity/);
+  await assert.rejects(
+    settle(s.clock, s.client.call('sensor.living_room_temperature', { service: 'turn_on' })),
+    /read-only/,
+  );
+  await assert.rejects(
+    settle(s.clock, s.client.call('lock.front_door', { service: 'toggle' })),
+    /supports lock, unlock/,
+  );
+  const rng = new SeqRandom(5);
+  for (let i = 0; i < 2000; i++) assert.doesNotThrow(() => decodeRpc(rng.bytes(rng.int(300))));
+  assert.equal(decodeRpc(Buffer.from('{"t":"req","id":1,"m":"call","p":null}')), undefined);
+  assert.equal(decodeRpc(Buffer.from('x'.repeat(2000))), undefined);
+});
+
+test('commands parse strictly from the CLI and the network', () => {
+  assert.deepEqual(parseSetArg('brightness=128'), { service: 'turn_on', brightness: 128 });
+  assert.deepEqual(parseSetArg('temperature=21.5'), {
+    service: 'set_temperature',
+    temperature: 21.5,
+  });
+  assert.throws(() => parseSetArg('brightness=999'), /0 to 255/);
+  assert.throws(() => parseSetArg('explode'), /not a command/);
+  assert.throws(() => parseCommand({ service: 'turn_on', brightness: 'max' }), /brightness/);
+});
+
+test('a request to a home that never answers times out clearly', async () => {
+  const clock = new FakeClock();
+  const [a] = channelPair(clock, () => undefined);
+  const client = new DeviceClient(a, clock, { timeoutMs: 1000 });
+  await assert.rejects(settle(clock, client.list()), /did not answer list within 1000 ms/);
+});
