@@ -8,6 +8,7 @@ import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
 import { registerClientPair } from './client-pair-cmd.js';
+import { registerDeviceCommands } from './devices-cmd.js';
 import { registerInit } from './home-trust-cmd.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
@@ -143,6 +144,7 @@ export function registerClient(program: Command): Command {
   const client = program.command('client').description('reach a home from this machine');
   registerInit(client, 'client');
   registerClientPair(client);
+  registerDeviceCommands(client);
 
   withConnectOptions(
     client

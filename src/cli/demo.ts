@@ -3,6 +3,10 @@
 // (127.0.0.2/.3/.4) so the home's 500-port spray only ever reaches the client's address.
 import type { Command } from 'commander';
 import { connectAsync } from '../client/connector.js';
+import { DeviceClient } from '../devices/rpc-client.js';
+import { serveDevices } from '../devices/rpc-server.js';
+import { SimulatedHouse } from '../devices/simulated.js';
+import { serveApp } from '../home/secure-peers.js';
 import { realEnv } from '../net/real-env.js';
 import { formatAddr } from '../wire/addr.js';
 import { LOOPBACK, startLocalStack } from './local-stack.js';
@@ -14,6 +18,8 @@ const out = (line: string): void => void process.stdout.write(line + '\n');
 export async function runDemo(logLevel: LogLevel): Promise<number> {
   const env = realEnv(makeLogger(logLevel, 'demo'));
   const stack = await startLocalStack(env, 'demo-home');
+  const house = new SimulatedHouse(env.clock);
+  serveApp(stack.home, undefined, (ch) => void serveDevices(ch, house, env.clock));
   try {
     out(`rendezvous  listening on ${formatAddr(stack.rvAddr)}`);
     out(`home        "demo-home" registered from ${formatAddr(stack.homeAddr)}`);
@@ -51,9 +57,14 @@ export async function runDemo(logLevel: LogLevel): Promise<number> {
     out(
       `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
     );
+    const devices = new DeviceClient(r.connection, env.clock);
+    const before = await devices.get('light.kitchen');
+    const after = await devices.call('light.kitchen', { service: 'toggle' });
+    out(`device      light.kitchen: ${before.state} → ${after.state} (toggled through the tunnel)`);
     r.connection.close();
-    return rtts.length > 0 ? 0 : 1;
+    return rtts.length > 0 && after.state !== before.state ? 0 : 1;
   } finally {
+    house.close();
     stack.close();
   }
 }

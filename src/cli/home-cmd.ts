@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { HomeAgent } from '../home/agent.js';
-import { serveApp, type AppHandler } from '../home/secure-peers.js';
+import { serveDevices } from '../devices/rpc-server.js';
+import { openDeviceSource } from '../devices/source.js';
+import { serveApp } from '../home/secure-peers.js';
 import { whenBound } from '../net/node-udp.js';
-import { realEnv } from '../net/real-env.js';
-import type { Logger, SocketAddr } from '../net/types.js';
+import { realClock, realEnv } from '../net/real-env.js';
+import type { SocketAddr } from '../net/types.js';
 import { HomeTrustStore } from '../secure/home-trust.js';
 import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
@@ -21,16 +23,7 @@ interface HomeCliOptions {
   spray?: number;
   sprayTtl: number | 'auto' | 'os';
   keepalive?: number;
-}
-
-/**
- * What runs on each client's channel once it is up (plain in open mode, Noise with --state).
- * The device service plugs in here; until then clients get the path and its keepalives only.
- */
-export type HomeAppFactory = (log: Logger, opts: Record<string, unknown>) => AppHandler;
-let appFactory: HomeAppFactory = () => () => {};
-export function setHomeApp(factory: HomeAppFactory): void {
-  appFactory = factory;
+  devices: string;
 }
 
 export function registerHome(program: Command): Command {
@@ -55,6 +48,11 @@ export function registerHome(program: Command): Command {
       'auto',
     )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
+    .option(
+      '--devices <SOURCE>',
+      'devices to serve: simulated, or mqtt://HOST:PORT (Zigbee2MQTT / HA discovery)',
+      'simulated',
+    )
     .action(async (opts: HomeCliOptions, cmd: Command) => {
       if (!opts.rendezvous)
         cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
@@ -83,7 +81,11 @@ export function registerHome(program: Command): Command {
         localIps: lanIps(opts.listen.ip),
         ...(trust ? { trust } : {}),
       });
-      serveApp(agent, trust, appFactory(log, cmd.opts()));
+      const devices = await openDeviceSource(opts.devices, realClock).catch((e: Error) =>
+        die(e.message),
+      );
+      // Every client's channel (encrypted with --state) gets the device service.
+      serveApp(agent, trust, (ch) => void serveDevices(ch, devices, realClock));
       agent.start();
       const bound = await whenBound(agent.endpoint!).catch((e: Error) =>
         die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
@@ -105,6 +107,7 @@ export function registerHome(program: Command): Command {
       onShutdown(() => {
         log.info({ stats: agent.stats }, 'home agent stopping');
         agent.close();
+        devices.close();
       });
     });
   registerHomeTrustCommands(home);
