@@ -84,8 +84,20 @@ function fail(o: ConnectCliOptions, error: string, report: object = {}): never {
   process.exit(1);
 }
 
-/** Connects (and with --state, authenticates and encrypts) or exits 1 with the error. */
-export async function connectOrExit(
+export class ReachError extends Error {
+  override name = 'ReachError';
+  constructor(
+    message: string,
+    readonly report: object = {},
+    /** 2: the command line was incomplete; 1: the network or the home said no. */
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Connects (and with --state, authenticates and encrypts); throws ReachError. */
+export async function reach(
   o: ConnectCliOptions,
   log: Logger,
   extra: Partial<ConnectOptions> = {},
@@ -104,21 +116,17 @@ export async function connectOrExit(
         homeDh: new Uint8Array(Buffer.from(home.dhPublic, 'base64url')),
       };
     } catch (e) {
-      fail(o, (e as Error).message);
+      throw new ReachError((e as Error).message);
     }
   }
-  if (!rendezvous) {
-    process.stderr.write(
-      "porthole: error: required option '--rendezvous <HOST:PORT>' not specified\n",
-    );
-    process.exit(2);
-  }
+  if (!rendezvous)
+    throw new ReachError("error: required option '--rendezvous <HOST:PORT>' not specified", {}, 2);
   const r = await connectAsync(env, {
     ...toConnectOptions({ ...o, rendezvous }),
     ...(secure ? { trust: clientTrust(secure.identity) } : {}),
     ...extra,
   });
-  if (!r.ok) fail(o, r.error, r.report);
+  if (!r.ok) throw new ReachError(r.error, r.report);
   if (!secure) return { ...r, channel: r.connection, secure: false };
   const started = performance.now();
   try {
@@ -132,7 +140,24 @@ export async function connectOrExit(
     return { ...r, channel, secure: true };
   } catch (e) {
     r.connection.close();
-    return fail(o, (e as Error).message, r.report);
+    throw new ReachError((e as Error).message, r.report);
+  }
+}
+
+/** reach(), or exit with the error (as {"error":…} under --json). */
+export async function connectOrExit(
+  o: ConnectCliOptions,
+  log: Logger,
+  extra: Partial<ConnectOptions> = {},
+): Promise<Reached> {
+  try {
+    return await reach(o, log, extra);
+  } catch (e) {
+    if (e instanceof ReachError && e.exitCode === 2) {
+      process.stderr.write(`porthole: ${e.message}\n`);
+      process.exit(2);
+    }
+    return fail(o, (e as Error).message, e instanceof ReachError ? e.report : {});
   }
 }
 

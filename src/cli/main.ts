@@ -1,5 +1,6 @@
 // The `porthole` command line. Usage errors print one line on stderr and exit 2.
 import { Command, CommanderError } from 'commander';
+import { registerApp } from './app-cmd.js';
 import { registerClient } from './client-cmd.js';
 import { registerDemo } from './demo.js';
 import { registerHome } from './home-cmd.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerClient(program);
   registerDemo(program);
   registerSimulate(program);
+  registerApp(program);
   // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
   const configure = (cmd: Command): void => {
     // --log-level works after any subcommand too.

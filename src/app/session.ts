@@ -1,0 +1,116 @@
+// The web app's link to the home: one connection with its device client, an RTT ping every few
+// seconds, and automatic reconnection (bounded backoff) when the path dies.
+import { DeviceClient } from '../devices/rpc-client.js';
+import type { EntityState } from '../devices/model.js';
+import type { Reached } from '../cli/client-cmd.js';
+
+export interface LinkStatus {
+  state: 'connecting' | 'connected' | 'reconnecting';
+  path?: 'direct' | 'punched' | 'relayed';
+  rttMs?: number;
+  secure?: boolean;
+  home?: string;
+  error?: string;
+}
+
+const PING_MS = 3000;
+const MISSES_BEFORE_RECONNECT = 3;
+const MAX_BACKOFF_MS = 15_000;
+
+export class AppSession {
+  status: LinkStatus = { state: 'connecting' };
+  private link: Reached | undefined;
+  private dc: DeviceClient | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private misses = 0;
+  private closed = false;
+  private readonly stateCbs = new Set<(s: EntityState) => void>();
+  private readonly statusCbs = new Set<(s: LinkStatus) => void>();
+
+  constructor(private readonly connectFn: () => Promise<Reached>) {}
+
+  get devices(): DeviceClient | undefined {
+    return this.dc;
+  }
+
+  onState(cb: (s: EntityState) => void): () => void {
+    this.stateCbs.add(cb);
+    return () => this.stateCbs.delete(cb);
+  }
+
+  onStatus(cb: (s: LinkStatus) => void): () => void {
+    this.statusCbs.add(cb);
+    return () => this.statusCbs.delete(cb);
+  }
+
+  private setStatus(s: LinkStatus): void {
+    this.status = s;
+    for (const cb of this.statusCbs) cb(s);
+  }
+
+  /** Connects, retrying with backoff until it works or the session is closed. */
+  async start(): Promise<void> {
+    for (let backoff = 1000; !this.closed; backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)) {
+      try {
+        const link = await this.connectFn();
+        if (this.closed) return link.connection.close();
+        this.link = link;
+        this.dc = new DeviceClient(link.channel, {
+          now: () => performance.now(),
+          setTimer: (ms, fn) => {
+            const t = setTimeout(fn, ms);
+            return { cancel: () => clearTimeout(t) };
+          },
+        });
+        await this.dc.watch((s) => this.stateCbs.forEach((cb) => cb(s)));
+        this.misses = 0;
+        this.setStatus({
+          state: 'connected',
+          path: link.report.path,
+          secure: link.secure,
+          home: link.report.home,
+        });
+        this.schedulePing();
+        return;
+      } catch (e) {
+        this.setStatus({ state: 'reconnecting', error: (e as Error).message });
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = setTimeout(() => {
+      this.link?.connection.ping(1500, (rtt) => {
+        if (this.closed) return;
+        if (rtt === undefined) {
+          if (++this.misses >= MISSES_BEFORE_RECONNECT) return void this.reconnect();
+        } else {
+          this.misses = 0;
+          this.setStatus({
+            ...this.status,
+            state: 'connected',
+            rttMs: Math.round(rtt * 100) / 100,
+          });
+        }
+        this.schedulePing();
+      });
+    }, PING_MS);
+  }
+
+  private async reconnect(): Promise<void> {
+    this.dc?.close();
+    this.link?.connection.close();
+    this.link = undefined;
+    this.dc = undefined;
+    this.setStatus({ state: 'reconnecting' });
+    await this.start();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.pingTimer);
+    this.dc?.close();
+    this.link?.connection.close();
+  }
+}
