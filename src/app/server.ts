@@ -96,7 +96,7 @@ export function startAppServer(
       );
       server.on('error', reject);
     } catch (e) {
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
     }
   });
 }
