@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('porthole: not built yet. Run `npm run setup` in the project folder first.\n');
+  process.stderr.write(
+    'porthole: not built yet. Run `npm run setup` in the project folder first.\n',
+  );
   process.exit(2);
 }
 await import(main.href);
