@@ -1,6 +1,6 @@
 // Simulated trials per second: `npm run bench:sim`. Cone pair (ends at the first probe) and
 // the birthday pair (500 sockets, 501 sprayed ports) side by side.
-import { runPair } from '../src/sim/matrix.js';
+import { PATENT_PAIR_OPTIONS, runPair } from '../src/sim/matrix.js';
 
 const trials = Number(process.argv[2] ?? 500);
 for (const [home, client] of [
@@ -8,17 +8,7 @@ for (const [home, client] of [
   ['port', 'symmetric'],
 ] as const) {
   const t0 = performance.now();
-  const s = runPair(home, client, {
-    trials,
-    seed: 1,
-    rttMs: 40,
-    lossPct: 0,
-    jitterMs: 0,
-    firewall: true,
-    spray: 500,
-    sockets: 500,
-    clientConfig: { rounds: 1 },
-  });
+  const s = runPair(home, client, { ...PATENT_PAIR_OPTIONS, trials });
   const secs = (performance.now() - t0) / 1000;
   console.log(
     `${home} × ${client}: ${trials} trials in ${secs.toFixed(2)} s = ${(trials / secs).toFixed(0)} trials/s ` +

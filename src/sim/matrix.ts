@@ -12,6 +12,19 @@ export interface PairOptions extends Omit<TrialOptions, 'home' | 'client' | 'see
   sockets: number;
 }
 
+/** The patent's setting: N = M = 500, one round, 40 ms RTT, no loss, firewalls on, seed 1. */
+export const PATENT_PAIR_OPTIONS: PairOptions = {
+  trials: 2000,
+  seed: 1,
+  rttMs: 40,
+  lossPct: 0,
+  jitterMs: 0,
+  firewall: true,
+  spray: 500,
+  sockets: 500,
+  clientConfig: { rounds: 1 },
+};
+
 export interface PairSummary {
   home: PresetName;
   client: PresetName;

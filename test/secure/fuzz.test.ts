@@ -68,8 +68,8 @@ function world() {
 
 type World = ReturnType<typeof world>;
 
-/** A normal paired connect plus an encrypted echo, on the virtual clock. */
-function pairedEcho(x: World): { connected: boolean; echoed: boolean } {
+/** A normal paired connect, run to completion on the virtual clock. */
+function pairedConnect(x: World): ConnectResult | undefined {
   let result: ConnectResult | undefined;
   connect(
     x.env(x.clientHost),
@@ -83,6 +83,12 @@ function pairedEcho(x: World): { connected: boolean; echoed: boolean } {
     (r) => (result = r),
   );
   x.w.clock.run(x.w.clock.now() + 20_000, () => result !== undefined);
+  return result;
+}
+
+/** A paired connect plus an encrypted echo. */
+function pairedEcho(x: World): { connected: boolean; echoed: boolean } {
+  const result = pairedConnect(x);
   if (!result?.ok) return { connected: false, echoed: false };
   let echoed = false;
   const ch: SecureChannel = secureClient(result.connection, {
@@ -164,19 +170,7 @@ test(
     const heapBefore = process.memoryUsage().heapUsed;
     const rng = new SeqRandom(7);
     // The client's live connection socket is a target too.
-    let live: ConnectResult | undefined;
-    connect(
-      x.env(x.clientHost),
-      {
-        home: x.homeState.homeId,
-        rendezvous: RV,
-        sockets: 10,
-        trust: clientTrust(x.client.identity),
-        keepaliveMs: 0,
-      },
-      (r) => (live = r),
-    );
-    x.w.clock.run(x.w.clock.now() + 20_000, () => live !== undefined);
+    const live = pairedConnect(x);
     assert.ok(live?.ok);
     const clientSock = live.connection.local!;
     const sprays = x.home.stats.sprays;

@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PRESET_NAMES, type PresetName } from '../../src/net/virtual/presets.js';
 import { wilsonInterval, Z_999 } from '../../src/punch/odds.js';
-import { runPair, type PairOptions } from '../../src/sim/matrix.js';
+import { PATENT_PAIR_OPTIONS, runPair, type PairOptions } from '../../src/sim/matrix.js';
 import { isConePair } from '../../src/sim/theory.js';
 
-const base: PairOptions = {
-  trials: 30,
-  seed: 11,
-  rttMs: 40,
-  lossPct: 0,
-  jitterMs: 0,
-  firewall: true,
-  spray: 500,
-  sockets: 500,
-  clientConfig: { rounds: 1 },
-};
+const base: PairOptions = { ...PATENT_PAIR_OPTIONS, trials: 30, seed: 11 };
 
 test('every pair of cone presets connects in 100% of trials (one round)', () => {
   const cone = PRESET_NAMES.filter((p) => isConePair(p, p));
