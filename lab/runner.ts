@@ -29,6 +29,8 @@ export interface LabPairResult {
   p95ms: number | null;
   packets: number | null;
   errors: string[];
+  /** Output lines of `extraClientCommands`, in order. */
+  extra: string[];
 }
 
 export interface LabRunOptions {
@@ -36,6 +38,8 @@ export interface LabRunOptions {
   /** Extra flags for `porthole client connect`. */
   clientArgs?: string[];
   homeArgs?: string[];
+  /** More `porthole client …` commands (e.g. device commands) to run after the trials. */
+  extraClientCommands?: string[][];
   onTrial?: (i: number, line: string) => void;
 }
 
@@ -119,6 +123,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
   const packets: number[] = [];
   const paths = new Map<string, number>();
   const errors: string[] = [];
+  const extra: string[] = [];
   try {
     const rv = `${lab.rendezvousIp}:${RV_PORT}`;
     await start(lab.ns.core, ['rendezvous', '--listen', rv], 'rendezvous listening');
@@ -173,6 +178,11 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
         errors.push(`unparseable client output: ${line.slice(0, 200)}`);
       }
     }
+    for (const args of o.extraClientCommands ?? []) {
+      extra.push(
+        await runClient(lab.ns.client, [...args, '--home', HOME_ID, '--rendezvous', rv, '--json']),
+      );
+    }
   } finally {
     killLabProcesses();
     lab.teardown();
@@ -191,5 +201,6 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
       ? Math.round(packets.reduce((a, b) => a + b, 0) / packets.length)
       : null,
     errors: [...new Set(errors)].slice(0, 3),
+    extra,
   };
 }

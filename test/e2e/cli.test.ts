@@ -1,54 +1,22 @@
 // The CLI contract, with real processes: `client connect --json` prints exactly one JSON line
 // for both paths; usage errors exit 2 with one line on stderr.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { jsonLine, Procs, run } from '../support/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/porthole.js', import.meta.url));
 const RV = '127.0.0.2:47400';
 const HOME = '127.0.0.3:47500';
-const procs: ChildProcess[] = [];
-
-function start(args: string[], readyText: string): Promise<void> {
-  const p = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  procs.push(p);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${args[0]} did not log "${readyText}" in 10 s`)),
-      10_000,
-    );
-    p.stderr.on('data', (b: Buffer) => {
-      if (b.toString().includes(readyText)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    p.on('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
-}
-
-function run(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
-}
+const procs = new Procs();
 
 before(async () => {
-  await start(['rendezvous', '--listen', RV], 'rendezvous listening');
-  await start(
+  await procs.start(['rendezvous', '--listen', RV], 'rendezvous listening');
+  await procs.start(
     ['home', '--id', 'cli-home', '--rendezvous', RV, '--listen', HOME],
     'registered with rendezvous',
   );
 });
 
-after(() => procs.forEach((p) => p.kill('SIGTERM')));
-
-function jsonLine(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got: ${stdout}`);
-  return JSON.parse(lines[0]!) as Record<string, unknown>;
-}
+after(() => procs.stopAll());
 
 test('client connect --json: assisted path', () => {
   const r = run([
@@ -143,4 +111,41 @@ test('bad flags and addresses: one line on stderr, exit 2; --help exits 0', () =
     assert.equal(r.status, 0);
     assert.match(r.stdout, /Usage: porthole/);
   }
+});
+
+test('devices through the tunnel: list, get, set, bad actions', () => {
+  const a = [
+    '--home',
+    'cli-home',
+    '--rendezvous',
+    RV,
+    '--bind',
+    '127.0.0.4',
+    '--sockets',
+    '20',
+    '--json',
+  ];
+  const list = run(['client', 'devices', ...a]);
+  assert.equal(list.status, 0, list.stderr);
+  const ids = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { entity_id: string }).entity_id);
+  assert.ok(ids.includes('light.kitchen') && ids.includes('lock.front_door'));
+  const set = run(['client', 'set', 'light.kitchen', 'brightness=42', ...a]);
+  assert.equal(set.status, 0, set.stderr);
+  assert.deepEqual(
+    [
+      jsonLine(set.stdout).state,
+      (jsonLine(set.stdout).attributes as { brightness: number }).brightness,
+    ],
+    ['on', 42],
+  );
+  const get = run(['client', 'get', 'light.kitchen', ...a]);
+  assert.equal(jsonLine(get.stdout).state, 'on');
+  const bad = run(['client', 'set', 'light.kitchen', 'explode', ...a]);
+  assert.equal(bad.status, 2);
+  const refused = run(['client', 'set', 'sensor.living_room_temperature', 'on', ...a]);
+  assert.equal(refused.status, 1);
+  assert.match(String(jsonLine(refused.stdout).error), /read-only/);
 });

@@ -38,3 +38,24 @@ for (const [home, client, firewall, trials] of cases) {
     },
   );
 }
+
+test(
+  'real NAT: device commands through a port × symmetric punch',
+  { skip: skip && 'PORTHOLE_SKIP_LAB=1', timeout: 120_000 },
+  async () => {
+    const r = await runLabPair(
+      { home: parseSite('port'), client: parseSite('symmetric'), firewall: true, lossPct: 0 },
+      {
+        trials: 1,
+        extraClientCommands: [
+          ['client', 'set', 'light.kitchen', 'on'],
+          ['client', 'get', 'light.kitchen'],
+        ],
+      },
+    );
+    assert.equal(r.success, 1, r.errors.join('; '));
+    const [set, get] = r.extra.map((l) => JSON.parse(l) as { state?: string; error?: string });
+    assert.equal(set?.state, 'on', r.extra[0]);
+    assert.equal(get?.state, 'on', r.extra[1]);
+  },
+);
