@@ -2,7 +2,8 @@
 // for both paths; usage errors exit 2 with one line on stderr.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { jsonLine, Procs, run } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, jsonLine, Procs, run } from '../support/cli.js';
 
 const RV = '127.0.0.2:47400';
 const HOME = '127.0.0.3:47500';
@@ -148,4 +149,31 @@ test('devices through the tunnel: list, get, set, bad actions', () => {
   const refused = run(['client', 'set', 'sensor.living_room_temperature', 'on', ...a]);
   assert.equal(refused.status, 1);
   assert.match(String(jsonLine(refused.stdout).error), /read-only/);
+});
+
+test('client watch prints live changes', async () => {
+  const a = [
+    '--home',
+    'cli-home',
+    '--rendezvous',
+    RV,
+    '--bind',
+    '127.0.0.4',
+    '--sockets',
+    '20',
+    '--json',
+  ];
+  const w = spawn(process.execPath, [BIN, 'client', 'watch', '--duration', '20', ...a], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  w.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const seen = (): boolean => out.includes('"entity_id":"switch.coffee_maker"');
+  // Keep changing the switch until the watcher (once connected and subscribed) reports it.
+  for (let i = 0; i < 20 && !seen(); i++) {
+    assert.equal(run(['client', 'set', 'switch.coffee_maker', 'toggle', ...a]).status, 0);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  w.kill('SIGINT');
+  assert.ok(seen(), out);
 });
