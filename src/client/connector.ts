@@ -110,6 +110,8 @@ export type ConnectResult =
 
 type Phase = 'direct' | 'assist' | 'waitReady' | 'punch' | 'done';
 
+const MAX_BUSY_RETRIES = 5;
+
 class ConnectAttempt {
   private readonly cfg: ConnectConfig;
   private readonly drops = new DropCounter();
@@ -130,6 +132,7 @@ class ConnectAttempt {
   private readonly steps: Record<string, number> = {};
   private stepStart: number;
   private punched = new Set<MessageSocket>();
+  private busyRetries = 0;
 
   constructor(
     private readonly env: Env,
@@ -477,7 +480,11 @@ class ConnectAttempt {
       msg.tx === this.assistTx
     ) {
       this.assist?.cancel();
-      this.emit(2, 'assist', `rendezvous busy (${msg.message}); retrying`);
+      // Busy is not a failed punch: retry without spending a round, a bounded number of times.
+      if (++this.busyRetries > MAX_BUSY_RETRIES)
+        return this.fail(`rendezvous busy: ${msg.message}`);
+      this.emit(2, 'assist', `rendezvous busy (${msg.message}); retrying in 1 s`);
+      this.round--;
       this.timer(1000, () => this.startRound());
       return;
     }

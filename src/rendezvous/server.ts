@@ -39,7 +39,7 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
   peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
   sweepIntervalMs: 5_000,
   perIpLimit: { ratePerSec: 200, burst: 400, maxKeys: 100_000 },
-  perHomeAssistLimit: { ratePerSec: 2, burst: 10, maxKeys: 100_000 },
+  perHomeAssistLimit: { ratePerSec: 5, burst: 20, maxKeys: 100_000 },
   requireSigned: false,
 };
 

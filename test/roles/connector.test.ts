@@ -153,3 +153,16 @@ test('LAN addresses in Ready are knocked on too', () => {
   s.main.deliver({ type: 'probeReply', tx: 1, session: assist.msg.session }, lan);
   assert.equal(s.result()?.report.home, '192.168.1.20:7401');
 });
+
+test('a busy rendezvous is retried without spending rounds, a bounded number of times', () => {
+  const s = setup({ rounds: 1 });
+  for (let i = 0; i < 6; i++) {
+    const assist = s.net.of('assist').at(-1)!;
+    s.main.deliver({ type: 'error', tx: assist.msg.tx, code: 3, message: 'slow down' }, RV);
+    s.clock.advance(1100);
+  }
+  assert.equal(s.net.of('assist').length >= 6, true);
+  const r = s.result();
+  assert.equal(r?.ok, false);
+  assert.match(r && !r.ok ? r.error : '', /busy: slow down/);
+});

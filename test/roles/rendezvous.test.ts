@@ -189,15 +189,15 @@ test('a flood from one IP is rate limited', () => {
 test('assists per home are rate limited (each one makes the home spray)', () => {
   const s = setup();
   registerHome(s);
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 50; i++) {
     const session = i.toString(16).padStart(16, '0');
     s.ep.deliver(
       { type: 'assist', tx: i, homeId: 'h', session, auth: new Uint8Array(0) },
       { ip: `203.0.113.${i}`, port: 1 },
     );
   }
-  assert.equal(s.net.of('peerInfo').length, 10);
-  assert.equal(s.net.of('error').filter((e) => e.msg.code === ErrorCode.RateLimited).length, 20);
+  assert.equal(s.net.of('peerInfo').length, 20);
+  assert.equal(s.net.of('error').filter((e) => e.msg.code === ErrorCode.RateLimited).length, 30);
 });
 
 test('the home refusing an assist reaches the client as an error answering its assist', () => {
