@@ -124,6 +124,7 @@ export class HomeAgent {
   private activeSprays = 0;
   private readonly hops: HopMeter;
   private readonly refusals = new RateLimiter({ ratePerSec: 20, burst: 40, maxKeys: 1 });
+  private readonly probeLimit = new RateLimiter({ ratePerSec: 200, burst: 1200, maxKeys: 4096 });
   private sprays = 0;
   private probesAnswered = 0;
   private closed = false;
@@ -368,6 +369,9 @@ export class HomeAgent {
       this.drops.count('probe-wrong-home');
       return;
     }
+    // A client knocks from up to ~500 sockets of one IP at once; more than that is abuse.
+    if (!this.probeLimit.take(from.ip, this.env.clock.now()))
+      return this.drops.count('probe-rate-limited');
     this.probesAnswered++;
     this.touchPeer(from, true);
     this.send({ type: 'probeReply', tx: msg.tx, session: msg.session }, from);
