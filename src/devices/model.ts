@@ -45,7 +45,7 @@ export function parseEntityId(text: string): { domain: Domain; objectId: string 
   const domain = m?.[1] as Domain | undefined;
   if (!m || !domain || !DOMAINS.includes(domain)) {
     throw new DeviceError(
-      `"${text}" is not an entity id like light.kitchen (domains: ${DOMAINS.join(', ')})`,
+      `"${text.slice(0, 80)}" is not an entity id like light.kitchen (domains: ${DOMAINS.join(', ')})`,
     );
   }
   return { domain, objectId: m[2] as string };

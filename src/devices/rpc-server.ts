@@ -1,6 +1,7 @@
 // The home's device service on one client's channel: answers requests, suppresses duplicates
-// (a retransmitted `toggle` is answered from the cache, never executed twice), and pushes state
-// changes to a subscribed client until it acknowledges them.
+// (a retransmitted `toggle` is answered from the cache, never executed twice), pushes state
+// changes to a subscribed client until it acknowledges them, and answers keepalives with the
+// number of its last push so a client that lost pushes can resync.
 import type { Clock, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../proto/channel.js';
 import {
@@ -11,9 +12,12 @@ import {
   type DeviceSource,
   type EntityState,
 } from './model.js';
-import { decodeRpc, encodeRpc, MAX_RPC, type RpcMessage } from './rpc-wire.js';
+import { decodeRpc, encodeRpc, fitState, MAX_RPC, type RpcMessage } from './rpc-wire.js';
 
+/** Answers kept for retransmitted requests: at most this many, for at most this long. A client
+ *  gives up on a request after a few seconds, so a minute covers every retransmission. */
 const RESPONSE_CACHE = 256;
+const RESPONSE_TTL_MS = 60_000;
 const PUSH_RETRY_MS = 500;
 const PUSH_MAX_SENDS = 5;
 const MAX_UNACKED = 64;
@@ -22,60 +26,85 @@ export interface RpcServerStats {
   requests: number;
   duplicates: number;
   dropped: number;
+  /** Requests whose answer was too large for one message (answered with an error instead). */
+  oversize: number;
 }
+
+type Answer = { at: number; bytes: Uint8Array | 'pending' };
 
 export function serveDevices(
   ch: MessageChannel,
   source: DeviceSource,
   clock: Clock,
 ): { close(): void; stats: RpcServerStats } {
-  const stats: RpcServerStats = { requests: 0, duplicates: 0, dropped: 0 };
-  /** Response (or "in progress") by request id, bounded, oldest evicted first. */
-  const answered = new Map<number, Uint8Array | 'pending'>();
-  let seq = 0;
-  const unacked = new Map<number, { bytes: Uint8Array; sends: number; timer: TimerHandle }>();
+  const stats: RpcServerStats = { requests: 0, duplicates: 0, dropped: 0, oversize: 0 };
+  /** Response (or "in progress") by request id, oldest first (Map keeps insertion order). */
+  const answered = new Map<number, Answer>();
+  /** Number of the last push (-1: none yet); pongs carry it. */
+  let seq = -1;
+  const unacked = new Map<number, { sends: number; timer: TimerHandle | undefined }>();
   let unsubscribe: (() => void) | undefined;
   let closed = false;
 
-  const send = (m: RpcMessage): Uint8Array => {
-    const b = encodeRpc(m);
-    if (!closed) ch.send(b);
-    return b;
+  const send = (bytes: Uint8Array): void => {
+    if (!closed) ch.send(bytes);
+  };
+
+  const forget = (now: number): void => {
+    for (const [id, a] of answered) {
+      if (answered.size <= RESPONSE_CACHE && now - a.at < RESPONSE_TTL_MS) break;
+      answered.delete(id);
+    }
   };
 
   const respond = (id: number, r: { ok: true; r: unknown } | { ok: false; e: string }): void => {
-    const bytes = send(
-      r.ok ? { t: 'res', id, ok: true, r: r.r } : { t: 'res', id, ok: false, e: r.e },
-    );
-    answered.set(id, bytes);
-    while (answered.size > RESPONSE_CACHE) answered.delete(answered.keys().next().value as number);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRpc(
+        r.ok
+          ? { t: 'res', id, ok: true, r: r.r }
+          : { t: 'res', id, ok: false, e: r.e.slice(0, 300) },
+      );
+    } catch {
+      stats.oversize++;
+      bytes = encodeRpc({ t: 'res', id, ok: false, e: 'the answer is too large for one message' });
+    }
+    answered.set(id, { at: clock.now(), bytes });
+    send(bytes);
+  };
+
+  const stopPushing = (): void => {
+    unsubscribe?.();
+    unsubscribe = undefined;
+    for (const e of unacked.values()) e.timer?.cancel();
+    unacked.clear();
   };
 
   const push = (s: EntityState): void => {
+    if (closed) return;
     if (unacked.size >= MAX_UNACKED) {
-      // The client is gone or far behind: stop pushing; it resyncs with `list` on reconnect.
-      unsubscribe?.();
-      unsubscribe = undefined;
-      return;
+      // The client is gone or far behind: stop pushing. Its next keepalive learns it is no
+      // longer subscribed and resubscribes with a full resync.
+      return stopPushing();
     }
-    const n = seq++;
-    const bytes = encodeRpc({ t: 'evt', seq: n, s });
-    const entry = { bytes, sends: 0, timer: undefined as unknown as TimerHandle };
+    const n = ++seq;
+    const bytes = encodeRpc({ t: 'evt', seq: n, s: fitState(s) });
+    const entry: { sends: number; timer: TimerHandle | undefined } = { sends: 0, timer: undefined };
     const fire = (): void => {
       if (closed || !unacked.has(n)) return;
       if (entry.sends++ >= PUSH_MAX_SENDS) return void unacked.delete(n);
-      ch.send(bytes);
+      send(bytes);
       entry.timer = clock.setTimer(PUSH_RETRY_MS, fire);
     };
     unacked.set(n, entry);
     fire();
   };
 
-  /** Splits the device list into pages that each fit one datagram. */
+  /** Splits the device list into pages that each fit one message. */
   const page = (offset: number): { items: EntityState[]; next?: number } => {
-    const all = source.list();
+    const all = source.list().map(fitState);
     const items: EntityState[] = [];
-    let i = offset;
+    let i = Math.max(0, offset);
     for (; i < all.length; i++) {
       const trial = JSON.stringify({
         t: 'res',
@@ -86,8 +115,9 @@ export function serveDevices(
       if (Buffer.byteLength(trial) > MAX_RPC) break;
       items.push(all[i] as EntityState);
     }
-    if (items.length === 0 && i < all.length)
-      throw new DeviceError(`${all[i]?.entity_id} is too large to send`);
+    // fitState leaves room for this envelope; should an entity still not fit, skip it rather
+    // than send a page that makes no progress.
+    if (items.length === 0 && i < all.length) i++;
     return i < all.length ? { items, next: i } : { items };
   };
 
@@ -100,56 +130,70 @@ export function serveDevices(
         parseEntityId(id);
         const s = source.get(id);
         if (!s) throw new DeviceError(`no such entity: ${id}`);
-        return s;
+        return fitState(s);
       }
       case 'call': {
         const id = String(m.p.entity_id);
         parseEntityId(id);
         const cmd = parseCommand(m.p.command);
         checkSupported(id, cmd);
-        return source.execute(id, cmd);
+        return fitState(await source.execute(id, cmd));
       }
       case 'sub':
         unsubscribe ??= source.subscribe(push);
-        return { subscribed: true };
+        return { subscribed: true, seq }; // pushes from now on are numbered above seq
       case 'unsub':
-        unsubscribe?.();
-        unsubscribe = undefined;
+        stopPushing();
         return { subscribed: false };
     }
   };
 
-  ch.onMessage((data) => {
+  const onMessage = (data: Uint8Array): void => {
     const m = decodeRpc(data);
     if (!m) return void stats.dropped++;
-    if (m.t === 'ack') {
-      const e = unacked.get(m.seq);
-      e?.timer.cancel();
-      unacked.delete(m.seq);
-      return;
+    switch (m.t) {
+      case 'ack': {
+        unacked.get(m.seq)?.timer?.cancel();
+        unacked.delete(m.seq);
+        return;
+      }
+      case 'ping':
+        return send(encodeRpc({ t: 'pong', n: m.n, seq, sub: unsubscribe !== undefined }));
+      case 'req':
+        break;
+      default:
+        return void stats.dropped++;
     }
-    if (m.t !== 'req') return void stats.dropped++;
+    const now = clock.now();
+    forget(now);
     const prior = answered.get(m.id);
     if (prior !== undefined) {
       stats.duplicates++;
-      if (prior !== 'pending') ch.send(prior); // the answer was lost: same answer again
+      if (prior.bytes !== 'pending') send(prior.bytes); // the answer was lost: same answer again
       return;
     }
     stats.requests++;
-    answered.set(m.id, 'pending');
+    answered.set(m.id, { at: now, bytes: 'pending' });
     handle(m).then(
       (r) => respond(m.id, { ok: true, r }),
       (e: unknown) =>
         respond(m.id, { ok: false, e: e instanceof DeviceError ? e.message : 'internal error' }),
     );
+  };
+
+  ch.onMessage((data) => {
+    try {
+      onMessage(data);
+    } catch {
+      stats.dropped++; // never throw into the channel's datagram handler
+    }
   });
 
   return {
     stats,
     close() {
       closed = true;
-      unsubscribe?.();
-      for (const e of unacked.values()) e.timer?.cancel();
+      stopPushing();
     },
   };
 }

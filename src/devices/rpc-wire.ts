@@ -13,11 +13,16 @@ export type RpcMessage =
   | { t: 'res'; id: number; ok: false; e: string }
   /** A pushed state change, numbered so the client can ack it and notice gaps. */
   | { t: 'evt'; seq: number; s: EntityState }
-  | { t: 'ack'; seq: number };
+  | { t: 'ack'; seq: number }
+  /** Keepalive from the client; the home answers with the last push it numbered (-1: none)
+   *  and whether this client is subscribed, so a client whose pushes were all lost resyncs. */
+  | { t: 'ping'; n: number }
+  | { t: 'pong'; n: number; seq: number; sub: boolean };
 
 const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub'];
 const isId = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 31;
+const isSeqOrNone = (v: unknown): v is number => v === -1 || isId(v);
 
 export function encodeRpc(m: RpcMessage): Uint8Array {
   const b = Buffer.from(JSON.stringify(m));
@@ -53,6 +58,12 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
         return isId(r.seq) ? { t: 'evt', seq: r.seq, s: parseEntityState(r.s) } : undefined;
       case 'ack':
         return isId(r.seq) ? { t: 'ack', seq: r.seq } : undefined;
+      case 'ping':
+        return isId(r.n) ? { t: 'ping', n: r.n } : undefined;
+      case 'pong':
+        return isId(r.n) && isSeqOrNone(r.seq) && typeof r.sub === 'boolean'
+          ? { t: 'pong', n: r.n, seq: r.seq, sub: r.sub }
+          : undefined;
       default:
         return undefined;
     }
@@ -60,4 +71,26 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
     if (e instanceof DeviceError) return undefined;
     throw e;
   }
+}
+
+const MAX_ATTRS = 32;
+const MAX_ATTR_TEXT = 120;
+/** Room for the envelope around a state: a push, a response, or a one-item list page. */
+const ENVELOPE = 100;
+
+/** A state trimmed to fit one message: long texts shortened, then the largest attributes dropped
+ *  (a device with huge attributes still shows its state rather than vanishing). */
+export function fitState(s: EntityState): EntityState {
+  const attributes: EntityState['attributes'] = {};
+  for (const [k, v] of Object.entries(s.attributes).slice(0, MAX_ATTRS)) {
+    if (k.length > MAX_ATTR_TEXT) continue;
+    attributes[k] = typeof v === 'string' ? v.slice(0, MAX_ATTR_TEXT) : v;
+  }
+  const out: EntityState = { ...s, state: s.state.slice(0, 64), attributes };
+  const size = (): number => Buffer.byteLength(JSON.stringify(out)) + ENVELOPE;
+  const bySize = Object.keys(attributes).sort(
+    (a, b) => JSON.stringify(attributes[b]).length - JSON.stringify(attributes[a]).length,
+  );
+  while (size() > MAX_RPC && bySize.length > 0) delete attributes[bySize.shift() as string];
+  return out;
 }
