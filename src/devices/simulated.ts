@@ -12,6 +12,9 @@ import {
 
 const COVER_TRAVEL_MS = 3000;
 const DRIFT_MS = 30_000;
+const HYSTERESIS = 0.3;
+/** Where the room cools to with the heating off. */
+const OUTDOOR = 12;
 
 export class SimulatedHouse implements DeviceSource {
   private readonly states = new Map<string, EntityState>();
@@ -44,6 +47,7 @@ export class SimulatedHouse implements DeviceSource {
       friendly_name: 'Thermostat',
       temperature: 21,
       current_temperature: 20.5,
+      hvac_action: 'heating',
       min_temp: 5,
       max_temp: 35,
     });
@@ -152,22 +156,29 @@ export class SimulatedHouse implements DeviceSource {
     }
   }
 
-  /** Room temperature creeps towards the thermostat's target while heating. */
+  /** The room warms while the heater runs and cools towards the outdoors otherwise; like a real
+   *  thermostat, the heater switches with a little hysteresis around the target, so the
+   *  temperature keeps drifting in a small band instead of freezing at the target. */
   private scheduleDrift(): void {
     this.driftTimer = this.clock.setTimer(DRIFT_MS, () => {
       if (this.closed) return;
       const t = this.states.get('climate.thermostat') as EntityState;
       const target = Number(t.attributes.temperature);
       const current = Number(t.attributes.current_temperature);
-      const next =
-        t.state === 'heat'
-          ? current + Math.sign(target - current) * Math.min(0.2, Math.abs(target - current))
-          : current - 0.1;
+      const wasHeating = t.attributes.hvac_action === 'heating';
+      const heating =
+        t.state === 'heat' &&
+        (current < target - HYSTERESIS || (wasHeating && current < target + HYSTERESIS));
+      const next = heating ? current + 0.2 : Math.max(OUTDOOR, current - 0.1);
       const rounded = Math.round(next * 10) / 10;
-      if (rounded !== current) {
-        this.update('climate.thermostat', t.state, { current_temperature: rounded });
-        this.update('sensor.living_room_temperature', rounded.toFixed(1));
+      const action = heating ? 'heating' : t.state === 'off' ? 'off' : 'idle';
+      if (rounded !== current || action !== t.attributes.hvac_action) {
+        this.update('climate.thermostat', t.state, {
+          current_temperature: rounded,
+          hvac_action: action,
+        });
       }
+      if (rounded !== current) this.update('sensor.living_room_temperature', rounded.toFixed(1));
       this.scheduleDrift();
     });
   }
