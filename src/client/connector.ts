@@ -10,12 +10,14 @@ import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
+import { DEFAULT_PORT_RANGE, pickSprayPorts } from '../punch/spray.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import {
   ErrorCode,
   HOME_ID_PATTERN,
   REQUEST_PAD,
   type Message,
+  type PunchMode,
   type SessionId,
 } from '../wire/messages.js';
 import { Connection } from './connection.js';
@@ -45,6 +47,13 @@ export interface ConnectConfig {
   keepaliveMs: number;
   /** Skip step 1 even when a direct address is known. */
   forceAssist: boolean;
+  /**
+   * Every second round swaps roles (the client sprays ports of the home's IP, the home knocks
+   * from many sockets): the way in when the home is the symmetric side.
+   */
+  reverseRounds: boolean;
+  /** N for reversed rounds: ports of the home's IP the client sprays. */
+  reverseSpray: number;
 }
 
 export const DEFAULT_CONNECT: ConnectConfig = {
@@ -63,6 +72,8 @@ export const DEFAULT_CONNECT: ConnectConfig = {
   assistRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
   keepaliveMs: 15_000,
   forceAssist: false,
+  reverseRounds: true,
+  reverseSpray: 500,
 };
 
 export type StepName = 'direct' | 'assist' | 'spray' | 'knock' | 'settle';
@@ -313,6 +324,7 @@ class ConnectAttempt {
             tx,
             homeId: this.opts.home,
             session: this.session,
+            mode: this.mode(),
             auth,
           },
           this.opts.rendezvous,
@@ -323,6 +335,11 @@ class ConnectAttempt {
           `rendezvous ${formatAddr(this.opts.rendezvous)} did not answer; is it running and reachable?`,
         ),
     ).start();
+  }
+
+  /** Round 1 (and every odd round) is the patent's; even rounds are reversed. */
+  private mode(): PunchMode {
+    return this.cfg.reverseRounds && this.round % 2 === 0 ? 'reverse' : 'patent';
   }
 
   private selfObserved: SocketAddr | undefined;
@@ -379,10 +396,13 @@ class ConnectAttempt {
     this.phase = 'punch';
     this.home = msg.home;
     const home = msg.home;
+    const reverse = msg.mode === 'reverse';
     this.emit(
       4,
       'knock',
-      `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`,
+      reverse
+        ? `home knocked from its sockets; spraying ${this.cfg.reverseSpray} ports of ${home.ip}`
+        : `home sprayed; probing ${formatAddr(home)} from 1 + ${this.cfg.sockets} sockets`,
     );
     this.probe(this.main, home);
     // Behind the same public IP as the home: its LAN addresses may be the shortest way in.
@@ -395,12 +415,34 @@ class ConnectAttempt {
       this.opts.rendezvous,
       { padTo: REQUEST_PAD },
     );
-    this.openPunchSockets(home, 0);
+    if (reverse) this.sprayHome(home);
+    else this.openPunchSockets(home, 0);
     this.timer(this.cfg.punchTimeoutMs, () => {
       this.lap('knock');
       this.emit(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);
       this.startRound();
     });
+  }
+
+  /**
+   * Reversed round: probes from our first socket to N random ports of the home's IP. One of
+   * them may hit a port the home's many sockets opened towards us; that socket answers.
+   */
+  private sprayHome(home: SocketAddr): void {
+    const ports = pickSprayPorts(
+      this.env.rng,
+      this.cfg.reverseSpray,
+      DEFAULT_PORT_RANGE,
+      home.port,
+    );
+    let i = 0;
+    const batch = (): void => {
+      if (this.phase !== 'punch') return;
+      const end = Math.min(ports.length, i + this.cfg.socketBatch * 2);
+      for (; i < end; i++) this.probe(this.main, { ip: home.ip, port: ports[i] as number });
+      if (i < ports.length) this.timer(this.cfg.socketPaceMs, batch);
+    };
+    batch();
   }
 
   private openPunchSockets(home: SocketAddr, from: number): void {

@@ -6,6 +6,7 @@ import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { RateLimiter } from '../secure/rate-limit.js';
 import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
+import { KnockBack } from './knock-back.js';
 import { withDefaults } from '../proto/options.js';
 import { DEFAULT_PORT_RANGE, pickSprayPorts, type PortRange } from '../punch/spray.js';
 import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
@@ -36,6 +37,9 @@ export interface HomeConfig {
    * this is what makes a symmetric home reachable from a full- or restricted-cone client.
    */
   repunchDelaysMs: number[];
+  /** Reversed rounds: sockets the home knocks from, and how long they wait for the client. */
+  reverseSockets: number;
+  reverseWindowMs: number;
   portRange: PortRange;
   /** Keepalive period towards the rendezvous; well inside common 30 s UDP NAT timeouts. */
   keepaliveMs: number;
@@ -58,6 +62,8 @@ export const DEFAULT_HOME: HomeConfig = {
   sprayBatch: 100,
   sprayPaceMs: 1,
   repunchDelaysMs: [600, 1200],
+  reverseSockets: 500,
+  reverseWindowMs: 5000,
   portRange: DEFAULT_PORT_RANGE,
   keepaliveMs: 20_000,
   registerRetransmit: { rtoMs: 500, maxRtoMs: 4000, maxSends: 6 },
@@ -118,6 +124,8 @@ export class HomeAgent {
   private backoffTimer: TimerHandle | undefined;
   private readonly sessions = new Map<SessionId, SprayState>();
   private readonly peers = new Map<string, { addr: SocketAddr; lastSeen: number }>();
+  /** Peers reached through a reversed round, and the socket each one talks to. */
+  private readonly links = new Map<string, MessageSocket>();
   private readonly registeredCbs: Array<(observed: SocketAddr) => void> = [];
   private dataCb: (payload: Uint8Array, from: SocketAddr) => void = () => {};
   private txSeq: number;
@@ -168,7 +176,8 @@ export class HomeAgent {
   }
 
   sendData(to: SocketAddr, payload: Uint8Array): void {
-    this.sock?.send({ type: 'data', payload }, to);
+    // A client reached through a reversed round talks to the socket it found, not the main one.
+    (this.links.get(addrKey(to)) ?? this.sock)?.send({ type: 'data', payload }, to);
   }
 
   get stats(): HomeStats {
@@ -192,6 +201,7 @@ export class HomeAgent {
     this.keepaliveTimer?.cancel();
     this.backoffTimer?.cancel();
     this.hops.cancel();
+    for (const l of this.links.values()) l.close();
     for (const s of this.sessions.values()) {
       s.sprayDone?.cancel();
       s.timers.forEach((t) => t.cancel());
@@ -390,7 +400,11 @@ export class HomeAgent {
     if (this.peers.size >= this.cfg.maxPeers) {
       // Evict the least recently seen peer (Map keeps insertion order; re-insert on touch).
       const oldest = this.peers.keys().next().value;
-      if (oldest !== undefined) this.peers.delete(oldest);
+      if (oldest !== undefined) {
+        this.peers.delete(oldest);
+        this.links.get(oldest)?.close();
+        this.links.delete(oldest);
+      }
     }
     this.peers.delete(key);
     this.peers.set(key, { addr, lastSeen: now });
@@ -431,6 +445,7 @@ export class HomeAgent {
     this.activeSprays++;
     const state: SprayState = { done: false, sprayDone: undefined, timers: [] };
     this.rememberSession(msg.session, state);
+    if (msg.mode === 'reverse') return this.knockBack(msg, state);
     const client = msg.client;
     const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
     const targets = [client.port, ...ports];
@@ -455,6 +470,57 @@ export class HomeAgent {
       this.sendSprayDone(msg.session, state, targets.length);
     };
     batch();
+  }
+
+  /** Reversed round: knock towards the client from many sockets (see knock-back.ts). */
+  private knockBack(msg: MessageOf<'peerInfo'>, state: SprayState): void {
+    const kb = new KnockBack(
+      this.env,
+      this.drops,
+      msg.session,
+      msg.client,
+      {
+        sockets: this.cfg.reverseSockets,
+        batch: this.cfg.sprayBatch,
+        paceMs: this.cfg.sprayPaceMs,
+        ttl: this.sprayTtl(),
+        windowMs: this.cfg.reverseWindowMs,
+        bindIp: this.opts.listen?.ip,
+      },
+      (sock, m, from) => this.onLinkMessage(kb, sock, m, from),
+    );
+    this.env.log.debug(
+      { client: formatAddr(msg.client), sockets: this.cfg.reverseSockets },
+      'knocking back',
+    );
+    kb.start((n) => {
+      state.done = true;
+      this.activeSprays--;
+      this.sendSprayDone(msg.session, state, n);
+    });
+  }
+
+  /** Datagrams on a knock-back socket: the client's probe makes it the link to that client. */
+  private onLinkMessage(kb: KnockBack, sock: MessageSocket, msg: Message, from: SocketAddr): void {
+    const key = addrKey(from);
+    if (msg.type === 'probe' && msg.homeId === this.opts.id) {
+      if (!this.probeLimit.take(from.ip, this.env.clock.now()))
+        return this.drops.count('probe-rate-limited');
+      this.probesAnswered++;
+      sock.send({ type: 'probeReply', tx: msg.tx, session: msg.session }, from);
+      if (this.links.get(key) !== sock) {
+        this.links.get(key)?.close();
+        this.links.set(key, sock);
+        kb.keep(sock);
+        kb.closeRest();
+      }
+      this.touchPeer(from, true);
+      return;
+    }
+    if (msg.type === 'data' && this.links.get(key) === sock && this.touchPeer(from, false)) {
+      return this.dataCb(msg.payload, from);
+    }
+    this.drops.count(`link-unexpected-${msg.type}`);
   }
 
   private refuse(msg: MessageOf<'peerInfo'>, reason: string): void {

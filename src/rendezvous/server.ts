@@ -6,7 +6,13 @@ import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
 import { withDefaults } from '../proto/options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+import {
+  ErrorCode,
+  type Message,
+  type MessageOf,
+  type PunchMode,
+  type SessionId,
+} from '../wire/messages.js';
 import { verifyRegistration } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
 import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
@@ -58,6 +64,7 @@ interface Session {
   state: 'spraying' | 'ready';
   home: SocketAddr;
   homeLocals: SocketAddr[];
+  mode: PunchMode;
   peerInfo: Retransmitter;
 }
 
@@ -298,12 +305,20 @@ export class RendezvousServer {
       homeLocals: home.addr.ip === from.ip ? home.locals : [],
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
+      mode: msg.mode,
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
         () =>
           this.send(
-            { type: 'peerInfo', tx, session: msg.session, client: from, auth: msg.auth },
+            {
+              type: 'peerInfo',
+              tx,
+              session: msg.session,
+              client: from,
+              mode: msg.mode,
+              auth: msg.auth,
+            },
             home.addr,
           ),
         () =>
@@ -353,7 +368,14 @@ export class RendezvousServer {
   private sendReady(s: Session): void {
     this.counts.readies++;
     this.send(
-      { type: 'ready', tx: this.nextTx(), session: s.id, home: s.home, locals: s.homeLocals },
+      {
+        type: 'ready',
+        tx: this.nextTx(),
+        session: s.id,
+        home: s.home,
+        locals: s.homeLocals,
+        mode: s.mode,
+      },
       s.client,
     );
   }

@@ -18,6 +18,19 @@ export const REQUEST_PAD = 128;
 export const HOME_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ERROR_TEXT_PATTERN = /^[\x20-\x7e]{0,200}$/;
 
+/**
+ * Who sprays in a round. 'patent': the home sprays ports of the client's IP and the client knocks
+ * from many sockets. 'reverse': the client sprays ports of the home's IP and the home knocks from
+ * many sockets — the way in when the home's NAT is the symmetric one.
+ */
+export type PunchMode = 'patent' | 'reverse';
+const MODES: readonly PunchMode[] = ['patent', 'reverse'];
+function readMode(r: Reader): PunchMode {
+  const m = MODES[r.u8()];
+  if (!m) throw new DecodeError('unknown punch mode');
+  return m;
+}
+
 /** 8 random bytes as 16 lowercase hex chars; identifies one traversal attempt. */
 export type SessionId = string;
 /** 32-bit transaction id matching a reply to its request. */
@@ -37,13 +50,34 @@ export type Message =
   | { type: 'registered'; tx: TxId; observed: SocketAddr; ttlMs: number }
   | { type: 'keepalive'; tx: TxId; homeId: string }
   | { type: 'keepaliveAck'; tx: TxId; observed: SocketAddr }
-  | { type: 'assist'; tx: TxId; homeId: string; session: SessionId; auth: Uint8Array }
+  | {
+      type: 'assist';
+      tx: TxId;
+      homeId: string;
+      session: SessionId;
+      mode: PunchMode;
+      auth: Uint8Array;
+    }
   | { type: 'assistAck'; tx: TxId; session: SessionId; observed: SocketAddr }
-  | { type: 'peerInfo'; tx: TxId; session: SessionId; client: SocketAddr; auth: Uint8Array }
+  | {
+      type: 'peerInfo';
+      tx: TxId;
+      session: SessionId;
+      client: SocketAddr;
+      mode: PunchMode;
+      auth: Uint8Array;
+    }
   | { type: 'sprayDone'; tx: TxId; session: SessionId; sprayed: number }
   | { type: 'sprayDoneAck'; tx: TxId; session: SessionId }
   /** `locals` only when client and home share a public IP (they may be on one LAN). */
-  | { type: 'ready'; tx: TxId; session: SessionId; home: SocketAddr; locals: SocketAddr[] }
+  | {
+      type: 'ready';
+      tx: TxId;
+      session: SessionId;
+      home: SocketAddr;
+      locals: SocketAddr[];
+      mode: PunchMode;
+    }
   | { type: 'addrQuery'; tx: TxId; homeId: string }
   | { type: 'addrReply'; tx: TxId; homeId: string; home: SocketAddr }
   | { type: 'probe'; tx: TxId; homeId: string; session: SessionId }
@@ -126,7 +160,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
     case 'assist':
       w.u32(msg.tx).str(msg.homeId);
       writeSession(w, msg.session);
-      w.varBytes(msg.auth);
+      w.u8(MODES.indexOf(msg.mode)).varBytes(msg.auth);
       break;
     case 'assistAck':
       w.u32(msg.tx);
@@ -136,7 +170,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
     case 'peerInfo':
       w.u32(msg.tx);
       writeSession(w, msg.session);
-      w.addr(msg.client).varBytes(msg.auth);
+      w.addr(msg.client).u8(MODES.indexOf(msg.mode)).varBytes(msg.auth);
       break;
     case 'sprayDone':
       w.u32(msg.tx);
@@ -151,7 +185,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
     case 'ready':
       w.u32(msg.tx);
       writeSession(w, msg.session);
-      w.addr(msg.home).addrList(msg.locals.slice(0, MAX_LOCALS));
+      w.addr(msg.home).addrList(msg.locals.slice(0, MAX_LOCALS)).u8(MODES.indexOf(msg.mode));
       break;
     case 'addrQuery':
       w.u32(msg.tx).str(msg.homeId);
@@ -252,6 +286,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         tx: r.u32(),
         homeId: homeIdOf(r),
         session: readSession(r),
+        mode: readMode(r),
         auth: r.varBytes(MAX_AUTH),
       };
     case 'assistAck':
@@ -262,6 +297,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         tx: r.u32(),
         session: readSession(r),
         client: r.addr(),
+        mode: readMode(r),
         auth: r.varBytes(MAX_AUTH),
       };
     case 'sprayDone':
@@ -277,6 +313,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         session: readSession(r),
         home: r.addr(),
         locals: r.addrList(MAX_LOCALS),
+        mode: readMode(r),
       };
     case 'addrQuery':
       return { type, tx: r.u32(), homeId: homeIdOf(r) };

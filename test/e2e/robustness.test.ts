@@ -14,11 +14,12 @@ const S = '0123456789abcdef';
 const valid: Message[] = [
   { type: 'register', tx: 1, homeId: 'robust', locals: [], auth: new Uint8Array(0) },
   { type: 'keepalive', tx: 2, homeId: 'robust' },
-  { type: 'assist', tx: 3, homeId: 'robust', session: S, auth: new Uint8Array(0) },
+  { type: 'assist', mode: 'patent', tx: 3, homeId: 'robust', session: S, auth: new Uint8Array(0) },
   { type: 'sprayDone', tx: 4, session: S, sprayed: 9 },
   { type: 'addrQuery', tx: 5, homeId: 'robust' },
   {
     type: 'peerInfo',
+    mode: 'patent',
     tx: 6,
     session: S,
     client: { ip: '127.0.0.9', port: 9 },

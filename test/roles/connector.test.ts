@@ -25,7 +25,10 @@ function toReady(s: ReturnType<typeof setup>) {
     },
     RV,
   );
-  s.main.deliver({ type: 'ready', tx: 1, session: assist.msg.session, home: HOME, locals: [] }, RV);
+  s.main.deliver(
+    { type: 'ready', mode: 'patent', tx: 1, session: assist.msg.session, home: HOME, locals: [] },
+    RV,
+  );
   return assist.msg.session;
 }
 
@@ -59,7 +62,7 @@ test('assisted path: lost assist is retransmitted; Ready triggers probes and M s
 test('a reply for an old session or from a duplicated Ready does not confuse the connector', () => {
   const s = setup();
   const session = toReady(s);
-  s.main.deliver({ type: 'ready', tx: 1, session, home: HOME, locals: [] }, RV); // duplicate
+  s.main.deliver({ type: 'ready', mode: 'patent', tx: 1, session, home: HOME, locals: [] }, RV); // duplicate
   assert.equal(s.net.endpoints.length, 21);
   s.net.endpoints[3]!.deliver({ type: 'probeReply', tx: 1, session: 'ffffffffffffffff' }, HOME);
   assert.equal(s.result(), undefined);
@@ -146,7 +149,14 @@ test('LAN addresses in Ready are knocked on too', () => {
   const assist = s.net.of('assist')[0]!;
   const lan = { ip: '192.168.1.20', port: 7401 };
   s.main.deliver(
-    { type: 'ready', tx: 1, session: assist.msg.session, home: HOME, locals: [lan] },
+    {
+      type: 'ready',
+      mode: 'patent',
+      tx: 1,
+      session: assist.msg.session,
+      home: HOME,
+      locals: [lan],
+    },
     RV,
   );
   assert.equal(s.net.of('probe').filter((p) => p.from === s.main && p.to.ip === lan.ip).length, 1);
@@ -165,4 +175,33 @@ test('a busy rendezvous is retried without spending rounds, a bounded number of 
   const r = s.result();
   assert.equal(r?.ok, false);
   assert.match(r && !r.ok ? r.error : '', /busy: slow down/);
+});
+
+test('every second round is reversed: the client sprays ports of the home IP from its first socket', () => {
+  const s = setup({ rounds: 2, punchTimeoutMs: 500, reverseSpray: 100 });
+  assert.equal(s.net.of('assist')[0]!.msg.mode, 'patent');
+  toReady(s);
+  s.clock.advance(600); // round 1 fails
+  const second = s.net.of('assist').at(-1)!;
+  assert.equal(second.msg.mode, 'reverse');
+  s.net.clear();
+  const opened = s.net.endpoints.length;
+  s.main.deliver(
+    { type: 'assistAck', tx: second.msg.tx, session: second.msg.session, observed: RV },
+    RV,
+  );
+  s.main.deliver(
+    { type: 'ready', tx: 1, session: second.msg.session, home: HOME, locals: [], mode: 'reverse' },
+    RV,
+  );
+  s.clock.advance(50);
+  assert.equal(s.net.endpoints.length, opened, 'no extra sockets in a reversed round');
+  const sprayed = s.net.of('probe').filter((p) => p.from === s.main && p.to.ip === HOME.ip);
+  assert.ok(new Set(sprayed.map((p) => p.to.port)).size >= 100);
+  // The home's knock-back socket at port 40123 answers.
+  s.main.deliver(
+    { type: 'probeReply', tx: 1, session: second.msg.session },
+    { ip: HOME.ip, port: 40123 },
+  );
+  assert.equal(s.result()?.report.home, `${HOME.ip}:40123`);
 });

@@ -64,7 +64,14 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
   const s = setup({ spray: 500, sprayTtl: 3 });
   registered(s);
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     RV,
   );
   s.clock.advance(50);
@@ -90,7 +97,14 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
   assert.ok(repunches.every((p) => p.to.port === CLIENT.port && p.ttl === undefined));
   // Duplicate PeerInfo after completion: SprayDone again, never a second spray.
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     RV,
   );
   s.clock.advance(50);
@@ -102,7 +116,14 @@ test('PeerInfo from anyone but the rendezvous is ignored', () => {
   const s = setup();
   registered(s);
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     CLIENT,
   );
   s.clock.advance(50);
@@ -129,12 +150,20 @@ test('concurrent sprays are capped', () => {
   const s = setup({ maxConcurrentSprays: 1, sprayPaceMs: 5, sprayBatch: 10, spray: 100 });
   registered(s);
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     RV,
   );
   s.ep.deliver(
     {
       type: 'peerInfo',
+      mode: 'patent',
       tx: 2,
       session: 'cccccccccccccccc',
       client: CLIENT,
@@ -168,7 +197,14 @@ test("spray TTL 'auto': one less than the measured hop distance to the rendezvou
   s.clock.advance(2000);
   assert.equal(s.home.stats.hopDistance, 4);
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     RV,
   );
   s.clock.advance(10);
@@ -180,9 +216,53 @@ test("spray TTL 'os' leaves the TTL to the OS and measures nothing", () => {
   registered(s);
   assert.equal(s.net.of('hopProbe').length, 0);
   s.ep.deliver(
-    { type: 'peerInfo', tx: 1, session: S, client: CLIENT, auth: new Uint8Array(0) },
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
     RV,
   );
   s.clock.advance(10);
   assert.ok(s.net.of('punch').every((p) => p.ttl === undefined));
+});
+
+test('reversed round: the home knocks from many sockets; the one the client finds carries the link', () => {
+  const s = setup({ reverseSockets: 20, sprayTtl: 2 });
+  registered(s);
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      mode: 'reverse',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
+  s.clock.advance(50);
+  const knocks = s.net.of('punch');
+  assert.equal(knocks.length, 20);
+  assert.equal(new Set(knocks.map((k) => k.from)).size, 20, 'one packet per socket');
+  assert.ok(knocks.every((k) => k.ttl === 2 && k.to.port === CLIENT.port));
+  assert.equal(s.net.of('sprayDone').length, 1);
+  // The client's spray hits socket 7.
+  const sock = knocks[7]!.from;
+  const clientSeen = { ip: CLIENT.ip, port: CLIENT.port };
+  sock.deliver({ type: 'probe', tx: 5, homeId: 'h', session: S }, clientSeen);
+  assert.deepEqual(
+    s.net.of('probeReply').map((r) => r.from),
+    [sock],
+  );
+  assert.equal(knocks.filter((k) => k.from.closed).length, 19, 'the other sockets close');
+  const got: number[] = [];
+  s.home.onData((d) => got.push(d[0]!));
+  sock.deliver({ type: 'data', payload: new Uint8Array([9]) }, clientSeen);
+  assert.deepEqual(got, [9]);
+  s.home.sendData(clientSeen, new Uint8Array([1]));
+  assert.equal(s.net.of('data').at(-1)?.from, sock);
 });

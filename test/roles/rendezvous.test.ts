@@ -50,7 +50,10 @@ test('keepalive from a different address is refused so the home re-registers', (
 test('assist: ack to the client, PeerInfo to the home until SprayDone, then Ready', () => {
   const s = setup();
   registerHome(s);
-  s.ep.deliver({ type: 'assist', tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) }, CLIENT);
+  s.ep.deliver(
+    { type: 'assist', mode: 'patent', tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) },
+    CLIENT,
+  );
   const ack = s.net.of('assistAck')[0];
   assert.deepEqual(ack?.to, CLIENT);
   assert.deepEqual(ack?.msg.observed, CLIENT);
@@ -79,6 +82,7 @@ test('a duplicated assist is re-acked and never makes the home spray twice', () 
   registerHome(s);
   const assist = {
     type: 'assist' as const,
+    mode: 'patent' as const,
     tx: 9,
     homeId: 'h',
     session: S,
@@ -100,12 +104,22 @@ test('a duplicated assist is re-acked and never makes the home spray twice', () 
 test('unknown home, spoofed SprayDone, and stray messages are refused or dropped and counted', () => {
   const s = setup();
   s.ep.deliver(
-    { type: 'assist', tx: 9, homeId: 'nobody', session: S, auth: new Uint8Array(0) },
+    {
+      type: 'assist',
+      mode: 'patent',
+      tx: 9,
+      homeId: 'nobody',
+      session: S,
+      auth: new Uint8Array(0),
+    },
     CLIENT,
   );
   assert.equal(s.net.of('error')[0]?.msg.code, ErrorCode.UnknownHome);
   registerHome(s);
-  s.ep.deliver({ type: 'assist', tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) }, CLIENT);
+  s.ep.deliver(
+    { type: 'assist', mode: 'patent', tx: 9, homeId: 'h', session: S, auth: new Uint8Array(0) },
+    CLIENT,
+  );
   s.ep.deliver({ type: 'sprayDone', tx: 1, session: S, sprayed: 1 }, CLIENT); // not from the home
   assert.equal(s.net.of('ready').length, 0);
   s.ep.deliver({ type: 'punch', session: S }, CLIENT);
@@ -124,7 +138,14 @@ test('session table is bounded and answers Busy when full', () => {
   ep.deliver({ type: 'register', tx: 1, homeId: 'h', locals: [], auth: new Uint8Array(0) }, HOME);
   for (const sess of ['0000000000000001', '0000000000000002', '0000000000000003']) {
     ep.deliver(
-      { type: 'assist', tx: 2, homeId: 'h', session: sess, auth: new Uint8Array(0) },
+      {
+        type: 'assist',
+        mode: 'patent',
+        tx: 2,
+        homeId: 'h',
+        session: sess,
+        auth: new Uint8Array(0),
+      },
       CLIENT,
     );
   }
@@ -151,7 +172,10 @@ test('LAN addresses are offered only to a client behind the same public IP', () 
     [CLIENT, '1111111111111111'],
     [neighbour, '2222222222222222'],
   ] as const) {
-    s.ep.deliver({ type: 'assist', tx: 2, homeId: 'h', session, auth: new Uint8Array(0) }, client);
+    s.ep.deliver(
+      { type: 'assist', mode: 'patent', tx: 2, homeId: 'h', session, auth: new Uint8Array(0) },
+      client,
+    );
     s.ep.deliver({ type: 'sprayDone', tx: 3, session, sprayed: 1 }, HOME);
   }
   const readies = s.net.of('ready');
@@ -167,7 +191,14 @@ test('no amplification: an answer never has more bytes than its request', () => 
   assert.equal(s.net.of('addrReply').length, 0);
   assert.equal(s.rv.stats.dropped['reply-larger-than-request'], 1);
   s.ep.deliver(
-    { type: 'assist', tx: 2, homeId: 'nobody', session: S, auth: new Uint8Array(0) },
+    {
+      type: 'assist',
+      mode: 'patent',
+      tx: 2,
+      homeId: 'nobody',
+      session: S,
+      auth: new Uint8Array(0),
+    },
     CLIENT,
     0,
   );
@@ -192,7 +223,7 @@ test('assists per home are rate limited (each one makes the home spray)', () => 
   for (let i = 0; i < 50; i++) {
     const session = i.toString(16).padStart(16, '0');
     s.ep.deliver(
-      { type: 'assist', tx: i, homeId: 'h', session, auth: new Uint8Array(0) },
+      { type: 'assist', mode: 'patent', tx: i, homeId: 'h', session, auth: new Uint8Array(0) },
       { ip: `203.0.113.${i}`, port: 1 },
     );
   }
@@ -204,7 +235,7 @@ test('the home refusing an assist reaches the client as an error answering its a
   const s = setup();
   registerHome(s);
   s.ep.deliver(
-    { type: 'assist', tx: 42, homeId: 'h', session: S, auth: new Uint8Array(0) },
+    { type: 'assist', mode: 'patent', tx: 42, homeId: 'h', session: S, auth: new Uint8Array(0) },
     CLIENT,
   );
   s.ep.deliver(

@@ -63,3 +63,8 @@ test('loss is survived by retransmission and rounds', () => {
     assert.ok(s.success >= 0.96, `${h} × ${c} at 10% loss: ${s.success}`);
   }
 });
+
+test('a symmetric home is reached from a port-restricted client by the reversed round', () => {
+  const s = runPair('symmetric', 'port', { ...base, trials: 200, clientConfig: { rounds: 2 } });
+  assert.ok(s.success > 0.94, `symmetric × port with a reversed second round: ${s.success}`);
+});
