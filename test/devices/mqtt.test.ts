@@ -133,3 +133,99 @@ test('an unreachable broker is a clear error', async () => {
     /cannot connect to the MQTT broker at mqtt:\/\/127.0.0.1:1/,
   );
 });
+
+test(
+  'discovery: abbreviated keys, value templates, locks, covers, climate; states before the device list; removal',
+  { timeout: 30_000 },
+  async (t) => {
+    const broker = await startMosquitto();
+    t.after(() => broker.stop());
+    const dev = await connectAsync(broker.url);
+    t.after(() => void dev.endAsync());
+    const retain = { retain: true } as const;
+    // Retained state published before the device list: the bridge must still pick it up.
+    await dev.publishAsync('zigbee2mqtt/porch', JSON.stringify({ state: 'ON' }), retain);
+    await dev.publishAsync(
+      'zigbee2mqtt/bridge/devices',
+      JSON.stringify([{ friendly_name: 'porch', definition: { exposes: [{ type: 'switch' }] } }]),
+      retain,
+    );
+    const config = (component: string, id: string, c: object) =>
+      dev.publishAsync(`homeassistant/${component}/node1/${id}/config`, JSON.stringify(c), retain);
+    await config('sensor', 'cellar_temp', {
+      '~': 'cellar/env',
+      name: 'Cellar temperature',
+      stat_t: '~/state',
+      val_tpl: '{{ value_json.temperature }}',
+      unit_of_meas: '°C',
+    });
+    await dev.publishAsync('cellar/env/state', JSON.stringify({ temperature: 14.5 }), retain);
+    await config('lock', 'shed', {
+      name: 'Shed',
+      state_topic: 'shed/lock',
+      command_topic: 'shed/lock/set',
+      payload_lock: 'CLOSE_IT',
+      state_locked: 'IS_LOCKED',
+      state_unlocked: 'IS_OPEN',
+    });
+    await dev.publishAsync('shed/lock', 'IS_OPEN', retain);
+    await config('cover', 'blind', {
+      name: 'Blind',
+      state_topic: 'blind/state',
+      command_topic: 'blind/set',
+    });
+    await dev.publishAsync('blind/state', 'closed', retain);
+    await config('climate', 'office', {
+      name: 'Office',
+      temperature_command_topic: 'office/target/set',
+      temperature_state_topic: 'office/target',
+      current_temperature_topic: 'office/now',
+      mode_state_topic: 'office/mode',
+    });
+    await dev.publishAsync('office/mode', 'heat', retain);
+    await dev.publishAsync('office/now', '19.5', retain);
+    await dev.publishAsync('office/target', '20', retain);
+    const sets: Array<[string, string]> = [];
+    await dev.subscribeAsync(['shed/lock/set', 'blind/set', 'office/target/set']);
+    dev.on('message', (topic, payload) => {
+      sets.push([topic, payload.toString()]);
+      if (topic === 'shed/lock/set') dev.publish('shed/lock', 'IS_LOCKED', retain);
+      if (topic === 'blind/set') dev.publish('blind/state', 'opening', retain);
+      if (topic === 'office/target/set') dev.publish('office/target', payload.toString(), retain);
+    });
+
+    const bridge = await openMqttBridge(broker.url);
+    t.after(() => bridge.close());
+    const want = {
+      'switch.porch': 'on',
+      'sensor.cellar_temp': '14.5',
+      'lock.shed': 'unlocked',
+      'cover.blind': 'closed',
+      'climate.office': 'heat',
+    };
+    await until(
+      () =>
+        Object.entries(want).every(([id, s]) => bridge.get(id)?.state === s) ? true : undefined,
+      `states ${JSON.stringify(want)}; have ${JSON.stringify(bridge.list().map((e) => [e.entity_id, e.state]))}`,
+    );
+    assert.equal(bridge.get('sensor.cellar_temp')?.attributes.unit_of_measurement, '°C');
+    assert.equal(bridge.get('climate.office')?.attributes.current_temperature, 19.5);
+
+    assert.equal((await bridge.execute('lock.shed', { service: 'lock' })).state, 'locked');
+    assert.equal((await bridge.execute('cover.blind', { service: 'toggle' })).state, 'opening');
+    const office = await bridge.execute('climate.office', {
+      service: 'set_temperature',
+      temperature: 22.5,
+    });
+    assert.equal(office.attributes.temperature, 22.5);
+    assert.deepEqual(sets, [
+      ['shed/lock/set', 'CLOSE_IT'],
+      ['blind/set', 'OPEN'],
+      ['office/target/set', '22.5'],
+    ]);
+
+    // An empty retained config removes the entity.
+    await dev.publishAsync('homeassistant/cover/node1/blind/config', '', retain);
+    await until(() => (bridge.get('cover.blind') ? undefined : true), 'blind removed');
+  },
+);
