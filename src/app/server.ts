@@ -3,18 +3,32 @@
 // step, no CDN.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DeviceError, parseCommand, parseEntityId } from '../devices/model.js';
+import { sameOriginGuard } from './guard.js';
 import { CLIENT_SCRIPT, PAGE } from './page.js';
-import type { AppSession } from './session.js';
+import type { DeviceClient } from '../devices/rpc-client.js';
+import type { EntityState } from '../devices/model.js';
+import type { LinkStatus } from './session.js';
 
 const require = createRequire(import.meta.url);
 /** The ES module build beside a package's CommonJS entry (the browser needs ESM). */
 const vendor = (spec: string, file: string): string =>
   readFileSync(join(dirname(require.resolve(spec)), file), 'utf8');
+
+/** What the web server needs from the link to the home (AppSession is one; startApp makes
+ *  another from a ready DeviceClient). */
+export interface AppBackend {
+  /** The home's devices, or undefined while (re)connecting. */
+  readonly devices: DeviceClient | undefined;
+  readonly status: LinkStatus;
+  onState(cb: (s: EntityState) => void): () => void;
+  onStatus(cb: (s: LinkStatus) => void): () => void;
+}
 
 export interface AppServer {
   url: string;
@@ -22,7 +36,7 @@ export interface AppServer {
 }
 
 export function startAppServer(
-  session: AppSession,
+  session: AppBackend,
   opts: { port: number; host?: string },
 ): Promise<AppServer> {
   const files: Record<string, string> = {
@@ -31,6 +45,8 @@ export function startAppServer(
     '/vendor/htm.mjs': vendor('htm', 'htm.mjs'),
   };
   const app = new Hono();
+  app.use('*', sameOriginGuard);
+  app.use('/api/*', bodyLimit({ maxSize: 4096 }));
   app.get('/', (c) => c.html(PAGE));
   app.get('/app.js', (c) =>
     c.body(CLIENT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
