@@ -121,7 +121,7 @@ export function registerSimulate(program: Command): void {
     .option('--sockets <M>', 'M: sockets the client opens', intArg(0, 5000), 500)
     .option(
       '--rounds <R>',
-      "assisted rounds per connect (the patent's odds are for one)",
+      'assisted rounds per connect; even rounds are reversed (theory is for one patent round)',
       intArg(1, 20),
       1,
     )
