@@ -2,6 +2,7 @@
 // (a retransmitted `toggle` is answered from the cache, never executed twice), pushes state
 // changes to a subscribed client until it acknowledges them, and answers keepalives with the
 // number of its last push so a client that lost pushes can resync.
+import { realClock } from '../net/real-env.js';
 import type { Clock, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../proto/channel.js';
 import {
@@ -35,7 +36,7 @@ type Answer = { at: number; bytes: Uint8Array | 'pending' };
 export function serveDevices(
   ch: MessageChannel,
   source: DeviceSource,
-  clock: Clock,
+  clock: Clock = realClock,
 ): { close(): void; stats: RpcServerStats } {
   const stats: RpcServerStats = { requests: 0, duplicates: 0, dropped: 0, oversize: 0 };
   /** Response (or "in progress") by request id, oldest first (Map keeps insertion order). */
