@@ -1,9 +1,14 @@
 // `npm run lab [-- --trials K] [--pairs HOME:CLIENT[:nofw],…] [--json]`: the real programs
 // through real Linux NAT (nftables + conntrack) in network namespaces. Needs root.
+// `npm run lab -- --nat-check [--sites …]`: checks each lab router kind with plain UDP sockets.
 import { parseArgs } from 'node:util';
 import { checkLabPrerequisites, deleteNamespaces } from './netns.js';
+import { checkSite, natCheckRow, NAT_CHECK_HEADER } from './nat-check.js';
 import { killLabProcesses, runLabPair, type LabPairResult } from './runner.js';
 import { parseSite, type LabSpec } from './topology.js';
+import { killUdpAgents } from './udp-agent.js';
+
+const NAT_CHECK_SITES = 'none,full,restricted,port,symmetric,cgnat-port,cgnat-symmetric';
 
 /** The default matrix: every cone pair with the firewall, the hard cases with and without it. */
 const DEFAULT_PAIRS = [
@@ -56,13 +61,20 @@ async function main(): Promise<void> {
       pairs: { type: 'string' },
       loss: { type: 'string', default: '0' },
       'spray-ttl': { type: 'string' },
+      spray: { type: 'string' },
+      sockets: { type: 'string' },
+      rounds: { type: 'string' },
+      'nat-check': { type: 'boolean', default: false },
+      sites: { type: 'string', default: NAT_CHECK_SITES },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--spray-ttl auto|os|N] [--json]\n' +
+      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT]\n' +
+        '                      [--spray-ttl auto|os|N] [--spray N] [--sockets M] [--rounds R] [--json]\n' +
+        '       npm run lab -- --nat-check [--sites SITE,…] [--json]\n' +
         'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
     );
     return;
@@ -78,7 +90,8 @@ async function main(): Promise<void> {
   checkLabPrerequisites();
   const cleanup = (): void => {
     killLabProcesses();
-    deleteNamespaces(`ph${process.pid}`);
+    killUdpAgents();
+    deleteNamespaces(`ph${process.pid}l`);
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -86,12 +99,36 @@ async function main(): Promise<void> {
       process.exit(130);
     });
   }
+  if (values['nat-check']) {
+    const sites = values.sites.split(',').map(parseSite);
+    if (!values.json) process.stdout.write(NAT_CHECK_HEADER + '\n');
+    try {
+      for (const site of sites) {
+        for (const firewall of [true, false]) {
+          const r = await checkSite(site, firewall);
+          process.stdout.write((values.json ? JSON.stringify(r) : natCheckRow(r)) + '\n');
+        }
+      }
+    } finally {
+      cleanup();
+    }
+    return;
+  }
+  const homeArgs = [
+    ...(values['spray-ttl'] ? ['--spray-ttl', values['spray-ttl']] : []),
+    ...(values.spray ? ['--spray', values.spray] : []),
+  ];
+  const clientArgs = [
+    ...(values.sockets ? ['--sockets', values.sockets] : []),
+    ...(values.rounds ? ['--rounds', values.rounds] : []),
+  ];
   if (!values.json) process.stdout.write(HEADER + '\n');
   try {
     for (const spec of specs) {
       const r = await runLabPair(spec, {
         trials,
-        ...(values['spray-ttl'] ? { homeArgs: ['--spray-ttl', values['spray-ttl']] } : {}),
+        homeArgs,
+        clientArgs,
         onTrial: (i) =>
           process.stderr.isTTY && process.stderr.write(`\r  trial ${i + 1}/${trials}  `),
       });

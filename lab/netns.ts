@@ -43,6 +43,28 @@ export function deleteNamespaces(prefix: string): void {
   }
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Deletes namespaces left by lab runs that were killed before they could tear down (named
+ * `ph<pid>l<n>-…` / `phprobe<pid>`), never those of a lab run that is still alive.
+ */
+export function deleteStaleNamespaces(): string[] {
+  const stale = listNamespaces().filter((ns) => {
+    const m = /^ph(?:probe)?(\d+)(?:l\d+-|$)/.exec(ns);
+    return m !== null && !alive(Number(m[1]));
+  });
+  for (const ns of stale) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  return stale;
+}
+
 const has = (cmd: string): boolean =>
   spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' })
     .status === 0;
@@ -69,6 +91,7 @@ export function checkLabPrerequisites(): void {
     if (r.status !== 0)
       throw new LabError(`could not install ${pkgs.join(' ')}; install them and retry`);
   }
+  deleteStaleNamespaces();
   const probe = `phprobe${process.pid}`;
   const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });

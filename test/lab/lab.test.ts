@@ -2,20 +2,14 @@
 // CI is root and runs it; anywhere else it fails loudly unless PORTHOLE_SKIP_LAB=1 is set.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkLabPrerequisites } from '../../lab/netns.js';
 import { runLabPair } from '../../lab/runner.js';
 import { parseSite } from '../../lab/topology.js';
+import { requireLab, skipLab } from './prereq.js';
 
-const skip = process.env.PORTHOLE_SKIP_LAB === '1';
-
-test(
-  'lab prerequisites: root, nftables, conntrack, namespaces',
-  { skip: skip && 'PORTHOLE_SKIP_LAB=1' },
-  () => {
-    // Throws with what is missing (and installs the Debian packages when it can).
-    checkLabPrerequisites();
-  },
-);
+test('lab prerequisites: root, nftables, conntrack, namespaces', { skip: skipLab }, () => {
+  // Throws with what is missing (and installs the Debian packages when it can).
+  requireLab();
+});
 
 const cases: Array<[string, string, boolean, number]> = [
   ['port', 'port', true, 2],
@@ -27,8 +21,9 @@ const cases: Array<[string, string, boolean, number]> = [
 for (const [home, client, firewall, trials] of cases) {
   test(
     `real NAT: ${home} home × ${client} client, firewall ${firewall ? 'on' : 'off'}`,
-    { skip: skip && 'PORTHOLE_SKIP_LAB=1', timeout: 120_000 },
+    { skip: skipLab, timeout: 120_000 },
     async () => {
+      requireLab();
       const r = await runLabPair(
         { home: parseSite(home), client: parseSite(client), firewall, lossPct: 0 },
         { trials },
@@ -41,8 +36,9 @@ for (const [home, client, firewall, trials] of cases) {
 
 test(
   'real NAT: device commands through a port × symmetric punch',
-  { skip: skip && 'PORTHOLE_SKIP_LAB=1', timeout: 120_000 },
+  { skip: skipLab, timeout: 120_000 },
   async () => {
+    requireLab();
     const r = await runLabPair(
       { home: parseSite('port'), client: parseSite('symmetric'), firewall: true, lossPct: 0 },
       {
