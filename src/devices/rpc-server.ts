@@ -5,6 +5,7 @@
 import { realClock } from '../net/real-env.js';
 import type { Clock, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../proto/channel.js';
+import { RateLimiter } from '../secure/rate-limit.js';
 import {
   checkSupported,
   DeviceError,
@@ -22,6 +23,10 @@ const RESPONSE_TTL_MS = 60_000;
 const PUSH_RETRY_MS = 500;
 const PUSH_MAX_SENDS = 5;
 const MAX_UNACKED = 64;
+/** New requests per client channel; a dashboard's slider drag stays far below this. Requests
+ *  over it are dropped unanswered: the client's retransmission tries again a moment later. */
+const REQUESTS_PER_SEC = 50;
+const REQUEST_BURST = 100;
 
 export interface RpcServerStats {
   requests: number;
@@ -29,6 +34,8 @@ export interface RpcServerStats {
   dropped: number;
   /** Requests whose answer was too large for one message (answered with an error instead). */
   oversize: number;
+  /** New requests dropped for going over the rate limit. */
+  limited: number;
 }
 
 type Answer = { at: number; bytes: Uint8Array | 'pending' };
@@ -38,7 +45,13 @@ export function serveDevices(
   source: DeviceSource,
   clock: Clock = realClock,
 ): { close(): void; stats: RpcServerStats } {
-  const stats: RpcServerStats = { requests: 0, duplicates: 0, dropped: 0, oversize: 0 };
+  const stats: RpcServerStats = {
+    requests: 0,
+    duplicates: 0,
+    dropped: 0,
+    oversize: 0,
+    limited: 0,
+  };
   /** Response (or "in progress") by request id, oldest first (Map keeps insertion order). */
   const answered = new Map<number, Answer>();
   /** Number of the last push (-1: none yet); pongs carry it. */
@@ -46,6 +59,11 @@ export function serveDevices(
   const unacked = new Map<number, { sends: number; timer: TimerHandle | undefined }>();
   let unsubscribe: (() => void) | undefined;
   let closed = false;
+  const limiter = new RateLimiter({
+    ratePerSec: REQUESTS_PER_SEC,
+    burst: REQUEST_BURST,
+    maxKeys: 1,
+  });
 
   const send = (bytes: Uint8Array): void => {
     if (!closed) ch.send(bytes);
@@ -173,6 +191,7 @@ export function serveDevices(
       if (prior.bytes !== 'pending') send(prior.bytes); // the answer was lost: same answer again
       return;
     }
+    if (!limiter.take('requests', now)) return void stats.limited++;
     stats.requests++;
     answered.set(m.id, { at: now, bytes: 'pending' });
     handle(m).then(

@@ -159,3 +159,14 @@ test('hostile messages to the home are dropped without throwing', () => {
   assert.ok(server.stats.dropped >= 3000);
   assert.equal(decodeRpc(encodeRpc({ t: 'pong', n: 1, seq: -1, sub: false }))?.t, 'pong');
 });
+
+test('a flood of requests is rate-limited; the client gets through once it calms down', async () => {
+  const s = setup({ loss: 0, dup: 0, maxDelayMs: 1 });
+  for (let id = 0; id < 300; id++)
+    s.link.client.send(encodeRpc({ t: 'req', id, m: 'get', p: { entity_id: 'light.kitchen' } }));
+  await runFor(s.clock, 50);
+  assert.ok(s.server.stats.limited >= 150, `limited ${s.server.stats.limited}`);
+  assert.ok(s.server.stats.requests <= 110);
+  const st = await settle(s.clock, s.client.call('light.kitchen', { service: 'toggle' }));
+  assert.equal(st.state, 'on');
+});
