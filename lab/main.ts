@@ -24,18 +24,22 @@ const DEFAULT_PAIRS = [
   'port:symmetric:nofw',
   'port:cgnat-symmetric',
   'port:cgnat-symmetric:nofw',
+  'cgnat-port:cgnat-symmetric',
+  'cgnat-port:cgnat-symmetric:nofw',
+  'symmetric:none',
   'symmetric:full',
   'symmetric:restricted',
   'symmetric:port',
+  'symmetric:port:nofw',
   'symmetric:symmetric',
 ];
 
-export function parsePair(text: string, lossPct = 0): LabSpec {
+export function parsePair(text: string, lossPct = 0, rvDepth = 0): LabSpec {
   const [h, c, fw, extra] = text.split(':');
   if (!h || !c || extra !== undefined || (fw !== undefined && fw !== 'nofw' && fw !== 'fw')) {
     throw new Error(`"${text}" is not HOME:CLIENT[:nofw]`);
   }
-  return { home: parseSite(h), client: parseSite(c), firewall: fw !== 'nofw', lossPct };
+  return { home: parseSite(h), client: parseSite(c), firewall: fw !== 'nofw', lossPct, rvDepth };
 }
 
 const HEADER = `${'home'.padEnd(16)} ${'client'.padEnd(18)} firewall  trials  success  path      p50 ms   p95 ms  packets`;
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       trials: { type: 'string', default: '20' },
       pairs: { type: 'string' },
       loss: { type: 'string', default: '0' },
+      'rv-depth': { type: 'string', default: '0' },
       'spray-ttl': { type: 'string' },
       spray: { type: 'string' },
       sockets: { type: 'string' },
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT]\n' +
+      'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--rv-depth H]\n' +
         '                      [--spray-ttl auto|os|N] [--spray N] [--sockets M] [--rounds R] [--json]\n' +
         '       npm run lab -- --nat-check [--sites SITE,…] [--json]\n' +
         'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
@@ -84,8 +89,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(trials) || trials < 1)
     throw new Error(`--trials ${values.trials}: expected a whole number ≥ 1`);
   if (!(loss >= 0 && loss <= 100)) throw new Error(`--loss ${values.loss}: expected a percentage`);
+  const rvDepth = Number(values['rv-depth']);
+  if (!Number.isInteger(rvDepth) || rvDepth < 0 || rvDepth > 20)
+    throw new Error(`--rv-depth ${values['rv-depth']}: expected a whole number of hops, 0-20`);
   const specs = (values.pairs ? values.pairs.split(',') : DEFAULT_PAIRS).map((p) =>
-    parsePair(p, loss),
+    parsePair(p, loss, rvDepth),
   );
   checkLabPrerequisites();
   const cleanup = (): void => {

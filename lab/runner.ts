@@ -126,7 +126,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
   const extra: string[] = [];
   try {
     const rv = `${lab.rendezvousIp}:${RV_PORT}`;
-    await start(lab.ns.core, ['rendezvous', '--listen', rv], 'rendezvous listening');
+    await start(lab.ns.rendezvous, ['rendezvous', '--listen', rv], 'rendezvous listening');
     // A 1 s keepalive re-creates the home's mapping quickly after each conntrack flush.
     const homeArgs = [
       'home',

@@ -4,6 +4,8 @@
 //                                              core (rendezvous 198.51.100.1)
 //   client host ─ [client router] ─ [CGNAT] ─ ISP-B ─┘
 //
+// (optionally the rendezvous sits rvDepth router hops behind the core, as in a far datacenter)
+//
 // Two ISP hops and a core router sit between the sides, as on the internet, so a hole-opening
 // packet with a small TTL can pass its own NATs and still die before the far NAT. Addresses are
 // documentation ranges on the "internet" and private ranges behind the routers; nothing leaves
@@ -32,11 +34,16 @@ export interface LabSpec {
   firewall: boolean;
   /** Random loss on each ISP router, percent. */
   lossPct: number;
+  /**
+   * Extra router hops between the core and the rendezvous (0: it sits on the core). A far
+   * rendezvous makes "one hop less than the rendezvous" too long a TTL to stop before the peer.
+   */
+  rvDepth?: number;
 }
 
 export interface Lab {
   prefix: string;
-  ns: { core: string; home: string; client: string; nats: string[] };
+  ns: { core: string; rendezvous: string; home: string; client: string; nats: string[] };
   rendezvousIp: string;
   homeIp: string;
   clientIp: string;
@@ -120,7 +127,19 @@ export function buildLab(spec: LabSpec): Lab {
       inNs(n, 'ip', ['route', 'add', dst, 'via', via]);
 
     const core = ns('core');
-    addr(core, `${RV_IP}/32`, 'lo');
+    // The rendezvous host: the core itself, or the end of a chain of rvDepth routers.
+    let rv = core;
+    for (let i = 1; i <= (spec.rvDepth ?? 0); i++) {
+      const next = ns(`dc${i}`);
+      const [up, down] = [`198.51.100.${16 + 4 * i + 1}`, `198.51.100.${16 + 4 * i + 2}`];
+      link(rv, 'todc', next, 'uplink');
+      addr(rv, `${up}/30`, 'todc');
+      addr(next, `${down}/30`, 'uplink');
+      route(rv, `${RV_IP}/32`, down);
+      route(next, 'default', up);
+      rv = next;
+    }
+    addr(rv, `${RV_IP}/32`, 'lo');
     const nats: string[] = [];
 
     /** One side: ISP router, then [CGNAT], [router], host; returns the host's namespace and IP. */
@@ -174,7 +193,7 @@ export function buildLab(spec: LabSpec): Lab {
     const client = side('c', spec.client, '192.0.2', '198.51.100', '10.0.0', '100.64.1');
     return {
       prefix,
-      ns: { core, home: home.host, client: client.host, nats },
+      ns: { core, rendezvous: rv, home: home.host, client: client.host, nats },
       rendezvousIp: RV_IP,
       homeIp: home.ip,
       clientIp: client.ip,
