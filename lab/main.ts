@@ -42,7 +42,7 @@ export function parsePair(text: string, lossPct = 0, rvDepth = 0): LabSpec {
   return { home: parseSite(h), client: parseSite(c), firewall: fw !== 'nofw', lossPct, rvDepth };
 }
 
-const HEADER = `${'home'.padEnd(16)} ${'client'.padEnd(18)} firewall  trials  success  path      p50 ms   p95 ms  packets`;
+const HEADER = `${'home'.padEnd(16)} ${'client'.padEnd(18)} firewall  trials  success  path      p50 ms   p95 ms  packets  stray h/c`;
 function row(r: LabPairResult): string {
   const f = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
   return [
@@ -55,6 +55,7 @@ function row(r: LabPairResult): string {
     f(r.p50ms).padStart(8),
     f(r.p95ms).padStart(8),
     String(r.packets ?? '-').padStart(8),
+    `${r.stray.home}/${r.stray.client}`.padStart(10),
   ].join(' ');
 }
 

@@ -28,6 +28,8 @@ export interface LabPairResult {
   p50ms: number | null;
   p95ms: number | null;
   packets: number | null;
+  /** Mean stray (unsolicited, unanswered) conntrack entries per trial on each side's NATs. */
+  stray: { home: number; client: number };
   errors: string[];
   /** Output lines of `extraClientCommands`, in order. */
   extra: string[];
@@ -105,6 +107,9 @@ function runClient(ns: string, args: string[], timeoutMs = 60_000): Promise<stri
   });
 }
 
+const mean = (xs: number[]): number =>
+  Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function flushConntrack(lab: Lab): void {
@@ -117,6 +122,27 @@ function flushConntrack(lab: Lab): void {
   }
 }
 
+/**
+ * Conntrack entries on the NATs that were started from outside towards a NAT's own public address
+ * and never answered: what unsolicited packets (spray or knocks that reached the far NAT) leave
+ * behind. With the router firewall on there are none; without it each one blocks that public port
+ * for a mapping towards its sender (docs/lab-results.md).
+ */
+export function strayEntries(nats: string[]): number {
+  let n = 0;
+  for (const ns of nats) {
+    try {
+      const wan = /inet (\S+)\//.exec(inNs(ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'wan']));
+      if (!wan?.[1]) continue;
+      const out = inNs(ns, 'conntrack', ['-L', '-p', 'udp', '--orig-dst', wan[1]]);
+      n += out.split('\n').filter((l) => l.includes('[UNREPLIED]')).length;
+    } catch {
+      // no entries: some conntrack versions exit non-zero
+    }
+  }
+  return n;
+}
+
 export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPairResult> {
   const lab = buildLab(spec);
   const ms: number[] = [];
@@ -124,6 +150,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
   const paths = new Map<string, number>();
   const errors: string[] = [];
   const extra: string[] = [];
+  const strays = { home: [] as number[], client: [] as number[] };
   try {
     const rv = `${lab.rendezvousIp}:${RV_PORT}`;
     await start(lab.ns.rendezvous, ['rendezvous', '--listen', rv], 'rendezvous listening');
@@ -159,6 +186,8 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
         '--json',
         ...(o.clientArgs ?? []),
       ]);
+      strays.home.push(strayEntries(lab.ns.homeNats));
+      strays.client.push(strayEntries(lab.ns.clientNats));
       o.onTrial?.(i, line);
       try {
         const r = JSON.parse(line) as {
@@ -200,6 +229,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     packets: packets.length
       ? Math.round(packets.reduce((a, b) => a + b, 0) / packets.length)
       : null,
+    stray: { home: mean(strays.home), client: mean(strays.client) },
     errors: [...new Set(errors)].slice(0, 3),
     extra,
   };

@@ -43,7 +43,16 @@ export interface LabSpec {
 
 export interface Lab {
   prefix: string;
-  ns: { core: string; rendezvous: string; home: string; client: string; nats: string[] };
+  ns: {
+    core: string;
+    rendezvous: string;
+    home: string;
+    client: string;
+    /** Every NAT (outermost first on each side), and each side's own. */
+    nats: string[];
+    homeNats: string[];
+    clientNats: string[];
+  };
   rendezvousIp: string;
   homeIp: string;
   clientIp: string;
@@ -186,14 +195,22 @@ export function buildLab(spec: LabSpec): Lab {
       addr(upNs, `${net}.1/24`, upIf);
       addr(host, `${net}.2/24`, 'eth0');
       route(host, 'default', `${net}.1`);
-      return { host, ip: `${net}.2` };
+      return { host, ip: `${net}.2`, nats: devices.map((d) => d.n) };
     };
 
     const home = side('h', spec.home, '203.0.113', '198.51.100', '192.168.1', '100.64.0');
     const client = side('c', spec.client, '192.0.2', '198.51.100', '10.0.0', '100.64.1');
     return {
       prefix,
-      ns: { core, rendezvous: rv, home: home.host, client: client.host, nats },
+      ns: {
+        core,
+        rendezvous: rv,
+        home: home.host,
+        client: client.host,
+        nats,
+        homeNats: home.nats,
+        clientNats: client.nats,
+      },
       rendezvousIp: RV_IP,
       homeIp: home.ip,
       clientIp: client.ip,
