@@ -146,3 +146,52 @@ test('nested NAT: a home router behind a port-preserving CGNAT shows the CGNAT a
   assert.equal(l.got.length, 1);
   assert.equal(l.site.nats.length, 2);
 });
+
+test('a NAT that translates before it decrements keeps state for a packet whose TTL dies there', () => {
+  const l = lab([{ ttlExpiryKeepsState: true }]);
+  l.send(l.inside, O1A, 1);
+  assert.equal(l.site.nats[0]!.mappings, 1);
+  assert.equal(l.seen.length, 0);
+  // The hole is open: the contacted endpoint's reply comes in.
+  l.send(l.observers[0]![0]!, { ip: '203.0.113.10', port: 5000 });
+  assert.equal(l.got.length, 1);
+});
+
+test('outbound traffic refreshes a mapping; it expires only after a full idle lifetime', () => {
+  const l = lab([{ mappingLifetimeMs: 1000 }]);
+  for (let i = 0; i < 5; i++) {
+    l.send(l.inside, O1A); // every 100 ms of virtual time
+    l.w.clock.run(l.w.clock.now() + 500);
+  }
+  l.send(l.observers[0]![0]!, l.seen[0]!.from);
+  assert.equal(l.got.length, 1, 'refreshed mapping still admits the contacted endpoint');
+  assert.equal(new Set(l.seen.map((s) => s.from.port)).size, 1, 'same port throughout');
+});
+
+test('port allocation stays inside the configured range', () => {
+  for (const allocation of ['random', 'sequential', 'preserving'] as const) {
+    const l = lab([
+      { mapping: 'address-and-port-dependent', allocation, portLo: 40000, portHi: 40009 },
+    ]);
+    for (const to of [O1A, O1B, O2A]) l.send(l.inside, to);
+    for (const s of l.seen) assert.ok(s.from.port >= 40000 && s.from.port <= 40009, allocation);
+    assert.equal(new Set(l.seen.map((s) => s.from.port)).size, 3, allocation);
+  }
+});
+
+test('a full pool refuses new mappings instead of reusing a live port', () => {
+  const l = lab([{ mapping: 'address-and-port-dependent', portLo: 40000, portHi: 40001 }]);
+  for (const to of [O1A, O1B, O2A]) l.send(l.inside, to);
+  assert.equal(l.seen.length, 2);
+  assert.equal(l.w.drops.byReason.get('nat-ports-exhausted'), 1);
+});
+
+test('TTL: a packet with TTL 1 dies at the first router on the internet side too', () => {
+  const l = lab([{ filtering: 'endpoint-independent' }]);
+  l.send(l.inside, O1A);
+  const ext = l.seen[0]!.from;
+  l.send(l.observers[0]![0]!, ext, 2); // observer (on core) → ISP router → NAT: dies at the NAT
+  assert.equal(l.got.length, 0);
+  l.send(l.observers[0]![0]!, ext, 3);
+  assert.equal(l.got.length, 1);
+});

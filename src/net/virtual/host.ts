@@ -1,7 +1,6 @@
 // A virtual host: one IP, UDP sockets, and a gateway it sends everything through.
 import type {
   BindOptions,
-  Clock,
   DatagramHandler,
   Random,
   SendOptions,
@@ -9,6 +8,7 @@ import type {
   UdpEndpoint,
   UdpNet,
 } from '../types.js';
+import type { VirtualClock } from './clock.js';
 import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
 
 const EPHEMERAL_LO = 32768;
@@ -46,7 +46,7 @@ export class VirtualHost implements UdpNet, Downstream {
 
   constructor(
     readonly ip: string,
-    private readonly clock: Clock,
+    private readonly clock: VirtualClock,
     private readonly rng: Random,
     private readonly drops: DropLog,
     /** Delay from this host to its gateway (LAN), ms. */
@@ -74,7 +74,7 @@ export class VirtualHost implements UdpNet, Downstream {
     const gw = this.gateway;
     if (!gw) return this.drops.drop('no-gateway');
     // Always asynchronous, so a role's send() never re-enters another role's handler.
-    this.clock.setTimer(this.lanDelayMs, () => gw.fromInside(p));
+    this.clock.sendUp(this.lanDelayMs, gw, p);
   }
 
   fromOutside(p: Packet): void {

@@ -1,7 +1,7 @@
 // The public internet of the virtual world: routes by destination IP between attachments
 // (public hosts and NAT boxes' outside addresses), with per-attachment delay, ISP router hops,
 // jitter and loss, all from the world's seeded RNG.
-import type { Clock } from '../types.js';
+import type { VirtualClock } from './clock.js';
 import type { SeededRandom } from './rng.js';
 import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
 
@@ -29,7 +29,7 @@ export class Internet implements Upstream {
   private readonly table = new Map<string, Attachment>();
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: VirtualClock,
     private readonly rng: SeededRandom,
     private readonly drops: DropLog,
     private readonly opts: InternetOptions,
@@ -50,7 +50,7 @@ export class Internet implements Upstream {
       from.delayMs +
       to.delayMs +
       (this.opts.jitterMs > 0 ? this.rng.float() * this.opts.jitterMs : 0);
-    const out: Packet = { src: p.src, dst: p.dst, ttl: p.ttl - routers, data: p.data };
-    this.clock.setTimer(delay, () => to.node.fromOutside(out));
+    p.ttl -= routers; // the packet is ours now: every hop rewrites it in place
+    this.clock.sendDown(delay, to.node, p);
   }
 }
