@@ -19,6 +19,18 @@ test('every pair of cone presets connects in 100% of trials (one round)', () => 
   }
 });
 
+test('every home × client pair of presets runs the real roles and meets its theory', () => {
+  for (const home of PRESET_NAMES) {
+    for (const client of PRESET_NAMES) {
+      const s = runPair(home, client, { ...base, trials: 10 });
+      const label = `${home} × ${client}: ${s.success} (theory ${s.theory})`;
+      if (s.theory === 0 || s.theory === 1) assert.equal(s.success, s.theory, label);
+      else assert.ok(s.success >= 0.7, label); // a birthday draw: 10 trials at ~98%
+      assert.equal(s.trials, 10);
+    }
+  }
+});
+
 test('port-restricted home × symmetric client matches 1-(1-N/P)^M within a 99.9% interval over 2,000 trials', () => {
   // Seed 1 is `porthole simulate`'s default, so this is the run the closing note quotes.
   const s = runPair('port', 'symmetric', { ...base, trials: 2000, seed: 1 });
