@@ -13,7 +13,15 @@ import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import { addrArg, homeIdArg, intArg, listenArg, sprayTtlArg, type LogLevel } from './parse.js';
+import {
+  addrArg,
+  homeIdArg,
+  intArg,
+  listenArg,
+  resprayArg,
+  sprayTtlArg,
+  type LogLevel,
+} from './parse.js';
 
 interface HomeCliOptions {
   id?: string;
@@ -22,6 +30,7 @@ interface HomeCliOptions {
   listen: SocketAddr;
   spray?: number;
   sprayTtl: number | 'auto' | 'os';
+  respray: number | 'auto' | 'off';
   keepalive?: number;
   devices: string;
 }
@@ -45,6 +54,12 @@ export function registerHome(program: Command): Command {
       '--spray-ttl <T>',
       "IP TTL of hole-opening packets: 1-255, 'auto' (hop distance to the rendezvous minus 1) or 'os'",
       sprayTtlArg,
+      'auto',
+    )
+    .option(
+      '--respray <WHEN>',
+      "second spray at full TTL once the client knocked: 'auto' (from the RTT to the rendezvous), 'off', or MS",
+      resprayArg,
       'auto',
     )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
@@ -77,6 +92,7 @@ export function registerHome(program: Command): Command {
         listen: opts.listen,
         spray: opts.spray,
         sprayTtl: opts.sprayTtl,
+        respray: opts.respray,
         keepaliveMs: opts.keepalive,
         localIps: lanIps(opts.listen.ip),
         ...(trust ? { trust } : {}),

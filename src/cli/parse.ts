@@ -59,3 +59,8 @@ export function sprayTtlArg(text: string): number | 'auto' | 'os' {
   if (text === 'auto' || text === 'os') return text;
   return intArg(1, 255)(text);
 }
+
+export function resprayArg(text: string): number | 'auto' | 'off' {
+  if (text === 'auto' || text === 'off') return text;
+  return intArg(50, 10_000)(text);
+}

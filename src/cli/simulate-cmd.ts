@@ -15,6 +15,7 @@ interface SimulateCliOptions {
   sockets: number;
   rounds: number;
   firewall: boolean;
+  respray?: boolean;
   json?: boolean;
 }
 
@@ -129,6 +130,10 @@ export function registerSimulate(program: Command): void {
       '--no-firewall',
       'routers keep state for unsolicited packets (Linux without a firewall)',
     )
+    .option(
+      '--respray',
+      "the product's second spray once the client knocked (default: the patent's single spray)",
+    )
     .option('--json', 'one JSON object per pair and line on stdout')
     .action((o: SimulateCliOptions) => {
       const bar = progress(o.pairs.length * o.trials);
@@ -146,6 +151,7 @@ export function registerSimulate(program: Command): void {
             firewall: o.firewall,
             spray: o.spray,
             sockets: o.sockets,
+            homeConfig: { respray: o.respray ? 'auto' : 'off' },
             clientConfig: { rounds: o.rounds },
           },
           () => bar.tick(`${home} × ${client}`),

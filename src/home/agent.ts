@@ -37,6 +37,14 @@ export interface HomeConfig {
    * this is what makes a symmetric home reachable from a full- or restricted-cone client.
    */
   repunchDelaysMs: number[];
+  /**
+   * Spray N fresh ports again at full TTL once the client has knocked ('auto': twice our RTT to
+   * the rendezvous plus 200 ms, 0.3-3 s; 'off': the patent's single spray). Ports the client's
+   * sockets already mapped let the packets straight in, and a spray after the mappings exist
+   * cannot block them, so this works whatever the hop counts and router firewalls are; it also
+   * doubles the birthday draw.
+   */
+  respray: 'auto' | 'off' | number;
   /** Reversed rounds: sockets the home knocks from, and how long they wait for the client. */
   reverseSockets: number;
   reverseWindowMs: number;
@@ -62,6 +70,7 @@ export const DEFAULT_HOME: HomeConfig = {
   sprayBatch: 100,
   sprayPaceMs: 1,
   repunchDelaysMs: [600, 1200],
+  respray: 'auto',
   reverseSockets: 500,
   reverseWindowMs: 5000,
   portRange: DEFAULT_PORT_RANGE,
@@ -229,7 +238,8 @@ export class HomeAgent {
     this.register = new Retransmitter(
       this.env.clock,
       this.cfg.registerRetransmit,
-      () =>
+      () => {
+        this.registerSentAt = this.env.clock.now();
         this.send(
           {
             type: 'register',
@@ -240,7 +250,8 @@ export class HomeAgent {
           },
           this.opts.rendezvous,
           REQUEST_PAD,
-        ),
+        );
+      },
       () => {
         this.env.log.warn(
           { rendezvous: formatAddr(this.opts.rendezvous) },
@@ -262,11 +273,15 @@ export class HomeAgent {
   }
 
   private registerTx = -1;
+  private registerSentAt = 0;
+  /** Round trip to the rendezvous, from the last registration (times the re-spray). */
+  private rvRttMs: number | undefined;
   private keepaliveTx = -1;
 
   private onRegisteredMsg(msg: MessageOf<'registered'>): void {
     if (msg.tx !== this.registerTx || !this.register?.active) return;
     this.register.ack();
+    this.rvRttMs = this.env.clock.now() - this.registerSentAt;
     const changed = !this.observed || !sameAddr(this.observed, msg.observed);
     this.observed = msg.observed;
     if (changed) {
@@ -447,29 +462,58 @@ export class HomeAgent {
     this.rememberSession(msg.session, state);
     if (msg.mode === 'reverse') return this.knockBack(msg, state);
     const client = msg.client;
-    const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
-    const targets = [client.port, ...ports];
     const punch: Message = { type: 'punch', session: msg.session };
+    const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
     const ttl = this.sprayTtl();
-    this.env.log.debug({ client: formatAddr(client), packets: targets.length, ttl }, 'spraying');
+    this.env.log.debug({ client: formatAddr(client), packets: ports.length + 1, ttl }, 'spraying');
+    this.sprayTo(punch, client, [client.port, ...ports], ttl, state, () => {
+      state.done = true;
+      this.activeSprays--;
+      this.sendSprayDone(msg.session, state, ports.length + 1);
+      for (const ms of this.cfg.repunchDelaysMs)
+        state.timers.push(this.env.clock.setTimer(ms, () => this.send(punch, client)));
+      const delay = this.resprayDelay();
+      if (delay === undefined) return;
+      state.timers.push(
+        this.env.clock.setTimer(delay, () => {
+          const fresh = pickSprayPorts(
+            this.env.rng,
+            this.cfg.spray,
+            this.cfg.portRange,
+            client.port,
+          );
+          this.sprayTo(punch, client, fresh, undefined, state, () => {});
+        }),
+      );
+    });
+  }
+
+  /** Sends `punch` to each port of the client's IP, paced in batches. */
+  private sprayTo(
+    punch: Message,
+    client: SocketAddr,
+    ports: number[],
+    ttl: number | undefined,
+    state: SprayState,
+    done: () => void,
+  ): void {
     let i = 0;
     const batch = (): void => {
       if (this.closed) return;
-      const end = Math.min(targets.length, i + this.cfg.sprayBatch);
+      const end = Math.min(ports.length, i + this.cfg.sprayBatch);
       for (; i < end; i++)
-        this.send(punch, { ip: client.ip, port: targets[i] as number }, undefined, ttl);
-      if (i < targets.length) {
-        state.timers.push(this.env.clock.setTimer(this.cfg.sprayPaceMs, batch));
-        return;
-      }
-      state.done = true;
-      state.timers = this.cfg.repunchDelaysMs.map((ms) =>
-        this.env.clock.setTimer(ms, () => this.send(punch, client)),
-      );
-      this.activeSprays--;
-      this.sendSprayDone(msg.session, state, targets.length);
+        this.send(punch, { ip: client.ip, port: ports[i] as number }, undefined, ttl);
+      if (i < ports.length) state.timers.push(this.env.clock.setTimer(this.cfg.sprayPaceMs, batch));
+      else done();
     };
     batch();
+  }
+
+  private resprayDelay(): number | undefined {
+    const r = this.cfg.respray;
+    if (r === 'off') return undefined;
+    if (r !== 'auto') return r;
+    return Math.min(3000, Math.max(300, 2 * (this.rvRttMs ?? 250) + 200));
   }
 
   /** Reversed round: knock towards the client from many sockets (see knock-back.ts). */

@@ -12,7 +12,10 @@ export interface PairOptions extends Omit<TrialOptions, 'home' | 'client' | 'see
   sockets: number;
 }
 
-/** The patent's setting: N = M = 500, one round, 40 ms RTT, no loss, firewalls on, seed 1. */
+/**
+ * The patent's setting: N = M = 500, one round, a single spray (no re-spray), 40 ms RTT, no loss,
+ * firewalls on, seed 1.
+ */
 export const PATENT_PAIR_OPTIONS: PairOptions = {
   trials: 2000,
   seed: 1,
@@ -22,6 +25,7 @@ export const PATENT_PAIR_OPTIONS: PairOptions = {
   firewall: true,
   spray: 500,
   sockets: 500,
+  homeConfig: { respray: 'off' },
   clientConfig: { rounds: 1 },
 };
 

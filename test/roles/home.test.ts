@@ -61,7 +61,7 @@ test('UnknownHome from the rendezvous makes the home register again', () => {
 });
 
 test('PeerInfo: one packet to the observed port, then N distinct other ports, then SprayDone', () => {
-  const s = setup({ spray: 500, sprayTtl: 3 });
+  const s = setup({ spray: 500, sprayTtl: 3, respray: 'off' });
   registered(s);
   s.ep.deliver(
     {
@@ -265,4 +265,35 @@ test('reversed round: the home knocks from many sockets; the one the client find
   assert.deepEqual(got, [9]);
   s.home.sendData(clientSeen, new Uint8Array([1]));
   assert.equal(s.net.of('data').at(-1)?.from, sock);
+});
+
+test('re-spray: once the client has knocked, N fresh ports again at full TTL', () => {
+  const s = setup({ spray: 100, sprayTtl: 2, respray: 400 });
+  registered(s);
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
+  s.clock.advance(50);
+  const first = s.net.of('punch');
+  assert.equal(first.length, 101);
+  assert.ok(first.every((p) => p.ttl === 2));
+  s.clock.advance(400);
+  const second = s.net
+    .of('punch')
+    .slice(101)
+    .filter((p) => p.to.port !== CLIENT.port);
+  assert.equal(second.length, 100);
+  assert.ok(
+    second.every((p) => p.ttl === undefined),
+    'full TTL',
+  );
+  assert.equal(s.home.stats.sprays, 1);
 });
