@@ -8,6 +8,18 @@ export function birthdayOdds(n: number, m: number, pool: number): number {
   return 1 - Math.pow(1 - p, Math.max(0, m));
 }
 
+/**
+ * The odds with `resprays` further sprays of N fresh ports after the client's M sockets have
+ * mapped (each re-spray is a draw of N ports against M mapped ones: a miss is (1 - M/P)^N).
+ * Treats the draws as independent, which overstates the miss by well under 1% of itself here.
+ */
+export function punchOdds(n: number, m: number, pool: number, resprays: number): number {
+  if (pool <= 0) return 0;
+  const miss = 1 - birthdayOdds(n, m, pool);
+  const missAgain = 1 - birthdayOdds(m, n, pool);
+  return 1 - miss * Math.pow(missAgain, Math.max(0, resprays));
+}
+
 /** Two-sided Wilson score interval for k successes in n trials at normal quantile z. */
 export function wilsonInterval(k: number, n: number, z: number): { lo: number; hi: number } {
   if (n === 0) return { lo: 0, hi: 1 };

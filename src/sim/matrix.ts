@@ -84,12 +84,17 @@ export function runPair(
     onTrial();
   }
   const n = Math.max(1, o.trials);
+  // The home re-sprays once unless told not to (HomeConfig.respray defaults to 'auto').
+  const resprays = o.homeConfig?.respray === 'off' ? 0 : 1;
   return {
     home,
     client,
     trials: o.trials,
     success: round(ok / n, 4),
-    theory: round(theory(home, client, o.spray, o.sockets, poolSize(DEFAULT_PORT_RANGE)), 4),
+    theory: round(
+      theory(home, client, o.spray, o.sockets, poolSize(DEFAULT_PORT_RANGE), resprays),
+      4,
+    ),
     p50ms: ms.length ? round(percentile(ms, 50), 1) : null,
     p95ms: ms.length ? round(percentile(ms, 95), 1) : null,
     packets: Math.round(packets / n),

@@ -1,6 +1,6 @@
 // What the method can achieve for a NAT pair, from the NAT behaviours alone: 1 where a path
 // always exists, the birthday odds where the punch is a draw, 0 where the method has no path.
-import { birthdayOdds } from '../punch/odds.js';
+import { punchOdds } from '../punch/odds.js';
 import { PRESETS, type PresetName } from '../net/virtual/presets.js';
 import type { NatBehaviour } from '../net/virtual/nat.js';
 
@@ -34,20 +34,24 @@ export function isConePair(home: PresetName, client: PresetName): boolean {
   return side(home).eim && side(client).eim;
 }
 
-/** Expected success of one assisted round with N sprayed ports, M sockets, a pool of P ports. */
+/**
+ * Expected success of one assisted round with N sprayed ports, M sockets, a pool of P ports, and
+ * `resprays` re-sprays of the home once the client's sockets have mapped (0: the patent).
+ */
 export function theory(
   home: PresetName,
   client: PresetName,
   n: number,
   m: number,
   pool: number,
+  resprays = 0,
 ): number {
   const h = side(home);
   const c = side(client);
   if (h.public || c.public) return 1;
   if (h.eim) {
     if (h.filtering !== 'address-and-port-dependent' || c.eim) return 1;
-    return birthdayOdds(n, m, pool);
+    return punchOdds(n, m, pool, resprays);
   }
   // Symmetric home: only the packet to the client's observed port can open the way.
   return c.eim && c.filtering !== 'address-and-port-dependent' ? 1 : 0;

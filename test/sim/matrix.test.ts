@@ -43,6 +43,22 @@ test('port-restricted home × symmetric client matches 1-(1-N/P)^M within a 99.9
   assert.ok(Math.abs(s.success - 0.978) <= 0.01, `patent's 97.8% ± 1 point: ${s.success}`);
 });
 
+test("the product's re-spray matches its theory (the miss squared) over 2,000 trials", () => {
+  const s = runPair('port', 'symmetric', {
+    ...base,
+    trials: 2000,
+    seed: 1,
+    homeConfig: { respray: 'auto' },
+  });
+  const k = Math.round(s.success * s.trials);
+  const ci = wilsonInterval(k, s.trials, Z_999);
+  assert.ok(s.theory > 0.999, `theory ${s.theory}`);
+  assert.ok(
+    ci.lo <= s.theory && s.theory <= ci.hi,
+    `measured ${s.success}, theory ${s.theory}, CI ${ci.lo}-${ci.hi}`,
+  );
+});
+
 test('the same seed gives identical results; another seed gives other trials', () => {
   const a = runPair('port', 'symmetric', { ...base, trials: 100 });
   const b = runPair('port', 'symmetric', { ...base, trials: 100 });
