@@ -195,3 +195,28 @@ test('TTL: a packet with TTL 1 dies at the first router on the internet side too
   l.send(l.observers[0]![0]!, ext, 3);
   assert.equal(l.got.length, 1);
 });
+
+test('sockets fail like real ones: bind conflicts and handler throws reach onError, never the caller', () => {
+  const l = lab([{}]);
+  const errors: string[] = [];
+  const dup = l.site.host.open({ port: 5000 }); // already bound by lab()
+  dup.onError((e) => errors.push(e.message));
+  const wrongIp = l.site.host.open({ ip: '10.9.9.9' });
+  wrongIp.onError((e) => errors.push(e.message));
+  assert.equal(dup.closed, true);
+  assert.equal(dup.localAddress(), undefined);
+  l.inside.onDatagram(() => {
+    throw new Error('role bug');
+  });
+  l.inside.onError((e) => errors.push(e.message));
+  l.send(l.inside, O1A);
+  l.send(l.observers[0]![0]!, l.seen[0]!.from);
+  assert.equal(errors.length, 3);
+  assert.match(errors[0]!, /EADDRINUSE/);
+  assert.match(errors[1]!, /EADDRNOTAVAIL/);
+  assert.equal(errors[2], 'role bug');
+  dup.close(); // closing the failed duplicate must not unbind the real socket
+  l.inside.onDatagram(() => errors.push('got'));
+  l.send(l.observers[0]![0]!, l.seen[0]!.from);
+  assert.equal(errors[3], 'got');
+});

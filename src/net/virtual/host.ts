@@ -1,4 +1,6 @@
-// A virtual host: one IP, UDP sockets, and a gateway it sends everything through.
+// A virtual host: one IP, UDP sockets, and a gateway it sends everything through. Behaves like
+// the node:dgram adapter where roles can tell: bind failures and handler exceptions arrive at
+// the socket's error handler (asynchronously for binds), never as a throw into the caller.
 import type {
   BindOptions,
   DatagramHandler,
@@ -14,29 +16,33 @@ import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 const DEFAULT_TTL = 64;
+const ANY = new Set(['0.0.0.0', '::']);
 
 class VirtualEndpoint implements UdpEndpoint {
   closed = false;
   handler: DatagramHandler = () => {};
+  errorHandler: (err: Error) => void = () => {};
   constructor(
     private readonly host: VirtualHost,
-    readonly local: SocketAddr,
+    readonly local: SocketAddr | undefined,
   ) {}
   send(data: Uint8Array, to: SocketAddr, opts?: SendOptions): void {
-    if (!this.closed)
+    if (!this.closed && this.local)
       this.host.emit({ src: this.local, dst: to, ttl: opts?.ttl ?? DEFAULT_TTL, data });
   }
   onDatagram(h: DatagramHandler): void {
     this.handler = h;
   }
-  onError(): void {}
-  localAddress(): SocketAddr {
+  onError(h: (err: Error) => void): void {
+    this.errorHandler = h;
+  }
+  localAddress(): SocketAddr | undefined {
     return this.local;
   }
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.host.release(this.local.port);
+    if (this.local) this.host.release(this.local.port, this);
   }
 }
 
@@ -53,21 +59,37 @@ export class VirtualHost implements UdpNet, Downstream {
     private readonly lanDelayMs = 0.1,
   ) {}
 
+  /** Sockets currently bound. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   open(opts: BindOptions = {}): UdpEndpoint {
+    if (opts.ip !== undefined && opts.ip !== this.ip && !ANY.has(opts.ip))
+      return this.failed(`bind ${opts.ip}: EADDRNOTAVAIL (this virtual host is ${this.ip})`);
     let port = opts.port ?? 0;
-    if (port !== 0 && this.sockets.has(port)) throw new Error(`${this.ip}:${port} already bound`);
+    if (port !== 0 && this.sockets.has(port))
+      return this.failed(`bind ${this.ip}:${port}: EADDRINUSE`);
     for (let tries = 0; port === 0 && tries < 100_000; tries++) {
       const p = EPHEMERAL_LO + this.rng.int(EPHEMERAL_HI - EPHEMERAL_LO + 1);
       if (!this.sockets.has(p)) port = p;
     }
-    if (port === 0) throw new Error(`${this.ip}: no free ephemeral port`);
+    if (port === 0) return this.failed(`${this.ip}: no free ephemeral port`);
     const ep = new VirtualEndpoint(this, { ip: this.ip, port });
     this.sockets.set(port, ep);
     return ep;
   }
 
-  release(port: number): void {
-    this.sockets.delete(port);
+  /** An unbound, closed socket whose error handler hears why, once the caller could listen. */
+  private failed(message: string): UdpEndpoint {
+    const ep = new VirtualEndpoint(this, undefined);
+    ep.closed = true;
+    this.clock.setTimer(0, () => ep.errorHandler(new Error(message)));
+    return ep;
+  }
+
+  release(port: number, ep: VirtualEndpoint): void {
+    if (this.sockets.get(port) === ep) this.sockets.delete(port);
   }
 
   emit(p: Packet): void {
@@ -80,6 +102,12 @@ export class VirtualHost implements UdpNet, Downstream {
   fromOutside(p: Packet): void {
     const ep = this.sockets.get(p.dst.port);
     if (!ep || ep.closed) return this.drops.drop('port-closed');
-    ep.handler(p.data, p.src);
+    try {
+      ep.handler(p.data, p.src);
+    } catch (err) {
+      // As on node:dgram: a handler bug reaches the socket's error handler, not the event loop.
+      this.drops.drop('handler-threw');
+      ep.errorHandler(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }
