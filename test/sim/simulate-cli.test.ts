@@ -1,0 +1,58 @@
+// `porthole simulate` in-process: one JSON object per pair and line, the table otherwise, and
+// usage errors that name the presets.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { registerSimulate } from '../../src/cli/simulate-cmd.js';
+
+/** Runs `porthole simulate ARGS`, returning what it wrote to stdout. */
+function simulate(args: string[]): string {
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+  registerSimulate(program);
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    program.parse(['simulate', ...args], { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+  }
+  return out.join('');
+}
+
+test('--json prints exactly one object per pair and line, with the preset names', () => {
+  const text = simulate(['--trials', '4', '--pairs', 'port:symmetric,cgnat-port:port', '--json']);
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 2);
+  const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    rows.map((r) => [r.home, r.client, r.trials]),
+    [
+      ['port', 'symmetric', 4],
+      ['cgnat-port', 'port', 4],
+    ],
+  );
+  for (const r of rows) {
+    for (const k of ['success', 'theory', 'p50ms', 'p95ms', 'packets', 'sockets'])
+      assert.equal(typeof r[k], 'number', `${k} in ${JSON.stringify(r)}`);
+  }
+  assert.equal(rows[1]!.success, 1);
+});
+
+test('the table has a header and a row per pair; the same seed prints the same table', () => {
+  const args = ['--trials', '3', '--pairs', 'restricted:symmetric', '--seed', '9'];
+  const a = simulate(args);
+  assert.match(a, /^home\s+client\s+trials\s+success\s+theory/);
+  assert.match(a, /\nrestricted\s+symmetric\s+3\s+100\.0%\s+100\.0%/);
+  assert.equal(simulate(args), a);
+});
+
+test('an unknown preset is a usage error naming the valid ones', () => {
+  assert.throws(
+    () => simulate(['--pairs', 'port:moon']),
+    /"port:moon" is not HOME:CLIENT with presets from: none, full, restricted, port, symmetric/,
+  );
+});
