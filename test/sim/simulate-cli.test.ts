@@ -14,7 +14,7 @@ function simulate(args: string[]): string {
   process.stdout.write = ((chunk: string | Uint8Array) => {
     out.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     program.parse(['simulate', ...args], { from: 'user' });
   } finally {
