@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HomeAgent } from '../../src/home/agent.js';
+import { DEFAULT_HOP_METER, HopMeter } from '../../src/home/hop-meter.js';
 import { ErrorCode } from '../../src/wire/messages.js';
 import { fakeEnv } from '../support/fakes.js';
 
@@ -296,4 +297,16 @@ test('re-spray: once the client has knocked, N fresh ports again at full TTL', (
     'full TTL',
   );
   assert.equal(s.home.stats.sprays, 1);
+});
+
+test('hole TTL: one less than the hop distance, between 2 and 4 (a far rendezvous must not push it to the peer)', () => {
+  const f = fakeEnv('10.0.0.2');
+  const meter = new HopMeter(f.clock, DEFAULT_HOP_METER, () => {});
+  const ttlFor = (d: number): number | undefined => {
+    meter.measure(RV, 1);
+    meter.onReply({ type: 'hopReply', tx: 1, ttl: d });
+    f.clock.advance(2000);
+    return meter.holeTtl();
+  };
+  assert.deepEqual([1, 2, 3, 4, 5, 12].map(ttlFor), [2, 2, 2, 3, 4, 4]);
 });
