@@ -11,10 +11,10 @@ function simulate(args: string[]): string {
   registerSimulate(program);
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     out.push(String(chunk));
     return true;
-  });
+  };
   try {
     program.parse(['simulate', ...args], { from: 'user' });
   } finally {
