@@ -107,7 +107,13 @@ table inet phfw {
 }
 
 function lossRules(pct: number): string {
-  return `table inet phloss { chain forward { type filter hook forward priority -50; meta l4proto udp numgen random mod 100 < ${pct} drop; } }`;
+  return `
+table inet phloss {
+  chain forward {
+    type filter hook forward priority -50;
+    meta l4proto udp numgen random mod 100 < ${pct} drop
+  }
+}`;
 }
 
 let labCount = 0;

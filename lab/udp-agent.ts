@@ -144,6 +144,11 @@ export class UdpAgent {
     });
   }
 
+  /** How many datagrams socket `id` has received so far (at most 1000 are kept). */
+  count(id: string): number {
+    return this.received.get(id)?.length ?? 0;
+  }
+
   close(): void {
     this.proc.stdin?.end();
     const p = this.proc;

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { deleteStaleNamespaces, listNamespaces } from '../../lab/netns.js';
 import { checkSite } from '../../lab/nat-check.js';
-import { parseSite } from '../../lab/topology.js';
+import { buildLab, parseSite } from '../../lab/topology.js';
+import { UdpAgent, killUdpAgents } from '../../lab/udp-agent.js';
 import { requireLab, skipLab } from './prereq.js';
 
 const opts = { skip: skipLab, timeout: 60_000 };
@@ -63,3 +64,29 @@ test(
     assert.equal(cg.lowTtlOpensHole, true, 'low TTL through CGNAT + symmetric router');
   },
 );
+
+test('lab loss: the ISP routers drop about the asked share of UDP', opts, async () => {
+  requireLab();
+  const lab = buildLab({
+    home: parseSite('none'),
+    client: parseSite('none'),
+    firewall: true,
+    lossPct: 50,
+  });
+  const h = UdpAgent.start(lab.ns.home);
+  const rv = UdpAgent.start(lab.ns.rendezvous);
+  try {
+    await rv.open('r', 5001, lab.rendezvousIp);
+    await h.open('s');
+    for (let i = 0; i < 200; i++) await h.send('s', `${lab.rendezvousIp}:5001`, `n${i}`);
+    await rv.waitFor('r', 'never', 300);
+    // One lossy ISP hop between the home and the core: ~100 of 200 arrive (bounds ≫ 6 sigma).
+    const arrived = rv.count('r');
+    assert.ok(arrived > 40 && arrived < 160, `${arrived}/200 arrived with 50% loss`);
+  } finally {
+    h.close();
+    rv.close();
+    killUdpAgents();
+    lab.teardown();
+  }
+});
