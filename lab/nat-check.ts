@@ -24,6 +24,11 @@ export interface NatCheckResult {
   /** A packet with TTL = NATs + 1 died before the rendezvous host but opened a hole its reply
    * came through (null if its public port could not be read from conntrack). */
   lowTtlOpensHole: boolean | null;
+  /**
+   * The smallest TTL found by the echo search a home could run with a second rendezvous port
+   * (port-dependent filtering only; null: not applicable or not found up to 6).
+   */
+  echoHoleTtl: number | null;
 }
 
 const A = '198.51.100.1'; // the rendezvous host
@@ -99,6 +104,7 @@ export async function checkSite(site: SiteSpec, firewall: boolean): Promise<NatC
     await core.open('a2', 5002, A);
     await core.open('a3', 5003, A);
     await core.open('a4', 5004, A); // only the low-TTL packet goes here
+    await core.open('a5', 5005, A); // the "second rendezvous port" of the echo TTL search
     await core.open('c1', 5001, C);
     await b.open('b1', 5001);
 
@@ -160,6 +166,23 @@ export async function checkSite(site: SiteSpec, firewall: boolean): Promise<NatC
       lowTtlOpensHole = !arrived && (await h.waitFor('y', 't-back')) !== null;
     }
 
+    // The smallest hole-opening TTL, found as a home could with a rendezvous second port: per t, a
+    // fresh socket tells the rendezvous its mapping (full TTL), sends TTL t to the second port,
+    // and the second port echoes to that mapping. Fresh sockets, because a failed echo leaves a
+    // stray entry (no firewall) that would spoil the next t on the same mapping.
+    let echoHoleTtl: number | null = null;
+    if (filtering === 'address-and-port-dependent') {
+      for (let t = 1; t <= 6 && echoHoleTtl === null; t++) {
+        await h.open(`e${t}`, 44000 + t);
+        await h.send(`e${t}`, `${A}:5001`, `e${t}-map`);
+        const mapped = await observed(core, 'a1', `e${t}-map`);
+        await h.send(`e${t}`, `${A}:5005`, `e${t}-probe`, t);
+        await new Promise((r) => setTimeout(r, 50));
+        await core.send('a5', mapped, `e${t}-echo`);
+        if ((await h.waitFor(`e${t}`, `e${t}-echo`, 300)) !== null) echoHoleTtl = t;
+      }
+    }
+
     return {
       site: siteName(site),
       firewall,
@@ -169,6 +192,7 @@ export async function checkSite(site: SiteSpec, firewall: boolean): Promise<NatC
       unsolicitedLeavesState,
       unsolicitedBlocksPort,
       lowTtlOpensHole,
+      echoHoleTtl,
     };
   } finally {
     for (const a of agents) a.close();
@@ -178,7 +202,7 @@ export async function checkSite(site: SiteSpec, firewall: boolean): Promise<NatC
 }
 
 export const NAT_CHECK_HEADER =
-  'site              firewall  mapping     preserved  filtering   unsolicited→state  blocks port  low-TTL hole';
+  'site              firewall  mapping     preserved  filtering   unsolicited→state  blocks port  low-TTL hole  echo TTL';
 
 const short: Record<Mapping, string> = {
   'endpoint-independent': 'EI',
@@ -196,6 +220,7 @@ export function natCheckRow(r: NatCheckResult): string {
     short[r.filtering].padEnd(11),
     yn(r.unsolicitedLeavesState).padEnd(18),
     yn(r.unsolicitedBlocksPort).padEnd(12),
-    yn(r.lowTtlOpensHole),
+    yn(r.lowTtlOpensHole).padEnd(13),
+    r.echoHoleTtl === null ? '-' : String(r.echoHoleTtl),
   ].join(' ');
 }
