@@ -6,18 +6,7 @@ import { serveDevices } from '../../src/devices/rpc-server.js';
 import { decodeRpc } from '../../src/devices/rpc-wire.js';
 import { SimulatedHouse } from '../../src/devices/simulated.js';
 import { channelPair, FakeClock, SeqRandom } from '../support/fakes.js';
-
-/** Lets fake time run while a promise settles (the channel and the house run on the clock). */
-async function settle<T>(clock: FakeClock, p: Promise<T>, ms = 10_000): Promise<T> {
-  let done = false;
-  const out = p.finally(() => (done = true));
-  out.catch(() => {}); // handled by the caller; not "unhandled" while time runs
-  for (let t = 0; t < ms && !done; t += 10) {
-    clock.advance(10);
-    await new Promise((r) => setImmediate(r));
-  }
-  return out;
-}
+import { settle } from './lossy-pair.js';
 
 function setup(tap?: Parameters<typeof channelPair>[1]) {
   const clock = new FakeClock();
