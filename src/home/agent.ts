@@ -400,6 +400,18 @@ export class HomeAgent {
     this.probesAnswered++;
     this.touchPeer(from, true);
     this.send({ type: 'probeReply', tx: msg.tx, session: msg.session }, from);
+    this.settled(msg.session);
+  }
+
+  /**
+   * The client reached us in this session: the follow-up packets (observed-port re-sends and
+   * the full-TTL re-spray) would only leave stray NAT state behind, so they are cancelled.
+   */
+  private settled(session: SessionId): void {
+    const state = this.sessions.get(session);
+    if (!state?.done) return; // still spraying: its own pacing must finish
+    state.timers.forEach((t) => t.cancel());
+    state.timers = [];
   }
 
   /** Remember a peer that proved reachability with a probe; returns whether it is known. */

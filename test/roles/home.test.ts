@@ -310,3 +310,24 @@ test('hole TTL: one less than the hop distance, between 2 and 4 (a far rendezvou
   };
   assert.deepEqual([1, 2, 3, 4, 5, 12].map(ttlFor), [2, 2, 2, 3, 4, 4]);
 });
+
+test('once the client has reached the home, no re-spray or re-send follows', () => {
+  const s = setup({ spray: 100, sprayTtl: 2, respray: 400 });
+  registered(s);
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
+  s.clock.advance(50);
+  const sprayed = s.net.of('punch').length;
+  s.ep.deliver({ type: 'probe', tx: 7, homeId: 'h', session: S }, CLIENT);
+  s.clock.advance(5000);
+  assert.equal(s.net.of('punch').length, sprayed);
+});
