@@ -10,6 +10,11 @@ const NEEDS = [
   { cmd: 'conntrack', pkg: 'conntrack', why: 'flushing NAT state between lab trials' },
   { cmd: 'ip', pkg: 'iproute2', why: 'network namespaces for the lab' },
   { cmd: 'tshark', pkg: 'tshark', why: 'packet capture proving payloads are encrypted' },
+  { cmd: 'redis-server', pkg: 'redis-server', why: 'the cluster store behind rendezvous nodes' },
+  { cmd: 'turnutils_stunclient', pkg: 'coturn', why: 'a STUN client nobody here wrote' },
+  { cmd: 'miniupnpd', pkg: 'miniupnpd-nftables', why: 'a real UPnP-IGD / NAT-PMP / PCP router' },
+  { cmd: 'upnpc', pkg: 'miniupnpc', why: 'a UPnP client to cross-check port mappings' },
+  { cmd: 'natpmpc', pkg: 'natpmpc', why: 'a NAT-PMP client to cross-check port mappings' },
 ];
 
 const has = (cmd) =>
