@@ -2,7 +2,7 @@
 // seconds, and automatic reconnection (bounded backoff) when the path dies.
 import { DeviceClient } from '../devices/rpc-client.js';
 import type { EntityState } from '../devices/model.js';
-import type { Reached } from '../cli/client-cmd.js';
+import type { Reached } from '../client/reach.js';
 
 export interface LinkStatus {
   state: 'connecting' | 'connected' | 'reconnecting';

@@ -5,7 +5,7 @@
 import { realClock } from '../net/real-env.js';
 import type { Clock, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../proto/channel.js';
-import { RateLimiter } from '../secure/rate-limit.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import {
   checkSupported,
   DeviceError,

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { startAppServer } from '../../src/app/server.js';
 import { AppSession } from '../../src/app/session.js';
-import { LOOPBACK, startLocalStack } from '../../src/cli/local-stack.js';
+import { LOOPBACK, startLocalStack } from '../support/local-stack.js';
 import { connectAsync as porthole } from '../../src/client/connector.js';
 import { openMqttBridge } from '../../src/devices/mqtt-bridge.js';
 import { serveDevices } from '../../src/devices/rpc-server.js';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type SocketAddr } from '../../src/net/types.js';
-import { startLocalStack, type LocalStack } from '../../src/cli/local-stack.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const env = realEnv(silentLogger);
 let stack: LocalStack;

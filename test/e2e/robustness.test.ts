@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger } from '../../src/net/types.js';
-import { startLocalStack } from '../../src/cli/local-stack.js';
+import { startLocalStack } from '../support/local-stack.js';
 import { encode, type Message } from '../../src/wire/messages.js';
 import { flipBits, SeqRandom } from '../support/fakes.js';
 

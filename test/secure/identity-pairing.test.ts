@@ -19,7 +19,7 @@ import {
 } from '../../src/secure/pairing-code.js';
 import { ReplayGuard } from '../../src/secure/replay.js';
 import { ReplayWindow } from '../../src/secure/replay-window.js';
-import { RateLimiter } from '../../src/secure/rate-limit.js';
+import { RateLimiter } from '../../src/util/rate-limit.js';
 import {
   addAuthorized,
   initState,
