@@ -102,7 +102,7 @@ export async function runDemo(logLevel: LogLevel): Promise<number> {
     out(
       `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
     );
-    const devices = new DeviceClient(r.connection, env.clock);
+    const devices = new DeviceClient(r.connection, env.clock, env.rng);
     const before = await devices.get('light.kitchen');
     const after = await devices.call('light.kitchen', { service: 'toggle' });
     out(`device      light.kitchen: ${before.state} → ${after.state} (toggled through the tunnel)`);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DeviceError, parseEntityId, parseSetArg, type EntityState } from '../devices/model.js';
 import { DeviceClient } from '../devices/rpc-client.js';
-import { realClock } from '../net/real-env.js';
+import { cryptoRandom, realClock } from '../net/real-env.js';
 import {
   connectOrExit,
   logFor,
@@ -17,7 +17,7 @@ async function withDevices(
   fn: (dc: DeviceClient) => Promise<void>,
 ): Promise<never> {
   const r = await connectOrExit(o, logFor(cmd, 'client'));
-  const dc = new DeviceClient(r.channel, realClock);
+  const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
   try {
     await fn(dc);
   } catch (e) {
