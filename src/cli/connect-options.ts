@@ -46,9 +46,7 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output: one JSON line on stdout');
 }
 
-export function toConnectOptions(
-  o: ConnectCliOptions & { rendezvous: SocketAddr },
-): ConnectOptions {
+function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): ConnectOptions {
   return {
     home: o.home,
     rendezvous: o.rendezvous,

@@ -62,7 +62,7 @@ async function startDemoStack(
   }
 }
 
-export async function runDemo(logLevel: LogLevel): Promise<number> {
+async function runDemo(logLevel: LogLevel): Promise<number> {
   const env = realEnv(makeLogger(logLevel, 'demo'));
   const stack = await startDemoStack(env);
   try {

@@ -13,7 +13,7 @@ import { connectAsync, type ConnectOptions } from './connector.js';
 
 export type PairErrorKind = 'pairing-unreachable' | 'pairing-refused';
 
-export function pairError(
+function pairError(
   kind: PairErrorKind,
   home: string,
   reason: string,

@@ -35,7 +35,7 @@ export type ReachError = PortholeError<ReachErrorKind> & {
 };
 
 /** The text is the connector's or the handshake's own reason; the kind says which it was. */
-export function reachError(
+function reachError(
   kind: ReachErrorKind,
   home: string,
   reason: string,

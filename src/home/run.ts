@@ -90,7 +90,7 @@ export function untilRegistered(env: Env, agent: HomeAgent, timeoutMs = 5000): P
 }
 
 /** The LAN IPv4 addresses clients on the same network can use: the bound one, or every interface's. */
-export function lanIps(boundIp: string): string[] {
+function lanIps(boundIp: string): string[] {
   if (boundIp !== '0.0.0.0') return [boundIp];
   return Object.values(networkInterfaces())
     .flat()

@@ -21,7 +21,7 @@ const HS2 = 2;
 const DATA = 3;
 const REFUSED = 4;
 /** Largest plaintext per datagram: fits the 1,100-byte data payload with header and tag. */
-export const MAX_PLAINTEXT = 1024;
+const MAX_PLAINTEXT = 1024;
 const MAX_COUNTER = 0xffffffff;
 
 export interface SecureChannel extends MessageChannel {

@@ -30,7 +30,7 @@ const CODE_TEXT: Record<PairingCodeErrorKind, string> = {
   'code-malformed': 'pairing code is malformed',
 };
 
-export function pairingCodeError(
+function pairingCodeError(
   kind: PairingCodeErrorKind,
   cause?: string,
 ): PortholeError<PairingCodeErrorKind> {

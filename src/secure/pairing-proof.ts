@@ -7,7 +7,7 @@ import type { Identity } from './keys.js';
 const PAIR_TAG = 'porthole-pair-v1';
 const CODE_ID = 8;
 const ED = 32;
-export const PAIRING_PROOF_SIZE = CODE_ID + ED + 32;
+const PAIRING_PROOF_SIZE = CODE_ID + ED + 32;
 
 function pairingMac(secret: Uint8Array, clientDh: Uint8Array, clientEd: Uint8Array): Buffer {
   return createHmac('sha256', secret).update(PAIR_TAG).update(clientDh).update(clientEd).digest();
