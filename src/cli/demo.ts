@@ -8,7 +8,7 @@ import { runHome, untilRegistered, type RunningHome } from '../home/run.js';
 import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
 import type { Env, SocketAddr } from '../net/types.js';
-import { RendezvousServer } from '../rendezvous/server.js';
+import { RendezvousServer, type RendezvousOptions } from '../rendezvous/server.js';
 import { formatAddr } from '../wire/addr.js';
 import { makeLogger } from './logger.js';
 import type { LogLevel } from './parse.js';
@@ -22,11 +22,12 @@ export const LOOPBACK = {
   client: '127.0.0.4',
 } as const;
 
-/** A rendezvous on LOOPBACK.rendezvous, any port; resolves once bound. */
+/** A rendezvous on LOOPBACK.rendezvous, any port; resolves once bound. (Tests pass `opts`.) */
 export async function startLoopbackRendezvous(
   env: Env,
+  opts: Omit<RendezvousOptions, 'listen'> = {},
 ): Promise<{ rv: RendezvousServer; rvAddr: SocketAddr }> {
-  const rv = new RendezvousServer(env, { listen: { ip: LOOPBACK.rendezvous, port: 0 } });
+  const rv = new RendezvousServer(env, { ...opts, listen: { ip: LOOPBACK.rendezvous, port: 0 } });
   rv.start();
   try {
     return { rv, rvAddr: await whenBound(rv.endpoint!) };

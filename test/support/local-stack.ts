@@ -5,7 +5,7 @@ import { LOOPBACK, startLoopbackRendezvous } from '../../src/cli/demo.js';
 import { HomeAgent, type HomeOptions } from '../../src/home/agent.js';
 import { untilRegistered } from '../../src/home/run.js';
 import type { Env, SocketAddr } from '../../src/net/types.js';
-import type { RendezvousServer } from '../../src/rendezvous/server.js';
+import type { RendezvousOptions, RendezvousServer } from '../../src/rendezvous/server.js';
 
 export { LOOPBACK };
 
@@ -22,8 +22,9 @@ export async function startLocalStack(
   homeId: string,
   homeOpts: Partial<HomeOptions> = {},
   registerTimeoutMs = 5000,
+  rvOpts: Omit<RendezvousOptions, 'listen'> = {},
 ): Promise<LocalStack> {
-  const { rv, rvAddr } = await startLoopbackRendezvous(env);
+  const { rv, rvAddr } = await startLoopbackRendezvous(env, rvOpts);
   let home: HomeAgent | undefined;
   const close = (): void => {
     home?.close();
