@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ConnectOptions } from '../client/connector.js';
 import { loadPairedHome, reach, type PairedHome, type Reached } from '../client/reach.js';
-import { isPortholeError } from '../errors.js';
+import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
@@ -65,23 +65,21 @@ export function logFor(cmd: Command, role: string): Logger {
   return makeLogger(logLevel, role);
 }
 
-/** Where `o` says to go: the paired home from --state, and the rendezvous (exits 2 without one). */
+/** A command line that cannot work as given: exit 2, like commander's own usage errors. */
+function usageError(text: string): PortholeError<'usage'> {
+  return new PortholeError('usage', `error: ${text}`);
+}
+
+/** Where `o` says to go: the paired home from --state (StateError), and the rendezvous. */
 function resolveTarget(o: ConnectCliOptions): { paired?: PairedHome; rendezvous: SocketAddr } {
-  let paired: PairedHome | undefined;
-  if (o.state) {
-    try {
-      paired = loadPairedHome(o.state, o.home);
-    } catch (e) {
-      fail(o, (e as Error).message);
-    }
-  }
+  const paired = o.state ? loadPairedHome(o.state, o.home) : undefined;
   const rendezvous = o.rendezvous ?? paired?.rendezvous;
-  if (!rendezvous) die("error: required option '--rendezvous <HOST:PORT>' not specified", 2);
+  if (!rendezvous) throw usageError("required option '--rendezvous <HOST:PORT>' not specified");
   return { ...(paired ? { paired } : {}), rendezvous };
 }
 
-/** reach() with the command line's options; rejects with a ReachError. */
-export function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
+/** reach() with the command line's options; rejects with a usage, state or reach PortholeError. */
+export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
   const { paired, rendezvous } = resolveTarget(o);
   return reach(realEnv(log), toConnectOptions({ ...o, rendezvous }), paired);
 }
@@ -97,6 +95,7 @@ export async function connectOrExit(o: ConnectCliOptions, log: Logger): Promise<
   try {
     return await reachFromCli(o, log);
   } catch (e) {
+    if (isPortholeError(e, 'usage')) die(e.message, 2);
     const report = isPortholeError(e, 'unreachable', 'handshake-failed') ? e.detail.report : {};
     return fail(o, (e as Error).message, report as object);
   }
