@@ -157,7 +157,7 @@ export class ClientAgent implements AgentBackend {
 
   private onUp(k: Kept, link: KeptLink): void {
     k.devices?.close();
-    const dc = new DeviceClient(link.channel, this.o.clock);
+    const dc = new DeviceClient(link.channel, this.o.clock, this.o.rng);
     k.devices = dc;
     if (k.watchers.size > 0)
       dc.watch(this.dispatch(k)).catch((e: unknown) =>
