@@ -68,18 +68,47 @@ export class UpnpClient implements PortMapClient {
   }
 
   /**
-   * The library deletes by external port = internal port, so a mapping the router moved to
-   * another external port is left to expire with its lease.
+   * The library's own `unmap` sends DeletePortMapping with an empty NewProtocol (miniupnpd answers
+   * 402 Invalid Args and keeps the rule) and takes the internal port for the external one, so the
+   * delete goes through the library's SOAP runner with the real arguments instead.
    */
   async unmap(m: Mapping): Promise<void> {
     const gw = await this.discover();
-    await gw
-      ?.unmap(m.internalPort, { signal: AbortSignal.timeout(this.o.callMs ?? 3000) })
+    const soap = gw && soapOf(gw);
+    if (!soap) return;
+    await soap
+      .run(
+        WAN_IP_CONNECTION_2,
+        'DeletePortMapping',
+        [
+          ['NewRemoteHost', ''],
+          ['NewExternalPort', m.external.port],
+          ['NewProtocol', 'UDP'],
+        ],
+        { signal: AbortSignal.timeout(this.o.callMs ?? 3000) },
+      )
       .catch(() => {});
   }
 
   close(): void {
+    // Discovery's sockets close when it ends; SOAP calls are plain HTTP requests: nothing to stop.
     this.closed = true;
-    void this.found?.then((gw) => gw?.stop({ signal: AbortSignal.timeout(1000) })).catch(() => {});
   }
+}
+
+const WAN_IP_CONNECTION_2 = 'urn:schemas-upnp-org:service:WANIPConnection:2';
+
+interface SoapRunner {
+  run(
+    service: string,
+    action: string,
+    args: Array<[string, string | number]>,
+    opts: { signal: AbortSignal },
+  ): Promise<unknown>;
+}
+
+/** The gateway's SOAP runner (the library's `Device`, not part of its typed API; checked). */
+function soapOf(gw: Gateway): SoapRunner | undefined {
+  const device = (gw as unknown as { gateway?: Partial<SoapRunner> }).gateway;
+  return typeof device?.run === 'function' ? (device as SoapRunner) : undefined;
 }
