@@ -1,17 +1,17 @@
 // PortMapper: gets the home a verified UDP mapping of its port from the router and keeps it.
 //
-// Order: PCP, then NAT-PMP, then UPnP-IGD, one at a time. PCP and NAT-PMP share the gateway's
-// port 5351 and one server usually speaks both (a NAT-PMP-only server answers PCP with
-// "unsupported version" at once), and asking two protocols at the same time could leave two
-// mappings for one port. UPnP's SSDP discovery is slow (a multicast search, then an HTTP fetch),
-// so it starts at once in parallel (`prepare`) and only its mapping request waits its turn: a
-// head start for the slow protocol instead of a race that would need the loser cleaned up.
+// Order: PCP, then NAT-PMP, then UPnP-IGD, each with a short head start (500 ms) over the next
+// rather than strictly one after the other: a router that does not speak PCP usually says
+// nothing at all (no ICMP reaches an unconnected socket), so waiting out each protocol's full
+// retransmission budget would cost seconds per protocol. A healthy router answers its first
+// protocol within milliseconds, so normally only one request is ever sent. UPnP's slow SSDP
+// discovery (a multicast search, then an HTTP fetch) starts at once (`prepare`).
 //
 // A granted mapping is advertised only if it is believable: its external address must be public,
 // match what the rendezvous observes, and pass the injected `verify` (a packet through it reaches
 // the home). Otherwise the router is behind another NAT ("double NAT") and the mapping is deleted.
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { formatAddr } from '../wire/addr.js';
+import { formatAddr, sameAddr } from '../wire/addr.js';
 import { isNonPublicIpv4 } from './ipv4.js';
 import type { Mapping, PortMapClient, PortmapStatus } from './types.js';
 
@@ -33,6 +33,8 @@ export interface PortMapperOptions {
   readonly renewBackoffMs?: number;
   /** After 'unavailable' or 'failed', probe again after this long, ms (default 5 minutes). */
   readonly reprobeMs?: number;
+  /** Head start of each protocol over the next, ms (default 500). */
+  readonly headStartMs?: number;
   /** Bound on `close()` (the delete request), ms (default 3000). */
   readonly closeMs?: number;
 }
@@ -41,6 +43,7 @@ export class PortMapper {
   private current: { client: PortMapClient; mapping: Mapping } | undefined;
   private timer: TimerHandle | undefined;
   private busy: Promise<void> = Promise.resolve();
+  private readonly stragglers = new Set<Promise<void>>();
   private closed = false;
   private last: PortmapStatus = { state: 'off' };
 
@@ -66,6 +69,7 @@ export class PortMapper {
       const cur = this.current;
       this.current = undefined;
       if (cur) await cur.client.unmap(cur.mapping);
+      await Promise.all([...this.stragglers]);
     });
     await new Promise<void>((resolve) => {
       const t = this.o.env.clock.setTimer(this.o.closeMs ?? 3000, resolve);
@@ -100,20 +104,67 @@ export class PortMapper {
 
   private async probe(): Promise<void> {
     this.emit({ state: 'probing' });
-    const port = this.o.internalPort;
-    const lifetimeS = this.o.lifetimeS ?? 7200;
-    const why: string[] = [];
-    for (const client of this.o.clients) {
-      const r = await client.map({ internalPort: port, externalPort: port, lifetimeS });
-      if (this.closed) {
-        if (r.ok) this.current = { client, mapping: r.mapping }; // close() deletes it
-        return;
-      }
-      if (r.ok) return this.adopt(client, r.mapping);
-      why.push(`${client.protocol}: ${r.reason}`);
+    const r = await this.race();
+    if (this.closed) {
+      if (r.ok) this.current = r; // close() deletes it
+      return;
     }
-    this.emit({ state: 'unavailable', reason: why.join('; ') || 'no protocol enabled' });
+    if (r.ok) return this.adopt(r.client, r.mapping);
+    this.emit({ state: 'unavailable', reason: r.why || 'no protocol enabled' });
     this.schedule(this.o.reprobeMs ?? 300_000, () => this.probe());
+  }
+
+  /**
+   * Asks the clients in order; each starts when the one before it has failed or after the head
+   * start, whichever comes first. The first mapping granted wins. A later one from another
+   * protocol is deleted unless it is the very same external address (one server speaking both
+   * PCP and NAT-PMP holds one rule for the port; deleting it would delete the winner's).
+   */
+  private race(): Promise<
+    { ok: true; client: PortMapClient; mapping: Mapping } | { ok: false; why: string }
+  > {
+    const port = this.o.internalPort;
+    const req = { internalPort: port, externalPort: port, lifetimeS: this.o.lifetimeS ?? 7200 };
+    const clients = this.o.clients;
+    const head = this.o.headStartMs ?? 500;
+    return new Promise((resolve) => {
+      let winner: Mapping | undefined;
+      let next = 0;
+      let pending = 0;
+      let timer: TimerHandle | undefined;
+      const why: string[] = [];
+      const startNext = (): void => {
+        timer?.cancel();
+        const client = clients[next++];
+        if (!client || winner) {
+          if (pending === 0 && !winner) resolve({ ok: false, why: why.join('; ') });
+          return;
+        }
+        pending++;
+        timer = this.o.env.clock.setTimer(head, startNext);
+        void client.map(req).then((r) => {
+          pending--;
+          if (r.ok && !winner) {
+            winner = r.mapping;
+            timer?.cancel();
+            resolve({ ok: true, client, mapping: r.mapping });
+          } else if (r.ok) {
+            const same = sameAddr(r.mapping.external, winner?.external ?? r.mapping.external);
+            if (!same || this.closed) this.straggle(client.unmap(r.mapping));
+          } else {
+            why.push(`${client.protocol}: ${r.reason}`);
+            if (!winner) startNext();
+          }
+        });
+      };
+      startNext();
+    });
+  }
+
+  /** Deletes of losing mappings still in flight; `close()` waits for them too (bounded). */
+  private straggle(p: Promise<void>): void {
+    this.stragglers.add(p);
+    void p.finally(() => this.stragglers.delete(p));
   }
 
   /** Why `m` must not be advertised, or undefined if it checks out. */
