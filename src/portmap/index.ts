@@ -23,8 +23,8 @@ export interface HomePortmapOptions {
   readonly verify?: (external: SocketAddr) => Promise<boolean>;
   /** The home's public IP as the rendezvous observed it (from the register reply). */
   readonly observedIp?: () => string | undefined;
-  /** Default: the default route from /proc/net/route. */
-  readonly gateway?: GatewayInfo;
+  /** Default: the default route from /proc/net/route (injectable for tests). */
+  readonly findGateway?: () => GatewayInfo | undefined;
   readonly protocols?: readonly PortmapProtocol[];
   readonly lifetimeS?: number;
   readonly timing?: ExchangeTiming;
@@ -34,12 +34,10 @@ export interface HomePortmapOptions {
 /** A mapper for the home, or undefined when `--portmap off`. Call `start()`, later `close()`. */
 export function createPortMapper(o: HomePortmapOptions): PortMapper | undefined {
   if (o.mode === 'off') return undefined;
-  const gw = o.gateway ?? findGateway();
+  const gw = (o.findGateway ?? findGateway)();
   const wanted = o.protocols ?? ['pcp', 'natpmp', 'upnp'];
   const clients: PortMapClient[] = [];
-  if (!gw) {
-    clients.push(noGateway);
-  } else {
+  if (gw) {
     const base = { env: o.env, gateway: gw.gateway, clientIp: gw.localIp, timing: o.timing };
     if (wanted.includes('pcp')) clients.push(new PcpClient(base));
     if (wanted.includes('natpmp')) clients.push(new NatpmpClient(base));
@@ -55,13 +53,6 @@ export function createPortMapper(o: HomePortmapOptions): PortMapper | undefined 
     observedIp: o.observedIp,
     onChange: o.onChange,
     lifetimeS: o.lifetimeS,
+    noClients: gw ? undefined : 'no default IPv4 gateway',
   });
 }
-
-/** Stands in for every protocol when there is no default IPv4 gateway to ask. */
-const noGateway: PortMapClient = {
-  protocol: 'pcp',
-  map: () => Promise.resolve({ ok: false, kind: 'absent', reason: 'no default IPv4 gateway' }),
-  unmap: () => Promise.resolve(),
-  close: () => {},
-};

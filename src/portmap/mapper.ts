@@ -33,6 +33,8 @@ export interface PortMapperOptions {
   readonly renewBackoffMs?: number;
   /** After 'unavailable' or 'failed', probe again after this long, ms (default 5 minutes). */
   readonly reprobeMs?: number;
+  /** The reason to report when `clients` is empty (default 'no protocol enabled'). */
+  readonly noClients?: string;
   /** Head start of each protocol over the next, ms (default 500). */
   readonly headStartMs?: number;
   /** Bound on `close()` (the delete request), ms (default 3000). */
@@ -110,7 +112,10 @@ export class PortMapper {
       return;
     }
     if (r.ok) return this.adopt(r.client, r.mapping);
-    this.emit({ state: 'unavailable', reason: r.why || 'no protocol enabled' });
+    this.emit({
+      state: 'unavailable',
+      reason: r.why || (this.o.noClients ?? 'no protocol enabled'),
+    });
     this.schedule(this.o.reprobeMs ?? 300_000, () => this.probe());
   }
 

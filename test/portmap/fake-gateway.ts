@@ -46,9 +46,11 @@ export class ByteNet implements UdpNet {
 
 /** Advances the fake clock in small steps, letting promise continuations run in between. */
 export async function settle(clock: FakeClock, ms: number, step = 5): Promise<void> {
+  const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+  await flush();
   for (let t = 0; t < ms; t += step) {
-    clock.advance(step);
-    await new Promise((r) => setImmediate(r));
+    clock.advance(Math.min(step, ms - t));
+    await flush();
   }
 }
 
