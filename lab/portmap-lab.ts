@@ -164,6 +164,8 @@ export function buildPortmapLab(opts: { doubleNat?: boolean } = {}): PortmapLab 
             `enable_upnp=${service === 'upnp' ? 'yes' : 'no'}`,
             `enable_natpmp=${service === 'upnp' ? 'no' : 'yes'}`,
             'secure_mode=yes',
+            // Short NAT-PMP/PCP leases (default minimum 120 s) so the lab can watch renewals.
+            'min_lifetime=2',
             'http_port=0',
             'uuid=6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b',
             'allow 1024-65535 192.168.77.0/24 1024-65535',

@@ -44,7 +44,13 @@ for (const service of ['pcp', 'natpmp', 'upnp'] as const) {
       try {
         await inet.open('v');
         const p = port++;
-        const home = PortmapHome.start(l.ns.home, { port: p, observedIp: l.publicIp }, inet);
+        // A 4 s lease for NAT-PMP and PCP: the mapping must outlive it (renewed at half-life).
+        const lifetimeS = service === 'upnp' ? undefined : 4;
+        const home = PortmapHome.start(
+          l.ns.home,
+          { port: p, observedIp: l.publicIp, lifetimeS },
+          inet,
+        );
         const s = status(await home.settled(15_000));
         assert.equal(s.state, 'mapped', `state ${s.state}: ${s.reason ?? ''}`);
         assert.equal(s.protocol, service);
@@ -59,6 +65,16 @@ for (const service of ['pcp', 'natpmp', 'upnp'] as const) {
           2000,
         );
         assert.ok(got, 'a packet to the mapped address did not reach the home socket');
+        if (lifetimeS) {
+          await new Promise((r) => setTimeout(r, 2 * lifetimeS * 1000));
+          assert.equal(home.events.filter((e) => e.ev === 'status').at(-1)?.state, 'mapped');
+          await inet.send('v', s.external ?? '', `later-${service}`);
+          const later = await home.waitFor(
+            (e) => e.ev === 'recv' && e.data === `later-${service}`,
+            2000,
+          );
+          assert.ok(later, `the mapping did not survive ${2 * lifetimeS} s (renewals)`);
+        }
         assert.ok(await home.stop(), 'the home did not close cleanly on SIGTERM');
         assert.ok(!dnatRule(l, p), 'the mapping is still in the router after the home stopped');
       } finally {
