@@ -1,6 +1,7 @@
 // RFC 6886 (NAT-PMP): external-address and UDP-mapping requests, strict response decoding.
 // Decoding never throws: hostile or unrelated bytes become a typed rejection.
 import { ipv4Text } from './ipv4.js';
+import { resultNamer } from './result-name.js';
 
 export const NATPMP_PORT = 5351;
 const VERSION = 0;
@@ -18,10 +19,7 @@ export const NATPMP_RESULT = {
   UNSUPPORTED_OPCODE: 5,
 } as const;
 
-const RESULT_NAMES = Object.fromEntries(Object.entries(NATPMP_RESULT).map(([k, v]) => [v, k]));
-export function natpmpResultName(code: number): string {
-  return RESULT_NAMES[code] ?? `result ${code}`;
-}
+export const natpmpResultName = resultNamer(NATPMP_RESULT);
 
 export interface NatpmpMapRequest {
   readonly internalPort: number;

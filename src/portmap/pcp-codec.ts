@@ -1,6 +1,7 @@
 // RFC 6887 (PCP) MAP for UDP over IPv4: request encoding and strict response decoding. Decoding
 // never throws: hostile or unrelated bytes become a typed rejection.
 import { ipv4Bytes, ipv4Text } from './ipv4.js';
+import { resultNamer } from './result-name.js';
 
 export const PCP_PORT = 5351;
 export const PCP_VERSION = 2;
@@ -30,10 +31,7 @@ export const PCP_RESULT = {
   EXCESSIVE_REMOTE_PEERS: 13,
 } as const;
 
-const RESULT_NAMES = Object.fromEntries(Object.entries(PCP_RESULT).map(([k, v]) => [v, k]));
-export function pcpResultName(code: number): string {
-  return RESULT_NAMES[code] ?? `result ${code}`;
-}
+export const pcpResultName = resultNamer(PCP_RESULT);
 
 export interface PcpMapRequest {
   /** The client's own (internal) IPv4 address; the server checks it against the source. */
