@@ -1,6 +1,7 @@
 // Drives lab/portmap-home.ts inside the lab's home namespace and answers its verification
 // requests from the internet side.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PortmapStatus } from '../src/portmap/index.js';
 import type { UdpAgent } from './udp-agent.js';
@@ -28,22 +29,16 @@ export class PortmapHome {
   private readonly waiters = new Set<(e: HomeEvent) => void>();
 
   private constructor(private readonly proc: ChildProcess) {
-    let buf = '';
-    proc.stdout?.on('data', (b: Buffer) => {
-      buf += b.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let e: HomeEvent;
-        try {
-          e = JSON.parse(line) as HomeEvent;
-        } catch {
-          continue;
-        }
-        if (this.events.length < 1000) this.events.push(e);
-        for (const w of [...this.waiters]) w(e);
+    if (!proc.stdout) return;
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      let e: HomeEvent;
+      try {
+        e = JSON.parse(line) as HomeEvent;
+      } catch {
+        return;
       }
+      if (this.events.length < 1000) this.events.push(e);
+      for (const w of [...this.waiters]) w(e);
     });
   }
 
