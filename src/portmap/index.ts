@@ -19,7 +19,12 @@ export interface HomePortmapOptions {
   /** The home's bound UDP port (the one registered with the rendezvous). */
   readonly internalPort: number;
   readonly onChange?: (s: PortmapStatus) => void;
-  /** Through the rendezvous: does a packet sent to `external` reach the home's socket? */
+  /**
+   * Through the rendezvous: does a packet sent to `external` reach the home's socket? The probe
+   * must come from an address/port the home has never sent to (e.g. a second rendezvous socket):
+   * with a port-preserving NAT the home's own keepalive flow to the rendezvous uses the same
+   * external port, and a reply on that flow would pass the router without any mapping.
+   */
   readonly verify?: (external: SocketAddr) => Promise<boolean>;
   /** The home's public IP as the rendezvous observed it (from the register reply). */
   readonly observedIp?: () => string | undefined;
