@@ -141,7 +141,7 @@ export class PortMapper {
       const startNext = (): void => {
         timer?.cancel();
         const client = clients[next++];
-        if (!client || winner) {
+        if (!client || winner || this.closed) {
           if (pending === 0 && !winner) resolve({ ok: false, why: why.join('; ') });
           return;
         }

@@ -288,16 +288,18 @@ test('mapper: close deletes the mapping, closes the clients, reports off; bounde
   assert.equal(closed, true, 'close() is bounded by closeMs');
 });
 
-test('mapper: a mapping granted while closing is deleted too', async () => {
+test('mapper: a mapping granted while closing is deleted too; no further protocol is tried', async () => {
   const { mapper, clock, clients } = setup((c) => [
-    new ScriptedClient('pcp', c, (r) => after(500, ok('pcp', r))),
+    new ScriptedClient('pcp', c, (r) => after(800, ok('pcp', r))),
+    new ScriptedClient('natpmp', c, (r) => after(10, ok('natpmp', r))),
   ]);
   mapper.start();
   await settle(clock, 100);
   const closing = mapper.close();
-  await settle(clock, 1000);
+  await settle(clock, 1500);
   await closing;
   assert.equal(clients[0]?.unmapped.length, 1);
+  assert.equal(clients[1]?.calls.length, 0);
 });
 
 test('createPortMapper: off → none; no default gateway → unavailable', async () => {
