@@ -13,7 +13,7 @@
 // global IPv6: a v4-only home or client), 'blocked' (the host has an address but its router
 // drops every forwarded IPv6 packet, both ways — broken IPv6, the product must fall back).
 // A CGNAT is a v4 device: for IPv6 it is a plain router that filters nothing.
-import { inNs, nft } from './netns.js';
+import { inNs, LabError, listNamespaces, nft } from './netns.js';
 import { buildLab, type Lab, type LabSpec } from './topology.js';
 
 export type Ipv6Mode = 'on' | 'off' | 'blocked';
@@ -178,11 +178,33 @@ export function addIpv6(lab: Lab, modes: Ipv6Spec): LabIpv6 {
   };
 }
 
+const DAD_WAIT_MS = 6_000;
+
+/**
+ * Waits (bounded) until no address of the lab is tentative. Link-local addresses go through
+ * duplicate-address detection (~1-2 s after a link comes up); until then neighbour discovery
+ * cannot run on that link and the first packets of a test vanish.
+ */
+export function waitForDad(lab: Lab): void {
+  const mine = listNamespaces().filter((n) => n.startsWith(`${lab.prefix}-`));
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + DAD_WAIT_MS;
+  for (;;) {
+    const busy = mine.filter((ns) => inNs(ns, 'ip', ['-6', 'addr', 'show', 'tentative']).trim());
+    if (busy.length === 0) return;
+    if (Date.now() > until)
+      throw new LabError(`IPv6 addresses still tentative after ${DAD_WAIT_MS} ms in ${busy[0]}`);
+    Atomics.wait(sleep, 0, 0, 100);
+  }
+}
+
 /** `buildLab` plus IPv6; the namespaces are removed again if adding IPv6 fails. */
 export function buildLab6(spec: LabSpec, modes: Ipv6Spec): Lab6 {
   const lab = buildLab(spec);
   try {
-    return { ...lab, v6: addIpv6(lab, modes) };
+    const v6 = addIpv6(lab, modes);
+    waitForDad(lab);
+    return { ...lab, v6 };
   } catch (e) {
     lab.teardown();
     throw e;

@@ -35,7 +35,7 @@ const tick = () => {
 };
 s.bind(c.port, c.ip, () => {
   const wait = Math.max(0, c.startAt - Date.now());
-  setTimeout(tick, wait);
+  setTimeout(tick, wait + c.delayMs);
   setTimeout(finish, wait + c.listenMs);
 });
 `;
@@ -46,6 +46,9 @@ export interface KnockSide {
   port: number;
   /** false: only listen (the unsolicited-packet check). */
   send: boolean;
+  /** Start this many ms after the shared instant (the home hears `peerInfo` before the client
+   * hears `ready`); default 0. */
+  delayMs?: number;
 }
 
 export interface KnockOptions {
@@ -84,6 +87,7 @@ function runSide(
     ip: me.ip,
     port: me.port,
     send: me.send,
+    delayMs: me.delayMs ?? 0,
     peerIp: peer.ip,
     peerPort: peer.port,
     startAt,
