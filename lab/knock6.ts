@@ -10,9 +10,9 @@ const KNOCK_SOURCE = `
 const dgram = require('node:dgram');
 const c = JSON.parse(process.argv[1]);
 const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-const r = { sent: 0, received: 0, firstSendMs: null, firstRecvMs: null, sentBeforeFirstRecv: null, error: null };
+const r = { sent: 0, received: 0, firstSendMs: null, firstRecvMs: null, sentBeforeFirstRecv: null, firstHeardSeq: null, error: null };
 let afterRecv = 0;
-const rel = () => Date.now() - c.startAt;
+const rel = () => Math.round((performance.timeOrigin + performance.now() - c.startAt) * 10) / 10;
 const finish = () => { try { s.close(); } catch {} process.stdout.write(JSON.stringify(r) + '\\n'); process.exit(0); };
 s.on('error', (e) => { r.error = e.message; finish(); });
 s.on('message', (d, from) => {
@@ -20,6 +20,7 @@ s.on('message', (d, from) => {
   r.received++;
   if (r.firstRecvMs !== null) return;
   r.firstRecvMs = rel();
+  r.firstHeardSeq = Number(String(d).split(' ')[1]);
   r.sentBeforeFirstRecv = r.sent;
   // Answer at once: the peer's firewall is open now (it sent), so this one gets through.
   if (c.send && r.sent < c.maxPackets) { s.send('knock ' + r.sent, c.peerPort, c.peerIp); r.sent++; afterRecv++; }
@@ -67,6 +68,8 @@ export interface KnockSideResult {
   firstSendMs: number | null;
   firstRecvMs: number | null;
   sentBeforeFirstRecv: number | null;
+  /** Which of the peer's knocks (0-based) was the first to get through. */
+  firstHeardSeq: number | null;
   error: string | null;
 }
 

@@ -57,7 +57,8 @@ const report = (t: TestContext, label: string, h: KnockSideResult, c: KnockSideR
     `${label}: first exchange ${exchange === null ? 'never' : `${exchange} ms`} ` +
     `(home heard at ${h.firstRecvMs ?? '-'} ms, client at ${c.firstRecvMs ?? '-'} ms; ` +
     `first sends at ${h.firstSendMs ?? '-'}/${c.firstSendMs ?? '-'} ms); ` +
-    `packets home ${h.sent} sent/${h.received} received, client ${c.sent}/${c.received}`;
+    `packets home ${h.sent} sent/${h.received} received, client ${c.sent}/${c.received}; ` +
+    `first knock through: home's #${c.firstHeardSeq ?? '-'}, client's #${h.firstHeardSeq ?? '-'}`;
   t.diagnostic(line);
 };
 
@@ -99,7 +100,7 @@ test(
       report(t, 'home first, client +5 ms', h2, c2);
       assert.ok(h2.received > 0 && c2.received > 0, 'no exchange when the home knocks first');
       const rtt = (c2.firstRecvMs as number) - (c2.firstSendMs as number);
-      t.diagnostic(`client: first knock to first answer ${rtt} ms (one round trip, ms clock)`);
+      t.diagnostic(`client: first knock to first answer ${rtt.toFixed(1)} ms (one round trip)`);
     });
   },
 );
