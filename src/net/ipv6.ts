@@ -103,7 +103,7 @@ function flagged(f: AddressFlags | undefined): boolean {
  * Never throws on odd input: a malformed entry is skipped.
  */
 export function usableIpv6(table: InterfaceTable, opts: SelectOptions = {}): Ipv6Candidate[] {
-  const max = Math.max(0, Math.min(opts.max ?? 4, 255));
+  const max = Number.isFinite(opts.max) ? Math.max(0, Math.min(opts.max as number, 255)) : 4;
   const out: Ipv6Candidate[] = [];
   const seen = new Set<string>();
   let looked = 0;

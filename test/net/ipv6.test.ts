@@ -82,6 +82,7 @@ test('ipv6: duplicates (other spellings too) collapse, max bounds the list', () 
   assert.deepEqual(ips(table), ['2a01:4f8::1', '2a01:4f8::2', '2a01:4f8::3', '2a01:4f8::4']);
   assert.deepEqual(ips(table, { max: 2 }), ['2a01:4f8::1', '2a01:4f8::2']);
   assert.deepEqual(ips(table, { max: -3 }), []);
+  assert.equal(ips(table, { max: Number.NaN }).length, 4);
   const many = { eth0: Array.from({ length: 5000 }, () => v6('fe80::1')) };
   assert.deepEqual(ips(many), []); // bounded scan of a huge table
 });
