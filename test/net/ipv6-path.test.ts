@@ -75,10 +75,13 @@ function run(homeFw: Firewall6Mode) {
   return { w, results, homeSide, v4 };
 }
 
-test('ipv6 path: dual-stack pair — the knock wins before IPv4 even starts', () => {
+test('ipv6 path: dual-stack pair — the knock wins before IPv4 even starts', (t) => {
   const { results, homeSide, v4, w } = run('stateful');
   const r = results[0];
   assert.ok(r?.ok, JSON.stringify(r));
+  t.diagnostic(
+    `ipv6 won after ${r.elapsedMs} virtual ms, client sent ${r.ok ? r.value.sent : '-'}`,
+  );
   assert.equal(r.winner, 'primary');
   assert.ok(r.value.sent <= 3, `client sent ${r.value.sent}`);
   assert.ok(r.elapsedMs < 250, `${r.elapsedMs} ms`);
