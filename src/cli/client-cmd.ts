@@ -3,7 +3,7 @@ import { connectAsync, type ConnectOptions, type ConnectResult } from '../client
 import type { Connection } from '../client/connection.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';

@@ -1,8 +1,8 @@
 // An established path from a client socket to the home: plain datagrams of application payload,
 // round-trip pings, and keepalives that hold the NAT mappings open on both sides.
 import type { Clock, Random, SocketAddr, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
-import type { MessageSocket } from '../proto/endpoint-io.js';
+import type { MessageChannel } from '../net/channel.js';
+import type { MessageSocket } from '../net/message-socket.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Message, SessionId } from '../wire/messages.js';
 

@@ -8,8 +8,8 @@
 // timeout, every retransmission a bound, and the number of rounds is capped.
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
-import { withDefaults } from '../proto/options.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { withDefaults } from '../options.js';
 import { DEFAULT_PORT_RANGE, pickSprayPorts } from '../punch/spray.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import {

@@ -4,7 +4,7 @@
 // the number of its last push: a gap (pushes lost even after their retries) or a dropped
 // subscription triggers a resubscribe and a full resync, so the client never stays stale.
 import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
 import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
 

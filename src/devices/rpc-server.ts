@@ -4,7 +4,7 @@
 // number of its last push so a client that lost pushes can resync.
 import { realClock } from '../net/real-env.js';
 import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { RateLimiter } from '../secure/rate-limit.js';
 import {
   checkSupported,

@@ -3,8 +3,8 @@
 // short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
 import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
-import { withDefaults } from '../proto/options.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import {
   ErrorCode,

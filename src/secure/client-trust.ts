@@ -2,7 +2,7 @@
 // home's key from pairing.
 import type { ClientTrust } from '../client/connector.js';
 import type { Clock, SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { assistAuth } from './auth.js';
 import type { Identity } from './keys.js';
 import { secureClient, type SecureChannel } from './noise-channel.js';

@@ -11,7 +11,7 @@ import Noise, { type KeyPair } from 'noise-handshake';
 import Cipher from 'noise-handshake/cipher.js';
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { ReplayWindow } from './replay-window.js';
 
 const PROLOGUE = Buffer.from('porthole-noise-v1');
