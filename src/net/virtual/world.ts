@@ -22,12 +22,14 @@ export interface Site {
 }
 
 export class VirtualWorld {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   readonly rng: SeededRandom;
   readonly drops = new DropLog();
   readonly internet: Internet;
 
-  constructor(seed: number, opts: InternetOptions = { loss: 0, jitterMs: 0 }) {
+  /** `epochMs`: the wall-clock instant at virtual time 0 (signed registrations are checked against it). */
+  constructor(seed: number, opts: InternetOptions = { loss: 0, jitterMs: 0 }, epochMs?: number) {
+    this.clock = new VirtualClock(epochMs);
     this.rng = new SeededRandom(seed);
     this.internet = new Internet(this.clock, this.rng, this.drops, opts);
   }
