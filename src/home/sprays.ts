@@ -22,6 +22,8 @@ interface SpraySession {
   done: boolean;
   /** Hole-opening packets sent (patent round: 1 + N; reversed round: one per socket). */
   sprayed: number;
+  /** The client reached us: no follow-ups are scheduled any more. */
+  settled?: boolean;
   sprayDone: Retransmitter | undefined;
   /** Follow-ups: observed-port re-sends and the re-spray. */
   timers: TimerHandle[];
@@ -77,7 +79,9 @@ export class Sprays {
    */
   settle(session: SessionId): void {
     const state = this.sessions.get(session);
-    if (!state?.done) return; // still spraying: its own pacing must finish
+    if (!state) return;
+    // Still spraying: the pacing finishes (it is the patent's step 3), the follow-ups never start.
+    state.settled = true;
     state.timers.forEach((t) => t.cancel());
     state.timers = [];
   }
@@ -128,6 +132,7 @@ export class Sprays {
     this.env.log.debug({ client: formatAddr(client), packets: ports.length + 1, ttl }, 'spraying');
     this.sprayPorts(punch, client, [client.port, ...ports], ttl, state, () => {
       this.opened(msg.session, state, ports.length + 1);
+      if (state.settled) return;
       for (const ms of this.cfg.repunchDelaysMs)
         state.timers.push(this.env.clock.setTimer(ms, () => this.host.send(punch, client)));
       const delay = this.resprayDelay();
