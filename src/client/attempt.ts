@@ -11,6 +11,7 @@
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { MessageSocket } from '../net/message-socket.js';
 import type { Paced } from '../net/pacer.js';
+import { TxIds } from '../net/tx-ids.js';
 import { withDefaults } from '../options.js';
 import type { ClientRoundIo } from '../punch/round-io.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
@@ -53,6 +54,8 @@ export class ConnectAttempt {
   private round = 0;
   private session: SessionId = '';
   private readonly requests: RendezvousRequests;
+  /** One counter for every request and knock of the attempt. */
+  private readonly tx: TxIds;
   private timers: TimerHandle[] = [];
   /** The running method of this round (its paced sends). */
   private method: Paced | undefined;
@@ -74,8 +77,10 @@ export class ConnectAttempt {
     this.cfg = withDefaults(DEFAULT_CONNECT, opts);
     this.progress = new Progress(env.clock, opts.onStep);
     this.sockets = new ClientSockets(env, opts.bindIp, (s, m, from) => this.handle(s, m, from));
+    this.tx = new TxIds(env.rng);
     this.requests = new RendezvousRequests(
       env,
+      this.tx,
       this.cfg.assistRetransmit,
       this.sockets.main,
       opts.rendezvous,
@@ -129,7 +134,7 @@ export class ConnectAttempt {
     sock.send(
       {
         type: 'probe',
-        tx: this.env.rng.int(0xffffffff),
+        tx: this.tx.next(),
         homeId: this.opts.home,
         session: this.session,
       },

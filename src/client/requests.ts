@@ -1,8 +1,9 @@
-// The client's requests to the rendezvous (assist, observe, addrQuery): each carries a fresh
-// transaction id and is padded (no amplification); assist and observe are retransmitted until
+// The client's requests to the rendezvous (assist, observe, addrQuery): each carries the next
+// transaction id of the attempt's counter and is padded (no amplification); assist and observe are retransmitted until
 // answered, and silence ends the attempt.
 import type { MessageSocket } from '../net/message-socket.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
+import type { TxIds } from '../net/tx-ids.js';
 import type { Env, SocketAddr } from '../net/types.js';
 import { REQUEST_PAD, type Message, type PunchMode, type SessionId } from '../wire/messages.js';
 
@@ -14,6 +15,7 @@ export class RendezvousRequests {
 
   constructor(
     private readonly env: Env,
+    private readonly tx: TxIds,
     private readonly retransmit: RetransmitOptions,
     private readonly main: MessageSocket,
     private readonly rendezvous: SocketAddr,
@@ -22,7 +24,7 @@ export class RendezvousRequests {
   ) {}
 
   private nextTx(): number {
-    return this.env.rng.int(0xffffffff);
+    return this.tx.next();
   }
 
   private send(msg: Message): void {
