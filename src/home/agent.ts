@@ -8,7 +8,7 @@ import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { ErrorCode, HOME_ID_PATTERN, type Message } from '../wire/messages.js';
 import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from './config.js';
-import type { KnockBack } from './knock-back.js';
+import type { KnockBack } from '../punch/knock-back.js';
 import { Peers } from './peers.js';
 import { Registration } from './registration.js';
 import { Sprays } from './sprays.js';

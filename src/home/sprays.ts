@@ -12,7 +12,7 @@ import { pickSprayPorts } from '../punch/spray.js';
 import { formatAddr } from '../wire/addr.js';
 import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
 import type { HomeConfig, HomeOptions } from './config.js';
-import { KnockBack } from './knock-back.js';
+import { KnockBack } from '../punch/knock-back.js';
 import type { HomeSend } from './registration.js';
 
 interface SpraySession {

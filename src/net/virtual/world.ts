@@ -4,7 +4,8 @@ import { VirtualClock } from './clock.js';
 import { VirtualHost } from './host.js';
 import { Internet, type AttachOptions, type InternetOptions } from './internet.js';
 import { NatBox, type NatBehaviour } from './nat.js';
-import { DropLog, type Upstream } from './packet.js';
+import { DropCounter } from '../drops.js';
+import type { Upstream } from './packet.js';
 import { SeededRandom } from './rng.js';
 
 export interface SiteAddresses {
@@ -24,7 +25,7 @@ export interface Site {
 export class VirtualWorld {
   readonly clock: VirtualClock;
   readonly rng: SeededRandom;
-  readonly drops = new DropLog();
+  readonly drops = new DropCounter();
   readonly internet: Internet;
 
   /** `epochMs`: the wall-clock instant at virtual time 0 (signed registrations are checked against it). */
