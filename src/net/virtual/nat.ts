@@ -1,5 +1,5 @@
 // A NAT box with RFC 4787 behaviour as parameters: mapping, filtering, port allocation, mapping
-// lifetime, hairpinning, and the two Linux facts DESIGN.md measured: a packet whose TTL expires
+// lifetime, hairpinning, and the two Linux facts measured on real kernels (docs/design.md): a packet whose TTL expires
 // at the router leaves no state, and (without the usual "drop unsolicited" firewall) an
 // unsolicited inbound packet leaves conntrack state that stops the router from ever allocating
 // that external port for a new flow towards that same remote endpoint.
