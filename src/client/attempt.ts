@@ -49,6 +49,8 @@ const MAX_BUSY_RETRIES = 5;
 export class ConnectAttempt {
   private readonly cfg: ConnectConfig;
   private readonly progress: Progress;
+  /** Step events for the caller (onStep). */
+  private readonly say: Progress['emit'];
   private readonly sockets: ClientSockets;
   private phase: Phase = 'direct';
   private round = 0;
@@ -76,6 +78,7 @@ export class ConnectAttempt {
   ) {
     this.cfg = withDefaults(DEFAULT_CONNECT, opts);
     this.progress = new Progress(env.clock, opts.onStep);
+    this.say = (step, name, detail) => this.progress.emit(step, name, detail);
     this.sockets = new ClientSockets(env, opts.bindIp, (s, m, from) => this.handle(s, m, from));
     this.tx = new TxIds(env.rng);
     this.requests = new RendezvousRequests(
@@ -100,7 +103,7 @@ export class ConnectAttempt {
   start(): void {
     if (!HOME_ID_PATTERN.test(this.opts.home)) return this.fail('bad-home-id');
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
-    this.progress.emit(
+    this.say(
       1,
       'direct',
       this.cfg.forceAssist ? 'skipped (assisted path forced)' : 'skipped (no direct address known)',
@@ -182,18 +185,14 @@ export class ConnectAttempt {
   private tryDirect(addr: SocketAddr): void {
     this.phase = 'direct';
     this.session = this.newSession();
-    this.progress.emit(1, 'direct', `probing ${formatAddr(addr)} directly`);
+    this.say(1, 'direct', `probing ${formatAddr(addr)} directly`);
     for (let i = 0; i < this.cfg.directProbes; i++) {
       const spacing = this.cfg.directTimeoutMs / Math.max(1, this.cfg.directProbes);
       this.timer(i * spacing, () => this.knock(this.sockets.main, addr));
     }
     this.timer(this.cfg.directTimeoutMs, () => {
       this.progress.lap('direct');
-      this.progress.emit(
-        1,
-        'direct',
-        `no answer in ${this.cfg.directTimeoutMs} ms; asking the rendezvous`,
-      );
+      this.say(1, 'direct', `no answer in ${this.cfg.directTimeoutMs} ms; asking the rendezvous`);
       this.startRound();
     });
   }
@@ -210,7 +209,7 @@ export class ConnectAttempt {
     this.round++;
     this.phase = 'assist';
     this.session = this.newSession();
-    this.progress.emit(
+    this.say(
       2,
       'assist',
       `round ${this.round}: assist request to ${formatAddr(this.opts.rendezvous)}`,
@@ -248,14 +247,14 @@ export class ConnectAttempt {
     this.observed = msg.observed;
     this.progress.lap('assist');
     this.phase = 'waitReady';
-    this.progress.emit(
+    this.say(
       3,
       this.step3(),
       `rendezvous saw us at ${formatAddr(msg.observed)}; home is opening holes`,
     );
     this.timer(this.cfg.readyTimeoutMs, () => {
       this.progress.lap('spray');
-      this.progress.emit(3, this.step3(), `no Ready in ${this.cfg.readyTimeoutMs} ms; retrying`);
+      this.say(3, this.step3(), `no Ready in ${this.cfg.readyTimeoutMs} ms; retrying`);
       this.startRound();
     });
   }
@@ -275,17 +274,13 @@ export class ConnectAttempt {
     this.progress.lap('spray');
     this.phase = 'reach';
     this.home = msg.home;
-    this.progress.emit(4, ...step4Event(msg, this.cfg));
+    this.say(4, ...step4Event(msg, this.cfg));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();
     this.method = startMethod(this.io, this.env.rng, msg, this.cfg);
     this.timer(this.cfg.punchTimeoutMs, () => {
       this.progress.lap('knock');
-      this.progress.emit(
-        5,
-        'settle',
-        `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`,
-      );
+      this.say(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);
       this.startRound();
     });
   }
@@ -348,7 +343,7 @@ export class ConnectAttempt {
     this.requests.cancel();
     if (++this.busyRetries > MAX_BUSY_RETRIES)
       return this.fail('rate-limited', { reason: msg.message });
-    this.progress.emit(2, 'assist', `rendezvous busy (${msg.message}); retrying in 1 s`);
+    this.say(2, 'assist', `rendezvous busy (${msg.message}); retrying in 1 s`);
     this.round--;
     this.timer(1000, () => this.startRound());
   }
@@ -362,11 +357,7 @@ export class ConnectAttempt {
     this.finish();
     this.sockets.closeExtra(sock);
     if (sock !== this.sockets.main) this.sockets.closeMain();
-    this.progress.emit(
-      5,
-      'settle',
-      `${path}: home answered from ${formatAddr(from)} after ${report.ms} ms`,
-    );
+    this.say(5, 'settle', `${path}: home answered from ${formatAddr(from)} after ${report.ms} ms`);
     const connection = new Connection(sock, from, this.env.clock, this.env.rng, {
       homeId: this.opts.home,
       session: this.session,
