@@ -4,7 +4,7 @@ import { connectAsync } from '../src/client/connector.js';
 import { LOOPBACK, startLocalStack } from '../test/support/local-stack.js';
 import { realEnv } from '../src/net/real-env.js';
 import { silentLogger } from '../src/net/types.js';
-import { percentile } from '../src/punch/stats.js';
+import { percentile } from '../src/sim/stats.js';
 
 const runs = Number(process.argv[2] ?? 25);
 const env = realEnv(silentLogger);

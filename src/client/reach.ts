@@ -2,7 +2,7 @@
 // and the tests call to get an application channel to a home.
 import { PortholeError } from '../errors.js';
 import type { Env, SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import type { Identity } from '../secure/keys.js';
 import { findHome, loadState } from '../secure/state.js';

@@ -5,7 +5,7 @@
 // subscription triggers a resubscribe and a full resync, so the client never stays stale.
 import { Retransmitter } from '../net/retransmit.js';
 import type { Clock, Random, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
 import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
 

@@ -4,7 +4,7 @@
 // number of its last push so a client that lost pushes can resync.
 import { Retransmitter } from '../net/retransmit.js';
 import type { Clock } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { RateLimiter } from '../util/rate-limit.js';
 import {
   checkSupported,

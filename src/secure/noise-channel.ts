@@ -12,7 +12,7 @@ import Cipher from 'noise-handshake/cipher.js';
 import { createHash } from 'node:crypto';
 import { Retransmitter } from '../net/retransmit.js';
 import type { Clock } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { ReplayWindow } from './replay-window.js';
 
 const PROLOGUE = Buffer.from('porthole-noise-v1');

@@ -8,7 +8,7 @@ import { reach } from '../../src/client/reach.js';
 import { serveApp } from '../../src/home/secure-peers.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type Env } from '../../src/net/types.js';
-import type { MessageChannel } from '../../src/proto/channel.js';
+import type { MessageChannel } from '../../src/net/channel.js';
 import { clientTrust } from '../../src/secure/client-trust.js';
 import { HomeTrustStore } from '../../src/secure/home-trust.js';
 import { codeId, newSecret } from '../../src/secure/pairing-code.js';

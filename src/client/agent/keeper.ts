@@ -3,7 +3,7 @@
 // Time and randomness come from the Env (the simulator can drive it); the connect itself is
 // injected, so the keeper does not care whether the path is punched, direct or relayed.
 import type { Clock, Random, TimerHandle } from '../../net/types.js';
-import type { MessageChannel } from '../../proto/channel.js';
+import type { MessageChannel } from '../../net/channel.js';
 import type { HomeConnState, HomeStatus } from './control-wire.js';
 
 /** What one successful connect gives the keeper. */

@@ -8,7 +8,8 @@
 // this box as the node, and make this box the host's gateway (see `behindFirewall6`).
 import type { VirtualClock } from './clock.js';
 import type { Internet, AttachOptions } from './internet.js';
-import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
+import type { DropCounter } from '../drops.js';
+import type { Downstream, Packet, Upstream } from './packet.js';
 import type { VirtualHost } from './host.js';
 
 export type Firewall6Mode = 'stateful' | 'blocked' | 'open';
@@ -39,7 +40,7 @@ export class Firewall6 implements Upstream, Downstream {
   constructor(
     private readonly upstream: Upstream,
     private readonly clock: VirtualClock,
-    private readonly drops: DropLog,
+    private readonly drops: DropCounter,
     opts: Partial<Firewall6Options> = {},
   ) {
     this.opts = { ...DEFAULT_FIREWALL6, ...opts };
@@ -55,13 +56,13 @@ export class Firewall6 implements Upstream, Downstream {
   }
 
   fromInside(p: Packet): void {
-    if (this.opts.mode === 'blocked') return this.drops.drop('v6-firewall-blocked');
-    if (p.ttl <= 1) return this.drops.drop('ttl-expired-at-router');
+    if (this.opts.mode === 'blocked') return this.drops.count('v6-firewall-blocked');
+    if (p.ttl <= 1) return this.drops.count('ttl-expired-at-router');
     // Like Linux: state is committed only for a packet that is really forwarded.
     const key = flowKey(p.src.ip, p.src.port, p.dst.ip, p.dst.port);
     if (!this.live(key) && this.flows.size >= this.opts.maxFlows) {
       this.sweep();
-      if (this.flows.size >= this.opts.maxFlows) return this.drops.drop('v6-firewall-table-full');
+      if (this.flows.size >= this.opts.maxFlows) return this.drops.count('v6-firewall-table-full');
     }
     this.flows.set(key, this.clock.now());
     p.ttl -= 1;
@@ -72,14 +73,14 @@ export class Firewall6 implements Upstream, Downstream {
 
   fromOutside(p: Packet): void {
     const node = this.inside.get(p.dst.ip);
-    if (!node) return this.drops.drop('no-route');
-    if (this.opts.mode === 'blocked') return this.drops.drop('v6-firewall-blocked');
+    if (!node) return this.drops.count('no-route');
+    if (this.opts.mode === 'blocked') return this.drops.count('v6-firewall-blocked');
     if (this.opts.mode === 'stateful') {
       const key = flowKey(p.dst.ip, p.dst.port, p.src.ip, p.src.port);
-      if (!this.live(key)) return this.drops.drop('v6-firewall-unsolicited');
+      if (!this.live(key)) return this.drops.count('v6-firewall-unsolicited');
       if (this.flows.has(key)) this.flows.set(key, this.clock.now());
     }
-    if (p.ttl <= 1) return this.drops.drop('ttl-expired-at-router');
+    if (p.ttl <= 1) return this.drops.count('ttl-expired-at-router');
     p.ttl -= 1;
     node.fromOutside(p);
   }
