@@ -7,6 +7,7 @@ import {
   withConnectOptions,
   type ConnectCliOptions,
 } from './connect-options.js';
+import { registerClientUp } from './client-up-cmd.js';
 import { registerDeviceCommands } from './devices-cmd.js';
 import { registerInit } from './init-cmd.js';
 import { intArg } from './parse.js';
@@ -20,6 +21,7 @@ export function registerClient(program: Command): Command {
   registerInit(client, 'client');
   registerClientPair(client);
   registerDeviceCommands(client);
+  registerClientUp(client);
 
   withConnectOptions(
     client

@@ -2,17 +2,20 @@
 import type { Command } from 'commander';
 import type { ConnectOptions } from '../client/connector.js';
 import { loadPairedHome, reach, type PairedHome, type Reached } from '../client/reach.js';
+import { listHomes } from '../secure/state.js';
 import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
+import { hostPortArg, resolveHostPort, type HostPort } from './resolve.js';
 
 export interface ConnectCliOptions {
-  home: string;
+  /** Optional when the state dir holds exactly one paired home. */
+  home?: string;
   /** Required without --state; with it, defaults to the rendezvous stored at pairing. */
-  rendezvous?: SocketAddr;
+  rendezvous?: HostPort;
   state?: string;
   direct?: SocketAddr;
   bind?: string;
@@ -26,15 +29,15 @@ export interface ConnectCliOptions {
 
 export function withConnectOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--home <ID>', "the home's id", homeIdArg)
+    .option('--home <ID>', "the home's id (default: the one home paired in --state)", homeIdArg)
     .option(
       '--state <DIR>',
       'client state dir (paired homes): signed requests and an encrypted channel',
     )
     .option(
       '--rendezvous <HOST:PORT>',
-      'the rendezvous address (default with --state: from pairing)',
-      addrArg,
+      'the rendezvous, IP or DNS name (every address is tried; default with --state: from pairing)',
+      hostPortArg,
     )
     .option('--direct <HOST:PORT>', 'try this home address directly first (step 1)', addrArg)
     .option('--bind <IP>', "local IP for the client's sockets", ipArg)
@@ -46,7 +49,9 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output: one JSON line on stdout');
 }
 
-function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): ConnectOptions {
+function toConnectOptions(
+  o: Omit<ConnectCliOptions, 'rendezvous'> & { home: string; rendezvous: SocketAddr },
+): ConnectOptions {
   return {
     home: o.home,
     rendezvous: o.rendezvous,
@@ -70,23 +75,56 @@ function usageError(text: string): PortholeError<'usage'> {
   return new PortholeError('usage', `error: ${text}`);
 }
 
-/** Where `o` says to go: the paired home from --state (StateError), and the rendezvous. */
-function resolveTarget(o: ConnectCliOptions): { paired?: PairedHome; rendezvous: SocketAddr } {
-  const paired = o.state ? loadPairedHome(o.state, o.home) : undefined;
-  const rendezvous = o.rendezvous ?? paired?.rendezvous;
-  if (!rendezvous) throw usageError("required option '--rendezvous <HOST:PORT>' not specified");
-  return { ...(paired ? { paired } : {}), rendezvous };
+/** The home to reach: --home, or the only home paired in --state (usage error otherwise). */
+export function pickHome(o: Pick<ConnectCliOptions, 'home' | 'state'>): string {
+  if (o.home) return o.home;
+  if (!o.state) throw usageError("required option '--home <ID>' not specified");
+  const homes = listHomes(o.state).map((h) => h.homeId);
+  if (homes.length === 1) return homes[0] as string;
+  if (homes.length === 0)
+    throw usageError(`no home is paired in ${o.state}: run \`porthole client pair CODE\` first`);
+  throw usageError(
+    `several homes are paired in ${o.state}; say which with --home: ${homes.join(', ')}`,
+  );
 }
 
-/** reach() with the command line's options; rejects with a usage, state or reach PortholeError. */
+/** Where `o` says to go: the paired home from --state (StateError), and the rendezvous. */
+async function resolveTarget(
+  o: ConnectCliOptions,
+  home: string,
+): Promise<{ paired?: PairedHome; rendezvous: SocketAddr[] }> {
+  const paired = o.state ? loadPairedHome(o.state, home) : undefined;
+  if (o.rendezvous)
+    return { ...(paired ? { paired } : {}), rendezvous: await resolveHostPort(o.rendezvous) };
+  if (!paired) throw usageError("required option '--rendezvous <HOST:PORT>' not specified");
+  return { paired, rendezvous: [paired.rendezvous] };
+}
+
+/**
+ * reach() with the command line's options; rejects with a usage, state, dns or reach
+ * PortholeError. A rendezvous name with several addresses: each is tried while none answers.
+ */
 export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
-  const { paired, rendezvous } = resolveTarget(o);
-  return reach(realEnv(log), toConnectOptions({ ...o, rendezvous }), paired);
+  const home = pickHome(o);
+  const { paired, rendezvous } = await resolveTarget(o, home);
+  for (let i = 0; ; i++) {
+    const rv = rendezvous[i] as SocketAddr;
+    try {
+      return await reach(realEnv(log), toConnectOptions({ ...o, home, rendezvous: rv }), paired);
+    } catch (e) {
+      const silent = isPortholeError(e, 'unreachable') && e.detail.connectKind === 'no-rendezvous';
+      if (!silent || i + 1 >= rendezvous.length) throw e;
+      log.warn(
+        { rendezvous: `${rv.ip}:${rv.port}` },
+        'rendezvous does not answer; trying the next address',
+      );
+    }
+  }
 }
 
 function fail(o: ConnectCliOptions, error: string, report: object = {}): never {
   if (o.json) process.stdout.write(JSON.stringify({ error, ...report }) + '\n');
-  else process.stderr.write(`porthole: cannot reach home ${o.home}: ${error}\n`);
+  else process.stderr.write(`porthole: cannot reach home ${o.home ?? ''}: ${error}\n`);
   process.exit(1);
 }
 

@@ -1,6 +1,14 @@
 // `porthole client devices | get | set | watch`: the home's devices through the tunnel.
 import type { Command } from 'commander';
-import { DeviceError, parseEntityId, parseSetArg, type EntityState } from '../devices/model.js';
+import {
+  parseEntityId,
+  parseSetArg,
+  type Command as DeviceCommand,
+  type EntityState,
+} from '../devices/model.js';
+import type { ControlClient } from '../client/agent/control-client.js';
+import type { HomeStatus } from '../client/agent/control-wire.js';
+import { agentFor } from './client-up-cmd.js';
 import { DeviceClient } from '../devices/rpc-client.js';
 import { cryptoRandom, realClock } from '../net/real-env.js';
 import {
@@ -11,22 +19,54 @@ import {
 } from './connect-options.js';
 import { die } from './lifecycle.js';
 
+/** What device commands need, served by a one-shot connection or by the client agent. */
+interface Devices {
+  list(): Promise<EntityState[]>;
+  get(entity: string): Promise<EntityState>;
+  call(entity: string, command: DeviceCommand): Promise<EntityState>;
+  watch(cb: (s: EntityState) => void, onPath?: (p: HomeStatus) => void): Promise<void>;
+}
+
+function viaAgent(agent: ControlClient, home: string | undefined): Devices {
+  return {
+    list: () => agent.list(home),
+    get: (e) => agent.get(home, e),
+    call: (e, c) => agent.call(home, e, c),
+    watch: (cb, onPath) => agent.watch(home, cb, onPath),
+  };
+}
+
 async function withDevices(
   o: ConnectCliOptions,
   cmd: Command,
-  fn: (dc: DeviceClient) => Promise<void>,
+  fn: (dc: Devices) => Promise<void>,
 ): Promise<never> {
-  const r = await connectOrExit(o, logFor(cmd, 'client'));
-  const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
+  const agent = await agentFor(o.state);
+  let done: () => void;
+  let devices: Devices;
+  if (agent) {
+    devices = viaAgent(agent, o.home);
+    done = () => agent.close();
+  } else {
+    const r = await connectOrExit(o, logFor(cmd, 'client'));
+    const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
+    devices = {
+      list: () => dc.list(),
+      get: (e) => dc.get(e),
+      call: (e, c) => dc.call(e, c),
+      watch: (cb) => dc.watch(cb),
+    };
+    done = () => r.connection.close();
+  }
   try {
-    await fn(dc);
+    await fn(devices);
   } catch (e) {
-    const msg = e instanceof DeviceError ? e.message : String(e);
+    const msg = e instanceof Error ? e.message : String(e);
     if (o.json) process.stdout.write(JSON.stringify({ error: msg }) + '\n');
     else process.stderr.write(`porthole: ${msg}\n`);
     process.exit(1);
   }
-  r.connection.close();
+  done();
   process.exit(0);
 }
 
@@ -98,7 +138,14 @@ export function registerDeviceCommands(client: Command): void {
     .option('--duration <S>', 'stop after this many seconds')
     .action((o: ConnectCliOptions & { duration?: string }, cmd: Command) =>
       withDevices(o, cmd, async (dc) => {
-        await dc.watch((s) => process.stdout.write((o.json ? JSON.stringify(s) : line(s)) + '\n'));
+        await dc.watch(
+          (s) => process.stdout.write((o.json ? JSON.stringify(s) : line(s)) + '\n'),
+          // Through the client agent, the connection's own changes (path, reconnects) too.
+          (p) =>
+            o.json
+              ? process.stdout.write(JSON.stringify({ event: 'path', ...p }) + '\n')
+              : process.stderr.write(`connection: ${p.state}${p.path ? ` (${p.path})` : ''}\n`),
+        );
         if (!o.json) process.stderr.write('watching; Ctrl-C to stop\n');
         const secs = Number(o.duration ?? Infinity);
         await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 // The `porthole` command line. Usage errors print one line on stderr and exit 2.
 import { Command, CommanderError } from 'commander';
+import { applyEnvAndConfig } from './config.js';
 import { registerApp } from './app-cmd.js';
 import { registerClient } from './client-cmd.js';
 import { registerDemo } from './demo.js';
@@ -34,6 +35,15 @@ function buildProgram(): Command {
     if (cmd !== program)
       cmd.option('--log-level <LEVEL>', 'trace|debug|info|warn|error|silent', logLevelArg);
     cmd.exitOverride();
+    // Options left at their defaults come from PORTHOLE_* variables, then the state dir's config.
+    if (cmd.commands.length === 0)
+      cmd.hook('preAction', (me) => {
+        try {
+          applyEnvAndConfig(me);
+        } catch (e) {
+          me.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'porthole.config' });
+        }
+      });
     cmd.configureOutput({
       writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n'),
     });

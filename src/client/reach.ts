@@ -31,7 +31,7 @@ export interface PairedHome {
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
 
 export type ReachError = PortholeError<ReachErrorKind> & {
-  detail: { home: string; reason: string; report: ConnectReport };
+  detail: { home: string; reason: string; report: ConnectReport; connectKind?: string };
 };
 
 /** The text is the connector's or the handshake's own reason; the kind says which it was. */
@@ -40,8 +40,9 @@ function reachError(
   home: string,
   reason: string,
   report: ConnectReport,
+  connectKind?: string,
 ): ReachError {
-  return new PortholeError(kind, reason, { home, reason, report }) as ReachError;
+  return new PortholeError(kind, reason, { home, reason, report, connectKind }) as ReachError;
 }
 
 /** Reads the client identity and the paired home from a state dir (throws StateError). */
@@ -68,7 +69,7 @@ export async function reach(
     ...opts,
     ...(paired ? { trust: clientTrust(paired.identity) } : {}),
   });
-  if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report);
+  if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const started = env.clock.now();
   try {

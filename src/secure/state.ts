@@ -231,7 +231,7 @@ export interface KnownHome {
   addedAt: string;
 }
 
-function listHomes(dir: string): KnownHome[] {
+export function listHomes(dir: string): KnownHome[] {
   const list = readJson<KnownHome[]>(dir, FILES.homes, []);
   if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.homes) });
   return list;

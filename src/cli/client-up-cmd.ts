@@ -1,0 +1,120 @@
+// `porthole client up`: the long-running client agent (keeps every paired home connected and
+// serves the control socket), and `porthole client status`, which asks it how each home is.
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { ClientAgent } from '../client/agent/agent.js';
+import { ControlClient } from '../client/agent/control-client.js';
+import { ControlServer, socketAnswers } from '../client/agent/control-server.js';
+import type { HomeStatus } from '../client/agent/control-wire.js';
+import type { KeptLink } from '../client/agent/keeper.js';
+import { cryptoRandom, realClock } from '../net/real-env.js';
+import { listHomes } from '../secure/state.js';
+import { PRECEDENCE_HELP } from './config.js';
+import {
+  logFor,
+  reachFromCli,
+  withConnectOptions,
+  type ConnectCliOptions,
+} from './connect-options.js';
+import { die } from './lifecycle.js';
+
+/** Where the agent of a state dir listens (inside the 0700 state dir). */
+export const agentSocket = (stateDir: string): string => join(stateDir, 'agent.sock');
+
+/** A ControlClient when an agent serves this state dir, else undefined (commands go one-shot). */
+export async function agentFor(stateDir: string | undefined): Promise<ControlClient | undefined> {
+  if (!stateDir || !(await socketAnswers(agentSocket(stateDir)))) return undefined;
+  return ControlClient.connect(agentSocket(stateDir)).catch(() => undefined);
+}
+
+function statusLine(s: HomeStatus): string {
+  const parts = [`${s.home}  ${s.state}`];
+  if (s.path) parts.push(`${s.path} ${s.remote ?? ''}`.trim());
+  if (s.rttMs !== undefined) parts.push(`rtt ${s.rttMs} ms`);
+  parts.push(`since ${s.since}`, `reconnects ${s.reconnects}`);
+  if (s.lastError && s.state !== 'up') parts.push(`last error: ${s.lastError}`);
+  return parts.join(', ');
+}
+
+export function registerClientUp(client: Command): void {
+  withConnectOptions(
+    client
+      .command('up')
+      .description('keep the paired homes connected; client commands and the app use this agent')
+      .addHelpText('after', `\n${PRECEDENCE_HELP}\n`),
+  ).action(async (o: ConnectCliOptions, cmd: Command) => {
+    const log = logFor(cmd, 'agent');
+    if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
+    const state = o.state;
+    const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
+    const connect = async (home: string): Promise<KeptLink> => {
+      const r = await reachFromCli({ ...o, home }, log);
+      return {
+        channel: r.channel,
+        ping: (ms, cb) => r.connection.ping(ms, cb),
+        close: () => r.channel.close(),
+        path: r.report.path,
+        remote: r.report.home,
+      };
+    };
+    let agent: ClientAgent;
+    try {
+      agent = new ClientAgent({
+        homes,
+        connect,
+        clock: realClock,
+        rng: cryptoRandom,
+        log,
+        wallNow: () => Date.now(),
+      });
+    } catch (e) {
+      return die((e as Error).message);
+    }
+    const server = new ControlServer(agentSocket(state), agent);
+    await server.listen().catch((e: Error) => die(e.message));
+    agent.start();
+    process.stderr.write(
+      `porthole client agent: keeping ${homes.join(', ')}; control socket ${server.path}\n`,
+    );
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      agent.stop();
+      void server.close().finally(() => process.exit(0));
+      // Bounded: exit even if a socket refuses to close.
+      setTimeout(() => process.exit(0), 2000).unref();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // SIGHUP: the homes and config are read at each (re)connect, so a reload needs no restart.
+    process.on('SIGHUP', () =>
+      log.info({}, 'SIGHUP: configuration is re-read at the next reconnect'),
+    );
+  });
+
+  client
+    .command('status')
+    .description("the client agent's connection to each home (path, since, RTT, reconnects)")
+    .requiredOption('--state <DIR>', 'client state dir')
+    .option('--json', 'one JSON line per home')
+    .action(async (o: { state: string; json?: boolean }) => {
+      const agent = await agentFor(o.state);
+      if (!agent) {
+        if (o.json)
+          process.stdout.write(
+            JSON.stringify({ error: 'no client agent running', agent: false }) + '\n',
+          );
+        else
+          process.stderr.write(
+            `porthole: no client agent runs for ${o.state} (start one: porthole client up --state ${o.state})\n`,
+          );
+        process.exit(1);
+      }
+      const all = await agent.status().catch((e: Error) => die(e.message));
+      for (const s of all)
+        process.stdout.write((o.json ? JSON.stringify(s) : statusLine(s)) + '\n');
+      agent.close();
+      process.exit(0);
+    });
+}
