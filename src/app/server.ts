@@ -24,7 +24,7 @@ const vendor = (spec: string, file: string): string =>
  *  another from a ready DeviceClient). */
 export interface AppBackend {
   /** The home's devices, or undefined while (re)connecting. */
-  readonly devices: DeviceClient | undefined;
+  readonly devices: Pick<DeviceClient, 'list' | 'call'> | undefined;
   readonly status: LinkStatus;
   onState(cb: (s: EntityState) => void): () => void;
   onStatus(cb: (s: LinkStatus) => void): () => void;

@@ -1,9 +1,11 @@
 // `porthole app`: the phone-style dashboard on this machine, reaching the home through Porthole.
 import type { Command } from 'commander';
-import { startAppServer } from '../app/server.js';
+import { AgentAppBackend } from '../app/agent-backend.js';
+import { startAppServer, type AppBackend } from '../app/server.js';
 import { AppSession } from '../app/session.js';
 import { cryptoRandom, realClock } from '../net/real-env.js';
 import { reachFromCli, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
+import { agentFor } from './client-up-cmd.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { intArg, ipArg, type LogLevel } from './parse.js';
@@ -17,18 +19,29 @@ export function registerApp(program: Command): void {
     .action(async (o: ConnectCliOptions & { port: number; host: string }, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'app');
-      const session = new AppSession(() => reachFromCli(o, log), {
-        clock: realClock,
-        rng: cryptoRandom,
-      });
-      const server = await startAppServer(session, { port: o.port, host: o.host }).catch(
+      // A running client agent already holds the connection: the app goes through it.
+      const agent = await agentFor(o.state);
+      let backend: AppBackend & { close(): void };
+      if (agent) {
+        const viaAgent = new AgentAppBackend(agent, o.home);
+        await viaAgent.start().catch((e: Error) => die(`the client agent refused: ${e.message}`));
+        backend = viaAgent;
+        log.info({}, 'using the running client agent');
+      } else {
+        const session = new AppSession(() => reachFromCli(o, log), {
+          clock: realClock,
+          rng: cryptoRandom,
+        });
+        void session.start();
+        backend = session;
+      }
+      const server = await startAppServer(backend, { port: o.port, host: o.host }).catch(
         (e: Error) => die(`cannot serve on ${o.host}:${o.port}: ${e.message}`),
       );
       process.stdout.write(`porthole app: open ${server.url}\n`);
-      session.onStatus((s) => log.info({ status: s }, 'link'));
-      void session.start();
+      backend.onStatus((s) => log.info({ status: s }, 'link'));
       onShutdown(() => {
-        session.close();
+        backend.close();
         void server.close();
       });
     });

@@ -162,3 +162,37 @@ test('a second agent on the same socket is refused; bad request lines get errors
     home.stop();
   }
 });
+
+test('the web app through a running agent: devices listed and commanded, badge from the agent', async () => {
+  const { AgentAppBackend } = await import('../../src/app/agent-backend.js');
+  const { startAppServer } = await import('../../src/app/server.js');
+  const home = fakeHome();
+  const agent = startAgent(home.connect);
+  const dir = mkdtempSync(join(tmpdir(), 'ph-agent-'));
+  const server = new ControlServer(join(dir, 'agent.sock'), agent);
+  await server.listen();
+  const backend = new AgentAppBackend(await ControlClient.connect(server.path), undefined);
+  await backend.start();
+  const app = await startAppServer(backend, { port: 0, host: '127.0.0.1' });
+  try {
+    const deadline = Date.now() + 3000;
+    while (backend.status.state !== 'connected' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(backend.status.state, 'connected');
+    const list = (await (await fetch(`${app.url}/api/devices`)).json()) as unknown[];
+    assert.ok(list.length > 3);
+    const res = await fetch(`${app.url}/api/devices/light.kitchen`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ command: { service: 'turn_on' } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(home.house.get('light.kitchen')!.state, 'on');
+  } finally {
+    await app.close();
+    backend.close();
+    await server.close();
+    agent.stop();
+    home.stop();
+  }
+});
