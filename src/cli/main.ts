@@ -36,14 +36,14 @@ function buildProgram(): Command {
       cmd.option('--log-level <LEVEL>', 'trace|debug|info|warn|error|silent', logLevelArg);
     cmd.exitOverride();
     // Options left at their defaults come from PORTHOLE_* variables, then the state dir's config.
-    if (cmd.commands.length === 0)
-      cmd.hook('preAction', (me) => {
-        try {
-          applyEnvAndConfig(me);
-        } catch (e) {
-          me.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'porthole.config' });
-        }
-      });
+    cmd.hook('preAction', (me, action) => {
+      if (me !== action) return; // a parent's hook also fires for its subcommands
+      try {
+        applyEnvAndConfig(me);
+      } catch (e) {
+        me.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'porthole.config' });
+      }
+    });
     cmd.configureOutput({
       writeErr: (s) => process.stderr.write(s.split('\n').filter(Boolean)[0] + '\n'),
     });
