@@ -3,7 +3,7 @@
 // (path, reconnects, RTT) drives the app's badge, so the app never opens a second traversal.
 import type { ControlClient } from '../client/agent/control-client.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
-import type { EntityState } from '../devices/model.js';
+import { LinkEvents } from './link-events.js';
 import type { AppBackend } from './server.js';
 import type { LinkStatus } from './session.js';
 
@@ -14,25 +14,20 @@ function toLink(s: HomeStatus): LinkStatus {
     : { state: 'reconnecting', ...(s.lastError ? { error: s.lastError } : {}) };
 }
 
-export class AgentAppBackend implements AppBackend {
-  status: LinkStatus = { state: 'connecting' };
-  private readonly stateCbs = new Set<(s: EntityState) => void>();
-  private readonly statusCbs = new Set<(s: LinkStatus) => void>();
-
+export class AgentAppBackend extends LinkEvents implements AppBackend {
   constructor(
     private readonly agent: ControlClient,
     private readonly home: string | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Subscribes to the agent; resolves once it accepted the watch. */
   async start(): Promise<void> {
     await this.agent.watch(
       this.home,
-      (s) => this.stateCbs.forEach((cb) => cb(s)),
-      (p) => {
-        this.status = toLink(p);
-        this.statusCbs.forEach((cb) => cb(this.status));
-      },
+      (s) => this.emitState(s),
+      (p) => this.setStatus(toLink(p)),
     );
   }
 
@@ -42,16 +37,6 @@ export class AgentAppBackend implements AppBackend {
       list: () => this.agent.list(this.home),
       call: (id, command) => this.agent.call(this.home, id, command),
     };
-  }
-
-  onState(cb: (s: EntityState) => void): () => void {
-    this.stateCbs.add(cb);
-    return () => this.stateCbs.delete(cb);
-  }
-
-  onStatus(cb: (s: LinkStatus) => void): () => void {
-    this.statusCbs.add(cb);
-    return () => this.statusCbs.delete(cb);
   }
 
   close(): void {

@@ -1,25 +1,17 @@
 // The web app's link to the home: one connection with its device client, an RTT ping every few
 // seconds, and automatic reconnection (bounded backoff) when the path dies.
 import { DeviceClient } from '../devices/rpc-client.js';
-import type { EntityState } from '../devices/model.js';
 import type { Reached } from '../client/reach.js';
 import type { Env, TimerHandle } from '../net/types.js';
+import { LinkEvents } from './link-events.js';
 
-export interface LinkStatus {
-  state: 'connecting' | 'connected' | 'reconnecting';
-  path?: 'direct' | 'punched' | 'relayed';
-  rttMs?: number;
-  secure?: boolean;
-  home?: string;
-  error?: string;
-}
+export type { LinkStatus } from './link-events.js';
 
 const PING_MS = 3000;
 const MISSES_BEFORE_RECONNECT = 3;
 const MAX_BACKOFF_MS = 15_000;
 
-export class AppSession {
-  status: LinkStatus = { state: 'connecting' };
+export class AppSession extends LinkEvents {
   private link: Reached | undefined;
   private dc: DeviceClient | undefined;
   private pingTimer: TimerHandle | undefined;
@@ -27,31 +19,16 @@ export class AppSession {
   private sleeping: { timer: TimerHandle; wake(): void } | undefined;
   private misses = 0;
   private closed = false;
-  private readonly stateCbs = new Set<(s: EntityState) => void>();
-  private readonly statusCbs = new Set<(s: LinkStatus) => void>();
 
   constructor(
     private readonly connectFn: () => Promise<Reached>,
     private readonly env: Pick<Env, 'clock' | 'rng'>,
-  ) {}
+  ) {
+    super();
+  }
 
   get devices(): DeviceClient | undefined {
     return this.dc;
-  }
-
-  onState(cb: (s: EntityState) => void): () => void {
-    this.stateCbs.add(cb);
-    return () => this.stateCbs.delete(cb);
-  }
-
-  onStatus(cb: (s: LinkStatus) => void): () => void {
-    this.statusCbs.add(cb);
-    return () => this.statusCbs.delete(cb);
-  }
-
-  private setStatus(s: LinkStatus): void {
-    this.status = s;
-    for (const cb of this.statusCbs) cb(s);
   }
 
   /** Connects, retrying with backoff until it works or the session is closed. */
@@ -62,7 +39,7 @@ export class AppSession {
         if (this.closed) return link.connection.close();
         this.link = link;
         this.dc = new DeviceClient(link.channel, this.env.clock, this.env.rng);
-        await this.dc.watch((s) => this.stateCbs.forEach((cb) => cb(s)));
+        await this.dc.watch((s) => this.emitState(s));
         this.misses = 0;
         this.setStatus({
           state: 'connected',
