@@ -87,10 +87,13 @@ export function registerClientUp(client: Command): void {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    // SIGHUP: the homes and config are read at each (re)connect, so a reload needs no restart.
-    process.on('SIGHUP', () =>
-      log.info({}, 'SIGHUP: configuration is re-read at the next reconnect'),
-    );
+    // SIGHUP: re-read the paired homes: newly paired ones are connected, unpaired ones dropped.
+    process.on('SIGHUP', () => {
+      if (o.home) return log.info({}, 'SIGHUP: --home given, nothing to re-read');
+      const now = listHomes(state).map((h) => h.homeId);
+      agent.reload(now);
+      log.info({ homes: now }, 'SIGHUP: paired homes re-read');
+    });
   });
 
   client

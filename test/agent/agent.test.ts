@@ -196,3 +196,27 @@ test('the web app through a running agent: devices listed and commanded, badge f
     home.stop();
   }
 });
+
+test('reload keeps exactly the paired homes: a new one starts, a removed one stops', async () => {
+  const home = fakeHome();
+  const agent = startAgent(home.connect);
+  try {
+    agent.reload(['ph-test', 'ph-new']);
+    const deadline = Date.now() + 2000;
+    while (agent.status().some((s) => s.state !== 'up') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(
+      agent.status().map((s) => `${s.home}:${s.state}`),
+      ['ph-test:up', 'ph-new:up'],
+    );
+    agent.reload(['ph-new']);
+    assert.deepEqual(
+      agent.status().map((s) => s.home),
+      ['ph-new'],
+    );
+    await assert.rejects(agent.list('ph-test'), (e) => isPortholeError(e, 'home-unknown'));
+  } finally {
+    agent.stop();
+    home.stop();
+  }
+});

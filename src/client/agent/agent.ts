@@ -38,23 +38,34 @@ export class ClientAgent implements AgentBackend {
     if (o.homes.length === 0)
       throw new PortholeError('no-home', 'no paired home: run `porthole client pair CODE` first');
     this.waitUpMs = o.waitUpMs ?? 15_000;
-    for (const home of o.homes) {
-      const keeper = new HomeKeeper(
-        home,
-        () => o.connect(home),
-        o.clock,
-        o.rng,
-        {
-          ...DEFAULT_KEEPER,
-          ...o.keeper,
-        },
-        o.wallNow,
-      );
-      const k: Kept = { keeper, devices: undefined, waiting: [], watchers: new Set() };
-      keeper.onUp((link) => this.onUp(k, link));
-      keeper.onChange((s) => this.onChange(k, s));
-      this.kept.set(home, k);
+    for (const home of o.homes) this.add(home);
+  }
+
+  private add(home: string): Kept {
+    const o = this.o;
+    const keeper = new HomeKeeper(
+      home,
+      () => o.connect(home),
+      o.clock,
+      o.rng,
+      { ...DEFAULT_KEEPER, ...o.keeper },
+      o.wallNow,
+    );
+    const k: Kept = { keeper, devices: undefined, waiting: [], watchers: new Set() };
+    keeper.onUp((link) => this.onUp(k, link));
+    keeper.onChange((s) => this.onChange(k, s));
+    this.kept.set(home, k);
+    return k;
+  }
+
+  /** SIGHUP: keep exactly `homes` (newly paired ones start, unpaired ones stop). */
+  reload(homes: readonly string[]): void {
+    for (const [home, k] of this.kept) {
+      if (homes.includes(home)) continue;
+      this.stopOne(k);
+      this.kept.delete(home);
     }
+    for (const home of homes) if (!this.kept.has(home)) this.add(home).keeper.start();
   }
 
   start(): void {
@@ -62,12 +73,14 @@ export class ClientAgent implements AgentBackend {
   }
 
   stop(): void {
-    for (const k of this.kept.values()) {
-      k.devices?.close();
-      k.keeper.stop();
-      for (const w of k.waiting) w(undefined);
-      k.waiting = [];
-    }
+    for (const k of this.kept.values()) this.stopOne(k);
+  }
+
+  private stopOne(k: Kept): void {
+    k.devices?.close();
+    k.keeper.stop();
+    for (const w of k.waiting) w(undefined);
+    k.waiting = [];
   }
 
   status(): HomeStatus[] {
