@@ -18,6 +18,9 @@ import { DERIVED_ID } from '../secure/keys.js';
 import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
 import { ReplayGuard } from '../secure/replay.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
+import { dropCounter } from '../ops/drops.js';
+import type { RendezvousMetrics } from '../ops/metrics.js';
+import type { ClientRoute, ClusterHooks } from './cluster/hooks.js';
 
 export interface RendezvousConfig {
   /** A registration lives this long unless refreshed by a keepalive. */
@@ -52,6 +55,9 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
   listen: BindOptions;
   registry?: HomeRegistry;
+  /** Cluster mode (issue 12): directory writes and cross-node assists. */
+  cluster?: ClusterHooks;
+  metrics?: RendezvousMetrics;
 }
 
 interface Session {
@@ -66,6 +72,8 @@ interface Session {
   homeLocals: SocketAddr[];
   mode: PunchMode;
   peerInfo: Retransmitter;
+  /** Set when the client talks to another node: answers go back through the cluster. */
+  route?: ClientRoute;
 }
 
 export interface RendezvousStats {
@@ -83,7 +91,7 @@ export class RendezvousServer {
   private readonly cfg: RendezvousConfig;
   private readonly registry: HomeRegistry;
   private readonly sessions = new Map<SessionId, Session>();
-  private readonly drops = new DropCounter();
+  private readonly drops: DropCounter;
   private sock: MessageSocket | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
@@ -97,6 +105,7 @@ export class RendezvousServer {
     private readonly opts: RendezvousOptions,
   ) {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
+    this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
     this.txSeq = env.rng.int(0x7fffffff);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
@@ -158,6 +167,7 @@ export class RendezvousServer {
 
   /** Answers never carry more bytes than the request did (no amplification). */
   private reply(msg: Message, to: SocketAddr): void {
+    if (this.route) return this.route.reply(msg);
     this.sock?.reply(msg, to, this.requestSize);
   }
 
@@ -230,8 +240,10 @@ export class RendezvousServer {
       this.drops.count('registry-full');
       return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', from);
     }
+    this.opts.cluster?.onLocalRegister(msg.homeId, from);
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
+      this.opts.metrics?.registration();
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
     }
     this.reply(
@@ -249,6 +261,7 @@ export class RendezvousServer {
       return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', from);
     }
     rec.expiresAt = now + this.cfg.registrationTtlMs;
+    this.opts.cluster?.onLocalKeepalive(msg.homeId, from);
     this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
   }
 
@@ -267,6 +280,7 @@ export class RendezvousServer {
     }
     const home = this.registry.get(msg.homeId, now);
     if (!home) {
+      if (!this.route && this.opts.cluster?.forwardAssist(msg, from, this.requestSize)) return;
       this.drops.count('assist-unknown-home');
       return this.error(
         msg.tx,
@@ -294,6 +308,7 @@ export class RendezvousServer {
       );
     }
     this.counts.assists++;
+    this.opts.metrics?.assist('accepted');
     const tx = this.nextTx();
     const session: Session = {
       id: msg.session,
@@ -306,6 +321,7 @@ export class RendezvousServer {
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
       mode: msg.mode,
+      route: this.route,
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
@@ -359,30 +375,32 @@ export class RendezvousServer {
     }
     session.peerInfo.cancel();
     this.sessions.delete(msg.session);
-    this.send(
-      { type: 'error', tx: session.assistTx, code: msg.code, message: msg.message },
-      session.client,
-    );
+    this.toClient(session, {
+      type: 'error',
+      tx: session.assistTx,
+      code: msg.code,
+      message: msg.message,
+    });
   }
 
   private sendReady(s: Session): void {
     this.counts.readies++;
-    this.send(
-      {
-        type: 'ready',
-        tx: this.nextTx(),
-        session: s.id,
-        home: s.home,
-        locals: s.homeLocals,
-        mode: s.mode,
-      },
-      s.client,
-    );
+    this.opts.metrics?.ready();
+    this.toClient(s, {
+      type: 'ready',
+      tx: this.nextTx(),
+      session: s.id,
+      home: s.home,
+      locals: s.homeLocals,
+      mode: s.mode,
+    });
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
+    // Cluster: the home may be held by another node; an error here would end a connect in flight.
+    if (!home && this.opts.cluster) return this.drops.count('addrquery-not-local');
     if (!home)
       return this.error(
         msg.tx,
@@ -391,5 +409,38 @@ export class RendezvousServer {
         from,
       );
     this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
+  }
+
+  // --- cluster hook points (issue 12) ----------------------------------------------------------
+
+  /** Set only while a forwarded assist is being handled: replies go back through the cluster. */
+  private route: ClientRoute | undefined;
+
+  /** Ready and refusals reach the client directly, or through the node it talks to. */
+  private toClient(s: Session, msg: Message): void {
+    if (s.route) s.route.send(msg);
+    else this.send(msg, s.client);
+  }
+
+  /** An assist another node received for a home held here: figure 2 runs here, answers go back. */
+  handleForwarded(
+    msg: MessageOf<'assist'>,
+    client: SocketAddr,
+    size: number,
+    route: ClientRoute,
+  ): void {
+    this.requestSize = size;
+    this.route = route;
+    try {
+      this.onAssist(msg, client);
+    } finally {
+      this.route = undefined;
+    }
+  }
+
+  /** The cluster answers a client of this node (an owner's answer, or a forwarding failure). */
+  answerClient(msg: Message, to: SocketAddr, requestSize: number | undefined): void {
+    if (requestSize === undefined) this.sock?.send(msg, to);
+    else this.sock?.reply(msg, to, requestSize);
   }
 }

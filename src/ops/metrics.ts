@@ -1,0 +1,83 @@
+// What each role counts, as plain typed interfaces. Roles take an optional `metrics` object of
+// these types and never import prom-client (prom.ts implements them). Every label value is a
+// member of a fixed set below: never a home id, a session id or an address.
+
+/** How an assist request ended at the node that received it. */
+export const ASSIST_OUTCOMES = [
+  'accepted',
+  'forwarded',
+  'unknown_home',
+  'busy',
+  'rate_limited',
+  'clash',
+  'cluster_unavailable',
+] as const;
+export type AssistOutcome = (typeof ASSIST_OUTCOMES)[number];
+
+/** Drop reasons a role may report; anything else is counted as 'other'. */
+export const DROP_REASONS = [
+  'malformed',
+  'rate-limited-ip',
+  'rate-limited-home',
+  'register-refused',
+  'registry-full',
+  'keepalive-unknown',
+  'assist-unknown-home',
+  'assist-session-clash',
+  'sessions-full',
+  'spraydone-unknown',
+  'refuse-unknown',
+  'reply-larger-than-request',
+  'addrquery-not-local',
+  'unexpected',
+  'other',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** Maps a free-form drop reason onto the bounded label set. */
+export function dropLabel(reason: string): DropReason {
+  if (reason.startsWith('unexpected-')) return 'unexpected';
+  return (DROP_REASONS as readonly string[]).includes(reason) ? (reason as DropReason) : 'other';
+}
+
+export type RateLimitScope = 'ip' | 'home';
+export type PunchStrategy =
+  'patent' | 'reverse' | 'knock' | 'spray' | 'predict' | 'relay' | 'other';
+export type PunchPath = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped' | 'none';
+export type RedisCommand = 'get' | 'set' | 'publish' | 'heartbeat' | 'nodes' | 'subscribe';
+/** Where a rejected cluster input came from. */
+export type ClusterSource = 'directory' | 'membership' | 'pubsub';
+
+/** Shared by every role. */
+export interface RoleMetrics {
+  drop(reason: string): void;
+}
+
+export interface RendezvousMetrics extends RoleMetrics {
+  registration(): void;
+  assist(outcome: AssistOutcome): void;
+  ready(): void;
+  /** Gauges read at scrape time (homes held, sessions in flight). */
+  observe(read: () => { homes: number; sessions: number }): void;
+}
+
+export interface ClusterMetrics {
+  redisLatency(command: RedisCommand, seconds: number): void;
+  redisError(command: RedisCommand): void;
+  rejected(source: ClusterSource): void;
+  forwarded(direction: 'out' | 'in' | 'answer'): void;
+  degraded(on: boolean): void;
+}
+
+/** The home's hook (wired when the home agent refactor lands). */
+export interface HomeMetrics extends RoleMetrics {
+  registration(): void;
+  spray(): void;
+  punch(strategy: PunchStrategy, path: PunchPath, ok: boolean): void;
+}
+
+/** Placeholders for the relay (issue 10). */
+export interface RelayMetrics {
+  relayed(direction: 'to_home' | 'to_client', bytes: number): void;
+  sessions(delta: 1 | -1): void;
+}
