@@ -18,7 +18,7 @@ export async function startNode(
   env: Env,
   redisUrl: string,
   id: string,
-  opts: Partial<RendezvousOptions> & { metrics?: Metrics } = {},
+  opts: Omit<Partial<RendezvousOptions>, 'metrics'> & { metrics?: Metrics } = {},
 ): Promise<TestNode> {
   const registrationTtlMs = opts.registrationTtlMs ?? 3000;
   const { metrics, ...rest } = opts;

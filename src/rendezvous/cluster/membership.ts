@@ -23,7 +23,8 @@ export class Membership {
   ) {}
 
   start(): void {
-    this.beat();
+    this.timer = this.env.clock.setTimer(this.o.heartbeatMs, () => this.start());
+    this.refresh();
   }
 
   /** The nodes seen at the last heartbeat. */
@@ -31,8 +32,8 @@ export class Membership {
     return this.last;
   }
 
-  private beat(): void {
-    this.timer = this.env.clock.setTimer(this.o.heartbeatMs, () => this.beat());
+  /** One heartbeat now (also when Redis comes back, so peers see us without waiting). */
+  refresh(): void {
     if (!this.link.up) return;
     const value = encodeNode({ node: this.o.nodeId, addr: this.o.advertise });
     this.link

@@ -76,7 +76,9 @@ export class ClusterNode implements ClusterHooks {
       o.metrics,
     );
     this.link.onChange((up) => {
-      if (up) this.directory.forgetWrites();
+      if (!up) return;
+      this.directory.forgetWrites();
+      this.membership.refresh();
     });
   }
 
