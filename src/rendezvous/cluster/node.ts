@@ -123,7 +123,7 @@ export class ClusterNode implements ClusterHooks {
 
   forwardAssist(msg: MessageOf<'assist'>, client: SocketAddr, size: number): boolean {
     if (!this.target) return false;
-    if (!this.link.up) {
+    const unreachable = (): void =>
       this.refuse(
         msg,
         client,
@@ -132,18 +132,8 @@ export class ClusterNode implements ClusterHooks {
         ErrorCode.Busy,
         'cluster unreachable; retry',
       );
-      return true;
-    }
-    this.route(msg, client, size).catch(() =>
-      this.refuse(
-        msg,
-        client,
-        size,
-        'cluster_unavailable',
-        ErrorCode.Busy,
-        'cluster unreachable; retry',
-      ),
-    );
+    if (!this.link.up) unreachable();
+    else this.route(msg, client, size).catch(unreachable);
     return true;
   }
 
