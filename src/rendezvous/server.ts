@@ -438,6 +438,11 @@ export class RendezvousServer {
     }
   }
 
+  /** The home registered with another node since: drop it here. */
+  forgetHome(homeId: string): void {
+    this.registry.delete(homeId);
+  }
+
   /** The cluster answers a client of this node (an owner's answer, or a forwarding failure). */
   answerClient(msg: Message, to: SocketAddr, requestSize: number | undefined): void {
     if (requestSize === undefined) this.sock?.send(msg, to);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createClient } from 'redis';
 import { connectAsync } from '../../src/client/connector.js';
+import { HomeAgent } from '../../src/home/agent.js';
 import { FailoverHome } from '../../src/home/rendezvous-failover.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type SocketAddr } from '../../src/net/types.js';
@@ -116,6 +117,34 @@ test('Redis down: local connects go on, cross-node ones fail clearly, all recove
     back.connection.close();
   } finally {
     home.close();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a home that registers with another node is dropped by the node it left', async () => {
+  const a = await startNode(env, redis.url, 'node-e');
+  const b = await startNode(env, redis.url, 'node-f');
+  const agent = (rv: SocketAddr) =>
+    new HomeAgent(env, { id: 'h-left', rendezvous: rv, listen: { ip: '127.0.0.3', port: 0 } });
+  const first = agent(a.addr);
+  const second = agent(b.addr);
+  try {
+    first.start();
+    await until('registered with A', 5000, () => first.stats.registered);
+    assert.equal(a.server.stats.homes, 1);
+    // The home comes back through node B (new mapping, node A only cut off, not dead).
+    first.close();
+    second.start();
+    await until('registered with B', 5000, () => second.stats.registered);
+    await until('node A dropped its stale entry', 3000, () => a.server.stats.homes === 0);
+    const r = await connect('h-left', a.addr);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    r.connection.close();
+    assert.equal(b.server.stats.assists, 1);
+  } finally {
+    first.close();
+    second.close();
     await a.close();
     await b.close();
   }

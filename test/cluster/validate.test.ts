@@ -53,3 +53,10 @@ test('envelopes round-trip; answers must carry an answer type for the same sessi
   assert.equal(parseEnvelope(reg), null);
   assert.equal(parseEnvelope(encodeEnvelope(req).replace('"v":1', '"v":2')), null);
 });
+
+test('moved notices carry a valid node and home id', () => {
+  const m = { kind: 'moved' as const, from: 'b', homeId: 'h1' };
+  assert.deepEqual(parseEnvelope(encodeEnvelope(m)), m);
+  assert.equal(parseEnvelope(encodeEnvelope({ ...m, homeId: 'h 1/../x' })), null);
+  assert.equal(parseEnvelope('{"v":1,"k":"moved","f":"b"}'), null);
+});

@@ -51,6 +51,7 @@ export async function startNode(
   ref.node = cluster;
   cluster.start(server);
   const node = cluster;
+  await until(`${id} to reach redis`, 5000, () => node.link.up);
   return {
     id,
     server,

@@ -24,6 +24,8 @@ export class Directory {
   /** homeId → when we last wrote its entry (Env clock); swept every refreshMs. */
   private readonly written = new Map<string, number>();
   writes = 0;
+  /** Called when a registration overwrote another node's entry: the home moved here. */
+  onMoved: (homeId: string, previousNode: string) => void = () => {};
 
   constructor(
     private readonly env: Env,
@@ -45,10 +47,14 @@ export class Directory {
       addr: this.o.advertise,
       expiresAt: this.o.wallClock() + this.o.ttlMs,
     });
+    const expiration = { type: 'PX', value: this.o.ttlMs } as const;
     this.link
-      .run('set', (c) =>
-        c.set(homeKey(homeId), value, { expiration: { type: 'PX', value: this.o.ttlMs } }),
-      )
+      .run('set', (c) => c.set(homeKey(homeId), value, { expiration, GET: force }))
+      .then((prev) => {
+        if (typeof prev !== 'string' || prev === 'OK') return;
+        const e = parseEntry(prev, this.o.wallClock(), this.o.ttlMs);
+        if (e && e.node !== this.o.nodeId) this.onMoved(homeId, e.node);
+      })
       .catch(() => this.written.delete(homeId));
   }
 

@@ -26,6 +26,8 @@ export interface ForwardTarget {
     route: ClientRoute,
   ): void;
   answerClient(msg: Message, to: SocketAddr, requestSize: number | undefined): void;
+  /** Drop a local registration (the home registered with another node since). */
+  forgetHome(homeId: string): void;
 }
 
 interface Pending {
@@ -107,7 +109,17 @@ export class Forwarder {
       };
       return this.target?.handleForwarded(e.msg, e.client, e.size, route);
     }
+    if (e.kind === 'moved') return this.onMoved?.(e.from, e.homeId);
     this.onAnswer(e);
+  }
+
+  /** Set by the node: checks the directory before acting on a 'moved' notice. */
+  onMoved: ((from: string, homeId: string) => void) | undefined;
+
+  /** Tells `previous` that `homeId` registered here now. */
+  notifyMoved(previous: string, homeId: string): void {
+    const text = encodeEnvelope({ kind: 'moved', from: this.o.nodeId, homeId });
+    this.link.run('publish', (c) => c.publish(fwdChannel(previous), text)).catch(() => {});
   }
 
   /** The owner's message for one of our clients. */

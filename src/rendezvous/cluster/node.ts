@@ -75,6 +75,17 @@ export class ClusterNode implements ClusterHooks {
       { nodeId: o.nodeId, pendingTtlMs: o.sessionTtlMs, maxPending: o.maxPending ?? 10_000 },
       o.metrics,
     );
+    // A home that moved (its old node was only cut off, or its mapping now points elsewhere):
+    // the old node drops its stale registration once the directory confirms the move.
+    this.directory.onMoved = (homeId, previous) => this.forwarder.notifyMoved(previous, homeId);
+    this.forwarder.onMoved = (from, homeId) => {
+      this.directory.lookup(homeId).then(
+        (e) => {
+          if (e && e !== 'invalid' && e.node === from) this.target?.forgetHome(homeId);
+        },
+        () => {},
+      );
+    };
     this.link.onChange((up) => {
       if (!up) return;
       this.directory.forgetWrites();

@@ -99,11 +99,19 @@ export interface ForwardAnswer {
   msg: MessageOf<'assistAck'> | MessageOf<'error'> | MessageOf<'ready'>;
 }
 
-export type Envelope = ForwardRequest | ForwardAnswer;
+/** The new owner tells the previous one to drop its (stale) registration of a home. */
+export interface MovedNotice {
+  kind: 'moved';
+  from: string;
+  homeId: string;
+}
+
+export type Envelope = ForwardRequest | ForwardAnswer | MovedNotice;
 
 const b64 = (m: Message): string => Buffer.from(encode(m)).toString('base64');
 
 export function encodeEnvelope(e: Envelope): string {
+  if (e.kind === 'moved') return JSON.stringify({ v: 1, k: e.kind, f: e.from, h: e.homeId });
   return e.kind === 'assist'
     ? JSON.stringify({
         v: 1,
@@ -130,6 +138,12 @@ export function parseEnvelope(text: unknown): Envelope | null {
   const o = json(text, MAX_ENVELOPE);
   if (!o || o.v !== 1) return null;
   const from = nodeId(o.f);
+  if (o.k === 'moved') {
+    const h = o.h;
+    return from && typeof h === 'string' && HOME_ID_PATTERN.test(h)
+      ? { kind: 'moved', from, homeId: h }
+      : null;
+  }
   const session = typeof o.s === 'string' && isSessionId(o.s) ? o.s : null;
   const msg = wire(o.b);
   if (!from || !session || !msg) return null;
