@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
 import type { SocketAddr } from '../src/net/types.js';
-import { percentile } from '../src/punch/stats.js';
+import { percentile } from '../src/sim/stats.js';
 import { decode, encode, REQUEST_PAD, type Message } from '../src/wire/messages.js';
 import { startRedis } from '../test/support/redis.js';
 

@@ -10,7 +10,7 @@
 // address and calls advance() where it now logs "keepalives unanswered; registering again" (and
 // when a registration round gives up); then no probe socket is needed at all.
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { REQUEST_PAD } from '../wire/messages.js';
 import { DEFAULT_HOME, HomeAgent, type HomeOptions } from './agent.js';

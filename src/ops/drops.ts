@@ -1,6 +1,6 @@
 // A DropCounter that also feeds the role's metrics, so every existing drops.count() call site
 // is metered without touching it.
-import { DropCounter } from '../proto/endpoint-io.js';
+import { DropCounter } from '../net/drops.js';
 import type { RoleMetrics } from './metrics.js';
 
 export class MeteredDrops extends DropCounter {

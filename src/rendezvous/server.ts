@@ -1,91 +1,30 @@
 // The rendezvous: the patent's third-party server (its figure 2). Classifies each datagram,
 // acts, drops the rest. It keeps only what it needs to route messages: registered homes and
 // short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
-import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
-import { withDefaults } from '../proto/options.js';
+import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
+import { Retransmitter } from '../net/retransmit.js';
+import { TxIds } from '../net/tx-ids.js';
+import { type DropCounter, MessageSocket } from '../net/message-socket.js';
+import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import {
-  ErrorCode,
-  type Message,
-  type MessageOf,
-  type PunchMode,
-  type SessionId,
-} from '../wire/messages.js';
+import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
 import { verifyRegistration } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
-import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import { ReplayGuard } from '../secure/replay.js';
+import {
+  DEFAULT_RENDEZVOUS,
+  type RendezvousConfig,
+  type RendezvousOptions,
+  type RendezvousStats,
+} from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
+import type { Request, Session } from './session.js';
 import { dropCounter } from '../ops/drops.js';
-import type { RendezvousMetrics } from '../ops/metrics.js';
-import type { ClientRoute, ClusterHooks } from './cluster/hooks.js';
+import type { ClientRoute } from './cluster/hooks.js';
 
-export interface RendezvousConfig {
-  /** A registration lives this long unless refreshed by a keepalive. */
-  registrationTtlMs: number;
-  maxHomes: number;
-  /** Assist sessions in flight at once; past it new requests get Busy. */
-  maxSessions: number;
-  sessionTtlMs: number;
-  /** PeerInfo is retransmitted to the home until its SprayDone arrives. */
-  peerInfoRetransmit: RetransmitOptions;
-  sweepIntervalMs: number;
-  /** Every datagram, per source IP. */
-  perIpLimit: RateLimitOptions;
-  /** Assist requests per home (each one makes the home spray). */
-  perHomeAssistLimit: RateLimitOptions;
-  /** Refuse unsigned registrations of open (not key-derived) home ids. */
-  requireSigned: boolean;
-}
-
-export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
-  registrationTtlMs: 90_000,
-  maxHomes: 100_000,
-  maxSessions: 10_000,
-  sessionTtlMs: 30_000,
-  peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
-  sweepIntervalMs: 5_000,
-  perIpLimit: { ratePerSec: 200, burst: 400, maxKeys: 100_000 },
-  perHomeAssistLimit: { ratePerSec: 5, burst: 20, maxKeys: 100_000 },
-  requireSigned: false,
-};
-
-export interface RendezvousOptions extends Partial<RendezvousConfig> {
-  listen: BindOptions;
-  registry?: HomeRegistry;
-  /** Cluster mode (issue 12): directory writes and cross-node assists. */
-  cluster?: ClusterHooks;
-  metrics?: RendezvousMetrics;
-}
-
-interface Session {
-  readonly id: SessionId;
-  readonly homeId: string;
-  readonly client: SocketAddr;
-  /** The client's assist tx, so the home's refusal reaches it as an answer. */
-  readonly assistTx: number;
-  readonly expiresAt: number;
-  state: 'spraying' | 'ready';
-  home: SocketAddr;
-  homeLocals: SocketAddr[];
-  mode: PunchMode;
-  peerInfo: Retransmitter;
-  /** Set when the client talks to another node: answers go back through the cluster. */
-  route?: ClientRoute;
-}
-
-export interface RendezvousStats {
-  received: number;
-  registrations: number;
-  assists: number;
-  readies: number;
-  addrQueries: number;
-  homes: number;
-  sessions: number;
-  dropped: Record<string, number>;
-}
+export { DEFAULT_RENDEZVOUS };
+export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
 
 export class RendezvousServer {
   private readonly cfg: RendezvousConfig;
@@ -95,7 +34,7 @@ export class RendezvousServer {
   private sock: MessageSocket | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
-  private txSeq: number;
+  private readonly tx: TxIds;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
   private readonly replay = new ReplayGuard();
@@ -107,7 +46,7 @@ export class RendezvousServer {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
-    this.txSeq = env.rng.int(0x7fffffff);
+    this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
   }
@@ -155,52 +94,45 @@ export class RendezvousServer {
     });
   }
 
-  private nextTx(): number {
-    this.txSeq = (this.txSeq + 1) >>> 0;
-    return this.txSeq;
-  }
-
   /** Messages we originate (to a registered home, or Ready to a client that asked). */
   private send(msg: Message, to: SocketAddr): void {
     this.sock?.send(msg, to);
   }
 
   /** Answers never carry more bytes than the request did (no amplification). */
-  private reply(msg: Message, to: SocketAddr): void {
-    if (this.route) return this.route.reply(msg);
-    this.sock?.reply(msg, to, this.requestSize);
+  private reply(msg: Message, req: Request): void {
+    if (req.route) return req.route.reply(msg);
+    this.sock?.reply(msg, req.from, req.size);
   }
 
-  private error(tx: number, code: ErrorCode, message: string, to: SocketAddr): void {
-    this.reply({ type: 'error', tx, code, message }, to);
+  private error(tx: number, code: ErrorCode, message: string, req: Request): void {
+    this.reply({ type: 'error', tx, code, message }, req);
   }
-
-  private requestSize = 0;
 
   private handle(msg: Message, from: SocketAddr, size: number): void {
     if (!this.perIp.take(from.ip, this.env.clock.now())) {
       this.drops.count('rate-limited-ip');
       return;
     }
-    this.requestSize = size;
+    const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
-        return this.onRegister(msg, from);
+        return this.onRegister(msg, req);
       case 'keepalive':
-        return this.onKeepalive(msg, from);
+        return this.onKeepalive(msg, req);
       case 'assist':
-        return this.onAssist(msg, from);
+        return this.onAssist(msg, req);
       case 'sprayDone':
         return this.onSprayDone(msg, from);
       case 'refuse':
         return this.onRefuse(msg, from);
       case 'addrQuery':
-        return this.onAddrQuery(msg, from);
+        return this.onAddrQuery(msg, req);
       case 'observe':
-        return this.reply({ type: 'observed', tx: msg.tx, addr: from }, from);
+        return this.reply({ type: 'observed', tx: msg.tx, addr: from }, req);
       case 'hopProbe':
         // Stateless echo of the same size: lets a peer measure its hop distance to us.
-        return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, from);
+        return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, req);
       default:
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);
@@ -216,16 +148,19 @@ export class RendezvousServer {
     }
     const v = verifyRegistration(msg.homeId, msg.auth);
     if (!v.ok) return `registration refused: ${v.reason}`;
-    if (!this.replay.accept(v.nonce, v.time, Date.now()))
+    const wall = this.env.clock.wallNow?.();
+    if (wall === undefined) return 'registration refused: this rendezvous has no wall clock';
+    if (!this.replay.accept(v.nonce, v.time, wall))
       return 'registration refused: stale or replayed (check the home clock)';
     return undefined;
   }
 
-  private onRegister(msg: MessageOf<'register'>, from: SocketAddr): void {
+  private onRegister(msg: MessageOf<'register'>, req: Request): void {
+    const from = req.from;
     const refusal = this.registrationRefusal(msg);
     if (refusal) {
       this.drops.count('register-refused');
-      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, from);
+      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, req);
     }
     const now = this.env.clock.now();
     const prev = this.registry.get(msg.homeId, now);
@@ -238,7 +173,7 @@ export class RendezvousServer {
     });
     if (!ok) {
       this.drops.count('registry-full');
-      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', from);
+      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
     this.opts.cluster?.onLocalRegister(msg.homeId, from);
     if (!prev || !sameAddr(prev.addr, from)) {
@@ -248,24 +183,26 @@ export class RendezvousServer {
     }
     this.reply(
       { type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs },
-      from,
+      req,
     );
   }
 
-  private onKeepalive(msg: MessageOf<'keepalive'>, from: SocketAddr): void {
+  private onKeepalive(msg: MessageOf<'keepalive'>, req: Request): void {
+    const from = req.from;
     const now = this.env.clock.now();
     const rec = this.registry.get(msg.homeId, now);
     if (!rec || !sameAddr(rec.addr, from)) {
       // Unknown, expired, or the home's mapping changed: it must register again.
       this.drops.count('keepalive-unknown');
-      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', from);
+      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', req);
     }
     rec.expiresAt = now + this.cfg.registrationTtlMs;
     this.opts.cluster?.onLocalKeepalive(msg.homeId, from);
-    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
+    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
   }
 
-  private onAssist(msg: MessageOf<'assist'>, from: SocketAddr): void {
+  private onAssist(msg: MessageOf<'assist'>, req: Request): void {
+    const from = req.from;
     const now = this.env.clock.now();
     const existing = this.sessions.get(msg.session);
     if (existing) {
@@ -274,42 +211,29 @@ export class RendezvousServer {
         return;
       }
       // A retransmission: answer again, never spray again.
-      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
       if (existing.state === 'ready') this.sendReady(existing);
       return;
     }
     const home = this.registry.get(msg.homeId, now);
     if (!home) {
-      if (!this.route && this.opts.cluster?.forwardAssist(msg, from, this.requestSize)) return;
+      if (!req.route && this.opts.cluster?.forwardAssist(msg, from, req.size)) return;
       this.drops.count('assist-unknown-home');
-      return this.error(
-        msg.tx,
-        ErrorCode.UnknownHome,
-        `home ${msg.homeId} is not registered`,
-        from,
-      );
+      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
     }
     if (this.sessions.size >= this.cfg.maxSessions) {
       this.drops.count('sessions-full');
-      return this.error(
-        msg.tx,
-        ErrorCode.Busy,
-        'too many traversals in progress; retry shortly',
-        from,
-      );
+      const text = 'too many traversals in progress; retry shortly';
+      return this.error(msg.tx, ErrorCode.Busy, text, req);
     }
     if (!this.perHome.take(msg.homeId, now)) {
       this.drops.count('rate-limited-home');
-      return this.error(
-        msg.tx,
-        ErrorCode.RateLimited,
-        'too many requests for this home; retry shortly',
-        from,
-      );
+      const text = 'too many requests for this home; retry shortly';
+      return this.error(msg.tx, ErrorCode.RateLimited, text, req);
     }
     this.counts.assists++;
     this.opts.metrics?.assist('accepted');
-    const tx = this.nextTx();
+    const tx = this.tx.next();
     const session: Session = {
       id: msg.session,
       homeId: msg.homeId,
@@ -321,7 +245,7 @@ export class RendezvousServer {
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
       mode: msg.mode,
-      route: this.route,
+      route: req.route,
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
@@ -345,7 +269,7 @@ export class RendezvousServer {
       ),
     };
     this.sessions.set(msg.session, session);
-    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
     session.peerInfo.start();
     this.env.log.debug(
       { home: msg.homeId, client: formatAddr(from), session: msg.session },
@@ -375,67 +299,38 @@ export class RendezvousServer {
     }
     session.peerInfo.cancel();
     this.sessions.delete(msg.session);
-    this.toClient(session, {
-      type: 'error',
-      tx: session.assistTx,
-      code: msg.code,
-      message: msg.message,
-    });
+    const { assistTx: tx, client } = session;
+    this.toClient({ type: 'error', tx, code: msg.code, message: msg.message }, session, client);
   }
 
   private sendReady(s: Session): void {
     this.counts.readies++;
     this.opts.metrics?.ready();
-    this.toClient(s, {
-      type: 'ready',
-      tx: this.nextTx(),
-      session: s.id,
-      home: s.home,
-      locals: s.homeLocals,
-      mode: s.mode,
-    });
+    const { id: session, home, homeLocals: locals, mode } = s;
+    this.toClient({ type: 'ready', tx: this.tx.next(), session, home, locals, mode }, s, s.client);
   }
 
-  private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {
+  private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
     // Cluster: the home may be held by another node; an error here would end a connect in flight.
     if (!home && this.opts.cluster) return this.drops.count('addrquery-not-local');
     if (!home)
-      return this.error(
-        msg.tx,
-        ErrorCode.UnknownHome,
-        `home ${msg.homeId} is not registered`,
-        from,
-      );
-    this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
+      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
+    this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, req);
   }
 
-  // --- cluster hook points (issue 12) ----------------------------------------------------------
-
-  /** Set only while a forwarded assist is being handled: replies go back through the cluster. */
-  private route: ClientRoute | undefined;
+  // --- cluster hook points (issue 12; the cluster itself is in ./cluster/) ---
 
   /** Ready and refusals reach the client directly, or through the node it talks to. */
-  private toClient(s: Session, msg: Message): void {
+  private toClient(msg: Message, s: Session, to: SocketAddr): void {
     if (s.route) s.route.send(msg);
-    else this.send(msg, s.client);
+    else this.send(msg, to);
   }
 
   /** An assist another node received for a home held here: figure 2 runs here, answers go back. */
-  handleForwarded(
-    msg: MessageOf<'assist'>,
-    client: SocketAddr,
-    size: number,
-    route: ClientRoute,
-  ): void {
-    this.requestSize = size;
-    this.route = route;
-    try {
-      this.onAssist(msg, client);
-    } finally {
-      this.route = undefined;
-    }
+  handleForwarded(msg: MessageOf<'assist'>, from: SocketAddr, size: number, route: ClientRoute) {
+    this.onAssist(msg, { from, size, route });
   }
 
   /** The home registered with another node since: drop it here. */
