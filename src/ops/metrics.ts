@@ -59,6 +59,12 @@ export interface RendezvousMetrics extends RoleMetrics {
   ready(): void;
   /** Gauges read at scrape time (homes held, sessions in flight). */
   observe(read: () => { homes: number; sessions: number }): void;
+  /**
+   * Relay hook (issue 10): the rendezvous' relay calls these for every relayed datagram and
+   * when a relayed session opens (+1) or ends (-1). Same series as RelayMetrics.
+   */
+  relayedBytes(direction: RelayDirection, bytes: number): void;
+  relaySessions(delta: 1 | -1): void;
 }
 
 export interface ClusterMetrics {
@@ -69,15 +75,27 @@ export interface ClusterMetrics {
   degraded(on: boolean): void;
 }
 
-/** The home's hook (wired when the home agent refactor lands). */
+/** The home agent (HomeOptions.metrics; porthole home --metrics). */
 export interface HomeMetrics extends RoleMetrics {
   registration(): void;
   spray(): void;
   punch(strategy: PunchStrategy, path: PunchPath, ok: boolean): void;
 }
 
-/** Placeholders for the relay (issue 10). */
+export type RelayDirection = 'to_home' | 'to_client';
+
+/** A relay running as its own role (issue 10). */
 export interface RelayMetrics {
-  relayed(direction: 'to_home' | 'to_client', bytes: number): void;
+  relayed(direction: RelayDirection, bytes: number): void;
   sessions(delta: 1 | -1): void;
+}
+
+/**
+ * `porthole client up` (issue 11): the agent reports each connect's outcome and its drops.
+ * Entry: `serveRoleMetrics('client', addr, readiness)` (serve.ts) → `.metrics.client`.
+ */
+export interface ClientMetrics extends RoleMetrics {
+  punch(strategy: PunchStrategy, path: PunchPath, ok: boolean): void;
+  /** A connection to the home was lost and is being re-established. */
+  reconnect(): void;
 }

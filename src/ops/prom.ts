@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import {
   dropLabel,
   type AssistOutcome,
+  type ClientMetrics,
   type ClusterMetrics,
   type HomeMetrics,
   type RelayMetrics,
@@ -18,6 +19,7 @@ export interface Metrics {
   readonly cluster: ClusterMetrics;
   readonly home: HomeMetrics;
   readonly relay: RelayMetrics;
+  readonly client: ClientMetrics;
   /** The exposition text (what /metrics serves). */
   text(): Promise<string>;
   readonly contentType: string;
@@ -83,6 +85,11 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     help: 'Relayed sessions open',
     registers: reg,
   });
+  const reconnects = new Counter({
+    name: 'porthole_reconnects_total',
+    help: 'Connections to a home lost and re-established (client up)',
+    registers: reg,
+  });
   const redisSeconds = new Histogram({
     name: 'porthole_redis_command_duration_seconds',
     help: 'Redis command latency',
@@ -138,6 +145,12 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     const outcome = ASSIST_BY_DROP[reason];
     if (outcome) assists.inc({ outcome });
   };
+  const punch = (...[strategy, path, ok]: Parameters<HomeMetrics['punch']>): void => {
+    punches.inc({ strategy, path, result: ok ? 'ok' : 'failed' });
+  };
+  const relayed: RelayMetrics['relayed'] = (direction, bytes) =>
+    relayBytes.inc({ direction }, bytes);
+  const relaySessionDelta: RelayMetrics['sessions'] = (delta) => relaySessions.inc(delta);
   return {
     registry,
     contentType: registry.contentType,
@@ -150,6 +163,8 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
       observe: (fn) => {
         read = fn;
       },
+      relayedBytes: relayed,
+      relaySessions: relaySessionDelta,
     },
     cluster: {
       redisLatency: (command, s) => redisSeconds.observe({ command }, s),
@@ -162,11 +177,9 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
       drop,
       registration: () => registrations.inc(),
       spray: () => sprays.inc(),
-      punch: (strategy, path, ok) => punches.inc({ strategy, path, result: ok ? 'ok' : 'failed' }),
+      punch,
     },
-    relay: {
-      relayed: (direction, bytes) => relayBytes.inc({ direction }, bytes),
-      sessions: (delta) => relaySessions.inc(delta),
-    },
+    relay: { relayed, sessions: relaySessionDelta },
+    client: { drop, punch, reconnect: () => reconnects.inc() },
   };
 }
