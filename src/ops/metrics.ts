@@ -29,6 +29,13 @@ export const DROP_REASONS = [
   'refuse-unknown',
   'reply-larger-than-request',
   'addrquery-not-local',
+  // the home's
+  'spray-busy',
+  'assist-refused',
+  'refusal-rate-limited',
+  'probe-rate-limited',
+  'probe-wrong-home',
+  'data-from-stranger',
   'unexpected',
   'other',
 ] as const;
@@ -36,11 +43,20 @@ export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Maps a free-form drop reason onto the bounded label set. */
 export function dropLabel(reason: string): DropReason {
-  if (reason.startsWith('unexpected-')) return 'unexpected';
+  if (reason.startsWith('unexpected-') || reason.startsWith('link-unexpected-'))
+    return 'unexpected';
   return (DROP_REASONS as readonly string[]).includes(reason) ? (reason as DropReason) : 'other';
 }
 
-export type RateLimitScope = 'ip' | 'home';
+export type RateLimitScope = 'ip' | 'home' | 'probe' | 'refusal';
+
+/** Drop reasons that are a rate limit's refusal, by scope. */
+export const RATE_LIMIT_DROPS: Readonly<Record<string, RateLimitScope>> = {
+  'rate-limited-ip': 'ip',
+  'rate-limited-home': 'home',
+  'probe-rate-limited': 'probe',
+  'refusal-rate-limited': 'refusal',
+};
 export type PunchStrategy =
   'patent' | 'reverse' | 'knock' | 'spray' | 'predict' | 'relay' | 'other';
 export type PunchPath = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped' | 'none';

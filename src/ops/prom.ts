@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   dropLabel,
+  RATE_LIMIT_DROPS,
   type AssistOutcome,
   type ClientMetrics,
   type ClusterMetrics,
@@ -140,8 +141,8 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
 
   const drop = (reason: string): void => {
     drops.inc({ reason: dropLabel(reason) });
-    if (reason === 'rate-limited-ip') rateLimited.inc({ scope: 'ip' });
-    if (reason === 'rate-limited-home') rateLimited.inc({ scope: 'home' });
+    const scope = RATE_LIMIT_DROPS[reason];
+    if (scope) rateLimited.inc({ scope });
     const outcome = ASSIST_BY_DROP[reason];
     if (outcome) assists.inc({ outcome });
   };
