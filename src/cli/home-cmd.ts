@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { runHome, type RunningHome } from '../home/run.js';
 import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { loadState, saveConfig, type State } from '../secure/state.js';
+import { loadConfig, loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
-import { hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
+import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
-import { die, onShutdown } from './lifecycle.js';
+import { die, onShutdown, orDie } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { homeIdArg, intArg, listenArg, resprayArg, sprayTtlArg, type LogLevel } from './parse.js';
 
@@ -35,7 +35,8 @@ export function registerHome(program: Command): Command {
     .option('--id <ID>', 'open mode without --state: any id (1-64 of A-Z a-z 0-9 . _ -)', homeIdArg)
     .option(
       '--rendezvous <HOST:PORT>',
-      'the rendezvous (required); a cluster: repeat it, give a comma list, or a DNS name with ' +
+      'the rendezvous (required; with --state the last one given is kept); a cluster: repeat it, ' +
+        'give a comma list, or a DNS name with ' +
         'several A/AAAA records: the home moves to the next node when one stops answering',
       hostPortListArg,
     )
@@ -69,19 +70,21 @@ export function registerHome(program: Command): Command {
       listenArg,
     )
     .action(async (opts: HomeCliOptions, cmd: Command) => {
-      if (!opts.rendezvous)
-        cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
       if (!opts.id === !opts.state)
         cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
+      // With --state, the rendezvous last given (config.json) is the default (the service unit).
+      const saved = opts.state ? orDie(() => loadConfig(opts.state!)).rendezvous : undefined;
+      const given = opts.rendezvous ?? (saved ? orDie(() => hostPortListArg(saved)) : undefined);
+      if (!given) cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'home');
-      const nodes = await resolveNodes(opts.rendezvous).catch((e: Error) => die(e.message, 2));
+      const nodes = await resolveNodes(given).catch((e: Error) => die(e.message, 2));
       const rendezvous = nodes[0]!;
       let state: State | undefined;
       if (opts.state) {
         try {
           state = loadState(opts.state, 'home');
-          saveConfig(opts.state, { rendezvous: formatAddr(rendezvous) });
+          saveConfig(opts.state, { rendezvous: formatNodeList(given) });
         } catch (e) {
           die((e as Error).message);
         }

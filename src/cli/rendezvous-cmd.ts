@@ -54,10 +54,16 @@ export function registerRendezvous(program: Command): void {
     .option('--max-homes <N>', 'registered homes at most', intArg(1, 10_000_000))
     .option(
       '--cluster <URL>',
-      'cluster mode: share the home directory with other nodes through this Redis (redis://HOST:PORT)',
+      'cluster mode: share the home directory with the other nodes through this Redis or Valkey ' +
+        '(redis://[:PASSWORD@]HOST:PORT); assists for homes held elsewhere are forwarded; ' +
+        'while it is unreachable the node serves its own homes and /readyz says degraded',
       redisUrlArg,
     )
-    .option('--node-id <ID>', 'this node in the cluster (default: hostname-port)', nodeIdArg)
+    .option(
+      '--node-id <ID>',
+      'this node in the cluster, unique, 1-64 of A-Z a-z 0-9 . _ - (default: hostname-port)',
+      nodeIdArg,
+    )
     .option(
       '--advertise <HOST:PORT>',
       'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',

@@ -4,7 +4,13 @@
 // when a node stops answering (home/rotation.ts).
 import { InvalidArgumentError } from 'commander';
 import type { SocketAddr } from '../net/types.js';
-import { hostPortArg, resolveHostPort, type HostPort, type Lookup } from './resolve.js';
+import {
+  formatHostPort,
+  hostPortArg,
+  resolveHostPort,
+  type HostPort,
+  type Lookup,
+} from './resolve.js';
 
 /** More would only be a typo or an attack on the home's failover time. */
 export const MAX_RENDEZVOUS_NODES = 16;
@@ -18,6 +24,16 @@ export function hostPortListArg(text: string, prev: HostPort[] = []): HostPort[]
     .map(hostPortArg);
   if (more.length === 0) throw new InvalidArgumentError('give at least one HOST:PORT');
   return [...prev, ...more];
+}
+
+/** The form saved in a state dir's config.json (and read back by hostPortListArg). */
+export function formatNodeList(list: readonly HostPort[]): string {
+  return list.map(formatHostPort).join(',');
+}
+
+/** The first node of a saved list, resolved (what a pairing code carries). */
+export async function firstNode(saved: string, lookup?: Lookup): Promise<SocketAddr> {
+  return (await resolveNodes(hostPortListArg(saved).slice(0, 1), lookup))[0] as SocketAddr;
 }
 
 /** Every node, names resolved, at most MAX_RENDEZVOUS_NODES (the rotation drops duplicates). */

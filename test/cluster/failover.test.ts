@@ -2,7 +2,12 @@
 // within 2 keepalive periods of the current one going silent; the CLI forms of --rendezvous.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostPortListArg, resolveNodes } from '../../src/cli/rendezvous-nodes.js';
+import {
+  firstNode,
+  formatNodeList,
+  hostPortListArg,
+  resolveNodes,
+} from '../../src/cli/rendezvous-nodes.js';
 import { HomeAgent } from '../../src/home/agent.js';
 import { keepaliveRetransmit } from '../../src/home/registration.js';
 import { RendezvousRotation } from '../../src/home/rotation.js';
@@ -112,4 +117,13 @@ test('--rendezvous: repeated, comma lists and DNS names (every record a node)', 
     nodes.map((n) => `${n.ip}:${n.port}`),
     ['192.0.2.1:7400', '192.0.2.9:7401', '203.0.113.10:7400', '203.0.113.11:7400'],
   );
+});
+
+test('the saved form (config.json) round-trips; a pairing code takes its first node', async () => {
+  const list = hostPortListArg('rv.example.net:7400,[2001:db8::1]:7400');
+  assert.equal(formatNodeList(list), 'rv.example.net:7400,[2001:db8::1]:7400');
+  const first = await firstNode(formatNodeList(list), () =>
+    Promise.resolve([{ address: '203.0.113.10', family: 4 }]),
+  );
+  assert.deepEqual(first, { ip: '203.0.113.10', port: 7400 });
 });
