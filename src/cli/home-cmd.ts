@@ -1,27 +1,23 @@
 import type { Command } from 'commander';
-import { runHome } from '../home/run.js';
+import { runHome, type RunningHome } from '../home/run.js';
 import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { loadState, saveConfig, type State } from '../secure/state.js';
+import { loadConfig, loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
-import { die, onShutdown } from './lifecycle.js';
+import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
+import type { HostPort } from './resolve.js';
+import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import { die, onShutdown, orDie } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import {
-  addrArg,
-  homeIdArg,
-  intArg,
-  listenArg,
-  resprayArg,
-  sprayTtlArg,
-  type LogLevel,
-} from './parse.js';
+import { homeIdArg, intArg, listenArg, resprayArg, sprayTtlArg, type LogLevel } from './parse.js';
 
 interface HomeCliOptions {
   id?: string;
   state?: string;
-  rendezvous?: SocketAddr;
+  rendezvous?: HostPort[];
   listen: SocketAddr;
+  metrics?: SocketAddr;
   spray?: number;
   sprayTtl: number | 'auto' | 'os';
   respray: number | 'auto' | 'off';
@@ -37,7 +33,13 @@ export function registerHome(program: Command): Command {
     )
     .option('--state <DIR>', 'identity and paired clients (from `porthole home init`); secure mode')
     .option('--id <ID>', 'open mode without --state: any id (1-64 of A-Z a-z 0-9 . _ -)', homeIdArg)
-    .option('--rendezvous <HOST:PORT>', 'the rendezvous address (required)', addrArg)
+    .option(
+      '--rendezvous <HOST:PORT>',
+      'the rendezvous (required; with --state the last one given is kept); a cluster: repeat it, ' +
+        'give a comma list, or a DNS name with ' +
+        'several A/AAAA records: the home moves to the next node when one stops answering',
+      hostPortListArg,
+    )
     .option('--listen <HOST:PORT>', 'local UDP address', listenArg, listenArg('0.0.0.0:7401'))
     .option(
       '--spray <N>',
@@ -62,25 +64,47 @@ export function registerHome(program: Command): Command {
       'devices to serve: simulated, or mqtt://HOST:PORT (Zigbee2MQTT / HA discovery)',
       'simulated',
     )
+    .option(
+      '--metrics <HOST:PORT>',
+      'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
+      listenArg,
+    )
     .action(async (opts: HomeCliOptions, cmd: Command) => {
-      if (!opts.rendezvous)
-        cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
       if (!opts.id === !opts.state)
         cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
+      // With --state, the rendezvous last given (config.json) is the default (the service unit).
+      const saved = opts.state ? orDie(() => loadConfig(opts.state!)).rendezvous : undefined;
+      const given = opts.rendezvous ?? (saved ? orDie(() => hostPortListArg(saved)) : undefined);
+      if (!given) cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'home');
+      const nodes = await resolveNodes(given).catch((e: Error) => die(e.message, 2));
+      const rendezvous = nodes[0]!;
       let state: State | undefined;
       if (opts.state) {
         try {
           state = loadState(opts.state, 'home');
-          saveConfig(opts.state, { rendezvous: formatAddr(opts.rendezvous) });
+          saveConfig(opts.state, { rendezvous: formatNodeList(given) });
         } catch (e) {
           die((e as Error).message);
         }
       }
+      // The agent starts after the endpoint (a bad --metrics address fails before any traffic).
+      const live: { agent?: RunningHome['agent'] } = {};
+      const ops: RoleOps | undefined = opts.metrics
+        ? await serveRoleMetrics('home', opts.metrics, () =>
+            live.agent?.stats.registered
+              ? { ready: true, detail: `registered via ${formatAddr(live.agent.rendezvous)}` }
+              : { ready: false, detail: 'not registered with a rendezvous' },
+          ).catch((e: Error) =>
+            die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+          )
+        : undefined;
       const running = await runHome(realEnv(log), {
         ...(state ? { state } : { id: opts.id }),
-        rendezvous: opts.rendezvous,
+        rendezvous,
+        rendezvousNodes: nodes.slice(1),
+        metrics: ops?.metrics.home,
         listen: opts.listen,
         spray: opts.spray,
         sprayTtl: opts.sprayTtl,
@@ -88,12 +112,14 @@ export function registerHome(program: Command): Command {
         keepaliveMs: opts.keepalive,
         devices: opts.devices,
       }).catch((e: Error) => die(e.message));
+      live.agent = running.agent;
       log.info(
         {
           id: running.id,
           secure: !!running.trust,
           listen: formatAddr(running.bound),
-          rendezvous: formatAddr(opts.rendezvous),
+          rendezvous: nodes.map(formatAddr).join(','),
+          metrics: ops ? formatAddr(ops.address) : 'off',
         },
         'home agent started',
       );
@@ -105,6 +131,7 @@ export function registerHome(program: Command): Command {
       onShutdown(() => {
         log.info({ stats: running.agent.stats }, 'home agent stopping');
         running.close();
+        void ops?.close();
       });
     });
   registerHomeTrustCommands(home);

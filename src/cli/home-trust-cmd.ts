@@ -10,7 +10,7 @@ import {
   loadState,
   revokeAuthorized,
 } from '../secure/state.js';
-import { parseAddr } from '../wire/addr.js';
+import { firstNode } from './rendezvous-nodes.js';
 import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
 import { addrArg, intArg } from './parse.js';
@@ -32,37 +32,45 @@ export function registerHomeTrustCommands(home: Command): void {
     )
     .option('--expires <MIN>', 'minutes until the code expires', intArg(1, 24 * 60), 10)
     .option('--json', 'machine-readable output')
-    .action((o: { state: string; rendezvous?: SocketAddr; expires: number; json?: boolean }) => {
-      const s = orDie(() => loadState(o.state, 'home'));
-      const saved = orDie(() => loadConfig(o.state)).rendezvous;
-      const rendezvous = o.rendezvous ?? (saved ? orDie(() => parseAddr(saved)) : undefined);
-      if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
-      const secret = newSecret();
-      const expiresAt = Date.now() + o.expires * 60_000;
-      const id = codeId(secret);
-      orDie(() =>
-        addPendingCode(o.state, {
-          id,
-          secret: Buffer.from(secret).toString('base64url'),
-          expiresAt,
-          used: false,
-        }),
-      );
-      const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
-      if (o.json) {
-        process.stdout.write(
-          JSON.stringify({ code, homeId: s.homeId, expiresAt: new Date(expiresAt).toISOString() }) +
-            '\n',
+    .action(
+      async (o: { state: string; rendezvous?: SocketAddr; expires: number; json?: boolean }) => {
+        const s = orDie(() => loadState(o.state, 'home'));
+        const saved = orDie(() => loadConfig(o.state)).rendezvous;
+        // The saved form may be a DNS name or a cluster's list: the code carries its first node.
+        const rendezvous =
+          o.rendezvous ??
+          (saved ? await firstNode(saved).catch((e: Error) => die(e.message)) : undefined);
+        if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
+        const secret = newSecret();
+        const expiresAt = Date.now() + o.expires * 60_000;
+        const id = codeId(secret);
+        orDie(() =>
+          addPendingCode(o.state, {
+            id,
+            secret: Buffer.from(secret).toString('base64url'),
+            expiresAt,
+            used: false,
+          }),
         );
-        return;
-      }
-      process.stdout.write(
-        `pairing code for home ${s.homeId} (one use, expires in ${o.expires} min):\n\n${code}\n\n`,
-      );
-      if (process.stdout.isTTY)
-        qrcode.generate(code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
-      process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
-    });
+        const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
+        if (o.json) {
+          process.stdout.write(
+            JSON.stringify({
+              code,
+              homeId: s.homeId,
+              expiresAt: new Date(expiresAt).toISOString(),
+            }) + '\n',
+          );
+          return;
+        }
+        process.stdout.write(
+          `pairing code for home ${s.homeId} (one use, expires in ${o.expires} min):\n\n${code}\n\n`,
+        );
+        if (process.stdout.isTTY)
+          qrcode.generate(code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+        process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
+      },
+    );
 
   home
     .command('clients')

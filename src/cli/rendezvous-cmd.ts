@@ -1,12 +1,40 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { hostname } from 'node:os';
 import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { RendezvousServer } from '../rendezvous/server.js';
+import { startOpsServer } from '../ops/http.js';
+import { createMetrics } from '../ops/prom.js';
+import { ClusterNode } from '../rendezvous/cluster/node.js';
+import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
+import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import { intArg, listenArg, type LogLevel } from './parse.js';
+import { addrArg, intArg, listenArg, type LogLevel } from './parse.js';
+
+interface RendezvousCmdOpts {
+  listen: SocketAddr;
+  registrationTtl?: number;
+  maxHomes?: number;
+  cluster?: string;
+  nodeId?: string;
+  advertise?: SocketAddr;
+  metrics?: SocketAddr;
+}
+
+function redisUrlArg(text: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/.test(text))
+    throw new InvalidArgumentError(`"${text}" is not a redis URL (redis://HOST:PORT)`);
+  return text;
+}
+
+function nodeIdArg(text: string): string {
+  if (!NODE_ID_PATTERN.test(text))
+    throw new InvalidArgumentError(`"${text}" is not a node id (1-64 of A-Z a-z 0-9 . _ -)`);
+  return text;
+}
 
 export function registerRendezvous(program: Command): void {
   program
@@ -24,29 +52,94 @@ export function registerRendezvous(program: Command): void {
       intArg(1000, 3_600_000),
     )
     .option('--max-homes <N>', 'registered homes at most', intArg(1, 10_000_000))
-    .action(
-      async (
-        opts: { listen: SocketAddr; registrationTtl?: number; maxHomes?: number },
-        cmd: Command,
-      ) => {
-        const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
-        const log = makeLogger(logLevel, 'rendezvous');
-        const server = new RendezvousServer(realEnv(log), {
-          listen: opts.listen,
-          registrationTtlMs: opts.registrationTtl,
-          maxHomes: opts.maxHomes,
+    .option(
+      '--cluster <URL>',
+      'cluster mode: share the home directory with the other nodes through this Redis or Valkey ' +
+        '(redis://[:PASSWORD@]HOST:PORT); assists for homes held elsewhere are forwarded; ' +
+        'while it is unreachable the node serves its own homes and /readyz says degraded',
+      redisUrlArg,
+    )
+    .option(
+      '--node-id <ID>',
+      'this node in the cluster, unique, 1-64 of A-Z a-z 0-9 . _ - (default: hostname-port)',
+      nodeIdArg,
+    )
+    .option(
+      '--advertise <HOST:PORT>',
+      'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',
+      addrArg,
+    )
+    .option(
+      '--metrics <HOST:PORT>',
+      'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
+      listenArg,
+    )
+    .action(async (opts: RendezvousCmdOpts, cmd: Command) => {
+      const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
+      const log = makeLogger(logLevel, 'rendezvous');
+      const env = realEnv(log);
+      const metrics = opts.metrics ? createMetrics('rendezvous') : undefined;
+      const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
+      let cluster: ClusterNode | undefined;
+      if (opts.cluster) {
+        const advertise =
+          opts.advertise ??
+          (opts.listen.ip !== '0.0.0.0' && opts.listen.port ? opts.listen : undefined);
+        if (!advertise)
+          die('--cluster needs --advertise HOST:PORT when --listen is 0.0.0.0 or port 0', 2);
+        const nodeId =
+          opts.nodeId ??
+          `${hostname()
+            .replace(/[^A-Za-z0-9._-]/g, '-')
+            .slice(0, 50)}-${opts.listen.port}`;
+        cluster = new ClusterNode(env, {
+          redisUrl: opts.cluster,
+          nodeId,
+          advertise,
+          registrationTtlMs: ttl,
+          sessionTtlMs: DEFAULT_RENDEZVOUS.sessionTtlMs,
+          metrics: metrics?.cluster,
+          rendezvousMetrics: metrics?.rendezvous,
         });
-        server.start();
-        const bound = await whenBound(server.endpoint!).catch((e: Error) =>
-          die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
-        );
-        log.info({ listen: formatAddr(bound) }, 'rendezvous listening');
-        const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
-        onShutdown(() => {
-          clearInterval(statsTimer);
-          log.info({ stats: server.stats }, 'rendezvous stopping');
-          server.close();
-        });
-      },
-    );
+      }
+      const server = new RendezvousServer(env, {
+        listen: opts.listen,
+        registrationTtlMs: ttl,
+        maxHomes: opts.maxHomes,
+        cluster,
+        metrics: metrics?.rendezvous,
+      });
+      server.start();
+      const bound = await whenBound(server.endpoint!).catch((e: Error) =>
+        die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
+      );
+      cluster?.start(server);
+      metrics?.rendezvous.observe(() => server.stats);
+      const ops =
+        metrics && opts.metrics
+          ? await startOpsServer(opts.metrics, {
+              metrics: () => metrics.text(),
+              contentType: metrics.contentType,
+              readiness: () => cluster?.readiness() ?? { ready: true, detail: 'ready' },
+            }).catch((e: Error) =>
+              die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+            )
+          : undefined;
+      log.info(
+        {
+          listen: formatAddr(bound),
+          cluster: opts.cluster ? 'on' : 'off',
+          metrics: ops ? formatAddr(ops.address) : 'off',
+        },
+        'rendezvous listening',
+      );
+      const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
+      onShutdown(() => {
+        clearInterval(statsTimer);
+        log.info({ stats: server.stats }, 'rendezvous stopping');
+        server.close();
+        void ops?.close();
+        void cluster?.close(true);
+      });
+    });
 }

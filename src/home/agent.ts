@@ -2,7 +2,8 @@
 // the part that handles it: the registration with the rendezvous (registration.ts), the assisted
 // sessions that open holes towards clients (sprays.ts), and the clients that reached us (peers.ts).
 import type { Env, SocketAddr } from '../net/types.js';
-import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { type DropCounter, MessageSocket } from '../net/message-socket.js';
+import { dropCounter } from '../ops/drops.js';
 import { TxIds } from '../net/tx-ids.js';
 import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
@@ -11,6 +12,7 @@ import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from 
 import type { KnockBack } from '../punch/knock-back.js';
 import { Peers } from './peers.js';
 import { Registration } from './registration.js';
+import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
 
 export { DEFAULT_HOME };
@@ -18,7 +20,7 @@ export type { HomeConfig, HomeOptions, HomeStats, HomeTrust } from './config.js'
 
 export class HomeAgent {
   private readonly cfg: HomeConfig;
-  private readonly drops = new DropCounter();
+  private readonly drops: DropCounter;
   private readonly tx: TxIds;
   private readonly registration: Registration;
   private readonly sprays: Sprays;
@@ -34,6 +36,7 @@ export class HomeAgent {
       throw new Error(`home id "${opts.id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
     }
     this.cfg = withDefaults(DEFAULT_HOME, opts);
+    this.drops = dropCounter(opts.metrics);
     this.tx = new TxIds(env.rng);
     const send = (msg: Message, to: SocketAddr, padTo?: number, ttl?: number): void =>
       this.sock?.send(msg, to, { ttl, padTo });
@@ -44,12 +47,14 @@ export class HomeAgent {
       this.tx,
       send,
       () => this.sock?.ep.localAddress()?.port,
+      new RendezvousRotation([opts.rendezvous, ...(opts.rendezvousNodes ?? [])]),
     );
     this.peers = new Peers(env, this.cfg, opts.id, this.drops);
     this.sprays = new Sprays(env, opts, this.cfg, this.drops, this.tx, {
       send,
       holeTtl: () => this.registration.holeTtl(),
       rvRttMs: () => this.registration.rvRttMs,
+      rendezvous: () => this.registration.rendezvous,
       onLinkMessage: (kb, sock, m, from) => this.onLinkMessage(kb, sock, m, from),
     });
   }
@@ -68,8 +73,14 @@ export class HomeAgent {
     return this.sock?.ep;
   }
 
-  onRegistered(cb: (observed: SocketAddr) => void): void {
+  /** On every (re-)registration that changed our observed address or the node (`via`). */
+  onRegistered(cb: (observed: SocketAddr, via: SocketAddr) => void): void {
     this.registration.onRegistered(cb);
+  }
+
+  /** The rendezvous node we talk to now (cluster failover moves it). */
+  get rendezvous(): SocketAddr {
+    return this.registration.rendezvous;
   }
 
   /** Application payload from a client that reached us (plain channel; the secure one wraps it). */
@@ -107,7 +118,7 @@ export class HomeAgent {
   // --- dispatch -------------------------------------------------------------------------------
 
   private handle(msg: Message, from: SocketAddr): void {
-    const fromRendezvous = sameAddr(from, this.opts.rendezvous);
+    const fromRendezvous = sameAddr(from, this.registration.rendezvous);
     switch (msg.type) {
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);

@@ -3,6 +3,7 @@ import type { BindOptions, SocketAddr } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
 import type { MessageOf } from '../wire/messages.js';
+import type { HomeMetrics } from '../ops/metrics.js';
 
 export interface HomeConfig {
   /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
@@ -71,6 +72,13 @@ export const DEFAULT_HOME: HomeConfig = {
 export interface HomeOptions extends Partial<HomeConfig> {
   id: string;
   rendezvous: SocketAddr;
+  /**
+   * Cluster failover (issue 12): further nodes of the same cluster, tried in turn after
+   * `rendezvous` when the current node stops answering (see rotation.ts).
+   */
+  rendezvousNodes?: readonly SocketAddr[];
+  /** Prometheus counters (porthole home --metrics); off when absent. */
+  metrics?: HomeMetrics;
   listen?: BindOptions;
   /** This home's LAN IPs; with the bound port they are offered to clients behind the same public IP. */
   localIps?: string[];

@@ -2,7 +2,7 @@
 // sees the NAT mapping clients must reach), keep that mapping alive, register again when the
 // rendezvous forgets us, and measure the hop distance that sets the hole-opening TTL.
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { Retransmitter } from '../net/retransmit.js';
+import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { TxIds } from '../net/tx-ids.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../wire/messages.js';
 import type { HomeConfig, HomeOptions } from './config.js';
 import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
+import type { RendezvousRotation } from './rotation.js';
 
 /** How the registration sends: padded requests to the rendezvous, or TTL-limited hop probes. */
 export type HomeSend = (msg: Message, to: SocketAddr, padTo?: number, ttl?: number) => void;
@@ -27,7 +28,9 @@ export class Registration {
   private registerTx = -1;
   private registerSentAt = 0;
   private keepaliveTx = -1;
-  private readonly registeredCbs: Array<(observed: SocketAddr) => void> = [];
+  private readonly registeredCbs: Array<(observed: SocketAddr, via: SocketAddr) => void> = [];
+  /** The node we last registered with (a change fires onRegistered even if `observed` did not). */
+  private via: SocketAddr | undefined;
   private readonly hops: HopMeter;
   private closed = false;
   /** Round trip to the rendezvous, from the last registration (times the re-spray). */
@@ -41,6 +44,7 @@ export class Registration {
     private readonly send: HomeSend,
     /** The listening socket's port, once bound (for the LAN addresses offered to clients). */
     private readonly localPort: () => number | undefined,
+    private readonly rv: RendezvousRotation,
   ) {
     this.hops = new HopMeter(env.clock, DEFAULT_HOP_METER, (m, to, ttl) =>
       this.send(m, to, undefined, ttl),
@@ -55,9 +59,25 @@ export class Registration {
     return this.hops.distance;
   }
 
-  onRegistered(cb: (observed: SocketAddr) => void): void {
+  onRegistered(cb: (observed: SocketAddr, via: SocketAddr) => void): void {
     this.registeredCbs.push(cb);
-    if (this.observedAddr) cb(this.observedAddr);
+    if (this.observedAddr && this.via) cb(this.observedAddr, this.via);
+  }
+
+  /** The node we talk to now. */
+  get rendezvous(): SocketAddr {
+    return this.rv.current();
+  }
+
+  /** The current node stopped answering: the next one of the cluster (if any), registering anew. */
+  private failover(why: string): void {
+    const from = this.rv.current();
+    if (this.rv.size > 1)
+      this.env.log.warn(
+        { from: formatAddr(from), to: formatAddr(this.rv.advance()) },
+        `${why}; moving to the next rendezvous node`,
+      );
+    else this.env.log.warn({}, `${why}; registering again`);
   }
 
   /** TTL for hole-opening packets (undefined: the OS default). */
@@ -94,16 +114,20 @@ export class Registration {
             locals: this.locals(),
             auth: this.opts.trust?.registrationAuth(this.opts.id) ?? new Uint8Array(0),
           },
-          this.opts.rendezvous,
+          this.rv.current(),
           REQUEST_PAD,
         );
       },
       () => {
         this.env.log.warn(
-          { rendezvous: formatAddr(this.opts.rendezvous) },
+          { rendezvous: formatAddr(this.rv.current()) },
           'rendezvous does not answer; will keep trying',
         );
-        this.backoff();
+        // Another node of the cluster is tried at once; a single node after the backoff.
+        if (this.rv.size > 1) {
+          this.failover('registration unanswered');
+          this.start();
+        } else this.backoff();
       },
     );
     this.registerTx = tx;
@@ -124,13 +148,21 @@ export class Registration {
     if (msg.tx !== this.registerTx || !this.register?.active) return;
     this.register.ack();
     this.rvRttMs = this.env.clock.now() - this.registerSentAt;
-    const changed = !this.observedAddr || !sameAddr(this.observedAddr, msg.observed);
+    const via = this.rv.current();
+    const changed =
+      !this.observedAddr ||
+      !sameAddr(this.observedAddr, msg.observed) ||
+      !this.via ||
+      !sameAddr(this.via, via);
     this.observedAddr = msg.observed;
+    this.via = via;
     if (changed) {
-      this.env.log.info({ observed: formatAddr(msg.observed) }, 'registered with rendezvous');
-      for (const cb of this.registeredCbs) cb(msg.observed);
+      const log = { observed: formatAddr(msg.observed), rendezvous: formatAddr(via) };
+      this.env.log.info(log, 'registered with rendezvous');
+      this.opts.metrics?.registration();
+      for (const cb of this.registeredCbs) cb(msg.observed, via);
       if (this.cfg.sprayTtl === 'auto') {
-        this.hops.measure(this.opts.rendezvous, this.tx.next(), (d) =>
+        this.hops.measure(via, this.tx.next(), (d) =>
           this.env.log.info(
             { hopDistance: d, sprayTtl: this.holeTtl() },
             'measured hops to the rendezvous',
@@ -153,15 +185,15 @@ export class Registration {
       this.keepaliveTx = tx;
       this.keepalive = new Retransmitter(
         this.env.clock,
-        { rtoMs: 1000, maxRtoMs: 4000, maxSends: 4 },
+        keepaliveRetransmit(period),
         () =>
           this.send(
             { type: 'keepalive', tx, homeId: this.opts.id },
-            this.opts.rendezvous,
+            this.rv.current(),
             REQUEST_PAD,
           ),
         () => {
-          this.env.log.warn({}, 'keepalives unanswered; registering again');
+          this.failover('keepalives unanswered');
           this.start();
         },
       ).start();
@@ -175,7 +207,7 @@ export class Registration {
     if (this.observedAddr && !sameAddr(this.observedAddr, msg.observed)) {
       this.env.log.info({ observed: formatAddr(msg.observed) }, 'NAT mapping changed');
       this.observedAddr = msg.observed;
-      for (const cb of this.registeredCbs) cb(msg.observed);
+      for (const cb of this.registeredCbs) cb(msg.observed, this.rv.current());
     }
   }
 
@@ -198,4 +230,17 @@ export class Registration {
     }
     return false;
   }
+}
+
+/**
+ * Keepalive re-sends: 1, 2, 4, 4 s for the default 20 s period (given up 11 s after the first
+ * send), at most 0.69 of a period for shorter ones: a dead node is left, and the next one
+ * registered with, within 2 keepalive periods of its death (cluster failover, issue 12).
+ */
+export function keepaliveRetransmit(periodMs: number): RetransmitOptions {
+  return {
+    rtoMs: Math.min(1000, periodMs / 16),
+    maxRtoMs: Math.min(4000, periodMs / 4),
+    maxSends: 4,
+  };
 }

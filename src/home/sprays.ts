@@ -36,6 +36,8 @@ export interface SprayHost {
   send: HomeSend;
   holeTtl(): number | undefined;
   rvRttMs(): number | undefined;
+  /** The rendezvous node we are registered with now (cluster failover may change it). */
+  rendezvous(): SocketAddr;
   /** A datagram on a knock-back socket. */
   onLinkMessage(kb: KnockBack, sock: MessageSocket, msg: Message, from: SocketAddr): void;
 }
@@ -81,6 +83,7 @@ export class Sprays {
     const state = this.sessions.get(session);
     if (!state) return;
     // Still spraying: the pacing finishes (it is the patent's step 3), the follow-ups never start.
+    if (!state.settled) this.opts.metrics?.punch(strategyOf(state), 'punched', true);
     state.settled = true;
     state.timers.forEach((t) => t.cancel());
     state.timers = [];
@@ -116,6 +119,7 @@ export class Sprays {
       return this.refuse(msg, verdict.reason);
     }
     this.count++;
+    this.opts.metrics?.spray();
     this.active++;
     const state: SpraySession = { done: false, sprayed: 0, sprayDone: undefined, timers: [] };
     this.remember(msg.session, state);
@@ -222,7 +226,7 @@ export class Sprays {
         code: ErrorCode.Unauthorized,
         message: reason,
       },
-      this.opts.rendezvous,
+      this.host.rendezvous(),
     );
   }
 
@@ -232,7 +236,7 @@ export class Sprays {
     state.sprayDone = new Retransmitter(
       this.env.clock,
       this.cfg.sprayDoneRetransmit,
-      () => this.host.send({ type: 'sprayDone', tx, session, sprayed }, this.opts.rendezvous),
+      () => this.host.send({ type: 'sprayDone', tx, session, sprayed }, this.host.rendezvous()),
       () => this.env.log.warn({ session }, 'SprayDone never acknowledged'),
     ).start();
   }
@@ -241,6 +245,9 @@ export class Sprays {
     if (this.sessions.size >= this.cfg.sessionMemory) {
       for (const [old, s] of this.sessions) {
         if (!s.done) continue;
+        // Forgotten without the client ever reaching us: that traversal failed.
+        if (!s.settled && s.refused === undefined)
+          this.opts.metrics?.punch(strategyOf(s), 'none', false);
         this.stop(s);
         this.sessions.delete(old);
         break;
@@ -248,4 +255,8 @@ export class Sprays {
     }
     this.sessions.set(id, state);
   }
+}
+
+function strategyOf(s: SpraySession): 'patent' | 'reverse' {
+  return s.knockBack ? 'reverse' : 'patent';
 }

@@ -3,6 +3,8 @@ import type { BindOptions } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { HomeRegistry } from './registry.js';
+import type { RendezvousMetrics } from '../ops/metrics.js';
+import type { ClusterHooks } from './cluster/hooks.js';
 
 export interface RendezvousConfig {
   /** A registration lives this long unless refreshed by a keepalive. */
@@ -37,6 +39,9 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
   listen: BindOptions;
   registry?: HomeRegistry;
+  /** Cluster mode (issue 12): directory writes and cross-node assists. */
+  cluster?: ClusterHooks;
+  metrics?: RendezvousMetrics;
 }
 
 export interface RendezvousStats {

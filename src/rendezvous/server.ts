@@ -4,16 +4,10 @@
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { Retransmitter } from '../net/retransmit.js';
 import { TxIds } from '../net/tx-ids.js';
-import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { type DropCounter, MessageSocket } from '../net/message-socket.js';
 import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import {
-  ErrorCode,
-  type Message,
-  type MessageOf,
-  type PunchMode,
-  type SessionId,
-} from '../wire/messages.js';
+import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
 import { verifyRegistration } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
 import { RateLimiter } from '../util/rate-limit.js';
@@ -25,35 +19,18 @@ import {
   type RendezvousStats,
 } from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
+import type { Request, Session } from './session.js';
+import { dropCounter } from '../ops/drops.js';
+import type { ClientRoute } from './cluster/hooks.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
-
-/** Who sent a request, and its size: an answer never carries more bytes (no amplification). */
-interface Request {
-  readonly from: SocketAddr;
-  readonly size: number;
-}
-
-interface Session {
-  readonly id: SessionId;
-  readonly homeId: string;
-  readonly client: SocketAddr;
-  /** The client's assist tx, so the home's refusal reaches it as an answer. */
-  readonly assistTx: number;
-  readonly expiresAt: number;
-  state: 'spraying' | 'ready';
-  home: SocketAddr;
-  homeLocals: SocketAddr[];
-  mode: PunchMode;
-  peerInfo: Retransmitter;
-}
 
 export class RendezvousServer {
   private readonly cfg: RendezvousConfig;
   private readonly registry: HomeRegistry;
   private readonly sessions = new Map<SessionId, Session>();
-  private readonly drops = new DropCounter();
+  private readonly drops: DropCounter;
   private sock: MessageSocket | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
@@ -67,6 +44,7 @@ export class RendezvousServer {
     private readonly opts: RendezvousOptions,
   ) {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
+    this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
     this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
@@ -123,6 +101,7 @@ export class RendezvousServer {
 
   /** Answers never carry more bytes than the request did (no amplification). */
   private reply(msg: Message, req: Request): void {
+    if (req.route) return req.route.reply(msg);
     this.sock?.reply(msg, req.from, req.size);
   }
 
@@ -196,8 +175,10 @@ export class RendezvousServer {
       this.drops.count('registry-full');
       return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
+    this.opts.cluster?.onLocalRegister(msg.homeId, from);
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
+      this.opts.metrics?.registration();
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
     }
     this.reply(
@@ -216,6 +197,7 @@ export class RendezvousServer {
       return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', req);
     }
     rec.expiresAt = now + this.cfg.registrationTtlMs;
+    this.opts.cluster?.onLocalKeepalive(msg.homeId, from);
     this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
   }
 
@@ -235,28 +217,22 @@ export class RendezvousServer {
     }
     const home = this.registry.get(msg.homeId, now);
     if (!home) {
+      if (!req.route && this.opts.cluster?.forwardAssist(msg, from, req.size)) return;
       this.drops.count('assist-unknown-home');
       return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
     }
     if (this.sessions.size >= this.cfg.maxSessions) {
       this.drops.count('sessions-full');
-      return this.error(
-        msg.tx,
-        ErrorCode.Busy,
-        'too many traversals in progress; retry shortly',
-        req,
-      );
+      const text = 'too many traversals in progress; retry shortly';
+      return this.error(msg.tx, ErrorCode.Busy, text, req);
     }
     if (!this.perHome.take(msg.homeId, now)) {
       this.drops.count('rate-limited-home');
-      return this.error(
-        msg.tx,
-        ErrorCode.RateLimited,
-        'too many requests for this home; retry shortly',
-        req,
-      );
+      const text = 'too many requests for this home; retry shortly';
+      return this.error(msg.tx, ErrorCode.RateLimited, text, req);
     }
     this.counts.assists++;
+    this.opts.metrics?.assist('accepted');
     const tx = this.tx.next();
     const session: Session = {
       id: msg.session,
@@ -269,6 +245,7 @@ export class RendezvousServer {
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
       mode: msg.mode,
+      route: req.route,
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
@@ -322,32 +299,48 @@ export class RendezvousServer {
     }
     session.peerInfo.cancel();
     this.sessions.delete(msg.session);
-    this.send(
-      { type: 'error', tx: session.assistTx, code: msg.code, message: msg.message },
-      session.client,
-    );
+    const { assistTx: tx, client } = session;
+    this.toClient({ type: 'error', tx, code: msg.code, message: msg.message }, session, client);
   }
 
   private sendReady(s: Session): void {
     this.counts.readies++;
-    this.send(
-      {
-        type: 'ready',
-        tx: this.tx.next(),
-        session: s.id,
-        home: s.home,
-        locals: s.homeLocals,
-        mode: s.mode,
-      },
-      s.client,
-    );
+    this.opts.metrics?.ready();
+    const { id: session, home, homeLocals: locals, mode } = s;
+    this.toClient({ type: 'ready', tx: this.tx.next(), session, home, locals, mode }, s, s.client);
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
+    // Cluster: the home may be held by another node; an error here would end a connect in flight.
+    if (!home && this.opts.cluster) return this.drops.count('addrquery-not-local');
     if (!home)
       return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
     this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, req);
+  }
+
+  // --- cluster hook points (issue 12; the cluster itself is in ./cluster/) ---
+
+  /** Ready and refusals reach the client directly, or through the node it talks to. */
+  private toClient(msg: Message, s: Session, to: SocketAddr): void {
+    if (s.route) s.route.send(msg);
+    else this.send(msg, to);
+  }
+
+  /** An assist another node received for a home held here: figure 2 runs here, answers go back. */
+  handleForwarded(msg: MessageOf<'assist'>, from: SocketAddr, size: number, route: ClientRoute) {
+    this.onAssist(msg, { from, size, route });
+  }
+
+  /** The home registered with another node since: drop it here. */
+  forgetHome(homeId: string): void {
+    this.registry.delete(homeId);
+  }
+
+  /** The cluster answers a client of this node (an owner's answer, or a forwarding failure). */
+  answerClient(msg: Message, to: SocketAddr, requestSize: number | undefined): void {
+    if (requestSize === undefined) this.sock?.send(msg, to);
+    else this.sock?.reply(msg, to, requestSize);
   }
 }

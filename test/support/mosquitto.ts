@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -19,7 +19,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function accepting(port: number): Promise<boolean> {
+export function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect(port, '127.0.0.1', () => {
       c.destroy();
