@@ -8,6 +8,9 @@ import { ControlServer, socketAnswers } from '../client/agent/control-server.js'
 import type { HomeStatus } from '../client/agent/control-wire.js';
 import type { KeptLink } from '../client/agent/keeper.js';
 import { cryptoRandom, realClock } from '../net/real-env.js';
+import type { SocketAddr } from '../net/types.js';
+import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import { formatAddr } from '../wire/addr.js';
 import { listHomes } from '../secure/state.js';
 import { PRECEDENCE_HELP } from './config.js';
 import {
@@ -17,6 +20,7 @@ import {
   type ConnectCliOptions,
 } from './connect-options.js';
 import { die } from './lifecycle.js';
+import { listenArg } from './parse.js';
 
 /** Where the agent of a state dir listens (inside the 0700 state dir). */
 export const agentSocket = (stateDir: string): string => join(stateDir, 'agent.sock');
@@ -42,59 +46,76 @@ export function registerClientUp(client: Command): void {
       .command('up')
       .description('keep the paired homes connected; client commands and the app use this agent')
       .addHelpText('after', `\n${PRECEDENCE_HELP}\n`),
-  ).action(async (o: ConnectCliOptions, cmd: Command) => {
-    const log = logFor(cmd, 'agent');
-    if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
-    const state = o.state;
-    const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
-    const connect = async (home: string): Promise<KeptLink> => {
-      const r = await reachFromCli({ ...o, home }, log);
-      return {
-        channel: r.channel,
-        ping: (ms, cb) => r.connection.ping(ms, cb),
-        close: () => r.channel.close(),
-        path: r.report.path,
-        remote: r.report.home,
+  )
+    .option(
+      '--metrics <HOST:PORT>',
+      'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
+      listenArg,
+    )
+    .action(async (o: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
+      const log = logFor(cmd, 'agent');
+      if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
+      const state = o.state;
+      const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
+      const connect = async (home: string): Promise<KeptLink> => {
+        const r = await reachFromCli({ ...o, home }, log);
+        return {
+          channel: r.channel,
+          ping: (ms, cb) => r.connection.ping(ms, cb),
+          close: () => r.channel.close(),
+          path: r.report.path,
+          remote: r.report.home,
+        };
       };
-    };
-    let agent: ClientAgent;
-    try {
-      agent = new ClientAgent({
-        homes,
-        connect,
-        clock: realClock,
-        rng: cryptoRandom,
-        log,
-        wallNow: () => Date.now(),
+      const live: { agent?: ClientAgent } = {};
+      const ops: RoleOps | undefined = o.metrics
+        ? await serveRoleMetrics('client', o.metrics, () => {
+            const up = live.agent?.status().filter((h) => h.state === 'up').length ?? 0;
+            return { ready: up > 0, detail: `${up} of ${homes.length} homes connected` };
+          }).catch((e: Error) =>
+            die(`cannot serve metrics on ${formatAddr(o.metrics!)}: ${e.message}`),
+          )
+        : undefined;
+      let agent: ClientAgent;
+      try {
+        agent = new ClientAgent({
+          homes,
+          connect,
+          clock: realClock,
+          rng: cryptoRandom,
+          log,
+          wallNow: () => Date.now(),
+          metrics: ops?.metrics.client,
+        });
+        live.agent = agent;
+      } catch (e) {
+        return die((e as Error).message);
+      }
+      const server = new ControlServer(agentSocket(state), agent);
+      await server.listen().catch((e: Error) => die(e.message));
+      agent.start();
+      process.stderr.write(
+        `porthole client agent: keeping ${homes.join(', ')}; control socket ${server.path}\n`,
+      );
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        agent.stop();
+        void Promise.allSettled([server.close(), ops?.close()]).finally(() => process.exit(0));
+        // Bounded: exit even if a socket refuses to close.
+        setTimeout(() => process.exit(0), 2000).unref();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      // SIGHUP: re-read the paired homes: newly paired ones are connected, unpaired ones dropped.
+      process.on('SIGHUP', () => {
+        if (o.home) return log.info({}, 'SIGHUP: --home given, nothing to re-read');
+        const now = listHomes(state).map((h) => h.homeId);
+        agent.reload(now);
+        log.info({ homes: now }, 'SIGHUP: paired homes re-read');
       });
-    } catch (e) {
-      return die((e as Error).message);
-    }
-    const server = new ControlServer(agentSocket(state), agent);
-    await server.listen().catch((e: Error) => die(e.message));
-    agent.start();
-    process.stderr.write(
-      `porthole client agent: keeping ${homes.join(', ')}; control socket ${server.path}\n`,
-    );
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      agent.stop();
-      void server.close().finally(() => process.exit(0));
-      // Bounded: exit even if a socket refuses to close.
-      setTimeout(() => process.exit(0), 2000).unref();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    // SIGHUP: re-read the paired homes: newly paired ones are connected, unpaired ones dropped.
-    process.on('SIGHUP', () => {
-      if (o.home) return log.info({}, 'SIGHUP: --home given, nothing to re-read');
-      const now = listHomes(state).map((h) => h.homeId);
-      agent.reload(now);
-      log.info({ homes: now }, 'SIGHUP: paired homes re-read');
     });
-  });
 
   client
     .command('status')

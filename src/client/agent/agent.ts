@@ -6,6 +6,7 @@ import type { Command, EntityState } from '../../devices/model.js';
 import { DeviceClient } from '../../devices/rpc-client.js';
 import { PortholeError } from '../../errors.js';
 import type { Clock, Logger, Random } from '../../net/types.js';
+import type { ClientMetrics, PunchPath } from '../../ops/metrics.js';
 import type { AgentBackend } from './control-server.js';
 import type { HomeStatus } from './control-wire.js';
 import { DEFAULT_KEEPER, HomeKeeper, type KeeperConfig, type KeptLink } from './keeper.js';
@@ -19,6 +20,8 @@ export interface ClientAgentOptions {
   keeper?: Partial<KeeperConfig>;
   /** Wall-clock ms, for the times `client status` prints. */
   wallNow: () => number;
+  /** Prometheus counters (`client up --metrics`): connect outcomes and reconnects. */
+  metrics?: ClientMetrics;
   /** How long a command waits for its home to come (back) up before it fails. */
   waitUpMs?: number;
 }
@@ -183,10 +186,22 @@ export class ClientAgent implements AgentBackend {
 
   private onChange(k: Kept, s: HomeStatus): void {
     this.o.log.info({ ...s }, `home ${s.home} ${s.state}`);
+    const m = this.o.metrics;
+    if (m && s.state === 'up') m.punch('other', pathLabel(s.path), true);
+    if (m && s.state === 'down') {
+      if (s.reconnects > 0 && k.devices) m.reconnect();
+      else m.punch('other', 'none', false);
+    }
     if (s.state !== 'up' && k.devices) {
       k.devices.close();
       k.devices = undefined;
     }
     for (const w of k.watchers) w.onPath(s);
   }
+}
+
+const PATHS: readonly PunchPath[] = ['direct', 'punched', 'relayed', 'ipv6', 'mapped'];
+/** The bounded metrics label for a path name. */
+function pathLabel(path: string | undefined): PunchPath {
+  return (PATHS as readonly (string | undefined)[]).includes(path) ? (path as PunchPath) : 'none';
 }
