@@ -266,7 +266,6 @@ class SecureServer extends BaseChannel {
     if (type === HS1) {
       const h = createHash('sha256').update(frame).digest('hex');
       if (h === this.lastMsg1Hash && this.lastReply) return this.transport.send(this.lastReply); // retransmission
-      if (this.session) return; // a new handshake on a live channel: ignore (a new connect opens a new channel)
       const hs = new Noise('IK', false, {
         publicKey: Buffer.from(this.o.staticKeys.publicKey),
         secretKey: Buffer.from(this.o.staticKeys.secretKey),
@@ -278,6 +277,10 @@ class SecureServer extends BaseChannel {
       } catch {
         return; // not for our key, or garbled: drop silently
       }
+      // A new handshake on a live channel: the same client restarted on the same address (a
+      // resumed path, client/resume.ts) replaces its session; any other key is ignored.
+      const rs = Buffer.from(hs.rs as Uint8Array);
+      if (this.session && !(this.remoteStatic && rs.equals(this.remoteStatic))) return;
       const verdict = this.o.authorize(hs.rs as Uint8Array, payload);
       if (!verdict.ok) {
         this.transport.send(

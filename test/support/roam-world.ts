@@ -21,6 +21,7 @@ export const HOME_ID = 'roam-home';
 
 export interface RoamWorld {
   world: VirtualWorld;
+  rv: RendezvousServer;
   home: HomeAgent;
   homeSite: Site;
   clientSite: Site;
@@ -109,6 +110,7 @@ export function roamWorld(
   const clientEnv = env(clientSite.host);
   return {
     world,
+    rv,
     home,
     homeSite,
     clientSite,
