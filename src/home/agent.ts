@@ -99,6 +99,7 @@ export class HomeAgent {
   /** A channel moved from `old` to `to` (roaming): route and remember the peer there. */
   peerMoved(old: SocketAddr, to: SocketAddr): void {
     this.peers.moved(old, to);
+    this.env.log.info({ from: formatAddr(old), to: formatAddr(to) }, 'peer moved (roaming)');
   }
 
   /** Trying a frame against every live session costs work: bounded per source IP. */
