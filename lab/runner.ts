@@ -9,7 +9,7 @@ import { inNs } from './netns.js';
 import { buildLab, siteName, type Lab, type LabSpec } from './topology.js';
 
 /** bin/porthole.js of this checkout, whether we run from lab/ (tsx) or dist/lab/ (compiled). */
-const BIN = [
+export const BIN = [
   new URL('../bin/porthole.js', import.meta.url),
   new URL('../../bin/porthole.js', import.meta.url),
 ]
@@ -52,7 +52,7 @@ export function killLabProcesses(): void {
   live.clear();
 }
 
-function start(
+export function start(
   ns: string,
   args: string[],
   readyText: string,
@@ -90,7 +90,7 @@ function start(
   });
 }
 
-function runClient(ns: string, args: string[], timeoutMs = 60_000): Promise<string> {
+export function runClient(ns: string, args: string[], timeoutMs = 60_000): Promise<string> {
   const p = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -112,7 +112,7 @@ const mean = (xs: number[]): number =>
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function flushConntrack(lab: Lab): void {
+export function flushConntrack(lab: Lab): void {
   for (const ns of lab.ns.nats) {
     try {
       inNs(ns, 'conntrack', ['-F']);

@@ -103,6 +103,8 @@ export interface ConnectReport {
   home: string;
   clientObserved?: string;
   winner?: 'first-socket' | 'extra-socket';
+  /** A path was remembered (resume.ts): true if it worked, false if the full connect ran. */
+  resumed?: boolean;
 }
 
 export type ConnectResult =

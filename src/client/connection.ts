@@ -1,8 +1,8 @@
 // An established path from a client socket to the home: plain datagrams of application payload,
 // round-trip pings, and keepalives that hold the NAT mappings open on both sides.
 import type { Clock, Random, SocketAddr, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../net/channel.js';
 import type { MessageSocket } from '../net/message-socket.js';
+import { RoamGate, type RoamableChannel, type RoamCheck } from '../net/roam.js';
 import { TxIds } from '../net/tx-ids.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Message, SessionId } from '../wire/messages.js';
@@ -14,17 +14,20 @@ export interface ConnectionOptions {
   keepaliveMs: number;
 }
 
-export class Connection implements MessageChannel {
+export class Connection implements RoamableChannel {
   private messageCbs: Array<(data: Uint8Array) => void> = [];
   /** Outstanding pings by tx: calls back with the RTT, or undefined on timeout/close. */
   private pending = new Map<number, (now: number | undefined) => void>();
   private keepaliveTimer: TimerHandle | undefined;
   private closed = false;
   private readonly tx: TxIds;
+  private roamCheck: RoamCheck | undefined;
+  /** Moves to the home's new address (an authenticated frame from it), bounded in rate. */
+  readonly roams = new RoamGate();
 
   constructor(
     private readonly sock: MessageSocket,
-    readonly peer: SocketAddr,
+    private home: SocketAddr,
     private readonly clock: Clock,
     rng: Random,
     private readonly opts: ConnectionOptions,
@@ -34,12 +37,21 @@ export class Connection implements MessageChannel {
     this.scheduleKeepalive();
   }
 
+  /** The home's address: where it was reached, or where its authenticated frames came from last. */
+  get peer(): SocketAddr {
+    return this.home;
+  }
+
+  onRoamCandidate(check: RoamCheck): void {
+    this.roamCheck = check;
+  }
+
   get local(): SocketAddr | undefined {
     return this.sock.ep.localAddress();
   }
 
   send(data: Uint8Array): void {
-    if (!this.closed) this.sock.send({ type: 'data', payload: data }, this.peer);
+    if (!this.closed) this.sock.send({ type: 'data', payload: data }, this.home);
   }
 
   onMessage(cb: (data: Uint8Array) => void): void {
@@ -61,7 +73,7 @@ export class Connection implements MessageChannel {
     });
     this.sock.send(
       { type: 'probe', tx, homeId: this.opts.homeId, session: this.opts.session },
-      this.peer,
+      this.home,
     );
   }
 
@@ -83,7 +95,7 @@ export class Connection implements MessageChannel {
   }
 
   private handle(msg: Message, from: SocketAddr): void {
-    if (!sameAddr(from, this.peer)) return;
+    if (!sameAddr(from, this.home)) return this.roam(msg, from);
     if (msg.type === 'data') {
       for (const cb of this.messageCbs) cb(msg.payload);
     } else if (msg.type === 'probeReply') {
@@ -93,5 +105,16 @@ export class Connection implements MessageChannel {
         done(this.clock.now());
       }
     }
+  }
+
+  /** The home's mapping changed: only a frame that authenticates on the session moves us. */
+  private roam(msg: Message, from: SocketAddr): void {
+    const now = this.clock.now();
+    if (msg.type !== 'data' || !this.roamCheck || !this.roams.open(now)) return;
+    // Move first, so a reply the delivered frame triggers already goes to the new address.
+    const old = this.home;
+    this.home = from;
+    if (this.roamCheck(msg.payload)) this.roams.moved(now);
+    else this.home = old;
   }
 }

@@ -7,6 +7,8 @@ import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import type { Identity } from '../secure/keys.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
+import { pathMemory, type PathMemory } from './remembered.js';
+import { rememberPath, viaRemembered } from './resume.js';
 import {
   connectAsync,
   type ConnectOptions,
@@ -26,6 +28,8 @@ export interface PairedHome {
   /** The home's Noise static key: the handshake fails unless the home holds it. */
   homeDh: Uint8Array;
   rendezvous: SocketAddr;
+  /** The path that worked last time (tried first, kept after each success). */
+  paths?: PathMemory;
 }
 
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
@@ -53,6 +57,7 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
     identity: state.identity,
     homeDh: new Uint8Array(Buffer.from(home.dhPublic, 'base64url')),
     rendezvous: parseAddr(home.rendezvous),
+    paths: pathMemory(stateDir, homeId),
   };
 }
 
@@ -63,12 +68,12 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
 export async function reach(
   env: Env,
   opts: ConnectOptions,
-  paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
+  paired?: Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>,
 ): Promise<Reached> {
-  const r = await connectAsync(env, {
-    ...opts,
-    ...(paired ? { trust: clientTrust(paired.identity) } : {}),
-  });
+  const full = (): Promise<ConnectResult> =>
+    connectAsync(env, { ...opts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) });
+  const paths = paired?.paths;
+  const r = await (paths ? viaRemembered(env, opts, paths, full) : full());
   if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const started = env.clock.now();
@@ -80,9 +85,11 @@ export async function reach(
       env.clock,
     );
     r.report.steps.secure = Math.round((env.clock.now() - started) * 10) / 10;
+    if (paths) rememberPath(paths, r.connection);
     return { ...r, channel, secure: true };
   } catch (e) {
     r.connection.close();
+    paths?.forget();
     throw reachError('handshake-failed', opts.home, (e as Error).message, r.report);
   }
 }

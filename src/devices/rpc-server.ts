@@ -56,7 +56,7 @@ export function serveDevices(
   const answered = new Map<number, Answer>();
   /** Number of the last push (-1: none yet); pongs carry it. */
   let seq = -1;
-  const unacked = new Map<number, Retransmitter>();
+  const unacked = new Map<number, { resend: Retransmitter; bytes: Uint8Array }>();
   let unsubscribe: (() => void) | undefined;
   let closed = false;
   const limiter = new RateLimiter({
@@ -95,7 +95,7 @@ export function serveDevices(
   const stopPushing = (): void => {
     unsubscribe?.();
     unsubscribe = undefined;
-    for (const r of unacked.values()) r.cancel();
+    for (const u of unacked.values()) u.resend.cancel();
     unacked.clear();
   };
 
@@ -114,7 +114,7 @@ export function serveDevices(
       () => send(bytes),
       () => void unacked.delete(n),
     );
-    unacked.set(n, resend);
+    unacked.set(n, { resend, bytes });
     resend.start();
   };
 
@@ -171,11 +171,15 @@ export function serveDevices(
     if (!m) return void stats.dropped++;
     switch (m.t) {
       case 'ack': {
-        unacked.get(m.seq)?.ack();
+        unacked.get(m.seq)?.resend.ack();
         unacked.delete(m.seq);
         return;
       }
       case 'ping':
+        // The path works now (perhaps again, from a new address): re-send the pushes still
+        // unacked first, so the pong (which carries the last push's number) never overtakes
+        // one and makes the client resync what it is about to receive.
+        for (const u of unacked.values()) send(u.bytes);
         return send(encodeRpc({ t: 'pong', n: m.n, seq, sub: unsubscribe !== undefined }));
       case 'req':
         break;

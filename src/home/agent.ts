@@ -18,6 +18,15 @@ import { Sprays } from './sprays.js';
 export { DEFAULT_HOME };
 export type { HomeConfig, HomeOptions, HomeStats, HomeTrust } from './config.js';
 
+export type DataHandler = (payload: Uint8Array, from: SocketAddr) => void;
+/**
+ * Data from an address that is not a peer's: the old address of the session it authenticated
+ * on (the peer moved; peerMoved was called), 'stayed' (authentic, but the session moved too
+ * recently), or undefined (not a live session's: dropped).
+ */
+export type RoamResult = SocketAddr | 'stayed' | undefined;
+export type RoamHandler = (payload: Uint8Array, from: SocketAddr) => RoamResult;
+
 export class HomeAgent {
   private readonly cfg: HomeConfig;
   private readonly drops: DropCounter;
@@ -26,7 +35,8 @@ export class HomeAgent {
   private readonly sprays: Sprays;
   private readonly peers: Peers;
   private sock: MessageSocket | undefined;
-  private dataCb: (payload: Uint8Array, from: SocketAddr) => void = () => {};
+  private dataCb: DataHandler = () => {};
+  private roamCb: RoamHandler = () => undefined;
 
   constructor(
     private readonly env: Env,
@@ -84,8 +94,28 @@ export class HomeAgent {
   }
 
   /** Application payload from a client that reached us (plain channel; the secure one wraps it). */
-  onData(cb: (payload: Uint8Array, from: SocketAddr) => void): void {
+  onData(cb: DataHandler): void {
     this.dataCb = cb;
+  }
+
+  /** Roaming (net/roam.ts): who authenticates data from an address that is not a peer's. */
+  onRoam(cb: RoamHandler): void {
+    this.roamCb = cb;
+  }
+
+  now(): number {
+    return this.env.clock.now();
+  }
+
+  /** A channel moved from `old` to `to` (roaming): route and remember the peer there. */
+  peerMoved(old: SocketAddr, to: SocketAddr): void {
+    this.peers.moved(old, to);
+    this.env.log.info({ from: formatAddr(old), to: formatAddr(to) }, 'peer moved (roaming)');
+  }
+
+  /** Trying a frame against every live session costs work: bounded per source IP. */
+  mayTryRoam(from: SocketAddr): boolean {
+    return this.peers.mayTryRoam(from);
   }
 
   sendData(to: SocketAddr, payload: Uint8Array): void {
@@ -104,6 +134,7 @@ export class HomeAgent {
       packetsSent: this.sock?.sent ?? 0,
       probesAnswered: this.peers.probesAnswered,
       peers: this.peers.size,
+      peersMoved: this.peers.roamed,
       dropped: this.drops.toJSON(),
     };
   }
@@ -148,9 +179,7 @@ export class HomeAgent {
           this.sprays.settle(msg.session);
         return;
       case 'data':
-        if (this.peers.acceptsData(from, 'main')) return this.dataCb(msg.payload, from);
-        this.drops.count('data-from-stranger');
-        return;
+        return this.onDataMsg(msg.payload, from, 'main');
       default:
         break;
     }
@@ -168,8 +197,14 @@ export class HomeAgent {
       this.sprays.settle(msg.session);
       return;
     }
-    if (msg.type === 'data' && this.peers.acceptsData(from, sock))
-      return this.dataCb(msg.payload, from);
+    if (msg.type === 'data') return this.onDataMsg(msg.payload, from, sock);
     this.drops.count(`link-unexpected-${msg.type}`);
+  }
+
+  /** Data from a peer, or from a peer's new address if it authenticates (then it moves there). */
+  private onDataMsg(payload: Uint8Array, from: SocketAddr, via: MessageSocket | 'main'): void {
+    // A peer that probed from its new address is known already; its channel moves in onData.
+    if (this.peers.acceptsData(from, via)) return this.dataCb(payload, from);
+    if (this.roamCb(payload, from) === undefined) this.drops.count('data-from-stranger');
   }
 }

@@ -103,5 +103,7 @@ export interface HomeStats {
   packetsSent: number;
   probesAnswered: number;
   peers: number;
+  /** Peers that moved to a new address mid-session (an authenticated frame from it). */
+  peersMoved: number;
   dropped: Record<string, number>;
 }

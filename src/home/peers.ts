@@ -13,7 +13,10 @@ export class Peers {
   private readonly links = new Map<string, MessageSocket>();
   /** A client knocks from up to ~500 sockets of one IP at once; more than that is abuse. */
   private readonly probeLimit = new RateLimiter({ ratePerSec: 200, burst: 1200, maxKeys: 4096 });
+  /** Frames from unknown addresses are tried against every live session: bound that work. */
+  private readonly roamLimit = new RateLimiter({ ratePerSec: 20, burst: 60, maxKeys: 1024 });
   probesAnswered = 0;
+  roamed = 0;
 
   constructor(
     private readonly env: Env,
@@ -61,6 +64,25 @@ export class Peers {
   acceptsData(from: SocketAddr, via: MessageSocket | 'main'): boolean {
     if (via !== 'main' && this.links.get(addrKey(from)) !== via) return false;
     return this.touch(from, false);
+  }
+
+  /** May a frame from an unknown address `from` be tried as a roaming peer's? */
+  mayTryRoam(from: SocketAddr): boolean {
+    if (this.roamLimit.take(from.ip, this.env.clock.now())) return true;
+    this.drops.count('roam-trials-limited');
+    return false;
+  }
+
+  /** A peer's frame authenticated from its new address `to`: it lives there now (and its link). */
+  moved(old: SocketAddr, to: SocketAddr): void {
+    this.roamed++;
+    this.touch(to, true);
+    const oldKey = addrKey(old);
+    const link = this.links.get(oldKey);
+    if (!link) return;
+    this.links.delete(oldKey);
+    // A probe from the new address may have adopted the link already.
+    if (!this.links.has(addrKey(to))) this.links.set(addrKey(to), link);
   }
 
   /** Remember a peer that proved reachability with a probe; returns whether it is known. */

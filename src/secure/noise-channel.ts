@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { Retransmitter } from '../net/retransmit.js';
 import type { Clock } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
+import { isRoamable } from '../net/roam.js';
 import { ReplayWindow } from './replay-window.js';
 
 const PROLOGUE = Buffer.from('porthole-noise-v1');
@@ -57,18 +58,23 @@ class Session {
     this.transport.send(Buffer.concat([header, ct]));
   }
 
-  open(frame: Uint8Array): Uint8Array | undefined {
-    if (frame.length < 5 + 16) return this.drop();
+  /**
+   * `roaming`: a frame from a new address, tried on every live session: it must also be newer
+   * than any counter seen, and a failure is not this session's drop.
+   */
+  open(frame: Uint8Array, roaming = false): Uint8Array | undefined {
+    const fail = (): undefined => (roaming ? undefined : this.drop());
+    if (frame.length < 5 + 16) return fail();
     const header = Buffer.from(frame.subarray(0, 5));
     const n = header.readUInt32BE(1);
-    if (!this.window.check(n)) return this.drop();
+    if (!this.window.check(n) || (roaming && n <= this.window.newest)) return fail();
     try {
       this.keys.recv.setNonce(n);
       const pt = this.keys.recv.decrypt(Buffer.from(frame.subarray(5)), header);
       this.window.mark(n);
       return new Uint8Array(pt);
     } catch {
-      return this.drop();
+      return fail();
     }
   }
 
@@ -98,6 +104,19 @@ abstract class BaseChannel implements SecureChannel {
         this.fail(e instanceof Error ? e : new Error(String(e)));
       }
     });
+    if (isRoamable(transport)) transport.onRoamCandidate((frame) => this.roamed(frame));
+  }
+
+  /**
+   * A frame from the peer's new address: it moves the channel only if it authenticates on this
+   * session with a counter newer than any seen (so neither a forgery nor a replay moves it).
+   */
+  private roamed(frame: Uint8Array): boolean {
+    if (this.closed || !this.session || frame[0] !== DATA) return false;
+    const pt = this.session.open(frame, true);
+    if (!pt) return false;
+    for (const cb of this.msgCbs) cb(pt);
+    return true;
   }
 
   protected abstract onFrame(frame: Uint8Array): void;
@@ -247,7 +266,6 @@ class SecureServer extends BaseChannel {
     if (type === HS1) {
       const h = createHash('sha256').update(frame).digest('hex');
       if (h === this.lastMsg1Hash && this.lastReply) return this.transport.send(this.lastReply); // retransmission
-      if (this.session) return; // a new handshake on a live channel: ignore (a new connect opens a new channel)
       const hs = new Noise('IK', false, {
         publicKey: Buffer.from(this.o.staticKeys.publicKey),
         secretKey: Buffer.from(this.o.staticKeys.secretKey),
@@ -259,6 +277,10 @@ class SecureServer extends BaseChannel {
       } catch {
         return; // not for our key, or garbled: drop silently
       }
+      // A new handshake on a live channel: the same client restarted on the same address (a
+      // resumed path, client/resume.ts) replaces its session; any other key is ignored.
+      const rs = Buffer.from(hs.rs as Uint8Array);
+      if (this.session && !(this.remoteStatic && rs.equals(this.remoteStatic))) return;
       const verdict = this.o.authorize(hs.rs as Uint8Array, payload);
       if (!verdict.ok) {
         this.transport.send(

@@ -8,6 +8,11 @@ export class ReplayWindow {
     this.bits = new Uint8Array(size);
   }
 
+  /** The highest counter accepted so far (-1 before the first). */
+  get newest(): number {
+    return this.highest;
+  }
+
   /** Would `n` be accepted? (Check before the costly decrypt; commit with `mark` after.) */
   check(n: number): boolean {
     if (n > this.highest) return true;

@@ -34,7 +34,8 @@ const FILES = {
   config: 'config.json',
 } as const;
 
-function writeJson(dir: string, file: string, value: unknown): void {
+/** Writes `value` as `dir/file` atomically (temporary file, then rename), mode 0600. */
+export function writeJson(dir: string, file: string, value: unknown): void {
   const path = join(dir, file);
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });

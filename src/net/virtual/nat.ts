@@ -109,6 +109,14 @@ export class NatBox implements Downstream, Upstream {
     return n;
   }
 
+  /** A router reboot (or `conntrack -F`): every mapping and block is forgotten at once. */
+  reboot(): void {
+    for (const t of [this.byInside, this.byRemote, this.byFlow, this.byExt, this.blocks]) t.clear();
+    this.keyed = 0;
+    this.blockCount = 0;
+    this.nextSeq = this.b.portLo + this.rng.int(this.b.portHi - this.b.portLo + 1);
+  }
+
   // --- outbound -------------------------------------------------------------------------------
 
   fromInside(p: Packet): void {
