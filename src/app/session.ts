@@ -7,7 +7,7 @@ import type { Env, TimerHandle } from '../net/types.js';
 
 export interface LinkStatus {
   state: 'connecting' | 'connected' | 'reconnecting';
-  path?: 'direct' | 'punched' | 'relayed';
+  path?: 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped';
   rttMs?: number;
   secure?: boolean;
   home?: string;

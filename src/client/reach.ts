@@ -7,12 +7,8 @@ import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import type { Identity } from '../secure/keys.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
-import {
-  connectAsync,
-  type ConnectOptions,
-  type ConnectReport,
-  type ConnectResult,
-} from './connector.js';
+import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
+import { type ConnectOptions, type ConnectReport, type ConnectResult } from './connector.js';
 
 export type Reached = Extract<ConnectResult, { ok: true }> & {
   /** Where application messages go: the Noise channel for a paired home, else the plain path. */
@@ -61,13 +57,13 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
  */
 export async function reach(
   env: Env,
-  opts: ConnectOptions,
+  opts: ConnectOptions & { candidates?: ClientCandidateOptions },
   paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
 ): Promise<Reached> {
-  const r = await connectAsync(env, {
-    ...opts,
-    ...(paired ? { trust: clientTrust(paired.identity) } : {}),
-  });
+  const { candidates, ...connectOpts } = opts;
+  const withTrust = { ...connectOpts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) };
+  // Issue 13: mapped/IPv6 candidates first (off unless asked), then the connector.
+  const r = await connectWithCandidates(env, withTrust, candidates);
   if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const started = env.clock.now();

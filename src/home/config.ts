@@ -3,6 +3,7 @@ import type { BindOptions, SocketAddr } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
 import type { MessageOf } from '../wire/messages.js';
+import type { CandidateOptions, CandidateStatus } from './candidates.js';
 
 export interface HomeConfig {
   /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
@@ -79,6 +80,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
    * single spray packet leaves. Without it the home is open: it sprays for anyone (lab/demo).
    */
   trust?: HomeTrust;
+  /** Issue 13: router port mapping and the IPv6 socket (default: both auto). */
+  candidates?: CandidateOptions;
 }
 
 export interface HomeTrust {
@@ -96,4 +99,6 @@ export interface HomeStats {
   probesAnswered: number;
   peers: number;
   dropped: Record<string, number>;
+  /** Issue 13: port mapping state, the IPv6 candidate, knocks sent from it. */
+  candidates: CandidateStatus;
 }
