@@ -5,6 +5,8 @@ import type { SocketAddr } from '../net/types.js';
 import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
+import { ipv6Arg, portmapArg } from './candidate-args.js';
+import type { PortmapMode } from '../portmap/index.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import {
@@ -27,6 +29,8 @@ interface HomeCliOptions {
   respray: number | 'auto' | 'off';
   keepalive?: number;
   devices: string;
+  portmap: PortmapMode;
+  ipv6: string;
 }
 
 export function registerHome(program: Command): Command {
@@ -62,6 +66,18 @@ export function registerHome(program: Command): Command {
       'devices to serve: simulated, or mqtt://HOST:PORT (Zigbee2MQTT / HA discovery)',
       'simulated',
     )
+    .option(
+      '--portmap <MODE>',
+      'ask the router for a port mapping: auto or off',
+      portmapArg,
+      'auto',
+    )
+    .option(
+      '--ipv6 <ADDR>',
+      "advertise an IPv6 socket: 'auto' (a global address), 'off', or an address",
+      ipv6Arg,
+      'auto',
+    )
     .action(async (opts: HomeCliOptions, cmd: Command) => {
       if (!opts.rendezvous)
         cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
@@ -87,6 +103,10 @@ export function registerHome(program: Command): Command {
         respray: opts.respray,
         keepaliveMs: opts.keepalive,
         devices: opts.devices,
+        candidates: {
+          portmap: opts.portmap,
+          ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
+        },
       }).catch((e: Error) => die(e.message));
       log.info(
         {
@@ -102,9 +122,11 @@ export function registerHome(program: Command): Command {
           {},
           'open mode: any client that knows the id can make this home spray; use --state',
         );
-      onShutdown(() => {
+      onShutdown(async () => {
         log.info({ stats: running.agent.stats }, 'home agent stopping');
         running.close();
+        await running.agent.whenClosed; // the router mapping is deleted (bounded)
+        log.info({ portmap: running.agent.stats.candidates.portmap.state }, 'home agent stopped');
       });
     });
   registerHomeTrustCommands(home);

@@ -5,6 +5,7 @@
 // cancelled. Either way the result is the connector's ConnectResult, with report.path 'ipv6' or
 // 'mapped' when those won.
 import { networkInterfaces } from 'node:os';
+import { boundAddr } from '../net/bound.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { knockAttempt, type KnockWin } from '../net/knock6.js';
 import { raceAttempts, type Attempt } from '../net/race.js';
@@ -40,7 +41,7 @@ export async function connectWithCandidates(
   const t0 = env.clock.now();
   const session = Buffer.from(env.rng.bytes(8)).toString('hex');
   const v6sock = openV6(env, c.ipv6 ?? 'auto');
-  const v6addr = v6sock && (await boundAddr(env, v6sock));
+  const v6addr = v6sock && (await boundAddr(env.clock, v6sock));
   const mine: Candidate[] = v6addr ? [{ kind: 'ipv6', addr: v6addr }] : [];
   const theirs = await queryCandidates(env, {
     homeId: opts.home,
@@ -68,20 +69,6 @@ function openV6(env: Env, choice: string): UdpEndpoint | undefined {
   const ep = env.net.open({ ip });
   ep.onError(() => ep.close());
   return ep;
-}
-
-/** The socket's bound address (node binds asynchronously), or undefined after 1 s. */
-function boundAddr(env: Env, ep: UdpEndpoint): Promise<SocketAddr | undefined> {
-  return new Promise((resolve) => {
-    let waited = 0;
-    const check = (): void => {
-      const a = ep.localAddress();
-      if (a?.port || ep.closed || waited >= 1000) return resolve(a?.port ? a : undefined);
-      waited += 5;
-      env.clock.setTimer(5, check);
-    };
-    check();
-  });
 }
 
 function asMapped(r: ConnectResult, mapped: SocketAddr | undefined): ConnectResult {

@@ -5,6 +5,7 @@
 // firewall to that client while the client knocks towards us.
 import { networkInterfaces } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { boundAddr } from '../net/bound.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { parseIfInet6, usableIpv6 } from '../net/ipv6.js';
 import type { TxIds } from '../net/tx-ids.js';
@@ -101,7 +102,12 @@ export class HomeCandidates {
       this.v6 = new MessageSocket(ep, this.drops, this.env.log, (m, from) =>
         this.deps.onV6Message(this.v6!, m, from),
       );
-      this.env.log.info({ ipv6: ip }, 'IPv6 candidate socket open');
+      // Advertise again once bound (node binds asynchronously; the port is part of the candidate).
+      void boundAddr(this.env.clock, ep).then((at) => {
+        if (!at) return this.env.log.warn({ ipv6: ip }, 'cannot bind the IPv6 candidate socket');
+        this.env.log.info({ ipv6: formatAddr(at) }, 'IPv6 candidate socket open');
+        this.advertise();
+      });
     }
     const tick = (): void => {
       this.advertise();
