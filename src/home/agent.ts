@@ -178,7 +178,7 @@ export class HomeAgent {
     if (msg.type === 'probe') {
       if (!this.peers.answerProbe(sock, msg, from)) return;
       this.peers.adoptLink(from, sock);
-      return this.candidates.stopKnocks();
+      return this.candidates.stopKnocks(from);
     }
     if (msg.type === 'data' && this.peers.acceptsData(from, sock))
       return this.dataCb(msg.payload, from);

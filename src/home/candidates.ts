@@ -17,7 +17,7 @@ import {
   type PortmapMode,
   type PortmapStatus,
 } from '../portmap/index.js';
-import { formatAddr } from '../wire/addr.js';
+import { addrKey, formatAddr } from '../wire/addr.js';
 import type { Candidate } from '../wire/candidates.js';
 import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { MapCheck } from './map-check.js';
@@ -62,7 +62,8 @@ export class HomeCandidates {
   private v6: MessageSocket | undefined;
   private mapped: SocketAddr | undefined;
   private refresh: TimerHandle | undefined;
-  private knockJobs = new Set<TimerHandle>();
+  /** Knocks in progress, by the client address they go to. */
+  private knockJobs = new Map<string, TimerHandle>();
   private started = false;
   knocks = 0;
 
@@ -190,26 +191,29 @@ export class HomeCandidates {
     const sock = this.v6;
     if (!sock) return;
     for (const c of msg.list.filter((x) => x.kind === 'ipv6').slice(0, 2)) {
+      const key = addrKey(c.addr);
+      if (this.knockJobs.has(key)) continue;
       if (this.knockJobs.size >= MAX_KNOCK_JOBS) return this.drops.count('knock6-busy');
       const payload = encode({ type: 'punch', session: msg.session });
       let n = 0;
       const step = (): void => {
-        this.knockJobs.delete(job);
+        this.knockJobs.delete(key);
         if (sock.ep.closed || n++ >= KNOCKS) return;
         sock.ep.send(payload, c.addr);
         this.knocks++;
-        job = this.env.clock.setTimer(KNOCK_MS, step);
-        this.knockJobs.add(job);
+        this.knockJobs.set(key, this.env.clock.setTimer(KNOCK_MS, step));
       };
-      let job = this.env.clock.setTimer(0, step);
-      this.knockJobs.add(job);
+      this.knockJobs.set(key, this.env.clock.setTimer(0, step));
     }
   }
 
-  /** A client's probe reached the IPv6 socket: stop knocking towards it. */
-  stopKnocks(): void {
-    for (const j of this.knockJobs) j.cancel();
-    this.knockJobs.clear();
+  /** A client's probe reached the IPv6 socket: stop knocking towards it (all: on close). */
+  stopKnocks(to?: SocketAddr): void {
+    for (const [key, job] of this.knockJobs) {
+      if (to && key !== addrKey(to)) continue;
+      job.cancel();
+      this.knockJobs.delete(key);
+    }
   }
 
   /** Deletes the router mapping (bounded by the mapper's own deadline). */
