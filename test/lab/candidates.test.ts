@@ -69,27 +69,49 @@ async function homeAndClient(l: PortmapLab, homePort: number, rvPort: number, wa
   return { rv, home, c, mapMs, settled };
 }
 
+for (const [i, service] of (['upnp', 'natpmp', 'pcp'] as const).entries()) {
+  test(
+    `candidates lab: miniupnpd with only ${service} → mapped path, zero spray, mapping removed on SIGTERM`,
+    opts,
+    async () => {
+      const l = lab as PortmapLab;
+      await l.startRouter(service);
+      const hp = 42001 + i;
+      const { rv, home, c, mapMs, settled } = await homeAndClient(l, hp, 42400 + i, 'mapped');
+      try {
+        assert.ok(c.json, c.error);
+        assert.equal(c.json.path, 'mapped', JSON.stringify(c.json));
+        assert.equal(settled?.external, `${l.routerWan}:${hp}`);
+        assert.ok(dnatRule(l, hp), 'no DNAT rule in the router while mapped');
+        assert.equal(await home.stop(), 0);
+        const stopping = home.lines.find((x) => x.msg === 'home agent stopping');
+        assert.equal(sprays(stopping), 0, 'the home sprayed');
+        assert.ok(!dnatRule(l, hp), 'the mapping is still in the router after SIGTERM');
+        console.log(
+          `candidates lab: ${service} mapped+verified in ${mapMs} ms; client path mapped in ${String(c.json.ms)} ms, ` +
+            `client packets ${String(c.json.packetsSent)}, sockets ${String(c.json.socketsOpened)}, home sprays 0; ` +
+            `rule removed on SIGTERM`,
+        );
+      } finally {
+        await home.stop();
+        await rv.stop();
+        await l.stopRouter();
+      }
+    },
+  );
+}
+
 test(
-  'candidates lab: miniupnpd (UPnP-IGD) → mapped path, zero spray, mapping removed on SIGTERM',
+  'candidates lab: no port-mapping server on the router → nothing advertised, punched',
   opts,
   async () => {
     const l = lab as PortmapLab;
-    await l.startRouter('upnp');
-    const { rv, home, c, mapMs, settled } = await homeAndClient(l, 42001, 42400, 'mapped');
+    await l.startRouter('none');
+    const { rv, home, c } = await homeAndClient(l, 42010, 42410, 'unavailable');
     try {
       assert.ok(c.json, c.error);
-      assert.equal(c.json.path, 'mapped', JSON.stringify(c.json));
-      assert.equal(settled?.external, `${l.routerWan}:42001`);
-      assert.ok(dnatRule(l, 42001), 'no DNAT rule in the router while mapped');
-      assert.equal(await home.stop(), 0);
-      const stopping = home.lines.find((x) => x.msg === 'home agent stopping');
-      assert.equal(sprays(stopping), 0, 'the home sprayed');
-      assert.ok(!dnatRule(l, 42001), 'the mapping is still in the router after SIGTERM');
-      console.log(
-        `candidates lab: upnp mapped+verified in ${mapMs} ms; client path mapped in ${String(c.json.ms)} ms, ` +
-          `client packets ${String(c.json.packetsSent)}, sockets ${String(c.json.socketsOpened)}, home sprays 0; ` +
-          `rule removed on SIGTERM`,
-      );
+      assert.equal(c.json.path, 'punched');
+      console.log(`candidates lab: no server → client path punched in ${String(c.json.ms)} ms`);
     } finally {
       await home.stop();
       await rv.stop();
@@ -105,12 +127,12 @@ test(
     const l2 = buildPortmapLab({ doubleNat: true });
     try {
       await l2.startRouter('pcp');
-      const { rv, home, c, settled } = await homeAndClient(l2, 42002, 42401, 'unavailable');
+      const { rv, home, c, settled } = await homeAndClient(l2, 42020, 42420, 'unavailable');
       try {
         assert.match(String(settled?.reason), /^double NAT/);
         assert.ok(c.json, c.error);
         assert.notEqual(c.json.path, 'mapped');
-        assert.ok(!dnatRule(l2, 42002), 'the useless mapping was left in the router');
+        assert.ok(!dnatRule(l2, 42020), 'the useless mapping was left in the router');
         console.log(
           `candidates lab: double NAT → "${String(settled?.reason)}"; client path ${String(c.json.path)} in ${String(c.json.ms)} ms`,
         );
