@@ -61,7 +61,7 @@ export class HomeAgent {
       opts.candidates ?? {},
       {
         id: opts.id,
-        rendezvous: opts.rendezvous,
+        rendezvous: () => opts.rendezvous,
         tx: this.tx,
         send,
         port: () => this.sock?.ep.localAddress()?.port,

@@ -36,7 +36,8 @@ export interface CandidateOptions {
 
 export interface CandidateDeps {
   id: string;
-  rendezvous: SocketAddr;
+  /** The rendezvous the home is registered with now (it may rotate between nodes). */
+  rendezvous: () => SocketAddr;
   tx: TxIds;
   send: (msg: Message, to: SocketAddr, padTo?: number) => void;
   port: () => number | undefined;
@@ -179,7 +180,7 @@ export class HomeCandidates {
       homeId: this.deps.id,
       list: this.list(),
     } as const;
-    this.deps.send(msg, this.deps.rendezvous);
+    this.deps.send(msg, this.deps.rendezvous());
   }
 
   onMapNonce(msg: MessageOf<'mapNonce'>): void {

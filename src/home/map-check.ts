@@ -15,7 +15,8 @@ export class MapCheck {
   constructor(
     private readonly env: Env,
     private readonly homeId: string,
-    private readonly rendezvous: SocketAddr,
+    /** The rendezvous the home is registered with now (it may rotate between nodes). */
+    private readonly rendezvous: () => SocketAddr,
     private readonly tx: TxIds,
     private readonly send: (msg: Message, to: SocketAddr, padTo?: number) => void,
   ) {}
@@ -35,7 +36,7 @@ export class MapCheck {
           this.env.clock.setTimer(at, () =>
             this.send(
               { type: 'mapCheck', tx: this.tx.next(), homeId: this.homeId, external, nonce },
-              this.rendezvous,
+              this.rendezvous(),
               REQUEST_PAD,
             ),
           ),
