@@ -3,7 +3,7 @@ import type { EntityState } from '../devices/model.js';
 
 export interface LinkStatus {
   state: 'connecting' | 'connected' | 'reconnecting';
-  path?: 'direct' | 'punched' | 'relayed';
+  path?: 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped';
   rttMs?: number;
   secure?: boolean;
   home?: string;

@@ -16,7 +16,7 @@ export interface StartAppOptions {
   statusPollMs?: number;
 }
 
-const PATHS = ['direct', 'punched', 'relayed'] as const;
+const PATHS = ['direct', 'punched', 'relayed', 'ipv6', 'mapped'] as const;
 
 function toLinkStatus(s: ReturnType<StartAppOptions['status']>): LinkStatus {
   const path = PATHS.find((p) => p === s.path);

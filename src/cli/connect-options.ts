@@ -1,6 +1,8 @@
 // The options every command that reaches a home shares, and turning them into a reach().
 import type { Command } from 'commander';
 import type { ConnectOptions } from '../client/connector.js';
+import type { ClientCandidateOptions } from '../client/candidates.js';
+import { ipv6Arg, onOffArg } from './candidate-args.js';
 import { loadPairedHome, reach, type PairedHome, type Reached } from '../client/reach.js';
 import { listHomes } from '../secure/state.js';
 import { isPortholeError, PortholeError } from '../errors.js';
@@ -25,6 +27,8 @@ export interface ConnectCliOptions {
   punchTimeout?: number;
   forceAssist?: boolean;
   json?: boolean;
+  candidates: 'auto' | 'off';
+  ipv6: string;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -46,13 +50,26 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--rounds <R>', 'assisted rounds before giving up', intArg(1, 20))
     .option('--punch-timeout <MS>', "wait for the home's answer per round", intArg(50, 60_000))
     .option('--force-assist', 'skip the direct step even with --direct')
-    .option('--json', 'machine-readable output: one JSON line on stdout');
+    .option('--json', 'machine-readable output: one JSON line on stdout')
+    .option(
+      '--candidates <MODE>',
+      "ask the rendezvous for the home's mapped/IPv6 addresses first: auto or off",
+      onOffArg,
+      'auto',
+    )
+    .option(
+      '--ipv6 <ADDR>',
+      "knock over IPv6 from: 'auto' (a global address), 'off', or an address",
+      ipv6Arg,
+      'auto',
+    );
 }
 
 function toConnectOptions(
   o: Omit<ConnectCliOptions, 'rendezvous'> & { home: string; rendezvous: SocketAddr },
-): ConnectOptions {
+): ConnectOptions & { candidates: ClientCandidateOptions } {
   return {
+    candidates: { mode: o.candidates, ipv6: o.ipv6 },
     home: o.home,
     rendezvous: o.rendezvous,
     direct: o.direct,

@@ -8,6 +8,8 @@ import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import { ipv6Arg, portmapArg } from './candidate-args.js';
+import type { PortmapMode } from '../portmap/index.js';
 import { die, onShutdown, orDie } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { homeIdArg, intArg, listenArg, resprayArg, sprayTtlArg, type LogLevel } from './parse.js';
@@ -23,6 +25,8 @@ interface HomeCliOptions {
   respray: number | 'auto' | 'off';
   keepalive?: number;
   devices: string;
+  portmap: PortmapMode;
+  ipv6: string;
 }
 
 export function registerHome(program: Command): Command {
@@ -69,6 +73,18 @@ export function registerHome(program: Command): Command {
       'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
       listenArg,
     )
+    .option(
+      '--portmap <MODE>',
+      'ask the router for a port mapping: auto or off',
+      portmapArg,
+      'auto',
+    )
+    .option(
+      '--ipv6 <ADDR>',
+      "advertise an IPv6 socket: 'auto' (a global address), 'off', or an address",
+      ipv6Arg,
+      'auto',
+    )
     .action(async (opts: HomeCliOptions, cmd: Command) => {
       if (!opts.id === !opts.state)
         cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
@@ -111,6 +127,10 @@ export function registerHome(program: Command): Command {
         respray: opts.respray,
         keepaliveMs: opts.keepalive,
         devices: opts.devices,
+        candidates: {
+          portmap: opts.portmap,
+          ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
+        },
       }).catch((e: Error) => die(e.message));
       live.agent = running.agent;
       log.info(
@@ -128,10 +148,12 @@ export function registerHome(program: Command): Command {
           {},
           'open mode: any client that knows the id can make this home spray; use --state',
         );
-      onShutdown(() => {
+      onShutdown(async () => {
         log.info({ stats: running.agent.stats }, 'home agent stopping');
         running.close();
         void ops?.close();
+        await running.agent.whenClosed; // the router mapping is deleted (bounded)
+        log.info({ portmap: running.agent.stats.candidates.portmap.state }, 'home agent stopped');
       });
     });
   registerHomeTrustCommands(home);

@@ -1,13 +1,14 @@
 // Process-level helpers shared by the long-running commands.
 
-/** Runs `stop` once on SIGINT/SIGTERM, then exits 0. */
-export function onShutdown(stop: () => void): void {
+/** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (after its promise, at most 4 s). */
+export function onShutdown(stop: () => void | Promise<void>): void {
   let stopping = false;
   const handler = (): void => {
     if (stopping) return;
     stopping = true;
-    stop();
-    process.exit(0);
+    const exit = (): never => process.exit(0);
+    setTimeout(exit, 4000).unref();
+    void Promise.resolve(stop()).then(exit, exit);
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);

@@ -15,7 +15,7 @@ import { makeLogger } from './logger.js';
 import { addrArg, intArg, listenArg, type LogLevel } from './parse.js';
 
 interface RendezvousCmdOpts {
-  listen: SocketAddr;
+  listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
   cluster?: string;
@@ -35,6 +35,7 @@ function nodeIdArg(text: string): string {
     throw new InvalidArgumentError(`"${text}" is not a node id (1-64 of A-Z a-z 0-9 . _ -)`);
   return text;
 }
+import { listenRepeat } from './candidate-args.js';
 
 export function registerRendezvous(program: Command): void {
   program
@@ -42,9 +43,8 @@ export function registerRendezvous(program: Command): void {
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
-      'UDP address to listen on',
-      listenArg,
-      listenArg('0.0.0.0:7400'),
+      'UDP address to listen on; repeat for one per family, e.g. 192.0.2.1:7400 and [2001:db8::1]:7400 (default 0.0.0.0:7400)',
+      listenRepeat,
     )
     .option(
       '--registration-ttl <MS>',
@@ -79,19 +79,21 @@ export function registerRendezvous(program: Command): void {
       const log = makeLogger(logLevel, 'rendezvous');
       const env = realEnv(log);
       const metrics = opts.metrics ? createMetrics('rendezvous') : undefined;
+      const listen = opts.listen ?? [listenArg('0.0.0.0:7400')];
+      const first = listen[0] as SocketAddr;
       const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
       let cluster: ClusterNode | undefined;
       if (opts.cluster) {
         const advertise =
           opts.advertise ??
-          (opts.listen.ip !== '0.0.0.0' && opts.listen.port ? opts.listen : undefined);
+          (first.ip !== '0.0.0.0' && first.ip !== '::' && first.port ? first : undefined);
         if (!advertise)
           die('--cluster needs --advertise HOST:PORT when --listen is 0.0.0.0 or port 0', 2);
         const nodeId =
           opts.nodeId ??
           `${hostname()
             .replace(/[^A-Za-z0-9._-]/g, '-')
-            .slice(0, 50)}-${opts.listen.port}`;
+            .slice(0, 50)}-${first.port}`;
         cluster = new ClusterNode(env, {
           redisUrl: opts.cluster,
           nodeId,
@@ -103,15 +105,15 @@ export function registerRendezvous(program: Command): void {
         });
       }
       const server = new RendezvousServer(env, {
-        listen: opts.listen,
+        listen,
         registrationTtlMs: ttl,
         maxHomes: opts.maxHomes,
         cluster,
         metrics: metrics?.rendezvous,
       });
       server.start();
-      const bound = await whenBound(server.endpoint!).catch((e: Error) =>
-        die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
+      const bound = await Promise.all(server.endpoints.map((ep) => whenBound(ep))).catch(
+        (e: Error) => die(`cannot listen on ${listen.map(formatAddr).join(', ')}: ${e.message}`),
       );
       cluster?.start(server);
       metrics?.rendezvous.observe(() => server.stats);
@@ -127,7 +129,7 @@ export function registerRendezvous(program: Command): void {
           : undefined;
       log.info(
         {
-          listen: formatAddr(bound),
+          listen: bound.map(formatAddr).join(' '),
           cluster: opts.cluster ? 'on' : 'off',
           metrics: ops ? formatAddr(ops.address) : 'off',
         },

@@ -94,7 +94,8 @@ export interface ClientTrust {
 }
 
 export interface ConnectReport {
-  path: 'direct' | 'punched';
+  /** Issue 13 adds 'ipv6' (the IPv6 knock won) and 'mapped' (the router-mapped address answered). */
+  path: 'direct' | 'punched' | 'ipv6' | 'mapped';
   ms: number;
   steps: Record<string, number>;
   attempts: number;

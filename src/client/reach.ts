@@ -15,6 +15,7 @@ import {
   type ConnectReport,
   type ConnectResult,
 } from './connector.js';
+import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
 
 export type Reached = Extract<ConnectResult, { ok: true }> & {
   /** Where application messages go: the Noise channel for a paired home, else the plain path. */
@@ -67,13 +68,15 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
  */
 export async function reach(
   env: Env,
-  opts: ConnectOptions,
+  opts: ConnectOptions & { candidates?: ClientCandidateOptions },
   paired?: Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>,
 ): Promise<Reached> {
-  const full = (): Promise<ConnectResult> =>
-    connectAsync(env, { ...opts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) });
+  const { candidates, ...connectOpts } = opts;
+  const withTrust = { ...connectOpts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) };
+  // Issue 13: mapped/IPv6 candidates first (off unless asked), then the connector.
+  const full = (): Promise<ConnectResult> => connectWithCandidates(env, withTrust, candidates);
   const paths = paired?.paths;
-  const r = await (paths ? viaRemembered(env, opts, paths, full) : full());
+  const r = await (paths ? viaRemembered(env, connectOpts, paths, full) : full());
   if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const started = env.clock.now();

@@ -14,6 +14,7 @@ import { Peers } from './peers.js';
 import { Registration } from './registration.js';
 import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
+import { HomeCandidates } from './candidates.js';
 
 export { DEFAULT_HOME };
 export type { HomeConfig, HomeOptions, HomeStats, HomeTrust } from './config.js';
@@ -37,6 +38,9 @@ export class HomeAgent {
   private sock: MessageSocket | undefined;
   private dataCb: DataHandler = () => {};
   private roamCb: RoamHandler = () => undefined;
+  private readonly candidates: HomeCandidates;
+  /** Settles once close() has deleted the router mapping (bounded). */
+  whenClosed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly env: Env,
@@ -67,6 +71,21 @@ export class HomeAgent {
       rendezvous: () => this.registration.rendezvous,
       onLinkMessage: (kb, sock, m, from) => this.onLinkMessage(kb, sock, m, from),
     });
+    this.candidates = new HomeCandidates(
+      env,
+      opts.candidates ?? {},
+      {
+        id: opts.id,
+        rendezvous: () => opts.rendezvous,
+        tx: this.tx,
+        send,
+        port: () => this.sock?.ep.localAddress()?.port,
+        observedIp: () => this.registration.observed?.ip,
+        onV6Message: (sock, m, from) => this.onV6Message(sock, m, from),
+      },
+      this.drops,
+    );
+    this.registration.onRegistered(() => this.candidates.onRegistered());
   }
 
   get id(): string {
@@ -136,12 +155,14 @@ export class HomeAgent {
       peers: this.peers.size,
       peersMoved: this.peers.roamed,
       dropped: this.drops.toJSON(),
+      candidates: this.candidates.status,
     };
   }
 
   close(): void {
     this.registration.close();
     this.sprays.close();
+    this.whenClosed = this.candidates.close();
     this.peers.close();
     this.sock?.close();
   }
@@ -174,6 +195,12 @@ export class HomeAgent {
             'rendezvous error',
           );
         return;
+      case 'peerCandidates':
+        if (fromRendezvous) return this.candidates.onPeerCandidates(msg);
+        break;
+      case 'mapNonce':
+        // From anywhere: the rendezvous sends it from a fresh socket, through the router mapping.
+        return this.candidates.onMapNonce(msg);
       case 'probe':
         if (this.sock && this.peers.answerProbe(this.sock, msg, from))
           this.sprays.settle(msg.session);
@@ -184,6 +211,18 @@ export class HomeAgent {
         break;
     }
     this.drops.count(`unexpected-${msg.type}`);
+  }
+
+  /** Datagrams on the IPv6 socket: a client that knocked there becomes a link on it. */
+  private onV6Message(sock: MessageSocket, msg: Message, from: SocketAddr): void {
+    if (msg.type === 'probe') {
+      if (!this.peers.answerProbe(sock, msg, from)) return;
+      this.peers.adoptLink(from, sock);
+      return this.candidates.stopKnocks(from);
+    }
+    if (msg.type === 'data' && this.peers.acceptsData(from, sock))
+      return this.dataCb(msg.payload, from);
+    if (msg.type !== 'punch') this.drops.count(`v6-unexpected-${msg.type}`);
   }
 
   /** Datagrams on a knock-back socket: the client's probe makes it the link to that client. */

@@ -4,6 +4,7 @@ import type { RetransmitOptions } from '../net/retransmit.js';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
 import type { MessageOf } from '../wire/messages.js';
 import type { HomeMetrics } from '../ops/metrics.js';
+import type { CandidateOptions, CandidateStatus } from './candidates.js';
 
 export interface HomeConfig {
   /** N: ports of the client's IP sprayed besides its observed port (patent: 500). */
@@ -87,6 +88,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
    * single spray packet leaves. Without it the home is open: it sprays for anyone (lab/demo).
    */
   trust?: HomeTrust;
+  /** Issue 13: router port mapping and the IPv6 socket (default: both auto). */
+  candidates?: CandidateOptions;
 }
 
 export interface HomeTrust {
@@ -106,4 +109,6 @@ export interface HomeStats {
   /** Peers that moved to a new address mid-session (an authenticated frame from it). */
   peersMoved: number;
   dropped: Record<string, number>;
+  /** Issue 13: port mapping state, the IPv6 candidate, knocks sent from it. */
+  candidates: CandidateStatus;
 }

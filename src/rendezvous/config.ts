@@ -37,7 +37,8 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 };
 
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
-  listen: BindOptions;
+  /** One address, or one per family (issue 13: `--listen` repeatable). */
+  listen: BindOptions | readonly BindOptions[];
   registry?: HomeRegistry;
   /** Cluster mode (issue 12): directory writes and cross-node assists. */
   cluster?: ClusterHooks;

@@ -22,6 +22,8 @@ import { MemoryRegistry, type HomeRegistry } from './registry.js';
 import type { Request, Session } from './session.js';
 import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
+import { CandidateDesk } from './candidate-desk.js';
+import { isV4Mapped, listenList, socketFor } from './listen.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -31,7 +33,9 @@ export class RendezvousServer {
   private readonly registry: HomeRegistry;
   private readonly sessions = new Map<SessionId, Session>();
   private readonly drops: DropCounter;
-  private sock: MessageSocket | undefined;
+  private socks: MessageSocket[] = [];
+  /** Issue 13: the homes' mapped/IPv6 candidates and the mapping check. */
+  readonly candidates: CandidateDesk;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -49,23 +53,41 @@ export class RendezvousServer {
     this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
+    this.candidates = new CandidateDesk(
+      env,
+      {
+        homeAddr: (id) => this.registry.get(id, env.clock.now())?.addr,
+        reply: (m, from, size) => this.reply(m, { from, size }),
+        send: (m, to) => this.send(m, to),
+        nextTx: () => this.tx.next(),
+        drop: (reason) => this.drops.count(reason),
+      },
+      this.cfg.maxHomes,
+    );
   }
 
   start(): void {
-    const ep = this.env.net.open(this.opts.listen);
-    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from, size) =>
-      this.handle(m, from, size),
+    // One socket per family, each on an explicit address (--listen repeatable).
+    this.socks = listenList(this.opts.listen).map(
+      (b) =>
+        new MessageSocket(this.env.net.open(b), this.drops, this.env.log, (m, from, size) =>
+          this.handle(m, from, size),
+        ),
     );
     this.scheduleSweep();
   }
 
   get endpoint(): MessageSocket['ep'] | undefined {
-    return this.sock?.ep;
+    return this.socks[0]?.ep;
+  }
+
+  get endpoints(): MessageSocket['ep'][] {
+    return this.socks.map((s) => s.ep);
   }
 
   get stats(): RendezvousStats {
     return {
-      received: this.sock?.received ?? 0,
+      received: this.socks.reduce((n, s) => n + s.received, 0),
       ...this.counts,
       homes: this.registry.size,
       sessions: this.sessions.size,
@@ -77,7 +99,7 @@ export class RendezvousServer {
     this.sweepTimer?.cancel();
     for (const s of this.sessions.values()) s.peerInfo.cancel();
     this.sessions.clear();
-    this.sock?.close();
+    for (const s of this.socks) s.close();
   }
 
   private scheduleSweep(): void {
@@ -96,13 +118,13 @@ export class RendezvousServer {
 
   /** Messages we originate (to a registered home, or Ready to a client that asked). */
   private send(msg: Message, to: SocketAddr): void {
-    this.sock?.send(msg, to);
+    socketFor(this.socks, to)?.send(msg, to);
   }
 
   /** Answers never carry more bytes than the request did (no amplification). */
   private reply(msg: Message, req: Request): void {
     if (req.route) return req.route.reply(msg);
-    this.sock?.reply(msg, req.from, req.size);
+    socketFor(this.socks, req.from)?.reply(msg, req.from, req.size);
   }
 
   private error(tx: number, code: ErrorCode, message: string, req: Request): void {
@@ -114,6 +136,7 @@ export class RendezvousServer {
       this.drops.count('rate-limited-ip');
       return;
     }
+    if (isV4Mapped(from)) return this.drops.count('v4-mapped-source');
     const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
@@ -130,6 +153,12 @@ export class RendezvousServer {
         return this.onAddrQuery(msg, req);
       case 'observe':
         return this.reply({ type: 'observed', tx: msg.tx, addr: from }, req);
+      case 'candidates':
+        return this.candidates.onCandidates(msg, from);
+      case 'candidatesQuery':
+        return this.candidates.onQuery(msg, from, size);
+      case 'mapCheck':
+        return this.candidates.onMapCheck(msg, from);
       case 'hopProbe':
         // Stateless echo of the same size: lets a peer measure its hop distance to us.
         return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, req);
@@ -340,7 +369,8 @@ export class RendezvousServer {
 
   /** The cluster answers a client of this node (an owner's answer, or a forwarding failure). */
   answerClient(msg: Message, to: SocketAddr, requestSize: number | undefined): void {
-    if (requestSize === undefined) this.sock?.send(msg, to);
-    else this.sock?.reply(msg, to, requestSize);
+    const sock = socketFor(this.socks, to);
+    if (requestSize === undefined) sock?.send(msg, to);
+    else sock?.reply(msg, to, requestSize);
   }
 }

@@ -2,7 +2,14 @@
 // Layout: magic "PH" (2) | version (1) | type (1) | fields…  — no trailing bytes allowed.
 // decode() never throws: untrusted bytes become either a typed message or a typed error.
 import type { SocketAddr } from '../net/types.js';
+import {
+  CANDIDATE_TYPE_CODES,
+  decodeCandidateMessage,
+  encodeCandidateMessage,
+  type CandidateMessage,
+} from './candidates.js';
 import { DecodeError, Reader, Writer } from './codec.js';
+import { readSession, writeSession } from './session.js';
 
 export const MAGIC0 = 0x50; // 'P'
 export const MAGIC1 = 0x48; // 'H'
@@ -92,7 +99,9 @@ export type Message =
   | { type: 'observe'; tx: TxId }
   | { type: 'observed'; tx: TxId; addr: SocketAddr }
   /** Home → rendezvous: this assist is refused (unpaired client, bad code…); passed on to the client. */
-  | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string };
+  | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string }
+  /** Issue 13: mapped and IPv6 candidates, and the mapping check (wire/candidates.ts). */
+  | CandidateMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -120,19 +129,13 @@ const TYPE_CODES: Record<MessageType, number> = {
   observe: 20,
   observed: 21,
   refuse: 22,
+  ...CANDIDATE_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
 );
 
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; error: string };
-
-function writeSession(w: Writer, s: SessionId): void {
-  w.bytes(Buffer.from(s, 'hex'));
-}
-function readSession(r: Reader): SessionId {
-  return Buffer.from(r.bytes(8)).toString('hex');
-}
 
 export function isSessionId(s: string): boolean {
   return /^[0-9a-f]{16}$/.test(s);
@@ -222,6 +225,13 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
       w.u32(msg.tx);
       writeSession(w, msg.session);
       w.u8(msg.code).str(msg.message.slice(0, 200));
+      break;
+    case 'candidates':
+    case 'candidatesQuery':
+    case 'peerCandidates':
+    case 'mapCheck':
+    case 'mapNonce':
+      encodeCandidateMessage(w, msg);
       break;
   }
   const body = w.finish();
@@ -347,5 +357,11 @@ function decodeBody(type: MessageType, r: Reader): Message {
       const tx = r.u32();
       return { type, tx, code: errorCode(r.u8()), message: r.str(200, ERROR_TEXT_PATTERN) };
     }
+    case 'candidates':
+    case 'candidatesQuery':
+    case 'peerCandidates':
+    case 'mapCheck':
+    case 'mapNonce':
+      return decodeCandidateMessage(type, r, homeIdOf);
   }
 }

@@ -1,0 +1,228 @@
+// The home's extra direct candidates (issue 13): a router port mapping of its bound port (only
+// once verified through the rendezvous) and a socket on a global IPv6 address. Both are sent to
+// the rendezvous (`candidates`, again every `refreshMs`); a client's IPv6 addresses arrive as
+// `peerCandidates` and get a short knock from the IPv6 socket, which opens the home's stateful
+// firewall to that client while the client knocks towards us.
+import { networkInterfaces } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { boundAddr } from '../net/bound.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { parseIfInet6, usableIpv6 } from '../net/ipv6.js';
+import type { TxIds } from '../net/tx-ids.js';
+import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
+import {
+  createPortMapper,
+  type HomePortmapOptions,
+  type PortMapper,
+  type PortmapMode,
+  type PortmapStatus,
+} from '../portmap/index.js';
+import { addrKey, formatAddr } from '../wire/addr.js';
+import type { Candidate } from '../wire/candidates.js';
+import { encode, type Message, type MessageOf } from '../wire/messages.js';
+import { MapCheck } from './map-check.js';
+
+/** `--ipv6`: pick global addresses, none, or these (the lab's documentation prefix). */
+export type Ipv6Choice = 'auto' | 'off' | readonly string[];
+
+export interface CandidateOptions {
+  /** Default 'off' here; the CLI's default is 'auto'. */
+  portmap?: PortmapMode;
+  /** Default 'off' here; the CLI's default is 'auto'. */
+  ipv6?: Ipv6Choice;
+  /** Tests and the lab: replace the router mapper (e.g. a fake, or narrower protocols). */
+  mapper?: (o: HomePortmapOptions) => PortMapper | undefined;
+}
+
+export interface CandidateDeps {
+  id: string;
+  /** The rendezvous the home is registered with now (it may rotate between nodes). */
+  rendezvous: () => SocketAddr;
+  tx: TxIds;
+  send: (msg: Message, to: SocketAddr, padTo?: number) => void;
+  port: () => number | undefined;
+  observedIp: () => string | undefined;
+  /** Datagrams on the IPv6 socket (probes and data of clients that came that way). */
+  onV6Message: (sock: MessageSocket, msg: Message, from: SocketAddr) => void;
+}
+
+export interface CandidateStatus {
+  portmap: PortmapStatus;
+  ipv6: string | undefined;
+  knocks: number;
+}
+
+const REFRESH_MS = 20_000;
+const KNOCKS = 10;
+const KNOCK_MS = 50;
+const MAX_KNOCK_JOBS = 8;
+
+export class HomeCandidates {
+  private mapper: PortMapper | undefined;
+  private readonly check: MapCheck;
+  private v6: MessageSocket | undefined;
+  private mapped: SocketAddr | undefined;
+  private refresh: TimerHandle | undefined;
+  /** Knocks in progress, by the client address they go to. */
+  private knockJobs = new Map<string, TimerHandle>();
+  private started = false;
+  knocks = 0;
+
+  constructor(
+    private readonly env: Env,
+    private readonly opts: CandidateOptions,
+    private readonly deps: CandidateDeps,
+    private readonly drops: DropCounter,
+  ) {
+    this.check = new MapCheck(env, deps.id, deps.rendezvous, deps.tx, deps.send);
+  }
+
+  get status(): CandidateStatus {
+    const v6 = this.v6Addr();
+    return {
+      portmap: this.mapper?.status ?? { state: 'off' },
+      ipv6: v6 && formatAddr(v6),
+      knocks: this.knocks,
+    };
+  }
+
+  /** After the first registration: the bound port and the observed IP are known. */
+  onRegistered(): void {
+    // Both off (the library default): nothing runs, nothing extra is sent.
+    if (this.opts.portmap !== 'auto' && (this.opts.ipv6 ?? 'off') === 'off') return;
+    if (!this.started) this.begin();
+    this.advertise();
+  }
+
+  private begin(): void {
+    this.started = true;
+    const port = this.deps.port();
+    if (port) this.startMapper(port);
+    const ip = this.chooseIpv6();
+    if (ip) {
+      const ep = this.env.net.open({ ip });
+      this.v6 = new MessageSocket(ep, this.drops, this.env.log, (m, from) =>
+        this.deps.onV6Message(this.v6!, m, from),
+      );
+      // Advertise again once bound (node binds asynchronously; the port is part of the candidate).
+      void boundAddr(this.env.clock, ep).then((at) => {
+        if (!at) return this.env.log.warn({ ipv6: ip }, 'cannot bind the IPv6 candidate socket');
+        this.env.log.info({ ipv6: formatAddr(at) }, 'IPv6 candidate socket open');
+        this.advertise();
+      });
+    }
+    const tick = (): void => {
+      this.advertise();
+      this.refresh = this.env.clock.setTimer(REFRESH_MS, tick);
+    };
+    this.refresh = this.env.clock.setTimer(REFRESH_MS, tick);
+  }
+
+  private startMapper(internalPort: number): void {
+    const o: HomePortmapOptions = {
+      env: this.env,
+      mode: this.opts.portmap ?? 'off',
+      internalPort,
+      observedIp: this.deps.observedIp,
+      verify: (external) => this.check.verify(external),
+      onChange: (s) => this.onPortmap(s),
+    };
+    this.mapper = (this.opts.mapper ?? createPortMapper)(o);
+    this.mapper?.start();
+  }
+
+  private onPortmap(s: PortmapStatus): void {
+    this.env.log.info(
+      {
+        portmap: s.state,
+        protocol: s.protocol,
+        external: s.external && formatAddr(s.external),
+        reason: s.reason,
+      },
+      'port mapping',
+    );
+    const next = s.state === 'mapped' ? s.external : undefined;
+    if (next?.ip === this.mapped?.ip && next?.port === this.mapped?.port) return;
+    this.mapped = next;
+    this.advertise();
+  }
+
+  private chooseIpv6(): string | undefined {
+    const c = this.opts.ipv6 ?? 'off';
+    if (c === 'off') return undefined;
+    if (c !== 'auto') return c[0];
+    let flags;
+    try {
+      flags = parseIfInet6(readFileSync('/proc/net/if_inet6', 'utf8'));
+    } catch {
+      flags = undefined; // not Linux: no flags, every global address passes
+    }
+    return usableIpv6(networkInterfaces(), { flags, max: 1 })[0]?.ip;
+  }
+
+  private v6Addr(): SocketAddr | undefined {
+    const a = this.v6?.ep.localAddress();
+    return a && a.port ? a : undefined;
+  }
+
+  list(): Candidate[] {
+    const out: Candidate[] = [];
+    if (this.mapped) out.push({ kind: 'mapped', addr: this.mapped });
+    const v6 = this.v6Addr();
+    if (v6) out.push({ kind: 'ipv6', addr: v6 });
+    return out;
+  }
+
+  private advertise(): void {
+    const msg = {
+      type: 'candidates',
+      tx: this.deps.tx.next(),
+      homeId: this.deps.id,
+      list: this.list(),
+    } as const;
+    this.deps.send(msg, this.deps.rendezvous());
+  }
+
+  onMapNonce(msg: MessageOf<'mapNonce'>): void {
+    this.check.onNonce(msg);
+  }
+
+  /** A client's IPv6 addresses for `session`: knock towards them so our firewall lets it in. */
+  onPeerCandidates(msg: MessageOf<'peerCandidates'>): void {
+    const sock = this.v6;
+    if (!sock) return;
+    for (const c of msg.list.filter((x) => x.kind === 'ipv6').slice(0, 2)) {
+      const key = addrKey(c.addr);
+      if (this.knockJobs.has(key)) continue;
+      if (this.knockJobs.size >= MAX_KNOCK_JOBS) return this.drops.count('knock6-busy');
+      const payload = encode({ type: 'punch', session: msg.session });
+      let n = 0;
+      const step = (): void => {
+        this.knockJobs.delete(key);
+        if (sock.ep.closed || n++ >= KNOCKS) return;
+        sock.ep.send(payload, c.addr);
+        this.knocks++;
+        this.knockJobs.set(key, this.env.clock.setTimer(KNOCK_MS, step));
+      };
+      this.knockJobs.set(key, this.env.clock.setTimer(0, step));
+    }
+  }
+
+  /** A client's probe reached the IPv6 socket: stop knocking towards it (all: on close). */
+  stopKnocks(to?: SocketAddr): void {
+    for (const [key, job] of this.knockJobs) {
+      if (to && key !== addrKey(to)) continue;
+      job.cancel();
+      this.knockJobs.delete(key);
+    }
+  }
+
+  /** Deletes the router mapping (bounded by the mapper's own deadline). */
+  async close(): Promise<void> {
+    this.refresh?.cancel();
+    this.stopKnocks();
+    this.check.close();
+    this.v6?.close();
+    await this.mapper?.close();
+  }
+}
