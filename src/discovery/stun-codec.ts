@@ -80,7 +80,8 @@ export function decodeStun(b: Uint8Array): StunDecode {
   const clsBits = type & 0x110;
   const cls = (Object.keys(CLASS_BITS) as StunClass[]).find((c) => CLASS_BITS[c] === clsBits);
   const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
-  const txId = b.slice(8, 20);
+  // Copies, never views: a Buffer's slice() shares memory, and the datagram must stay intact.
+  const txId = new Uint8Array(b.subarray(8, 20));
   const m: { -readonly [K in keyof StunMessage]: StunMessage[K] } = { cls: cls!, method, txId };
   const unknown: number[] = [];
   for (let off = HEADER; off < b.length;) {
@@ -224,7 +225,7 @@ function readAddr(v: Uint8Array, xorTx: Uint8Array | undefined): SocketAddr | un
   const want = family === 1 ? 8 : family === 2 ? 20 : -1;
   if (v.length !== want || v[0] !== 0) return undefined;
   const port = readU16(v, 2) ^ (xorTx ? MAGIC_COOKIE >>> 16 : 0);
-  const raw = v.slice(4);
+  const raw = new Uint8Array(v.subarray(4));
   if (xorTx) xorIp(raw, xorTx);
   if (family === 1) return { ip: raw.join('.'), port };
   const groups: string[] = [];

@@ -65,6 +65,11 @@ test('RFC 5769 sample responses: XOR-MAPPED-ADDRESS over IPv4 and IPv6', () => {
   const v6 = ok(RESPONSE_V6);
   assert.deepEqual(v6.xorMapped, { ip: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 });
   assert.equal(v6.fingerprint, true);
+  // node:dgram hands over Buffers, whose slice() is a view: decoding must not alter the bytes.
+  const buf = Buffer.from(RESPONSE_V6);
+  assert.deepEqual(ok(buf).xorMapped, v6.xorMapped);
+  assert.deepEqual(ok(buf).xorMapped, v6.xorMapped);
+  assert.ok(buf.equals(RESPONSE_V6));
 });
 
 test('a flipped bit anywhere before FINGERPRINT fails the check (or the parse)', () => {
