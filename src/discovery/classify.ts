@@ -1,21 +1,23 @@
-// Client side of RFC 5780 NAT behaviour discovery, as a state machine over Env. Three strands
-// run at once and the verdict is whatever they learned by the deadline (unknown fields stay
-// 'unknown'; the machine never hangs):
+// Client side of RFC 5780 NAT behaviour discovery, as a state machine over Env. The verdict is
+// whatever was learned by the deadline (unknown fields stay 'unknown'; the machine never hangs).
+// Until filtering is known, every socket talks to the primary endpoint P only:
 //
-// - mapping (socket S): test I to the primary endpoint P gives the mapping M1 and OTHER-ADDRESS
-//   O; test II to (O.ip, P.port) and test III to O: M2 == M1 → independent, M3 == M2 → address,
-//   else address-port. With only a second PORT (O.ip == P.ip) one test to (P.ip, O.port) can
-//   tell port-dependent mapping (M2 != M1 → address-port) from the rest, but not independent
-//   from address-dependent (that needs a second IP): we then say 'independent', because RFC 4787
-//   REQ-1 makes address-dependent mapping rare and the strategy ladder falls back if a knock
-//   fails.
-// - filtering (socket F, which only ever talks to P): CHANGE-REQUEST ip+port answered →
-//   independent; else change port answered → address; else address-port. Without a second IP
-//   (the server answers 420) an answered port change means "at most address-dependent": we say
-//   'address', the stricter of the two.
-// - allocation (after mapping, so no other new mapping interleaves): k fresh sockets, one after
-//   the other, each asks P. Every mapped port == its local port → preserving; a constant small
-//   step between consecutive mapped ports → sequential (delta); otherwise random.
+// - test I (socket S) gives the mapping M1 and the server's OTHER-ADDRESS O;
+// - filtering (socket F): CHANGE-REQUEST ip+port answered → independent; else change port
+//   answered → address; else address-port. Without a second IP (the server answers 420) an
+//   answered port change means "at most address-dependent": we say 'address', the stricter.
+// - allocation: k fresh sockets, one after the other, each asks P. Every mapped port == its local
+//   port → preserving; a constant small step between consecutive mapped ports → sequential
+//   (delta); otherwise random.
+//
+// Then mapping, from S: test II to (O.ip, P.port) and test III to O: M2 == M1 → independent,
+// M3 == M2 → address, else address-port. They come last because contacting O opens filters
+// (on some NATs for every socket of the host, as the lab's "restricted" router does) and adds
+// mappings between the allocation probes. With only a second PORT (O.ip == P.ip) one test to
+// (P.ip, O.port) tells port-dependent mapping (M2 != M1 → address-port) from the rest, but not
+// independent from address-dependent (that needs a second IP): we then say 'independent',
+// because RFC 4787 REQ-1 makes address-dependent mapping rare and the strategy ladder falls
+// back when a knock fails.
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { sameAddr } from '../wire/addr.js';
@@ -77,6 +79,8 @@ export class NatClassifier {
   private mapped: SocketAddr | undefined;
   private other: SocketAddr | undefined;
   private behindNat: boolean | undefined;
+  /** Socket S once test I is answered, until tests II/III start. */
+  private testI: StunClient | undefined;
   private mappingDone = false;
   private filteringDone = false;
   private allocationDone = false;
@@ -104,6 +108,7 @@ export class NatClassifier {
     f.request(this.opts.server, (a) => this.onFilter('port', a), {
       change: { ip: false, port: true },
     });
+    this.startAllocation();
   }
 
   cancel(): void {
@@ -130,15 +135,28 @@ export class NatClassifier {
     const local = s.socket.localAddress();
     if (local && local.ip !== '0.0.0.0' && local.ip !== '::')
       this.behindNat = !sameAddr(local, a.mapped);
+    this.other = a.msg.otherAddress;
+    this.testI = s;
+    this.maybeStartMapping();
+  }
+
+  /**
+   * Tests II and III contact the other endpoints, which opens filters for them (on some NATs
+   * for every socket of the host, as the lab's "restricted" router does): they wait until the
+   * filtering and allocation strands are done.
+   */
+  private maybeStartMapping(): void {
+    const s = this.testI;
+    if (!s || !this.filteringDone || !this.allocationDone || this.finished) return;
+    this.testI = undefined;
     const p = this.opts.server;
-    const o = a.msg.otherAddress;
-    this.other = o;
+    const o = this.other;
+    const m1 = this.mapped as SocketAddr;
     if (!o || sameAddr(o, p)) {
-      this.notes.push('server has no OTHER-ADDRESS: mapping and filtering unknown');
-      this.mappingDone = this.filteringDone = true;
-      return this.startAllocation();
+      this.notes.push('server has no OTHER-ADDRESS: mapping unknown');
+      this.mappingDone = true;
+      return this.maybeFinish();
     }
-    const m1 = a.mapped;
     if (o.ip === p.ip) {
       s.request({ ip: p.ip, port: o.port }, (b) => {
         if (!b?.mapped) return this.mappingFailed();
@@ -147,7 +165,7 @@ export class NatClassifier {
           this.mapping = 'independent';
         } else this.mapping = 'address-port';
         this.mappingDone = true;
-        this.startAllocation();
+        this.maybeFinish();
       });
       return;
     }
@@ -162,7 +180,7 @@ export class NatClassifier {
           ? 'address'
           : 'address-port';
       this.mappingDone = true;
-      this.startAllocation();
+      this.maybeFinish();
     };
     s.request({ ip: o.ip, port: p.port }, (b) => ((m2 = b?.mapped), decide()));
     s.request(o, (b) => ((m3 = b?.mapped), decide()));
@@ -171,7 +189,7 @@ export class NatClassifier {
   private mappingFailed(): void {
     this.notes.push('a mapping test went unanswered');
     this.mappingDone = true;
-    this.startAllocation();
+    this.maybeFinish();
   }
 
   // --- filtering ----------------------------------------------------------------------------
@@ -188,7 +206,7 @@ export class NatClassifier {
     } else if (port === 'silent') this.filtering = 'address-port';
     else this.notes.push('server refused CHANGE-REQUEST: filtering unknown');
     this.filteringDone = true;
-    this.maybeFinish();
+    this.maybeStartMapping();
   }
 
   // --- allocation ---------------------------------------------------------------------------
@@ -204,7 +222,7 @@ export class NatClassifier {
         if (!a?.mapped || local === undefined) {
           this.notes.push('an allocation probe went unanswered');
           this.allocationDone = true;
-          return this.maybeFinish();
+          return this.maybeStartMapping();
         }
         seen.push({ local, mapped: a.mapped.port });
         next();
@@ -226,7 +244,7 @@ export class NatClassifier {
       this.delta = step;
     } else this.allocation = 'random';
     this.allocationDone = true;
-    this.maybeFinish();
+    this.maybeStartMapping();
   }
 
   // --- end ----------------------------------------------------------------------------------

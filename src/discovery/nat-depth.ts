@@ -8,7 +8,10 @@
 //   2. a full-TTL Binding request to the primary P with CHANGE-REQUEST, so P's answer leaves
 //      from E.
 // The answer gets in only if packet 1 created the filter entry for E on every NAT of ours. All t
-// run at once (separate sockets), each retransmitted with a bound.
+// run at once (separate sockets), each retransmitted with a bound, beside a control socket that
+// sends no probe: if the control is answered, the filter was open without our probe (e.g. a
+// router that opens an address for every socket of the host once any socket contacted it) and
+// the search proves nothing.
 //
 // It needs what the classifier learned: endpoint-independent mapping (the probe's mapping must
 // be the one P answers to), and filtering that tells E from P: address-and-port-dependent (E =
@@ -51,6 +54,7 @@ export class NatDepthMeter {
   private readonly clients: StunClient[] = [];
   private readonly opened = new Set<number>();
   private answered = 0;
+  private controlOpened = false;
   private timer: TimerHandle | undefined;
   private finished = false;
 
@@ -76,18 +80,18 @@ export class NatDepthMeter {
       const sent = this.clients.reduce((n, c) => n + c.sent, 0);
       this.cancel();
       const t = Math.min(...this.opened);
+      const reason = this.controlOpened
+        ? `${fmt(target)} got in without a probe: the filter is not per socket`
+        : `no TTL up to ${maxTtl} opened our NATs for ${fmt(target)}`;
       done(
-        Number.isFinite(t)
+        !this.controlOpened && Number.isFinite(t)
           ? { ok: true, natDepth: t - 1, holeTtl: t, sent }
-          : {
-              ok: false,
-              reason: `no TTL up to ${maxTtl} opened our NATs for ${fmt(target)}`,
-              sent,
-            },
+          : { ok: false, reason, sent },
       );
     };
     this.timer = this.env.clock.setTimer(this.opts.deadlineMs, finish);
-    for (let ttl = 1; ttl <= maxTtl; ttl++) {
+    // ttl 0: the control, without a probe.
+    for (let ttl = 0; ttl <= maxTtl; ttl++) {
       const ep = this.env.net.open(this.opts.bindIp === undefined ? {} : { ip: this.opts.bindIp });
       ep.onError((err) => this.env.log.debug({ err: err.message, ttl }, 'nat-depth socket error'));
       const c = new StunClient(this.env, ep, this.opts.retransmit);
@@ -96,11 +100,13 @@ export class NatDepthMeter {
         server,
         (a) => {
           // Only an answer that really came from E proves the hole (not one from P).
-          if (a?.msg.cls === 'success' && a.from.port === target.port && a.from.ip === target.ip)
-            this.opened.add(ttl);
-          if (++this.answered === maxTtl) finish();
+          if (a?.msg.cls === 'success' && a.from.port === target.port && a.from.ip === target.ip) {
+            if (ttl === 0) this.controlOpened = true;
+            else this.opened.add(ttl);
+          }
+          if (++this.answered === maxTtl + 1) finish();
         },
-        { change, before: { data: probe, to: target, send: { ttl } } },
+        { change, ...(ttl > 0 ? { before: { data: probe, to: target, send: { ttl } } } : {}) },
       );
     }
   }
