@@ -22,7 +22,7 @@ import type { RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Allocation, Filtering, Mapping, NatClass } from './nat-class.js';
-import { StunClient, type StunAnswer } from './stun-client.js';
+import { openClient, type StunClient, type StunAnswer } from './stun-client.js';
 
 export interface ClassifyOptions {
   /** The STUN server's primary endpoint (the rendezvous's port). */
@@ -117,9 +117,7 @@ export class NatClassifier {
   }
 
   private client(): StunClient {
-    const ep = this.env.net.open(this.opts.bindIp === undefined ? {} : { ip: this.opts.bindIp });
-    ep.onError((err) => this.env.log.debug({ err: err.message }, 'classify socket error'));
-    const c = new StunClient(this.env, ep, this.opts.retransmit);
+    const c = openClient(this.env, this.opts.server, this.opts.retransmit, this.opts.bindIp);
     this.clients.push(c);
     return c;
   }
@@ -135,7 +133,7 @@ export class NatClassifier {
     const local = s.socket.localAddress();
     if (local && local.ip !== '0.0.0.0' && local.ip !== '::')
       this.behindNat = !sameAddr(local, a.mapped);
-    this.other = a.msg.otherAddress;
+    this.other = concrete(a.msg.otherAddress, this.opts.server);
     this.testI = s;
     this.maybeStartMapping();
   }
@@ -293,4 +291,9 @@ export function classifyNat(
   return new Promise((resolve) =>
     new NatClassifier(env, { ...DEFAULT_CLASSIFY, ...opts, server }).start(resolve),
   );
+}
+
+/** A server bound to a wildcard address names it in OTHER-ADDRESS: read it as the server's IP. */
+function concrete(o: SocketAddr | undefined, server: SocketAddr): SocketAddr | undefined {
+  return o && (o.ip === '0.0.0.0' || o.ip === '::') ? { ip: server.ip, port: o.port } : o;
 }

@@ -21,7 +21,7 @@ import type { RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { NatClass } from './nat-class.js';
 import { BINDING, encodeStun } from './stun-codec.js';
-import { StunClient } from './stun-client.js';
+import { openClient, type StunClient } from './stun-client.js';
 
 export interface NatDepthOptions {
   readonly server: SocketAddr;
@@ -92,9 +92,7 @@ export class NatDepthMeter {
     this.timer = this.env.clock.setTimer(this.opts.deadlineMs, finish);
     // ttl 0: the control, without a probe.
     for (let ttl = 0; ttl <= maxTtl; ttl++) {
-      const ep = this.env.net.open(this.opts.bindIp === undefined ? {} : { ip: this.opts.bindIp });
-      ep.onError((err) => this.env.log.debug({ err: err.message, ttl }, 'nat-depth socket error'));
-      const c = new StunClient(this.env, ep, this.opts.retransmit);
+      const c = openClient(this.env, server, this.opts.retransmit, this.opts.bindIp);
       this.clients.push(c);
       c.request(
         server,

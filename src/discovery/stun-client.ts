@@ -2,6 +2,7 @@
 // to its answer by transaction id; the callback runs once, with the answer and where it came
 // from, or with undefined when the send budget is spent.
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
+import { isIPv6 } from 'node:net';
 import type { Env, SendOptions, SocketAddr, UdpEndpoint } from '../net/types.js';
 import { BINDING, decodeStun, encodeStun, isStun, type StunMessage } from './stun-codec.js';
 
@@ -93,6 +94,19 @@ export class StunClient {
     this.pending.clear();
     this.socket.close();
   }
+}
+
+/** A fresh socket for talking to `server` (an IPv6 server needs an IPv6 socket). */
+export function openClient(
+  env: Env,
+  server: SocketAddr,
+  retransmit: RetransmitOptions,
+  bindIp?: string,
+): StunClient {
+  const ip = bindIp ?? (isIPv6(server.ip) ? '::' : undefined);
+  const ep = env.net.open(ip === undefined ? {} : { ip });
+  ep.onError((err) => env.log.debug({ err: err.message }, 'stun client socket error'));
+  return new StunClient(env, ep, retransmit);
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -124,3 +124,34 @@ test('one IP, two ports: our classifier says "at most address-dependent" filteri
     assert.match(out, /error 420/, out);
   });
 });
+
+test('IPv6: our classifier against a one-IP server on ::1', async () => {
+  const [port, alt] = [await freePort(), await freePort()];
+  const server = new StunServer(env, { ips: ['::1'], ports: [port, alt] }).open();
+  await new Promise((r) => setTimeout(r, 50));
+  try {
+    const r = await classifyNat(env, { ip: '::1', port }, { bindIp: '::1' });
+    assert.deepEqual(r.nat, {
+      mapping: 'independent',
+      filtering: 'address',
+      allocation: 'preserving',
+    });
+    assert.equal(r.mapped?.ip, '::1');
+    assert.equal(r.behindNat, false);
+  } finally {
+    server.close();
+  }
+});
+
+test('a server bound to 0.0.0.0 names a wildcard OTHER-ADDRESS; the classifier reads it as the server IP', async () => {
+  const [port, alt] = [await freePort(), await freePort()];
+  const server = new StunServer(env, { ips: ['0.0.0.0'], ports: [port, alt] }).open();
+  await new Promise((r) => setTimeout(r, 50));
+  try {
+    const r = await classifyNat(env, { ip: '127.0.0.1', port });
+    assert.deepEqual(r.other, { ip: '127.0.0.1', port: alt });
+    assert.equal(r.nat.mapping, 'independent');
+  } finally {
+    server.close();
+  }
+});
