@@ -14,6 +14,7 @@ import {
   DEFAULT_NAT_DEPTH,
   type NatDepthResult,
 } from '../../src/discovery/nat-depth.js';
+import { NatClassCache, NatDiscovery, type Discovery } from '../../src/discovery/discover.js';
 import { PRESET_NAMES, type PresetName } from '../../src/net/virtual/presets.js';
 import { PRIMARY_ADDR, stunWorld } from './world.js';
 
@@ -123,4 +124,31 @@ test('silent server: every field unknown, within the deadline, sockets closed', 
   assert.deepEqual(r.nat, { mapping: 'unknown', filtering: 'unknown', allocation: 'unknown' });
   assert.ok(r.elapsedMs <= DEFAULT_CLASSIFY.deadlineMs);
   assert.equal(world.site.host.openSockets, 0);
+});
+
+test('NatDiscovery: class plus depth in one run; the cache refreshes only when the public IP moves or it is stale', () => {
+  const world = stunWorld('cgnat-port', { altIp: false });
+  const d = world.run<Discovery>((done) => new NatDiscovery(world.env, PRIMARY_ADDR).start(done));
+  assert.deepEqual(d.nat, {
+    mapping: 'independent',
+    filtering: 'address-port',
+    allocation: 'preserving',
+    natDepth: 2,
+  });
+  const changes: NatClass[] = [];
+  const cache = new NatClassCache(world.env, PRIMARY_ADDR, 600_000, {}, (n) => changes.push(n));
+  assert.equal(cache.current.mapping, 'unknown');
+  cache.refresh();
+  world.w.clock.run(world.w.clock.now() + 5000);
+  assert.equal(cache.current.natDepth, 2);
+  assert.equal(changes.length, 1);
+  const runs = (): number => world.server.responder.stats.answered;
+  const before = runs();
+  cache.refresh({ ip: '203.0.113.10', port: 1234 }); // same public IP: cached
+  world.w.clock.run(world.w.clock.now() + 5000);
+  assert.equal(runs(), before);
+  cache.refresh({ ip: '203.0.113.99', port: 1234 }); // moved: discover again
+  world.w.clock.run(world.w.clock.now() + 5000);
+  assert.ok(runs() > before);
+  assert.equal(changes.length, 1, 'same class: no change reported');
 });
