@@ -18,6 +18,9 @@ if (cmd === 'serve') {
     ips: ips.length > 1 ? [ips[0]!, ips[1]!] : [ips[0]!],
     ports: ports.length > 1 ? [ports[0]!, ports[1]!] : [ports[0]!],
   }).open();
+  const deadline = Date.now() + 2000;
+  while (!server.bound && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  if (!server.bound) throw new Error('stun-tool: the endpoints did not bind within 2 s');
   process.stdout.write('ready\n');
   const stop = (): void => {
     server.close();

@@ -10,6 +10,8 @@
 //   port → preserving; a constant small step between consecutive mapped ports → sequential
 //   (delta); otherwise random.
 //
+// Hairpin (hairpin.ts), once allocation is done (its socket adds a mapping) and M1 is known.
+//
 // Then mapping, from S: test II to (O.ip, P.port) and test III to O: M2 == M1 → independent,
 // M3 == M2 → address, else address-port. They come last because contacting O opens filters
 // (on some NATs for every socket of the host, as the lab's "restricted" router does) and adds
@@ -20,6 +22,7 @@
 // back when a knock fails.
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
+import { HairpinTest } from './hairpin.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Allocation, Filtering, Mapping, NatClass } from './nat-class.js';
 import { openClient, type StunClient, type StunAnswer } from './stun-client.js';
@@ -84,6 +87,9 @@ export class NatClassifier {
   private mappingDone = false;
   private filteringDone = false;
   private allocationDone = false;
+  private hairpin: boolean | undefined;
+  private hairpinDone = false;
+  private hairpinTest: HairpinTest | undefined;
   private readonly notes: string[] = [];
   private readonly probes: { ipPort: Probe; port: Probe } = { ipPort: 'pending', port: 'pending' };
 
@@ -135,6 +141,7 @@ export class NatClassifier {
       this.behindNat = !sameAddr(local, a.mapped);
     this.other = concrete(a.msg.otherAddress, this.opts.server);
     this.testI = s;
+    this.maybeStartHairpin(s);
     this.maybeStartMapping();
   }
 
@@ -184,6 +191,18 @@ export class NatClassifier {
     s.request(o, (b) => ((m3 = b?.mapped), decide()));
   }
 
+  private maybeStartHairpin(s: StunClient): void {
+    const m1 = this.mapped;
+    if (!m1 || !this.allocationDone || this.hairpinTest || this.finished) return;
+    const test = new HairpinTest(this.env, this.opts.retransmit, this.opts.server);
+    this.hairpinTest = test;
+    test.start(s, m1, this.client(), (hairpin) => {
+      this.hairpin = hairpin;
+      this.hairpinDone = true;
+      this.maybeFinish();
+    });
+  }
+
   private mappingFailed(): void {
     this.notes.push('a mapping test went unanswered');
     this.mappingDone = true;
@@ -220,7 +239,7 @@ export class NatClassifier {
         if (!a?.mapped || local === undefined) {
           this.notes.push('an allocation probe went unanswered');
           this.allocationDone = true;
-          return this.maybeStartMapping();
+          return this.afterAllocation();
         }
         seen.push({ local, mapped: a.mapped.port });
         next();
@@ -242,13 +261,19 @@ export class NatClassifier {
       this.delta = step;
     } else this.allocation = 'random';
     this.allocationDone = true;
+    this.afterAllocation();
+  }
+
+  private afterAllocation(): void {
+    if (this.testI) this.maybeStartHairpin(this.testI);
     this.maybeStartMapping();
   }
 
   // --- end ----------------------------------------------------------------------------------
 
   private maybeFinish(): void {
-    if (this.mappingDone && this.filteringDone && this.allocationDone) this.finish();
+    const hairpinDone = !this.hairpinTest || this.hairpinDone;
+    if (this.mappingDone && this.filteringDone && this.allocationDone && hairpinDone) this.finish();
   }
 
   private finish(): void {
@@ -264,6 +289,7 @@ export class NatClassifier {
         filtering: this.filtering,
         allocation: this.allocation,
         ...(this.delta !== undefined ? { delta: this.delta } : {}),
+        ...(this.hairpin !== undefined ? { hairpin: this.hairpin } : {}),
       },
       mapped: this.mapped,
       behindNat: this.behindNat,
@@ -278,6 +304,7 @@ export class NatClassifier {
 
   private cleanup(): void {
     this.deadline?.cancel();
+    this.hairpinTest?.cancel();
     for (const c of this.clients) c.close();
   }
 }

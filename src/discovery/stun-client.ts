@@ -33,6 +33,8 @@ export class StunClient {
   private readonly pending = new Map<string, Pending>();
   /** Datagrams sent, retransmissions included. */
   sent = 0;
+  /** STUN indications that reach this socket (the hairpin test's probe). */
+  onIndication: (msg: StunMessage, from: SocketAddr) => void = () => {};
 
   constructor(
     private readonly env: Env,
@@ -79,6 +81,7 @@ export class StunClient {
   private onDatagram(data: Uint8Array, from: SocketAddr): void {
     if (!isStun(data)) return;
     const d = decodeStun(data);
+    if (d.ok && d.msg.cls === 'indication') return this.onIndication(d.msg, from);
     if (!d.ok || (d.msg.cls !== 'success' && d.msg.cls !== 'error')) return;
     const id = hex(d.msg.txId);
     const p = this.pending.get(id);

@@ -62,6 +62,11 @@ export class StunServer {
     if (via) via.send(reply.data, reply.to);
   }
 
+  /** Every endpoint is bound (OS binds finish asynchronously; start-up code may wait for it). */
+  get bound(): boolean {
+    return [...this.sockets.values()].every((ep) => ep.localAddress() !== undefined);
+  }
+
   close(): void {
     for (const ep of this.owned) ep.close();
     this.owned.clear();

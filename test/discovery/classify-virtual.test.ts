@@ -15,25 +15,27 @@ import {
   type NatDepthResult,
 } from '../../src/discovery/nat-depth.js';
 import { NatClassCache, NatDiscovery, type Discovery } from '../../src/discovery/discover.js';
-import { PRESET_NAMES, type PresetName } from '../../src/net/virtual/presets.js';
+import { PRESETS, PRESET_NAMES, type PresetName } from '../../src/net/virtual/presets.js';
 import { PRIMARY_ADDR, stunWorld } from './world.js';
 
-type Verdict = Pick<NatClass, 'mapping' | 'filtering' | 'allocation' | 'delta'>;
+type Verdict = Pick<NatClass, 'mapping' | 'filtering' | 'allocation' | 'delta' | 'hairpin'>;
 const cone = (filtering: NatClass['filtering']): Verdict => ({
   mapping: 'independent',
   filtering,
   allocation: 'preserving',
+  hairpin: false,
 });
 const sym = (allocation: NatClass['allocation'], delta?: number): Verdict => ({
   mapping: 'address-port',
   filtering: 'address-port',
   allocation,
   ...(delta !== undefined ? { delta } : {}),
+  hairpin: false,
 });
 
 /** What each preset is, as RFC 5780 tests against a two-IP server must find. */
 const TWO_IPS: Record<PresetName, Verdict> = {
-  none: cone('independent'),
+  none: { ...cone('independent'), hairpin: true }, // no NAT: our own address is just us
   full: cone('independent'),
   restricted: cone('address'),
   port: cone('address-port'),
@@ -45,7 +47,7 @@ const TWO_IPS: Record<PresetName, Verdict> = {
 /** With one IP: independent filtering can only be seen as "at most address-dependent". */
 const ONE_IP: Record<PresetName, Verdict> = {
   ...TWO_IPS,
-  none: cone('address'),
+  none: { ...cone('address'), hairpin: true },
   full: cone('address'),
 };
 /** Own NAT depth where it can be measured (needs port/address filtering and cone mapping). */
@@ -75,6 +77,7 @@ for (const altIp of [true, false]) {
           filtering: r.nat.filtering,
           allocation: r.nat.allocation,
           ...(r.nat.delta !== undefined ? { delta: r.nat.delta } : {}),
+          hairpin: r.nat.hairpin,
         };
         assert.deepEqual(got, want[preset], `${preset} seed ${seed}: ${r.notes.join('; ')}`);
         assert.ok(r.elapsedMs < DEFAULT_CLASSIFY.deadlineMs, `${preset}: ${r.elapsedMs} ms`);
@@ -133,6 +136,7 @@ test('NatDiscovery: class plus depth in one run; the cache refreshes only when t
     mapping: 'independent',
     filtering: 'address-port',
     allocation: 'preserving',
+    hairpin: false,
     natDepth: 2,
   });
   const changes: NatClass[] = [];
@@ -151,4 +155,14 @@ test('NatDiscovery: class plus depth in one run; the cache refreshes only when t
   world.w.clock.run(world.w.clock.now() + 5000);
   assert.ok(runs() > before);
   assert.equal(changes.length, 1, 'same class: no change reported');
+});
+
+test('hairpin: a NAT that loops our own public address back is seen doing so', () => {
+  const world = stunWorld('port', { altIp: true, layers: [{ ...PRESETS.port[0], hairpin: true }] });
+  const r = world.run<ClassifyResult>((done) =>
+    new NatClassifier(world.env, { ...DEFAULT_CLASSIFY, server: PRIMARY_ADDR }).start(done),
+  );
+  assert.equal(r.nat.hairpin, true);
+  assert.equal(r.nat.mapping, 'independent');
+  assert.equal(r.nat.filtering, 'address-port');
 });

@@ -43,7 +43,8 @@ async function withServer<T>(
     ips: twoIps ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'],
     ports: [p, q],
   }).open();
-  await new Promise((r) => setTimeout(r, 50)); // binds complete
+  for (let i = 0; i < 100 && !server.bound; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(server.bound, 'stun server did not bind');
   try {
     return await body(p, q);
   } finally {
@@ -97,6 +98,7 @@ test('our classifier on loopback: independent / independent / preserving, within
       mapping: 'independent',
       filtering: 'independent',
       allocation: 'preserving',
+      hairpin: true,
     });
     assert.equal(r.behindNat, false);
     assert.equal(r.altIp, true);
@@ -118,6 +120,7 @@ test('one IP, two ports: our classifier says "at most address-dependent" filteri
       mapping: 'independent',
       filtering: 'address',
       allocation: 'preserving',
+      hairpin: true,
     });
     assert.equal(r.altIp, false);
     const out = await tool('turnutils_natdiscovery', ['-f', '-p', String(p), '127.0.0.1']);
@@ -135,6 +138,7 @@ test('IPv6: our classifier against a one-IP server on ::1', async () => {
       mapping: 'independent',
       filtering: 'address',
       allocation: 'preserving',
+      hairpin: true,
     });
     assert.equal(r.mapped?.ip, '::1');
     assert.equal(r.behindNat, false);

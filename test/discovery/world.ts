@@ -4,6 +4,7 @@ import type { Env, SocketAddr } from '../../src/net/types.js';
 import { silentLogger } from '../../src/net/types.js';
 import { PRESETS, type PresetName } from '../../src/net/virtual/presets.js';
 import { VirtualWorld } from '../../src/net/virtual/world.js';
+import type { NatBehaviour } from '../../src/net/virtual/nat.js';
 import type { VirtualHost } from '../../src/net/virtual/host.js';
 import { StunServer } from '../../src/discovery/stun-server.js';
 
@@ -11,7 +12,10 @@ export const S1 = '198.51.100.1';
 export const S2 = '198.51.100.2';
 export const PRIMARY_ADDR: SocketAddr = { ip: S1, port: 3478 };
 
-export function stunWorld(preset: PresetName, opts: { altIp: boolean; seed?: number }) {
+export function stunWorld(
+  preset: PresetName,
+  opts: { altIp: boolean; seed?: number; layers?: readonly Partial<NatBehaviour>[] },
+) {
   const w = new VirtualWorld(opts.seed ?? 1);
   const core = { delayMs: 5, hops: 0, onCore: true };
   const serverHost = (ip: string): VirtualHost =>
@@ -30,7 +34,7 @@ export function stunWorld(preset: PresetName, opts: { altIp: boolean; seed?: num
     server.adopt(at, ep);
   }
   const site = w.site(
-    PRESETS[preset],
+    opts.layers ?? PRESETS[preset],
     { publicIp: '203.0.113.10', hostIp: '192.168.1.10', innerIps: ['100.64.0.10'] },
     { delayMs: 10, hops: 1 },
   );

@@ -14,16 +14,26 @@ import { requireLab, skipLab } from './prereq.js';
 const TOOL = fileURLToPath(new URL('../../lab/stun-tool.js', import.meta.url));
 const ALT_IP = '198.51.100.2';
 
-type Want = Pick<NatClass, 'mapping' | 'filtering' | 'allocation' | 'natDepth'>;
+type Want = Pick<NatClass, 'mapping' | 'filtering' | 'allocation' | 'natDepth' | 'hairpin'>;
 const KINDS: Record<string, { want: Want; coturn: [string, string] }> = {
   full: {
-    want: { mapping: 'independent', filtering: 'independent', allocation: 'preserving' },
+    want: {
+      mapping: 'independent',
+      filtering: 'independent',
+      allocation: 'preserving',
+      hairpin: false,
+    },
     coturn: ['Endpoint Independent Mapping', 'Endpoint Independent Filtering'],
   },
   restricted: {
     // No depth: the lab's router opens an address for the whole host, so the control of the
     // depth search gets in without a probe (and the search says so).
-    want: { mapping: 'independent', filtering: 'address', allocation: 'preserving' },
+    want: {
+      mapping: 'independent',
+      filtering: 'address',
+      allocation: 'preserving',
+      hairpin: false,
+    },
     coturn: ['Endpoint Independent Mapping', 'Address Dependent Filtering'],
   },
   port: {
@@ -31,12 +41,18 @@ const KINDS: Record<string, { want: Want; coturn: [string, string] }> = {
       mapping: 'independent',
       filtering: 'address-port',
       allocation: 'preserving',
+      hairpin: false,
       natDepth: 1,
     },
     coturn: ['Endpoint Independent Mapping', 'Address and Port Dependent Filtering'],
   },
   symmetric: {
-    want: { mapping: 'address-port', filtering: 'address-port', allocation: 'random' },
+    want: {
+      mapping: 'address-port',
+      filtering: 'address-port',
+      allocation: 'random',
+      hairpin: false,
+    },
     coturn: ['Address and Port Dependent Mapping', 'Address and Port Dependent Filtering'],
   },
   'cgnat-port': {
@@ -44,12 +60,18 @@ const KINDS: Record<string, { want: Want; coturn: [string, string] }> = {
       mapping: 'independent',
       filtering: 'address-port',
       allocation: 'preserving',
+      hairpin: false,
       natDepth: 2,
     },
     coturn: ['Endpoint Independent Mapping', 'Address and Port Dependent Filtering'],
   },
   'cgnat-symmetric': {
-    want: { mapping: 'address-port', filtering: 'address-port', allocation: 'random' },
+    want: {
+      mapping: 'address-port',
+      filtering: 'address-port',
+      allocation: 'random',
+      hairpin: false,
+    },
     coturn: ['Address and Port Dependent Mapping', 'Address and Port Dependent Filtering'],
   },
 };
@@ -133,6 +155,7 @@ test(
           mapping: r.nat.mapping,
           filtering: r.nat.filtering,
           allocation: r.nat.allocation,
+          hairpin: r.nat.hairpin,
           ...(r.nat.natDepth !== undefined ? { natDepth: r.nat.natDepth } : {}),
         };
         assert.deepEqual(got, want, `${kind}: ${ours}`);
