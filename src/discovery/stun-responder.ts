@@ -26,6 +26,11 @@ export interface StunServerConfig {
   readonly ips: readonly [string] | readonly [string, string];
   /** Primary port, then optionally an alternate port (bound on every IP). */
   readonly ports: readonly [number] | readonly [number, number];
+  /**
+   * Local IPs to bind, by IP index, where they differ from the advertised ones (a cloud host
+   * behind 1:1 NAT binds its private IP or 0.0.0.0 but must name its public IP in OTHER-ADDRESS).
+   */
+  readonly bindIps?: readonly string[];
 }
 
 export interface ResponderOptions {

@@ -23,7 +23,7 @@ export class StunServer {
 
   constructor(
     private readonly env: Env,
-    config: StunServerConfig,
+    private readonly config: StunServerConfig,
     opts: ResponderOptions = DEFAULT_RESPONDER,
   ) {
     this.responder = new StunResponder(config, opts);
@@ -43,7 +43,10 @@ export class StunServer {
     for (const at of this.responder.endpoints()) {
       if (this.sockets.has(key(at))) continue;
       const addr = this.responder.endpoint(at) as SocketAddr;
-      const ep = this.env.net.open({ ip: addr.ip, port: addr.port });
+      const ep = this.env.net.open({
+        ip: this.config.bindIps?.[at.ip] ?? addr.ip,
+        port: addr.port,
+      });
       ep.onError((err) => this.env.log.warn({ err: err.message, at: addr }, 'stun endpoint error'));
       ep.onDatagram((data, from) => {
         if (isStun(data)) this.handleDatagram(data, from, at);

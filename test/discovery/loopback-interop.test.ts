@@ -147,6 +147,22 @@ test('IPv6: our classifier against a one-IP server on ::1', async () => {
   }
 });
 
+test('bindIps: bound to 0.0.0.0, the server still names its advertised IP', async () => {
+  const [port, alt] = [await freePort(), await freePort()];
+  const server = new StunServer(env, {
+    ips: ['127.0.0.1'],
+    ports: [port, alt],
+    bindIps: ['0.0.0.0'],
+  }).open();
+  for (let i = 0; i < 100 && !server.bound; i++) await new Promise((r) => setTimeout(r, 5));
+  try {
+    const r = await classifyNat(env, { ip: '127.0.0.1', port });
+    assert.deepEqual(r.other, { ip: '127.0.0.1', port: alt });
+  } finally {
+    server.close();
+  }
+});
+
 test('a server bound to 0.0.0.0 names a wildcard OTHER-ADDRESS; the classifier reads it as the server IP', async () => {
   const [port, alt] = [await freePort(), await freePort()];
   const server = new StunServer(env, { ips: ['0.0.0.0'], ports: [port, alt] }).open();
