@@ -44,7 +44,9 @@ export const DEFAULT_CLASSIFY: Omit<ClassifyOptions, 'server'> = {
   // Sends at 0, 100, 300, 500 ms; a silent test gives up at 700 ms.
   retransmit: { rtoMs: 100, maxRtoMs: 200, maxSends: 4 },
   allocationProbes: 3,
-  deadlineMs: 1500,
+  // ~0.8 s when nothing is lost on a short path (the silent tests give up at 700 ms); the
+  // deadline leaves room for 200 ms round trips before it cuts a strand short.
+  deadlineMs: 2500,
   maxSequentialStep: 16,
 };
 

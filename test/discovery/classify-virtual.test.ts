@@ -80,7 +80,7 @@ for (const altIp of [true, false]) {
           hairpin: r.nat.hairpin,
         };
         assert.deepEqual(got, want[preset], `${preset} seed ${seed}: ${r.notes.join('; ')}`);
-        assert.ok(r.elapsedMs < DEFAULT_CLASSIFY.deadlineMs, `${preset}: ${r.elapsedMs} ms`);
+        assert.ok(r.elapsedMs < 1500, `${preset}: ${r.elapsedMs} ms`);
         assert.equal(r.altIp, altIp);
         if (seed === 1)
           rows.push(
