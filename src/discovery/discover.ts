@@ -1,7 +1,7 @@
 // One discovery for a role: classify the NAT, then (where it can be measured) its depth. Callback
 // based like every role state machine (the simulator runs its clock synchronously, so a promise
 // chain would stall between the two steps); discoverNat() is the promise wrapper for real use.
-// Total time ≤ classify deadline + depth deadline (3 s by default; ~1.5 s on a quiet path).
+// Total time ≤ classify deadline + depth deadline (4 s by default; ~1.5 s on a quiet path).
 import type { Env, SocketAddr } from '../net/types.js';
 import {
   DEFAULT_CLASSIFY,
