@@ -133,8 +133,14 @@ export class StunResponder {
       // Echo PADDING only as large as the request's own (no amplification).
       padding: req.padding,
     };
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeStun(reply);
+    } catch {
+      return this.drop(); // a source address we cannot write (e.g. an IPv6 zone id)
+    }
     this.stats.answered++;
-    return { data: encodeStun(reply), via, to };
+    return { data: bytes, via, to };
   }
 
   /** OTHER-ADDRESS for a request received on `at`. */

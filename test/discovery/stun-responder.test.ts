@@ -8,6 +8,7 @@ import {
   encodeStun,
   type StunMessage,
 } from '../../src/discovery/stun-codec.js';
+import { SeededRandom } from '../../src/net/virtual/rng.js';
 import { PRIMARY, StunResponder, DEFAULT_RESPONDER } from '../../src/discovery/stun-responder.js';
 
 const TX = new Uint8Array(12).fill(7);
@@ -116,4 +117,17 @@ test('each source IP is rate limited', () => {
     'another IP is unaffected',
   );
   assert.ok(s.handle(req(), FROM, PRIMARY, 1000), 'tokens come back with time');
+});
+
+test('fuzz: mutated requests and odd sources never make the responder throw', () => {
+  const rng = new SeededRandom(5);
+  const s = new StunResponder({ ips: ['198.51.100.1', '198.51.100.2'], ports: [3478, 3479] });
+  const seed = req({ changeRequest: { ip: true, port: true }, padding: 8, responsePort: 9 });
+  const sources = [FROM, { ip: 'fe80::1%eth0', port: 1 }, { ip: 'not-an-ip', port: 2 }];
+  for (let i = 0; i < 5000; i++) {
+    const b = seed.slice();
+    for (let k = 0; k < 1 + rng.int(3); k++) b[20 + rng.int(b.length - 20)] = rng.int(256);
+    const from = sources[i % 3]!;
+    assert.doesNotThrow(() => s.handle(b, from, { ip: rng.int(2) as 0 | 1, port: 0 }, i));
+  }
 });
