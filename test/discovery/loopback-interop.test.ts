@@ -10,6 +10,7 @@ import { measureNatDepth } from '../../src/discovery/nat-depth.js';
 import { natLabel } from '../../src/discovery/nat-class.js';
 import { StunServer } from '../../src/discovery/stun-server.js';
 import { realEnv } from '../../src/net/real-env.js';
+import { BIN } from '../support/cli.js';
 import { silentLogger } from '../../src/net/types.js';
 
 const run = promisify(execFile);
@@ -174,4 +175,16 @@ test('a server bound to 0.0.0.0 names a wildcard OTHER-ADDRESS; the classifier r
   } finally {
     server.close();
   }
+});
+
+test('porthole nat: the CLI prints the verdict, as a line and as JSON', async () => {
+  await withServer(true, async (p) => {
+    const args = [BIN, 'nat', `127.0.0.1:${p}`, '--bind', '127.0.0.1'];
+    const line = await run(process.execPath, args);
+    assert.match(line.stdout, /^full cone \(public address 127\.0\.0\.1:\d+\)/);
+    const json = await run(process.execPath, [...args, '--json', '--no-depth']);
+    const out = JSON.parse(json.stdout) as { nat: { mapping: string }; label: string };
+    assert.equal(out.nat.mapping, 'independent');
+    assert.equal(out.label, 'full cone');
+  });
 });
