@@ -11,7 +11,7 @@
 // request's own PADDING (no amplification beyond a small fixed size), and each source IP has a
 // token bucket.
 import type { SocketAddr } from '../net/types.js';
-import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
+import { RateLimiter, type RateLimitOptions } from '../util/rate-limit.js';
 import { ATTR, BINDING, decodeStun, encodeStun, isStun, type StunMessage } from './stun-codec.js';
 
 export type Index = 0 | 1;
