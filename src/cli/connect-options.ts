@@ -21,6 +21,8 @@ export interface ConnectCliOptions {
   rounds?: number;
   punchTimeout?: number;
   forceAssist?: boolean;
+  /** --no-discovery sets false: no NAT classification, the patent round then the reversed. */
+  discovery?: boolean;
   json?: boolean;
 }
 
@@ -43,6 +45,10 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--rounds <R>', 'assisted rounds before giving up', intArg(1, 20))
     .option('--punch-timeout <MS>', "wait for the home's answer per round", intArg(50, 60_000))
     .option('--force-assist', 'skip the direct step even with --direct')
+    .option(
+      '--no-discovery',
+      "don't classify this NAT (STUN, ≤ 1 s beside step 1): no method choice, patent round first",
+    )
     .option('--json', 'machine-readable output: one JSON line on stdout');
 }
 
@@ -57,6 +63,7 @@ function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): Co
     rounds: o.rounds,
     punchTimeoutMs: o.punchTimeout,
     forceAssist: o.forceAssist,
+    discovery: o.discovery !== false,
   };
 }
 

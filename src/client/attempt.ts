@@ -21,6 +21,7 @@ import {
   type MessageOf,
   type PunchMode,
   type SessionId,
+  type WireNat,
 } from '../wire/messages.js';
 import {
   DEFAULT_CONNECT,
@@ -28,6 +29,7 @@ import {
   type ConnectOptions,
   type ConnectReport,
   type ConnectResult,
+  type FailureReport,
   type StepName,
 } from './connect-config.js';
 import {
@@ -41,10 +43,28 @@ import { Progress } from './progress.js';
 import { RendezvousRequests } from './requests.js';
 import { ClientSockets } from './sockets.js';
 import { knockFromFirstSocket, startMethod, step4Event } from './step4.js';
+import {
+  natFromWire,
+  natLabel,
+  natToWire,
+  UNKNOWN_NAT,
+  type NatClass,
+} from '../discovery/nat-class.js';
+import { methodOf } from '../punch/strategy.js';
+import { modeMask } from '../wire/messages.js';
+import { ClientNatProbe } from './nat-probe.js';
 
 type Phase = 'direct' | 'assist' | 'waitReady' | 'reach' | 'done';
 
 const MAX_BUSY_RETRIES = 5;
+
+/** The report of a failure: no path, no winning socket. */
+function withoutPath(r: ConnectReport): FailureReport {
+  const out: Partial<ConnectReport> = { ...r };
+  delete out.path;
+  delete out.winner;
+  return out as FailureReport;
+}
 
 export class ConnectAttempt {
   private readonly cfg: ConnectConfig;
@@ -70,6 +90,10 @@ export class ConnectAttempt {
   private answeredSpray = new Set<MessageSocket>();
   private busyRetries = 0;
   private readonly io: ClientRoundIo;
+  /** Issue 9: our NAT class (when discovery is on), the home's (from Ready), the rounds' modes. */
+  private readonly natProbe: ClientNatProbe | undefined;
+  private homeNat: NatClass = UNKNOWN_NAT;
+  private readonly tried: PunchMode[] = [];
 
   constructor(
     private readonly env: Env,
@@ -98,10 +122,23 @@ export class ConnectAttempt {
       timer: (ms, fn) => this.timer(ms, fn),
       alive: () => this.phase === 'reach',
     };
+    if (opts.discovery || opts.nat)
+      this.natProbe = new ClientNatProbe(
+        env,
+        opts.rendezvous,
+        {
+          deadlineMs: opts.discoveryMs ?? 1000,
+          ...(opts.bindIp !== undefined ? { bindIp: opts.bindIp } : {}),
+          ...(opts.nat ? { known: opts.nat } : {}),
+        },
+        opts.onNat,
+      );
   }
 
   start(): void {
     if (!HOME_ID_PATTERN.test(this.opts.home)) return this.fail('bad-home-id');
+    // Classification runs beside step 1; the first assist waits for it (bounded by its deadline).
+    this.natProbe?.start();
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
     this.say(
       1,
@@ -150,25 +187,44 @@ export class ConnectAttempt {
     peer?: SocketAddr,
     winner?: MessageSocket,
   ): ConnectReport {
-    return this.progress.report(path, {
-      attempts: Math.max(1, this.round),
-      packetsSent: this.sockets.sent,
-      socketsOpened: this.sockets.opened,
-      home: peer ?? this.home,
-      clientObserved: this.observed,
-      ...(winner ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' } : {}),
-    });
+    return {
+      ...this.progress.report(path, {
+        attempts: Math.max(1, this.round),
+        packetsSent: this.sockets.sent,
+        socketsOpened: this.sockets.opened,
+        home: peer ?? this.home,
+        clientObserved: this.observed,
+        ...(winner
+          ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' }
+          : {}),
+      }),
+      ...this.natFacts(),
+    };
+  }
+
+  /** strategy / homeNat / clientNat for the report, once discovery is on. */
+  private natFacts(): Pick<ConnectReport, 'strategy' | 'homeNat' | 'clientNat'> {
+    if (!this.natProbe) return {};
+    const last = this.tried[this.tried.length - 1];
+    return {
+      ...(last ? { strategy: methodOf(last) } : {}),
+      homeNat: natLabel(this.homeNat),
+      clientNat: natLabel(this.natProbe.nat),
+    };
   }
 
   private fail(kind: ConnectErrorKind, detail: Partial<ConnectErrorDetail> = {}): void {
     if (this.phase === 'done') return;
-    const report = this.report(this.opts.direct && this.round === 0 ? 'direct' : 'punched');
+    // A failure claims no path: the report keeps what was tried and learned.
+    const report: FailureReport = withoutPath(this.report('punched'));
     this.finish();
     this.sockets.closeExtra();
     this.sockets.main.close();
     const cause = connectError(kind, {
       home: this.opts.home,
       rendezvous: formatAddr(this.opts.rendezvous),
+      ...(report.homeNat ? { homeNat: report.homeNat } : {}),
+      ...(report.clientNat ? { clientNat: report.clientNat } : {}),
       ...detail,
     });
     this.done({ ok: false, kind, error: cause.message, cause, report });
@@ -178,6 +234,7 @@ export class ConnectAttempt {
     this.phase = 'done';
     this.clearTimers();
     this.requests.cancel();
+    this.natProbe?.cancel();
   }
 
   // --- step 1: direct ---------------------------------------------------------------------------
@@ -206,6 +263,12 @@ export class ConnectAttempt {
     if (this.round >= this.cfg.rounds) return this.fail('no-path', { rounds: this.round });
     // A signed assist names our address as the rendezvous sees it, so learn it first.
     if (this.opts.trust && !this.selfObserved) return this.observeSelf();
+    if (this.natProbe && !this.natProbe.settled) {
+      this.phase = 'assist';
+      return this.natProbe.whenSettled(() => {
+        if (this.phase !== 'done') this.startRound();
+      });
+    }
     this.round++;
     this.phase = 'assist';
     this.session = this.newSession();
@@ -216,11 +279,22 @@ export class ConnectAttempt {
     );
     const session = this.session;
     const observed = this.selfObserved;
-    this.requests.assist(session, this.mode(), () =>
-      this.opts.trust && observed
-        ? this.opts.trust.assistAuth(this.opts.home, session, observed)
-        : new Uint8Array(0),
+    this.requests.assist(
+      session,
+      this.mode(),
+      () =>
+        this.opts.trust && observed
+          ? this.opts.trust.assistAuth(this.opts.home, session, observed)
+          : new Uint8Array(0),
+      this.natExt(),
     );
+  }
+
+  /** A known class goes with the assist; the rendezvous then picks the method (strategy.ts). */
+  private natExt(): { nat: WireNat; tried: number } | undefined {
+    const nat = this.natProbe?.nat;
+    if (!nat || nat.mapping === 'unknown') return undefined;
+    return { nat: natToWire(nat), tried: modeMask(this.tried) };
   }
 
   /** Round 1 (and every odd round) is the patent's; even rounds are reversed. */
@@ -274,10 +348,13 @@ export class ConnectAttempt {
     this.progress.lap('spray');
     this.phase = 'reach';
     this.home = msg.home;
-    this.say(4, ...step4Event(msg, this.cfg));
+    if (msg.homeNat) this.homeNat = natFromWire(msg.homeNat);
+    this.tried.push(msg.mode);
+    const nats = { home: this.homeNat, client: this.natProbe?.nat ?? UNKNOWN_NAT };
+    this.say(4, ...step4Event(msg, this.cfg, nats));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();
-    this.method = startMethod(this.io, this.env.rng, msg, this.cfg);
+    this.method = startMethod(this.io, this.env.rng, msg, this.cfg, nats);
     this.timer(this.cfg.punchTimeoutMs, () => {
       this.progress.lap('knock');
       this.say(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);

@@ -11,6 +11,7 @@ import {
   connectAsync,
   type ConnectOptions,
   type ConnectReport,
+  type FailureReport,
   type ConnectResult,
 } from './connector.js';
 
@@ -31,7 +32,7 @@ export interface PairedHome {
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
 
 export type ReachError = PortholeError<ReachErrorKind> & {
-  detail: { home: string; reason: string; report: ConnectReport };
+  detail: { home: string; reason: string; report: ConnectReport | FailureReport };
 };
 
 /** The text is the connector's or the handshake's own reason; the kind says which it was. */
@@ -39,7 +40,7 @@ function reachError(
   kind: ReachErrorKind,
   home: string,
   reason: string,
-  report: ConnectReport,
+  report: ConnectReport | FailureReport,
 ): ReachError {
   return new PortholeError(kind, reason, { home, reason, report }) as ReachError;
 }

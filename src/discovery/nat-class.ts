@@ -1,6 +1,7 @@
 // What one side learned about its own NAT (docs/seams.md §1), its one-byte wire encodings and a
 // short human label for reports. Unknown is always legal: a side that could not classify
 // behaves as before (patent round, then reversed).
+import type { WireNat } from '../wire/messages.js';
 
 /** RFC 4787 §4.1: on what the external mapping of one inside socket depends. */
 export type Mapping = 'independent' | 'address' | 'address-port' | 'unknown';
@@ -71,4 +72,26 @@ export function natLabel(c: NatClass): string {
         : undefined;
   const depth = c.natDepth !== undefined ? `, depth ${c.natDepth}` : '';
   return alloc ? `${base} (${alloc}${depth})` : depth ? `${base} (${depth.slice(2)})` : base;
+}
+
+/** The class as the wire's NAT extension carries it (wire/nat-ext.ts). */
+export function natToWire(c: NatClass): WireNat {
+  return {
+    mapping: mappingByte(c.mapping),
+    filtering: filteringByte(c.filtering),
+    allocation: allocationByte(c.allocation),
+    delta: c.delta ?? 0,
+  };
+}
+
+/** A peer's class from the wire; absent reads as unknown. */
+export function natFromWire(w: WireNat | undefined): NatClass {
+  if (!w) return UNKNOWN_NAT;
+  const allocation = allocationOf(w.allocation);
+  return {
+    mapping: mappingOf(w.mapping),
+    filtering: filteringOf(w.filtering),
+    allocation,
+    ...(allocation === 'sequential' && w.delta !== 0 ? { delta: w.delta } : {}),
+  };
 }

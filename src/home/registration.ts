@@ -14,6 +14,8 @@ import {
 } from '../wire/messages.js';
 import type { HomeConfig, HomeOptions } from './config.js';
 import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
+import { natToWire, UNKNOWN_NAT, type NatClass } from '../discovery/nat-class.js';
+import type { WireNat } from '../wire/messages.js';
 
 /** How the registration sends: padded requests to the rendezvous, or TTL-limited hop probes. */
 export type HomeSend = (msg: Message, to: SocketAddr, padTo?: number, ttl?: number) => void;
@@ -60,10 +62,19 @@ export class Registration {
     if (this.observedAddr) cb(this.observedAddr);
   }
 
-  /** TTL for hole-opening packets (undefined: the OS default). */
+  /** The home's NAT class (issue 9): sent with every registration, its depth sets the TTL. */
+  nat: () => NatClass = () => UNKNOWN_NAT;
+
+  /**
+   * TTL for hole-opening packets (undefined: the OS default): --spray-ttl, else the measured
+   * own-NAT depth + 1, else the hop meter's estimate.
+   */
   holeTtl(): number | undefined {
     const t = this.cfg.sprayTtl;
-    return t === 'os' ? undefined : t === 'auto' ? this.hops.holeTtl() : t;
+    if (t === 'os') return undefined;
+    if (t !== 'auto') return t;
+    const depth = this.nat().natDepth;
+    return depth !== undefined ? depth + 1 : this.hops.holeTtl();
   }
 
   close(): void {
@@ -93,6 +104,7 @@ export class Registration {
             homeId: this.opts.id,
             locals: this.locals(),
             auth: this.opts.trust?.registrationAuth(this.opts.id) ?? new Uint8Array(0),
+            ...this.natExt(),
           },
           this.opts.rendezvous,
           REQUEST_PAD,
@@ -108,6 +120,11 @@ export class Registration {
     );
     this.registerTx = tx;
     this.register.start();
+  }
+
+  private natExt(): { nat?: WireNat } {
+    const nat = this.nat();
+    return nat.mapping === 'unknown' ? {} : { nat: natToWire(nat) };
   }
 
   private backoff(): void {

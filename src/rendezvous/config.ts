@@ -3,6 +3,7 @@ import type { BindOptions } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { HomeRegistry } from './registry.js';
+import type { StunServerConfig } from '../discovery/stun-responder.js';
 
 export interface RendezvousConfig {
   /** A registration lives this long unless refreshed by a keepalive. */
@@ -36,6 +37,11 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
   listen: BindOptions;
+  /**
+   * Answer STUN (issue 9): ports[0]/ips[0] are the listen address as clients see it, ports[1]
+   * the alternate port, ips[1] an alternate IP (RFC 5780 tests). Absent: no STUN.
+   */
+  stun?: StunServerConfig;
   registry?: HomeRegistry;
 }
 

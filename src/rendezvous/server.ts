@@ -25,6 +25,10 @@ import {
   type RendezvousStats,
 } from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
+import { attachStun, type RendezvousStun } from './stun.js';
+import { natFromWire } from '../discovery/nat-class.js';
+import { chooseMethod, methodOf, modeOf, relayReason } from '../punch/strategy.js';
+import { modesOf, type WireNat } from '../wire/messages.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -46,6 +50,7 @@ interface Session {
   home: SocketAddr;
   homeLocals: SocketAddr[];
   mode: PunchMode;
+  homeNat: WireNat | undefined;
   peerInfo: Retransmitter;
 }
 
@@ -55,6 +60,9 @@ export class RendezvousServer {
   private readonly sessions = new Map<SessionId, Session>();
   private readonly drops = new DropCounter();
   private sock: MessageSocket | undefined;
+  private stun: RendezvousStun | undefined;
+  /** Each home's NAT class as it registered it (issue 9); absent = unknown. */
+  private readonly homeNats = new Map<string, WireNat>();
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -75,8 +83,13 @@ export class RendezvousServer {
 
   start(): void {
     const ep = this.env.net.open(this.opts.listen);
-    this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from, size) =>
-      this.handle(m, from, size),
+    if (this.opts.stun) this.stun = attachStun(this.env, ep, this.opts.stun);
+    this.sock = new MessageSocket(
+      ep,
+      this.drops,
+      this.env.log,
+      (m, from, size) => this.handle(m, from, size),
+      this.stun?.intercept,
     );
     this.scheduleSweep();
   }
@@ -99,6 +112,7 @@ export class RendezvousServer {
     this.sweepTimer?.cancel();
     for (const s of this.sessions.values()) s.peerInfo.cancel();
     this.sessions.clear();
+    this.stun?.close();
     this.sock?.close();
   }
 
@@ -196,6 +210,7 @@ export class RendezvousServer {
       this.drops.count('registry-full');
       return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
+    this.rememberNat(msg.homeId, msg.nat);
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
@@ -256,6 +271,13 @@ export class RendezvousServer {
         req,
       );
     }
+    const homeNat = this.homeNats.get(msg.homeId);
+    const mode = this.modeFor(msg, homeNat);
+    if (mode === 'relay') {
+      this.drops.count('assist-needs-relay');
+      const why = relayReason(natFromWire(homeNat), natFromWire(msg.nat));
+      return this.error(msg.tx, ErrorCode.NeedsRelay, why, req);
+    }
     this.counts.assists++;
     const tx = this.tx.next();
     const session: Session = {
@@ -268,7 +290,8 @@ export class RendezvousServer {
       homeLocals: home.addr.ip === from.ip ? home.locals : [],
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
-      mode: msg.mode,
+      mode,
+      homeNat,
       peerInfo: new Retransmitter(
         this.env.clock,
         this.cfg.peerInfoRetransmit,
@@ -279,8 +302,9 @@ export class RendezvousServer {
               tx,
               session: msg.session,
               client: from,
-              mode: msg.mode,
+              mode,
               auth: msg.auth,
+              ...(msg.nat ? { clientNat: msg.nat } : {}),
             },
             home.addr,
           ),
@@ -298,6 +322,24 @@ export class RendezvousServer {
       { home: msg.homeId, client: formatAddr(from), session: msg.session },
       'assist',
     );
+  }
+
+  /**
+   * The round's method: an assist that names the client's NAT class gets the ladder's choice
+   * for the pair (punch/strategy.ts); one without it (an older client) gets the mode it asked.
+   */
+  private modeFor(msg: MessageOf<'assist'>, homeNat: WireNat | undefined): PunchMode | 'relay' {
+    if (!msg.nat) return msg.mode;
+    const tried = modesOf(msg.tried ?? 0).map(methodOf);
+    const m = chooseMethod(natFromWire(homeNat), natFromWire(msg.nat), tried);
+    return m === 'relay' ? m : modeOf(m);
+  }
+
+  /** Bounded like the registry: a full table keeps the classes it has. */
+  private rememberNat(homeId: string, nat: WireNat | undefined): void {
+    if (!nat) this.homeNats.delete(homeId);
+    else if (this.homeNats.has(homeId) || this.homeNats.size < this.cfg.maxHomes)
+      this.homeNats.set(homeId, nat);
   }
 
   private onSprayDone(msg: MessageOf<'sprayDone'>, from: SocketAddr): void {
@@ -338,6 +380,7 @@ export class RendezvousServer {
         home: s.home,
         locals: s.homeLocals,
         mode: s.mode,
+        ...(s.homeNat ? { homeNat: s.homeNat } : {}),
       },
       s.client,
     );

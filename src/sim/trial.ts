@@ -1,6 +1,6 @@
 // One simulated connect: a fresh virtual world with the rendezvous on the core, the home behind
 // its NAT preset, the client behind its own; the REAL roles run on it unchanged.
-import { connect, type ConnectReport } from '../client/connector.js';
+import { connect, type ConnectReport, type FailureReport } from '../client/connector.js';
 import { HomeAgent, type HomeConfig } from '../home/agent.js';
 import type { Env } from '../net/types.js';
 import { silentLogger } from '../net/types.js';
@@ -26,7 +26,7 @@ export interface TrialOptions {
 
 export interface TrialResult {
   ok: boolean;
-  report: ConnectReport;
+  report: ConnectReport | FailureReport;
   error?: string;
   /** Virtual ms from the assist request to the result. */
   ms: number;
@@ -110,9 +110,8 @@ export function runTrial(o: TrialOptions): TrialResult {
   return out;
 }
 
-function emptyReport(): ConnectReport {
+function emptyReport(): FailureReport {
   return {
-    path: 'punched',
     ms: DEADLINE_MS,
     steps: {},
     attempts: 0,

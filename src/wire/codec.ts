@@ -21,6 +21,11 @@ export class Reader {
       throw new DecodeError(`truncated: need ${n} bytes at offset ${this.off}`);
   }
 
+  /** The next byte without consuming it (undefined at the end). */
+  peek(): number | undefined {
+    return this.buf[this.off];
+  }
+
   u8(): number {
     this.need(1);
     return this.buf[this.off++] as number;
