@@ -203,13 +203,17 @@ export class ConnectAttempt {
   }
 
   /** strategy / homeNat / clientNat for the report, once discovery is on. */
-  private natFacts(): Pick<ConnectReport, 'strategy' | 'homeNat' | 'clientNat'> {
+  private natFacts(): Pick<
+    ConnectReport,
+    'strategy' | 'homeNat' | 'clientNat' | 'discoveryPackets'
+  > {
     if (!this.natProbe) return {};
     const last = this.tried[this.tried.length - 1];
     return {
       ...(last ? { strategy: methodOf(last) } : {}),
       homeNat: natLabel(this.homeNat),
       clientNat: natLabel(this.natProbe.nat),
+      discoveryPackets: this.natProbe.sent,
     };
   }
 

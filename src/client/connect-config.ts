@@ -119,6 +119,8 @@ export interface ConnectReport {
   strategy?: string;
   homeNat?: string;
   clientNat?: string;
+  /** STUN requests our classification sent (not in packetsSent; 0 with a cached class). */
+  discoveryPackets?: number;
 }
 
 /** A failed connect claims no path (and no winning socket): what was tried and learned only. */

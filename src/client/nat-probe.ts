@@ -10,6 +10,8 @@ export class ClientNatProbe {
   private result: NatClass | undefined;
   private waiters: Array<() => void> = [];
   private run: NatDiscovery | undefined;
+  /** STUN requests classification sent (0 with a known class). */
+  sent = 0;
 
   constructor(
     private readonly env: Env,
@@ -27,6 +29,7 @@ export class ClientNatProbe {
       ...(bindIp !== undefined ? { bindIp } : {}),
     });
     this.run.start((d) => {
+      this.sent = d.classify.sent;
       this.learned(d.nat);
       this.settle(d.nat);
     });

@@ -22,7 +22,14 @@ export interface TrialOptions {
   firewall: boolean;
   homeConfig?: Partial<HomeConfig>;
   clientConfig?: Partial<ConnectConfig>;
+  /**
+   * 'patent' (default): no discovery, the patent round (then reversed). 'auto' (issue 9): the
+   * rendezvous answers STUN on two ports, both sides classify, the ladder picks the method.
+   */
+  strategy?: SimStrategy;
 }
+
+export type SimStrategy = 'patent' | 'auto';
 
 export interface TrialResult {
   ok: boolean;
@@ -39,6 +46,9 @@ const RV = { ip: '198.51.100.1', port: 7400 };
 const HOME_ID = 'sim-home';
 /** Time for the home to register and measure its hop distance before the client starts. */
 const WARMUP_MS = 3000;
+/** With discovery the home classifies (≤ 2.5 s), measures its depth (≤ 0.75 s), re-registers. */
+const WARMUP_AUTO_MS = 5000;
+const RV_ALT_PORT = 7402;
 const DEADLINE_MS = 120_000;
 
 export function runTrial(o: TrialOptions): TrialResult {
@@ -68,23 +78,34 @@ export function runTrial(o: TrialOptions): TrialResult {
     log: silentLogger,
   });
 
-  const rv = new RendezvousServer(env(rendezvousHost), { listen: { port: RV.port } });
+  const auto = o.strategy === 'auto';
+  const rv = new RendezvousServer(env(rendezvousHost), {
+    listen: { port: RV.port },
+    ...(auto ? { stun: { ips: [RV.ip], ports: [RV.port, RV_ALT_PORT] } } : {}),
+  });
   rv.start();
   const home = new HomeAgent(env(homeSite.host), {
     id: HOME_ID,
     rendezvous: RV,
     listen: { port: 7401 },
+    ...(auto ? { discovery: true } : {}),
     ...o.homeConfig,
   });
   home.start();
-  world.clock.run(WARMUP_MS);
+  world.clock.run(auto ? WARMUP_AUTO_MS : WARMUP_MS);
 
   const homeBefore = home.stats.packetsSent;
   let result: TrialResult | undefined;
   const started = world.clock.now();
   const attempt = connect(
     env(clientSite.host),
-    { home: HOME_ID, rendezvous: RV, keepaliveMs: 0, ...o.clientConfig },
+    {
+      home: HOME_ID,
+      rendezvous: RV,
+      keepaliveMs: 0,
+      ...(auto ? { discovery: true } : {}),
+      ...o.clientConfig,
+    },
     (r) => {
       const ms = world.clock.now() - started;
       const homePackets = home.stats.packetsSent - homeBefore;
