@@ -145,7 +145,10 @@ export class Sprays {
       () => !this.closed,
       (n) => {
         this.opened(msg.session, state, n);
-        this.followUp(punch, msg.client, state, false);
+        // A per-destination home gets in only by a packet sent after the client knocked (about
+        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones.
+        const rtt = this.host.rvRttMs() ?? 100;
+        this.followUp(punch, msg.client, state, false, [rtt, 2 * rtt, 4 * rtt]);
       },
     );
   }
@@ -181,9 +184,10 @@ export class Sprays {
     client: SocketAddr,
     state: SpraySession,
     respray: boolean,
+    early: readonly number[] = [],
   ): void {
     if (state.settled) return;
-    for (const ms of this.cfg.repunchDelaysMs)
+    for (const ms of [...early, ...this.cfg.repunchDelaysMs])
       state.timers.push(this.env.clock.setTimer(ms, () => this.host.send(punch, client)));
     if (!respray) return;
     const delay = this.resprayDelay();

@@ -2,6 +2,9 @@
 // cheapest method that works. "What happens for a symmetric home" is answered here.
 //
 //   both map independently (cone × cone)      → knock   (a few packets, one socket each)
+//   one side per destination, the other's filter lets any port of its IP in (full / restricted
+//   cone, no NAT)                             → knock   (the per-destination side's new mapping
+//                                                        is let in; no port needs guessing)
 //   client per destination, home not          → [predict if the client allocates sequentially] → spray
 //   home per destination, client not         → [predict if the home allocates sequentially]   → reverse
 //   both per destination                      → relay   (no punching method works)
@@ -29,11 +32,20 @@ export function ladder(home: NatClass, client: NatClass): readonly Method[] | 'r
   // A knock that fails (an address-dependent NAT read as independent with one server IP) falls
   // back to the patent round, then the reversed one.
   if (!homePer && !clientPer) return ['knock', 'spray', 'reverse'];
+  const peer = clientPer ? home : client;
+  const knock: Method[] = lenientFilter(peer) ? ['knock'] : [];
   if (clientPer)
     return client.allocation === 'sequential'
-      ? ['predict', 'spray', 'reverse']
-      : ['spray', 'reverse'];
-  return home.allocation === 'sequential' ? ['predict', 'reverse', 'spray'] : ['reverse', 'spray'];
+      ? [...knock, 'predict', 'spray', 'reverse']
+      : [...knock, 'spray', 'reverse'];
+  return home.allocation === 'sequential'
+    ? [...knock, 'predict', 'reverse', 'spray']
+    : [...knock, 'reverse', 'spray'];
+}
+
+/** Lets in any port of an IP it sent to: the other side's fresh mapping gets through. */
+function lenientFilter(c: NatClass): boolean {
+  return c.filtering === 'independent' || c.filtering === 'address';
 }
 
 /** The method for the next round, given the methods earlier rounds of this connect tried. */

@@ -45,12 +45,13 @@ const EXPECTED: Record<string, Record<string, Array<Method | 'relay'>>> = {
     sym: ['spray', 'reverse', 'spray'],
     seq: ['spray', 'reverse', 'spray'],
   },
+  // A full-cone home lets the symmetric client's fresh mapping in: the knock first.
   full: {
     full: ['knock', 'spray', 'reverse'],
     port: ['knock', 'spray', 'reverse'],
-    addr: ['spray', 'reverse', 'spray'],
-    sym: ['spray', 'reverse', 'spray'],
-    seq: ['predict', 'spray', 'reverse'],
+    addr: ['knock', 'spray', 'reverse'],
+    sym: ['knock', 'spray', 'reverse'],
+    seq: ['knock', 'predict', 'spray'],
   },
   port: {
     full: ['knock', 'spray', 'reverse'],
@@ -60,21 +61,21 @@ const EXPECTED: Record<string, Record<string, Array<Method | 'relay'>>> = {
     seq: ['predict', 'spray', 'reverse'],
   },
   addr: {
-    full: ['reverse', 'spray', 'reverse'],
+    full: ['knock', 'reverse', 'spray'],
     port: ['reverse', 'spray', 'reverse'],
     addr: ['relay'],
     sym: ['relay'],
     seq: ['relay'],
   },
   sym: {
-    full: ['reverse', 'spray', 'reverse'],
+    full: ['knock', 'reverse', 'spray'],
     port: ['reverse', 'spray', 'reverse'],
     addr: ['relay'],
     sym: ['relay'],
     seq: ['relay'],
   },
   seq: {
-    full: ['predict', 'reverse', 'spray'],
+    full: ['knock', 'predict', 'reverse'],
     port: ['predict', 'reverse', 'spray'],
     addr: ['relay'],
     sym: ['relay'],
