@@ -21,15 +21,14 @@ import {
   type MessageOf,
   type PunchMode,
   type SessionId,
-  type WireNat,
 } from '../wire/messages.js';
 import {
   DEFAULT_CONNECT,
+  withoutPath,
   type ConnectConfig,
   type ConnectOptions,
   type ConnectReport,
   type ConnectResult,
-  type FailureReport,
   type StepName,
 } from './connect-config.js';
 import {
@@ -43,28 +42,11 @@ import { Progress } from './progress.js';
 import { RendezvousRequests } from './requests.js';
 import { ClientSockets } from './sockets.js';
 import { knockFromFirstSocket, startMethod, step4Event } from './step4.js';
-import {
-  natFromWire,
-  natLabel,
-  natToWire,
-  UNKNOWN_NAT,
-  type NatClass,
-} from '../discovery/nat-class.js';
-import { methodOf } from '../punch/strategy.js';
-import { modeMask } from '../wire/messages.js';
-import { ClientNatProbe } from './nat-probe.js';
+import { RoundNats } from './round-nats.js';
 
 type Phase = 'direct' | 'assist' | 'waitReady' | 'reach' | 'done';
 
 const MAX_BUSY_RETRIES = 5;
-
-/** The report of a failure: no path, no winning socket. */
-function withoutPath(r: ConnectReport): FailureReport {
-  const out: Partial<ConnectReport> = { ...r };
-  delete out.path;
-  delete out.winner;
-  return out as FailureReport;
-}
 
 export class ConnectAttempt {
   private readonly cfg: ConnectConfig;
@@ -90,10 +72,8 @@ export class ConnectAttempt {
   private answeredSpray = new Set<MessageSocket>();
   private busyRetries = 0;
   private readonly io: ClientRoundIo;
-  /** Issue 9: our NAT class (when discovery is on), the home's (from Ready), the rounds' modes. */
-  private readonly natProbe: ClientNatProbe | undefined;
-  private homeNat: NatClass = UNKNOWN_NAT;
-  private readonly tried: PunchMode[] = [];
+  /** Issue 9: both NAT classes and the rounds' methods. */
+  private readonly nats: RoundNats;
 
   constructor(
     private readonly env: Env,
@@ -122,23 +102,13 @@ export class ConnectAttempt {
       timer: (ms, fn) => this.timer(ms, fn),
       alive: () => this.phase === 'reach',
     };
-    if (opts.discovery || opts.nat)
-      this.natProbe = new ClientNatProbe(
-        env,
-        opts.rendezvous,
-        {
-          deadlineMs: opts.discoveryMs ?? 1000,
-          ...(opts.bindIp !== undefined ? { bindIp: opts.bindIp } : {}),
-          ...(opts.nat ? { known: opts.nat } : {}),
-        },
-        opts.onNat,
-      );
+    this.nats = new RoundNats(env, opts);
   }
 
   start(): void {
     if (!HOME_ID_PATTERN.test(this.opts.home)) return this.fail('bad-home-id');
     // Classification runs beside step 1; the first assist waits for it (bounded by its deadline).
-    this.natProbe?.start();
+    this.nats.start();
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
     this.say(
       1,
@@ -198,29 +168,14 @@ export class ConnectAttempt {
           ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' }
           : {}),
       }),
-      ...this.natFacts(),
-    };
-  }
-
-  /** strategy / homeNat / clientNat for the report, once discovery is on. */
-  private natFacts(): Pick<
-    ConnectReport,
-    'strategy' | 'homeNat' | 'clientNat' | 'discoveryPackets'
-  > {
-    if (!this.natProbe) return {};
-    const last = this.tried[this.tried.length - 1];
-    return {
-      ...(last ? { strategy: methodOf(last) } : {}),
-      homeNat: natLabel(this.homeNat),
-      clientNat: natLabel(this.natProbe.nat),
-      discoveryPackets: this.natProbe.sent,
+      ...this.nats.facts(),
     };
   }
 
   private fail(kind: ConnectErrorKind, detail: Partial<ConnectErrorDetail> = {}): void {
     if (this.phase === 'done') return;
     // A failure claims no path: the report keeps what was tried and learned.
-    const report: FailureReport = withoutPath(this.report('punched'));
+    const report = withoutPath(this.report('punched'));
     this.finish();
     this.sockets.closeExtra();
     this.sockets.main.close();
@@ -238,7 +193,7 @@ export class ConnectAttempt {
     this.phase = 'done';
     this.clearTimers();
     this.requests.cancel();
-    this.natProbe?.cancel();
+    this.nats.cancel();
   }
 
   // --- step 1: direct ---------------------------------------------------------------------------
@@ -267,11 +222,12 @@ export class ConnectAttempt {
     if (this.round >= this.cfg.rounds) return this.fail('no-path', { rounds: this.round });
     // A signed assist names our address as the rendezvous sees it, so learn it first.
     if (this.opts.trust && !this.selfObserved) return this.observeSelf();
-    if (this.natProbe && !this.natProbe.settled) {
+    const next = (): void => {
+      if (this.phase !== 'done') this.startRound();
+    };
+    if (!this.nats.settledOr(next)) {
       this.phase = 'assist';
-      return this.natProbe.whenSettled(() => {
-        if (this.phase !== 'done') this.startRound();
-      });
+      return;
     }
     this.round++;
     this.phase = 'assist';
@@ -290,15 +246,8 @@ export class ConnectAttempt {
         this.opts.trust && observed
           ? this.opts.trust.assistAuth(this.opts.home, session, observed)
           : new Uint8Array(0),
-      this.natExt(),
+      this.nats.assistExt(),
     );
-  }
-
-  /** A known class goes with the assist; the rendezvous then picks the method (strategy.ts). */
-  private natExt(): { nat: WireNat; tried: number } | undefined {
-    const nat = this.natProbe?.nat;
-    if (!nat || nat.mapping === 'unknown') return undefined;
-    return { nat: natToWire(nat), tried: modeMask(this.tried) };
   }
 
   /** Round 1 (and every odd round) is the patent's; even rounds are reversed. */
@@ -352,9 +301,7 @@ export class ConnectAttempt {
     this.progress.lap('spray');
     this.phase = 'reach';
     this.home = msg.home;
-    if (msg.homeNat) this.homeNat = natFromWire(msg.homeNat);
-    this.tried.push(msg.mode);
-    const nats = { home: this.homeNat, client: this.natProbe?.nat ?? UNKNOWN_NAT };
+    const nats = this.nats.onReady(msg);
     this.say(4, ...step4Event(msg, this.cfg, nats));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();

@@ -126,6 +126,13 @@ export interface ConnectReport {
 /** A failed connect claims no path (and no winning socket): what was tried and learned only. */
 export type FailureReport = Omit<ConnectReport, 'path' | 'winner'>;
 
+export function withoutPath(r: ConnectReport): FailureReport {
+  const out: Partial<ConnectReport> = { ...r };
+  delete out.path;
+  delete out.winner;
+  return out as FailureReport;
+}
+
 export type ConnectResult =
   | { ok: true; report: ConnectReport; connection: Connection }
   | {

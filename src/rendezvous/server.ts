@@ -26,9 +26,8 @@ import {
 } from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 import { attachStun, type RendezvousStun } from './stun.js';
-import { natFromWire } from '../discovery/nat-class.js';
-import { chooseMethod, methodOf, modeOf, relayReason } from '../punch/strategy.js';
-import { modesOf, type WireNat } from '../wire/messages.js';
+import { NatTable } from './nat-table.js';
+import type { WireNat } from '../wire/messages.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -62,7 +61,7 @@ export class RendezvousServer {
   private sock: MessageSocket | undefined;
   private stun: RendezvousStun | undefined;
   /** Each home's NAT class as it registered it (issue 9); absent = unknown. */
-  private readonly homeNats = new Map<string, WireNat>();
+  private readonly nats: NatTable;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -76,6 +75,7 @@ export class RendezvousServer {
   ) {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
+    this.nats = new NatTable(this.cfg.maxHomes);
     this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
@@ -210,7 +210,7 @@ export class RendezvousServer {
       this.drops.count('registry-full');
       return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
-    this.rememberNat(msg.homeId, msg.nat);
+    this.nats.remember(msg.homeId, msg.nat);
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
       this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
@@ -271,13 +271,13 @@ export class RendezvousServer {
         req,
       );
     }
-    const homeNat = this.homeNats.get(msg.homeId);
-    const mode = this.modeFor(msg, homeNat);
-    if (mode === 'relay') {
+    const homeNat = this.nats.get(msg.homeId);
+    const choice = this.nats.choose(msg, homeNat);
+    if ('relay' in choice) {
       this.drops.count('assist-needs-relay');
-      const why = relayReason(natFromWire(homeNat), natFromWire(msg.nat));
-      return this.error(msg.tx, ErrorCode.NeedsRelay, why, req);
+      return this.error(msg.tx, ErrorCode.NeedsRelay, choice.relay, req);
     }
+    const mode = choice.mode;
     this.counts.assists++;
     const tx = this.tx.next();
     const session: Session = {
@@ -322,24 +322,6 @@ export class RendezvousServer {
       { home: msg.homeId, client: formatAddr(from), session: msg.session },
       'assist',
     );
-  }
-
-  /**
-   * The round's method: an assist that names the client's NAT class gets the ladder's choice
-   * for the pair (punch/strategy.ts); one without it (an older client) gets the mode it asked.
-   */
-  private modeFor(msg: MessageOf<'assist'>, homeNat: WireNat | undefined): PunchMode | 'relay' {
-    if (!msg.nat) return msg.mode;
-    const tried = modesOf(msg.tried ?? 0).map(methodOf);
-    const m = chooseMethod(natFromWire(homeNat), natFromWire(msg.nat), tried);
-    return m === 'relay' ? m : modeOf(m);
-  }
-
-  /** Bounded like the registry: a full table keeps the classes it has. */
-  private rememberNat(homeId: string, nat: WireNat | undefined): void {
-    if (!nat) this.homeNats.delete(homeId);
-    else if (this.homeNats.has(homeId) || this.homeNats.size < this.cfg.maxHomes)
-      this.homeNats.set(homeId, nat);
   }
 
   private onSprayDone(msg: MessageOf<'sprayDone'>, from: SocketAddr): void {
