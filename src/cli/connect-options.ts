@@ -6,6 +6,7 @@ import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
+import { loadCachedNat, saveCachedNat } from './nat-cache.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
 
@@ -53,7 +54,12 @@ export function withConnectOptions(cmd: Command): Command {
 }
 
 function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): ConnectOptions {
+  const discovery = o.discovery !== false;
+  const cached = discovery && o.state ? loadCachedNat(o.state) : undefined;
+  const state = o.state;
   return {
+    ...(cached ? { nat: cached } : {}),
+    ...(discovery && state ? { onNat: (nat) => saveCachedNat(state, nat) } : {}),
     home: o.home,
     rendezvous: o.rendezvous,
     direct: o.direct,
@@ -63,7 +69,7 @@ function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): Co
     rounds: o.rounds,
     punchTimeoutMs: o.punchTimeout,
     forceAssist: o.forceAssist,
-    discovery: o.discovery !== false,
+    discovery,
   };
 }
 
