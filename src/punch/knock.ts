@@ -12,7 +12,8 @@ export interface KnockOptions {
   spacingMs: number;
 }
 
-export const DEFAULT_KNOCK: KnockOptions = { packets: 3, spacingMs: 10 };
+// Spaced a little (a burst can be dropped whole), not so much that SprayDone waits for them.
+export const DEFAULT_KNOCK: KnockOptions = { packets: 3, spacingMs: 2 };
 
 /** The home's half: `packets` sends to `client`, `spacingMs` apart; `done(n)` after the last. */
 export function knockTowards(

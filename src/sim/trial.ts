@@ -8,6 +8,8 @@ import { PRESETS, type PresetName } from '../net/virtual/presets.js';
 import { VirtualWorld } from '../net/virtual/world.js';
 import { RendezvousServer } from '../rendezvous/server.js';
 import type { ConnectConfig } from '../client/connector.js';
+import { NatDiscovery } from '../discovery/discover.js';
+import type { NatClass } from '../discovery/nat-class.js';
 
 export interface TrialOptions {
   home: PresetName;
@@ -29,7 +31,8 @@ export interface TrialOptions {
   strategy?: SimStrategy;
 }
 
-export type SimStrategy = 'patent' | 'auto';
+/** 'auto-cached': as 'auto', the client's class classified during the warm-up (a cache hit). */
+export type SimStrategy = 'patent' | 'auto' | 'auto-cached';
 
 export interface TrialResult {
   ok: boolean;
@@ -78,7 +81,7 @@ export function runTrial(o: TrialOptions): TrialResult {
     log: silentLogger,
   });
 
-  const auto = o.strategy === 'auto';
+  const auto = o.strategy === 'auto' || o.strategy === 'auto-cached';
   const rv = new RendezvousServer(env(rendezvousHost), {
     listen: { port: RV.port },
     ...(auto ? { stun: { ips: [RV.ip], ports: [RV.port, RV_ALT_PORT] } } : {}),
@@ -92,6 +95,9 @@ export function runTrial(o: TrialOptions): TrialResult {
     ...o.homeConfig,
   });
   home.start();
+  let clientNat: NatClass | undefined;
+  if (o.strategy === 'auto-cached')
+    new NatDiscovery(env(clientSite.host), RV, { depth: false }).start((d) => (clientNat = d.nat));
   world.clock.run(auto ? WARMUP_AUTO_MS : WARMUP_MS);
 
   const homeBefore = home.stats.packetsSent;
@@ -104,6 +110,7 @@ export function runTrial(o: TrialOptions): TrialResult {
       rendezvous: RV,
       keepaliveMs: 0,
       ...(auto ? { discovery: true } : {}),
+      ...(clientNat ? { nat: clientNat } : {}),
       ...o.clientConfig,
     },
     (r) => {
