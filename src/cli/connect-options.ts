@@ -9,6 +9,7 @@ import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
+import { loadCachedNat, saveCachedNat } from './nat-cache.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
 import { hostPortArg, resolveHostPort, type HostPort } from './resolve.js';
@@ -26,6 +27,8 @@ export interface ConnectCliOptions {
   rounds?: number;
   punchTimeout?: number;
   forceAssist?: boolean;
+  /** --no-discovery sets false: no NAT classification, the patent round then the reversed. */
+  discovery?: boolean;
   json?: boolean;
   candidates: 'auto' | 'off';
   ipv6: string;
@@ -62,14 +65,23 @@ export function withConnectOptions(cmd: Command): Command {
       "knock over IPv6 from: 'auto' (a global address), 'off', or an address",
       ipv6Arg,
       'auto',
+    )
+    .option(
+      '--no-discovery',
+      "don't classify this NAT (STUN, ≤ 1 s beside step 1): no method choice, patent round first",
     );
 }
 
 function toConnectOptions(
   o: Omit<ConnectCliOptions, 'rendezvous'> & { home: string; rendezvous: SocketAddr },
 ): ConnectOptions & { candidates: ClientCandidateOptions } {
+  const discovery = o.discovery !== false;
+  const cached = discovery && o.state ? loadCachedNat(o.state) : undefined;
+  const state = o.state;
   return {
     candidates: { mode: o.candidates, ipv6: o.ipv6 },
+    ...(cached ? { nat: cached } : {}),
+    ...(discovery && state ? { onNat: (nat) => saveCachedNat(state, nat) } : {}),
     home: o.home,
     rendezvous: o.rendezvous,
     direct: o.direct,
@@ -79,6 +91,7 @@ function toConnectOptions(
     rounds: o.rounds,
     punchTimeoutMs: o.punchTimeout,
     forceAssist: o.forceAssist,
+    discovery,
   };
 }
 

@@ -27,6 +27,7 @@ interface HomeCliOptions {
   devices: string;
   portmap: PortmapMode;
   ipv6: string;
+  discovery?: boolean;
 }
 
 export function registerHome(program: Command): Command {
@@ -52,7 +53,7 @@ export function registerHome(program: Command): Command {
     )
     .option(
       '--spray-ttl <T>',
-      "IP TTL of hole-opening packets: 1-255, 'auto' (hop distance to the rendezvous minus 1) or 'os'",
+      "IP TTL of hole-opening packets: 1-255, 'auto' (measured NAT depth + 1, else hop distance to the rendezvous minus 1) or 'os'",
       sprayTtlArg,
       'auto',
     )
@@ -63,6 +64,10 @@ export function registerHome(program: Command): Command {
       'auto',
     )
     .option('--keepalive <MS>', 'keepalive period towards the rendezvous', intArg(1000, 600_000))
+    .option(
+      '--no-discovery',
+      "don't classify this NAT against the rendezvous's STUN (no class sent: clients fall back to the patent round)",
+    )
     .option(
       '--devices <SOURCE>',
       'devices to serve: simulated, or mqtt://HOST:PORT (Zigbee2MQTT / HA discovery)',
@@ -131,6 +136,7 @@ export function registerHome(program: Command): Command {
           portmap: opts.portmap,
           ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
         },
+        discovery: opts.discovery !== false,
       }).catch((e: Error) => die(e.message));
       live.agent = running.agent;
       log.info(

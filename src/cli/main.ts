@@ -5,6 +5,7 @@ import { registerApp } from './app-cmd.js';
 import { registerClient } from './client-cmd.js';
 import { registerDemo } from './demo.js';
 import { registerHome } from './home-cmd.js';
+import { registerNat } from './nat-cmd.js'; // discovery (issue 9)
 import { logLevelArg } from './parse.js';
 import { registerRendezvous } from './rendezvous-cmd.js';
 import { registerSimulate } from './simulate-cmd.js';
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   registerDemo(program);
   registerSimulate(program);
   registerApp(program);
+  registerNat(program); // discovery (issue 9)
   // Every (sub)command: usage errors exit 2 with one line; --help exits 0.
   const configure = (cmd: Command): void => {
     // --log-level works after any subcommand too.

@@ -12,7 +12,8 @@ import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import { addrArg, intArg, listenArg, type LogLevel } from './parse.js';
+import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
+import type { StunServerConfig } from '../discovery/stun-responder.js';
 
 interface RendezvousCmdOpts {
   listen?: SocketAddr[];
@@ -22,6 +23,9 @@ interface RendezvousCmdOpts {
   nodeId?: string;
   advertise?: SocketAddr;
   metrics?: SocketAddr;
+  stunAltPort?: number;
+  altIp?: string;
+  stun?: boolean;
 }
 
 function redisUrlArg(text: string): string {
@@ -36,6 +40,21 @@ function nodeIdArg(text: string): string {
   return text;
 }
 import { listenRepeat } from './candidate-args.js';
+
+
+/** STUN beside the rendezvous (issue 9): its port, the alternate port, the alternate IP. */
+function stunConfig(o: {
+  listen: SocketAddr;
+  stunAltPort?: number;
+  altIp?: string;
+  stun?: boolean;
+}): { stun?: StunServerConfig } {
+  if (o.stun === false) return {};
+  const alt = o.stunAltPort ?? (o.listen.port > 0 && o.listen.port < 65535 ? o.listen.port + 1 : 0);
+  const ports: StunServerConfig['ports'] = alt > 0 ? [o.listen.port, alt] : [o.listen.port];
+  const ips: StunServerConfig['ips'] = o.altIp ? [o.listen.ip, o.altIp] : [o.listen.ip];
+  return { stun: { ips, ports } };
+}
 
 export function registerRendezvous(program: Command): void {
   program
@@ -74,6 +93,17 @@ export function registerRendezvous(program: Command): void {
       'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
       listenArg,
     )
+    .option(
+      '--stun-alt-port <P>',
+      'second port for the RFC 5780 NAT tests (default: listen port + 1; 0: main port only)',
+      intArg(0, 65535),
+    )
+    .option(
+      '--alt-ip <IP>',
+      'second IP of this host for the RFC 5780 tests (tells address-dependent NATs apart)',
+      ipArg,
+    )
+    .option('--no-stun', "don't answer STUN (clients and homes then skip NAT discovery)")
     .action(async (opts: RendezvousCmdOpts, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'rendezvous');
@@ -110,6 +140,7 @@ export function registerRendezvous(program: Command): void {
         maxHomes: opts.maxHomes,
         cluster,
         metrics: metrics?.rendezvous,
+        ...stunConfig({ ...opts, listen: first }),
       });
       server.start();
       const bound = await Promise.all(server.endpoints.map((ep) => whenBound(ep))).catch(

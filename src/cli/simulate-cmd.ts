@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isPresetName, PRESET_NAMES, type PresetName } from '../net/virtual/presets.js';
 import { runPair, type PairSummary } from '../sim/matrix.js';
+import type { SimStrategy } from '../sim/trial.js';
 import { intArg } from './parse.js';
 
 interface SimulateCliOptions {
@@ -16,7 +17,14 @@ interface SimulateCliOptions {
   rounds: number;
   firewall: boolean;
   respray?: boolean;
+  strategy: SimStrategy;
   json?: boolean;
+}
+
+function strategyArg(text: string): SimStrategy {
+  if (text !== 'patent' && text !== 'auto')
+    throw new InvalidArgumentError(`"${text}" is not patent or auto`);
+  return text;
 }
 
 function pairsArg(text: string): Array<[PresetName, PresetName]> {
@@ -53,6 +61,14 @@ function tableRow(s: PairSummary): string {
     fmt(s.p95ms).padStart(8),
     String(s.packets).padStart(8),
     String(s.sockets).padStart(8),
+    ...(s.auto
+      ? [
+          String(s.auto.clientPackets).padStart(8),
+          String(s.auto.homePackets).padStart(8),
+          String(s.auto.discoveryPackets).padStart(6),
+          ` ${s.auto.methods}`,
+        ]
+      : []),
   ].join(' ');
 }
 
@@ -66,6 +82,14 @@ const HEADER = [
   'p95 ms'.padStart(8),
   'packets'.padStart(8),
   'sockets'.padStart(8),
+].join(' ');
+/** Extra columns with --strategy auto: packets per side, the client's STUN, the methods used. */
+const AUTO_HEADER = [
+  HEADER,
+  'client'.padStart(8),
+  'home'.padStart(8),
+  'stun'.padStart(6),
+  ' methods',
 ].join(' ');
 
 /** A one-line progress bar on stderr, only on a terminal. */
@@ -134,10 +158,17 @@ export function registerSimulate(program: Command): void {
       '--respray',
       "the product's second spray once the client knocked (default: the patent's single spray)",
     )
+    .option(
+      '--strategy <S>',
+      "'patent': the patent's round, no discovery (the 97.9% row); 'auto': both sides classify " +
+        'their NAT against the rendezvous STUN and the ladder (punch/strategy.ts) picks the method',
+      strategyArg,
+      'patent',
+    )
     .option('--json', 'one JSON object per pair and line on stdout')
     .action((o: SimulateCliOptions) => {
       const bar = progress(o.pairs.length * o.trials);
-      if (!o.json) process.stdout.write(HEADER + '\n');
+      if (!o.json) process.stdout.write((o.strategy === 'auto' ? AUTO_HEADER : HEADER) + '\n');
       for (const [home, client] of o.pairs) {
         const summary = runPair(
           home,
@@ -153,6 +184,7 @@ export function registerSimulate(program: Command): void {
             sockets: o.sockets,
             homeConfig: { respray: o.respray ? 'auto' : 'off' },
             clientConfig: { rounds: o.rounds },
+            ...(o.strategy === 'auto' ? { strategy: o.strategy } : {}),
           },
           () => bar.tick(`${home} × ${client}`),
         );

@@ -24,6 +24,7 @@ import {
 } from '../wire/messages.js';
 import {
   DEFAULT_CONNECT,
+  withoutPath,
   type ConnectConfig,
   type ConnectOptions,
   type ConnectReport,
@@ -41,6 +42,7 @@ import { Progress } from './progress.js';
 import { RendezvousRequests } from './requests.js';
 import { ClientSockets } from './sockets.js';
 import { knockFromFirstSocket, startMethod, step4Event } from './step4.js';
+import { RoundNats } from './round-nats.js';
 
 type Phase = 'direct' | 'assist' | 'waitReady' | 'reach' | 'done';
 
@@ -70,6 +72,8 @@ export class ConnectAttempt {
   private answeredSpray = new Set<MessageSocket>();
   private busyRetries = 0;
   private readonly io: ClientRoundIo;
+  /** Issue 9: both NAT classes and the rounds' methods. */
+  private readonly nats: RoundNats;
 
   constructor(
     private readonly env: Env,
@@ -98,10 +102,13 @@ export class ConnectAttempt {
       timer: (ms, fn) => this.timer(ms, fn),
       alive: () => this.phase === 'reach',
     };
+    this.nats = new RoundNats(env, opts);
   }
 
   start(): void {
     if (!HOME_ID_PATTERN.test(this.opts.home)) return this.fail('bad-home-id');
+    // Classification runs beside step 1; the first assist waits for it (bounded by its deadline).
+    this.nats.start();
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
     this.say(
       1,
@@ -150,25 +157,33 @@ export class ConnectAttempt {
     peer?: SocketAddr,
     winner?: MessageSocket,
   ): ConnectReport {
-    return this.progress.report(path, {
-      attempts: Math.max(1, this.round),
-      packetsSent: this.sockets.sent,
-      socketsOpened: this.sockets.opened,
-      home: peer ?? this.home,
-      clientObserved: this.observed,
-      ...(winner ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' } : {}),
-    });
+    return {
+      ...this.progress.report(path, {
+        attempts: Math.max(1, this.round),
+        packetsSent: this.sockets.sent,
+        socketsOpened: this.sockets.opened,
+        home: peer ?? this.home,
+        clientObserved: this.observed,
+        ...(winner
+          ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' }
+          : {}),
+      }),
+      ...this.nats.facts(),
+    };
   }
 
   private fail(kind: ConnectErrorKind, detail: Partial<ConnectErrorDetail> = {}): void {
     if (this.phase === 'done') return;
-    const report = this.report(this.opts.direct && this.round === 0 ? 'direct' : 'punched');
+    // A failure claims no path: the report keeps what was tried and learned.
+    const report = withoutPath(this.report('punched'));
     this.finish();
     this.sockets.closeExtra();
     this.sockets.main.close();
     const cause = connectError(kind, {
       home: this.opts.home,
       rendezvous: formatAddr(this.opts.rendezvous),
+      ...(report.homeNat ? { homeNat: report.homeNat } : {}),
+      ...(report.clientNat ? { clientNat: report.clientNat } : {}),
       ...detail,
     });
     this.done({ ok: false, kind, error: cause.message, cause, report });
@@ -178,6 +193,7 @@ export class ConnectAttempt {
     this.phase = 'done';
     this.clearTimers();
     this.requests.cancel();
+    this.nats.cancel();
   }
 
   // --- step 1: direct ---------------------------------------------------------------------------
@@ -206,6 +222,13 @@ export class ConnectAttempt {
     if (this.round >= this.cfg.rounds) return this.fail('no-path', { rounds: this.round });
     // A signed assist names our address as the rendezvous sees it, so learn it first.
     if (this.opts.trust && !this.selfObserved) return this.observeSelf();
+    const next = (): void => {
+      if (this.phase !== 'done') this.startRound();
+    };
+    if (!this.nats.settledOr(next)) {
+      this.phase = 'assist';
+      return;
+    }
     this.round++;
     this.phase = 'assist';
     this.session = this.newSession();
@@ -216,10 +239,14 @@ export class ConnectAttempt {
     );
     const session = this.session;
     const observed = this.selfObserved;
-    this.requests.assist(session, this.mode(), () =>
-      this.opts.trust && observed
-        ? this.opts.trust.assistAuth(this.opts.home, session, observed)
-        : new Uint8Array(0),
+    this.requests.assist(
+      session,
+      this.mode(),
+      () =>
+        this.opts.trust && observed
+          ? this.opts.trust.assistAuth(this.opts.home, session, observed)
+          : new Uint8Array(0),
+      this.nats.assistExt(),
     );
   }
 
@@ -274,10 +301,11 @@ export class ConnectAttempt {
     this.progress.lap('spray');
     this.phase = 'reach';
     this.home = msg.home;
-    this.say(4, ...step4Event(msg, this.cfg));
+    const nats = this.nats.onReady(msg);
+    this.say(4, ...step4Event(msg, this.cfg, nats));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();
-    this.method = startMethod(this.io, this.env.rng, msg, this.cfg);
+    this.method = startMethod(this.io, this.env.rng, msg, this.cfg, nats);
     this.timer(this.cfg.punchTimeoutMs, () => {
       this.progress.lap('knock');
       this.say(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);

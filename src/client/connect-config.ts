@@ -4,6 +4,7 @@ import type { RetransmitOptions } from '../net/retransmit.js';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
 import type { ConnectError, ConnectErrorKind } from './connect-error.js';
 import type { Connection } from './connection.js';
+import type { NatClass } from '../discovery/nat-class.js';
 
 export interface ConnectConfig {
   /** M: extra sockets that each knock on the home's mapped port (patent: 500). */
@@ -84,6 +85,17 @@ export interface ConnectOptions extends Partial<ConnectConfig> {
   /** Local IP for every client socket (default: any). */
   bindIp?: string;
   onStep?: (e: StepEvent) => void;
+  /**
+   * Issue 9: classify our NAT against the rendezvous's STUN while step 1 runs (bounded by
+   * discoveryMs) and send the class with the assist, so the rendezvous picks the method.
+   */
+  discovery?: boolean;
+  /** Our class when already known (a cache): no classification, the class goes out as is. */
+  nat?: NatClass;
+  /** Classification deadline (default 1000 ms). */
+  discoveryMs?: number;
+  /** Called with the class discovery learned (to cache it). */
+  onNat?: (nat: NatClass) => void;
   /** Signs assist requests (porthole client --state); without it the request is anonymous. */
   trust?: ClientTrust;
 }
@@ -106,6 +118,22 @@ export interface ConnectReport {
   winner?: 'first-socket' | 'extra-socket';
   /** A path was remembered (resume.ts): true if it worked, false if the full connect ran. */
   resumed?: boolean;
+  /** Issue 9: the last round's method (punch/strategy.ts) and each side's NAT class, as labels. */
+  strategy?: string;
+  homeNat?: string;
+  clientNat?: string;
+  /** STUN requests our classification sent (not in packetsSent; 0 with a cached class). */
+  discoveryPackets?: number;
+}
+
+/** A failed connect claims no path (and no winning socket): what was tried and learned only. */
+export type FailureReport = Omit<ConnectReport, 'path' | 'winner'>;
+
+export function withoutPath(r: ConnectReport): FailureReport {
+  const out: Partial<ConnectReport> = { ...r };
+  delete out.path;
+  delete out.winner;
+  return out as FailureReport;
 }
 
 export type ConnectResult =
@@ -117,5 +145,5 @@ export type ConnectResult =
       /** The same, for people: derived from the kind (connect-error.ts). */
       error: string;
       cause: ConnectError;
-      report: ConnectReport;
+      report: FailureReport;
     };

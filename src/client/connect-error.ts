@@ -10,6 +10,8 @@ export type ConnectErrorKind =
   | 'rate-limited'
   | 'no-rendezvous'
   | 'no-path'
+  /** Both NATs map per destination (issue 9): only a relay can join them. */
+  | 'needs-relay'
   | 'cancelled';
 
 export interface ConnectErrorDetail {
@@ -21,6 +23,9 @@ export interface ConnectErrorDetail {
   /** Who refused: the home (not paired, bad code…) or the rendezvous itself. */
   by?: 'home' | 'rendezvous';
   rounds?: number;
+  /** What discovery learned, as labels (the failure text names them). */
+  homeNat?: string;
+  clientNat?: string;
 }
 
 export type ConnectError = PortholeError<ConnectErrorKind>;
@@ -38,13 +43,20 @@ function text(kind: ConnectErrorKind, d: ConnectErrorDetail): string {
     case 'no-rendezvous':
       return `rendezvous ${d.rendezvous} did not answer; is it running and reachable?`;
     case 'no-path':
-      return (
-        `no path to home ${d.home} after ${d.rounds} assisted rounds ` +
-        `(both sides may be behind symmetric NATs; a relay is needed)`
-      );
+      return `no path to home ${d.home} after ${d.rounds} assisted rounds (${learned(d)})`;
+    case 'needs-relay':
+      return `no punching method can reach home ${d.home}: ${d.reason}; a relay is needed`;
     case 'cancelled':
       return 'cancelled';
   }
+}
+
+/** What the failure text can say about the NATs: what discovery learned, or that it did not. */
+function learned(d: ConnectErrorDetail): string {
+  const known = (l: string | undefined): boolean => l !== undefined && l !== 'unknown';
+  if (!known(d.homeNat) && !known(d.clientNat))
+    return 'the NAT classes are unknown; both sides may be behind symmetric NATs';
+  return `home: ${d.homeNat ?? 'unknown'}, client: ${d.clientNat ?? 'unknown'}`;
 }
 
 export function connectError(kind: ConnectErrorKind, detail: ConnectErrorDetail): ConnectError {
@@ -58,6 +70,8 @@ export function fromRendezvousError(
   toAssist: boolean,
 ): { retry: true } | { retry: false; kind: ConnectErrorKind; detail: Partial<ConnectErrorDetail> } {
   if (code === ErrorCode.UnknownHome) return { retry: false, kind: 'unknown-home', detail: {} };
+  if (code === ErrorCode.NeedsRelay)
+    return { retry: false, kind: 'needs-relay', detail: { reason: message } };
   if (code === ErrorCode.Unauthorized)
     return { retry: false, kind: 'refused', detail: { by: 'home', reason: message } };
   // Busy is not a failed punch: the attempt retries without spending a round.

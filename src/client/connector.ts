@@ -9,6 +9,7 @@ export type {
   ConnectConfig,
   ConnectOptions,
   ConnectReport,
+  FailureReport,
   ConnectResult,
   StepEvent,
   StepName,

@@ -13,6 +13,7 @@ import {
   connectAsync,
   type ConnectOptions,
   type ConnectReport,
+  type FailureReport,
   type ConnectResult,
 } from './connector.js';
 import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
@@ -36,7 +37,7 @@ export interface PairedHome {
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
 
 export type ReachError = PortholeError<ReachErrorKind> & {
-  detail: { home: string; reason: string; report: ConnectReport; connectKind?: string };
+  detail: { home: string; reason: string; report: ConnectReport | FailureReport; connectKind?: string };
 };
 
 /** The text is the connector's or the handshake's own reason; the kind says which it was. */
@@ -44,7 +45,7 @@ function reachError(
   kind: ReachErrorKind,
   home: string,
   reason: string,
-  report: ConnectReport,
+  report: ConnectReport | FailureReport,
   connectKind?: string,
 ): ReachError {
   return new PortholeError(kind, reason, { home, reason, report, connectKind }) as ReachError;

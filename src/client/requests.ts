@@ -5,7 +5,13 @@ import type { MessageSocket } from '../net/message-socket.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { TxIds } from '../net/tx-ids.js';
 import type { Env, SocketAddr } from '../net/types.js';
-import { REQUEST_PAD, type Message, type PunchMode, type SessionId } from '../wire/messages.js';
+import {
+  REQUEST_PAD,
+  type Message,
+  type PunchMode,
+  type SessionId,
+  type WireNat,
+} from '../wire/messages.js';
 
 export class RendezvousRequests {
   private pending: Retransmitter | undefined;
@@ -41,10 +47,23 @@ export class RendezvousRequests {
   }
 
   /** Step 2. `auth` is computed after the tx is drawn (the signature does not cover it). */
-  assist(session: SessionId, mode: PunchMode, auth: () => Uint8Array): void {
+  assist(
+    session: SessionId,
+    mode: PunchMode,
+    auth: () => Uint8Array,
+    nat?: { nat: WireNat; tried: number },
+  ): void {
     const tx = this.nextTx();
     this.assistTx = tx;
-    this.retransmitted({ type: 'assist', tx, homeId: this.homeId, session, mode, auth: auth() });
+    this.retransmitted({
+      type: 'assist',
+      tx,
+      homeId: this.homeId,
+      session,
+      mode,
+      auth: auth(),
+      ...nat,
+    });
   }
 
   /** Our address as the rendezvous sees it (a signed assist names it). */

@@ -9,10 +9,19 @@ import type { ClientRoundIo } from '../punch/round-io.js';
 import { formatAddr } from '../wire/addr.js';
 import type { MessageOf } from '../wire/messages.js';
 import type { ConnectConfig, StepName } from './connect-config.js';
+import type { NatClass } from '../discovery/nat-class.js';
+import { roundShape } from '../punch/strategy.js';
 
 /** The step event for this round kind: the client knocks (patent) or sprays (reversed). */
-export function step4Event(ready: MessageOf<'ready'>, c: ConnectConfig): [StepName, string] {
-  return ready.mode === 'reverse'
+export function step4Event(
+  ready: MessageOf<'ready'>,
+  c: ConnectConfig,
+  nats: { home: NatClass; client: NatClass },
+): [StepName, string] {
+  const kind = roundShape(ready.mode, nats.home, nats.client).kind;
+  if (kind === 'knock')
+    return ['knock', `both NATs are cone: knocking on ${formatAddr(ready.home)} from one socket`];
+  return kind === 'client-sprays'
     ? [
         'spray',
         `home knocked from its sockets; spraying ${c.reverseSpray} ports of ${ready.home.ip}`,
@@ -35,17 +44,26 @@ export function knockFromFirstSocket(
     io.timer(i * c.probeSpacingMs, () => io.knock(io.main, ready.home));
 }
 
+/**
+ * The client's part of the round the ladder chose (punch/strategy.ts): nothing more in a knock
+ * (the first socket's knocks are the method), M sockets when the home sprayed, the spray of the
+ * home's ports when the roles are reversed.
+ */
 export function startMethod(
   io: ClientRoundIo,
   rng: Random,
   ready: MessageOf<'ready'>,
   c: ConnectConfig,
-): Paced {
-  if (ready.mode !== 'reverse') return knockFromSockets(io, ready.home, c);
+  nats: { home: NatClass; client: NatClass },
+): Paced | undefined {
+  const shape = roundShape(ready.mode, nats.home, nats.client);
+  if (shape.kind === 'knock') return undefined;
+  if (shape.kind === 'home-sprays') return knockFromSockets(io, ready.home, c);
   return sprayHomePorts(io, rng, ready.home, {
     ports: c.reverseSpray,
     portRange: c.portRange,
     batch: c.socketBatch * 2,
     paceMs: c.socketPaceMs,
+    ...(shape.predict ? { predictDelta: nats.home.delta ?? 1 } : {}),
   });
 }

@@ -10,11 +10,16 @@ import { formatAddr, sameAddr } from '../wire/addr.js';
 import { ErrorCode, HOME_ID_PATTERN, type Message } from '../wire/messages.js';
 import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from './config.js';
 import type { KnockBack } from '../punch/knock-back.js';
+import type { NatClass } from '../discovery/nat-class.js';
 import { Peers } from './peers.js';
 import { Registration } from './registration.js';
 import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
 import { HomeCandidates } from './candidates.js';
+import { NatClassCache } from '../discovery/discover.js';
+
+/** How long the home trusts its NAT class before classifying again. */
+const NAT_MAX_AGE_MS = 10 * 60_000;
 
 export { DEFAULT_HOME };
 export type { HomeConfig, HomeOptions, HomeStats, HomeTrust } from './config.js';
@@ -41,6 +46,7 @@ export class HomeAgent {
   private readonly candidates: HomeCandidates;
   /** Settles once close() has deleted the router mapping (bounded). */
   whenClosed: Promise<void> = Promise.resolve();
+  private nat: NatClassCache | undefined;
 
   constructor(
     private readonly env: Env,
@@ -67,6 +73,7 @@ export class HomeAgent {
     this.sprays = new Sprays(env, opts, this.cfg, this.drops, this.tx, {
       send,
       holeTtl: () => this.registration.holeTtl(),
+      nat: () => this.registration.nat(),
       rvRttMs: () => this.registration.rvRttMs,
       rendezvous: () => this.registration.rendezvous,
       onLinkMessage: (kb, sock, m, from) => this.onLinkMessage(kb, sock, m, from),
@@ -95,7 +102,32 @@ export class HomeAgent {
   start(): void {
     const ep = this.env.net.open(this.opts.listen ?? {});
     this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from) => this.handle(m, from));
+    if (this.opts.discovery) this.startDiscovery();
     this.registration.start();
+  }
+
+  /** Issue 9: the class (and NAT depth) rides on the next registration; a change re-registers. */
+  private startDiscovery(): void {
+    const ip = this.opts.listen?.ip;
+    const nat = new NatClassCache(
+      this.env,
+      this.opts.rendezvous,
+      NAT_MAX_AGE_MS,
+      { depth: true, ...(ip ? { bindIp: ip } : {}) },
+      (c) => {
+        this.env.log.info({ nat: c }, 'home NAT classified');
+        this.registration.start();
+      },
+    );
+    this.nat = nat;
+    this.registration.nat = () => nat.current;
+    nat.refresh();
+    this.registration.onRegistered((observed) => nat.refresh(observed));
+  }
+
+  /** What discovery learned about the home's NAT (unknown until it finished). */
+  get natClass(): NatClass {
+    return this.registration.nat();
   }
 
   get endpoint(): MessageSocket['ep'] | undefined {
@@ -160,6 +192,7 @@ export class HomeAgent {
   }
 
   close(): void {
+    this.nat?.cancel();
     this.registration.close();
     this.sprays.close();
     this.whenClosed = this.candidates.close();

@@ -80,6 +80,11 @@ export interface HomeOptions extends Partial<HomeConfig> {
   rendezvousNodes?: readonly SocketAddr[];
   /** Prometheus counters (porthole home --metrics); off when absent. */
   metrics?: HomeMetrics;
+  /**
+   * Classify the home's NAT against the rendezvous's STUN (issue 9) at start and when the
+   * observed address moves; the class goes out with each registration. Default off.
+   */
+  discovery?: boolean;
   listen?: BindOptions;
   /** This home's LAN IPs; with the bound port they are offered to clients behind the same public IP. */
   localIps?: string[];

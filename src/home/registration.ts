@@ -15,6 +15,8 @@ import {
 import type { HomeConfig, HomeOptions } from './config.js';
 import { DEFAULT_HOP_METER, HopMeter } from './hop-meter.js';
 import type { RendezvousRotation } from './rotation.js';
+import { natToWire, UNKNOWN_NAT, type NatClass } from '../discovery/nat-class.js';
+import type { WireNat } from '../wire/messages.js';
 
 /** How the registration sends: padded requests to the rendezvous, or TTL-limited hop probes. */
 export type HomeSend = (msg: Message, to: SocketAddr, padTo?: number, ttl?: number) => void;
@@ -80,10 +82,19 @@ export class Registration {
     else this.env.log.warn({}, `${why}; registering again`);
   }
 
-  /** TTL for hole-opening packets (undefined: the OS default). */
+  /** The home's NAT class (issue 9): sent with every registration, its depth sets the TTL. */
+  nat: () => NatClass = () => UNKNOWN_NAT;
+
+  /**
+   * TTL for hole-opening packets (undefined: the OS default): --spray-ttl, else the measured
+   * own-NAT depth + 1, else the hop meter's estimate.
+   */
   holeTtl(): number | undefined {
     const t = this.cfg.sprayTtl;
-    return t === 'os' ? undefined : t === 'auto' ? this.hops.holeTtl() : t;
+    if (t === 'os') return undefined;
+    if (t !== 'auto') return t;
+    const depth = this.nat().natDepth;
+    return depth !== undefined ? depth + 1 : this.hops.holeTtl();
   }
 
   close(): void {
@@ -113,6 +124,7 @@ export class Registration {
             homeId: this.opts.id,
             locals: this.locals(),
             auth: this.opts.trust?.registrationAuth(this.opts.id) ?? new Uint8Array(0),
+            ...this.natExt(),
           },
           this.rv.current(),
           REQUEST_PAD,
@@ -132,6 +144,11 @@ export class Registration {
     );
     this.registerTx = tx;
     this.register.start();
+  }
+
+  private natExt(): { nat?: WireNat } {
+    const nat = this.nat();
+    return nat.mapping === 'unknown' ? {} : { nat: natToWire(nat) };
   }
 
   private backoff(): void {

@@ -14,6 +14,10 @@ import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire
 import type { HomeConfig, HomeOptions } from './config.js';
 import { KnockBack } from '../punch/knock-back.js';
 import type { HomeSend } from './registration.js';
+import { natFromWire, type NatClass } from '../discovery/nat-class.js';
+import { DEFAULT_KNOCK, knockTowards } from '../punch/knock.js';
+import { predictThenSpray } from '../punch/predict.js';
+import { roundShape } from '../punch/strategy.js';
 
 interface SpraySession {
   /** Set when the assist was refused: the reason is repeated to retransmissions. */
@@ -35,6 +39,8 @@ interface SpraySession {
 export interface SprayHost {
   send: HomeSend;
   holeTtl(): number | undefined;
+  /** The home's own NAT class (the ladder's input, with the client's from PeerInfo). */
+  nat(): NatClass;
   rvRttMs(): number | undefined;
   /** The rendezvous node we are registered with now (cluster failover may change it). */
   rendezvous(): SocketAddr;
@@ -123,36 +129,79 @@ export class Sprays {
     this.active++;
     const state: SpraySession = { done: false, sprayed: 0, sprayDone: undefined, timers: [] };
     this.remember(msg.session, state);
-    if (msg.mode === 'reverse') this.knockBack(msg, state);
-    else this.spray(msg, state);
+    // The method was chosen by the ladder (punch/strategy.ts) and arrives as the round's mode.
+    const clientNat = natFromWire(msg.clientNat);
+    const shape = roundShape(msg.mode, this.host.nat(), clientNat);
+    if (shape.kind === 'knock') this.knock(msg, state);
+    else if (shape.kind === 'client-sprays') this.knockBack(msg, state);
+    else this.spray(msg, state, shape.predict ? clientNat : undefined);
   }
 
-  /** Patent round: the observed port and N random ports of the client's IP, TTL-limited. */
-  private spray(msg: MessageOf<'peerInfo'>, state: SpraySession): void {
+  /** Both cone: a few TTL-limited packets to the client's observed address (punch/knock.ts). */
+  private knock(msg: MessageOf<'peerInfo'>, state: SpraySession): void {
+    const punch: Message = { type: 'punch', session: msg.session };
+    const ttl = this.host.holeTtl();
+    state.pacing = knockTowards(
+      this.env.clock,
+      (to) => this.host.send(punch, to, undefined, ttl),
+      msg.client,
+      DEFAULT_KNOCK,
+      () => !this.closed,
+      (n) => {
+        this.opened(msg.session, state, n);
+        // A per-destination home gets in only by a packet sent after the client knocked (about
+        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones.
+        const rtt = this.host.rvRttMs() ?? 100;
+        this.followUp(punch, msg.client, state, false, [rtt, 2 * rtt, 4 * rtt]);
+      },
+    );
+  }
+
+  /**
+   * Patent round: the observed port and N random ports of the client's IP, TTL-limited. With
+   * `predict` (a sequential client NAT) its next ports go first (punch/predict.ts).
+   */
+  private spray(msg: MessageOf<'peerInfo'>, state: SpraySession, predict?: NatClass): void {
     const client = msg.client;
     const punch: Message = { type: 'punch', session: msg.session };
-    const ports = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
+    const ports = predict
+      ? predictThenSpray(
+          this.env.rng,
+          this.cfg.spray,
+          this.cfg.portRange,
+          client.port,
+          predict.delta,
+          Math.ceil(this.cfg.spray / 2),
+        )
+      : pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
     const ttl = this.host.holeTtl();
     this.env.log.debug({ client: formatAddr(client), packets: ports.length + 1, ttl }, 'spraying');
     this.sprayPorts(punch, client, [client.port, ...ports], ttl, state, () => {
       this.opened(msg.session, state, ports.length + 1);
-      if (state.settled) return;
-      for (const ms of this.cfg.repunchDelaysMs)
-        state.timers.push(this.env.clock.setTimer(ms, () => this.host.send(punch, client)));
-      const delay = this.resprayDelay();
-      if (delay === undefined) return;
-      state.timers.push(
-        this.env.clock.setTimer(delay, () => {
-          const fresh = pickSprayPorts(
-            this.env.rng,
-            this.cfg.spray,
-            this.cfg.portRange,
-            client.port,
-          );
-          this.sprayPorts(punch, client, fresh, undefined, state, () => {});
-        }),
-      );
+      this.followUp(punch, client, state, true);
     });
+  }
+
+  /** After the holes: full-TTL re-sends to the observed port, and (spray rounds) the re-spray. */
+  private followUp(
+    punch: Message,
+    client: SocketAddr,
+    state: SpraySession,
+    respray: boolean,
+    early: readonly number[] = [],
+  ): void {
+    if (state.settled) return;
+    for (const ms of [...early, ...this.cfg.repunchDelaysMs])
+      state.timers.push(this.env.clock.setTimer(ms, () => this.host.send(punch, client)));
+    if (!respray) return;
+    const delay = this.resprayDelay();
+    if (delay === undefined) return;
+    state.timers.push(
+      this.env.clock.setTimer(delay, () => {
+        const fresh = pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
+        this.sprayPorts(punch, client, fresh, undefined, state, () => {});
+      }),
+    );
   }
 
   /** The holes are open: report SprayDone (the rendezvous then sends Ready to the client). */

@@ -18,8 +18,11 @@ export class MessageSocket {
     private readonly drops: DropCounter,
     private readonly log: Logger,
     private onMessage: (msg: Message, from: SocketAddr, size: number) => void,
+    /** Sees every datagram first; true = it was another protocol's (STUN) and is consumed. */
+    private readonly intercept?: (data: Uint8Array, from: SocketAddr) => boolean,
   ) {
     ep.onDatagram((data, from) => {
+      if (this.intercept?.(data, from)) return;
       this.received++;
       const r = decode(data);
       if (!r.ok) {

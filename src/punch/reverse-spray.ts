@@ -6,6 +6,7 @@ import { pace, type Paced } from '../net/pacer.js';
 import type { Random, SocketAddr } from '../net/types.js';
 import type { ClientRoundIo } from './round-io.js';
 import { pickSprayPorts, type PortRange } from './spray.js';
+import { predictThenSpray } from './predict.js';
 
 export interface ReverseSprayOptions {
   /** N */
@@ -13,6 +14,8 @@ export interface ReverseSprayOptions {
   portRange: PortRange;
   batch: number;
   paceMs: number;
+  /** The home's NAT allocates sequentially by this step: its next ports go first (predict.ts). */
+  predictDelta?: number;
 }
 
 export function sprayHomePorts(
@@ -21,7 +24,17 @@ export function sprayHomePorts(
   home: SocketAddr,
   o: ReverseSprayOptions,
 ): Paced {
-  const ports = pickSprayPorts(rng, o.ports, o.portRange, home.port);
+  const ports =
+    o.predictDelta !== undefined
+      ? predictThenSpray(
+          rng,
+          o.ports,
+          o.portRange,
+          home.port,
+          o.predictDelta,
+          Math.ceil(o.ports / 2),
+        )
+      : pickSprayPorts(rng, o.ports, o.portRange, home.port);
   return pace(
     io.clock,
     { batch: o.batch, paceMs: o.paceMs },

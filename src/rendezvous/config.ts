@@ -5,6 +5,7 @@ import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { HomeRegistry } from './registry.js';
 import type { RendezvousMetrics } from '../ops/metrics.js';
 import type { ClusterHooks } from './cluster/hooks.js';
+import type { StunServerConfig } from '../discovery/stun-responder.js';
 
 export interface RendezvousConfig {
   /** A registration lives this long unless refreshed by a keepalive. */
@@ -39,6 +40,11 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
   /** One address, or one per family (issue 13: `--listen` repeatable). */
   listen: BindOptions | readonly BindOptions[];
+  /**
+   * Answer STUN (issue 9) on the first listen socket: ports[0]/ips[0] are that address as clients
+   * see it, ports[1] the alternate port, ips[1] an alternate IP (RFC 5780 tests). Absent: no STUN.
+   */
+  stun?: StunServerConfig;
   registry?: HomeRegistry;
   /** Cluster mode (issue 12): directory writes and cross-node assists. */
   cluster?: ClusterHooks;

@@ -24,6 +24,8 @@ import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
 import { isV4Mapped, listenList, socketFor } from './listen.js';
+import { attachStun, type RendezvousStun } from './stun.js';
+import { NatTable } from './nat-table.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -36,6 +38,9 @@ export class RendezvousServer {
   private socks: MessageSocket[] = [];
   /** Issue 13: the homes' mapped/IPv6 candidates and the mapping check. */
   readonly candidates: CandidateDesk;
+  private stun: RendezvousStun | undefined;
+  /** Each home's NAT class as it registered it (issue 9); absent = unknown. */
+  private readonly nats: NatTable;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -50,6 +55,7 @@ export class RendezvousServer {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
+    this.nats = new NatTable(this.cfg.maxHomes);
     this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
@@ -67,13 +73,19 @@ export class RendezvousServer {
   }
 
   start(): void {
-    // One socket per family, each on an explicit address (--listen repeatable).
-    this.socks = listenList(this.opts.listen).map(
-      (b) =>
-        new MessageSocket(this.env.net.open(b), this.drops, this.env.log, (m, from, size) =>
-          this.handle(m, from, size),
-        ),
-    );
+    // One socket per family, each on an explicit address (--listen repeatable); STUN (issue 9)
+    // shares the first one (demultiplexed by the magic cookie).
+    this.socks = listenList(this.opts.listen).map((b, i) => {
+      const ep = this.env.net.open(b);
+      if (i === 0 && this.opts.stun) this.stun = attachStun(this.env, ep, this.opts.stun);
+      return new MessageSocket(
+        ep,
+        this.drops,
+        this.env.log,
+        (m, from, size) => this.handle(m, from, size),
+        i === 0 ? this.stun?.intercept : undefined,
+      );
+    });
     this.scheduleSweep();
   }
 
@@ -99,6 +111,7 @@ export class RendezvousServer {
     this.sweepTimer?.cancel();
     for (const s of this.sessions.values()) s.peerInfo.cancel();
     this.sessions.clear();
+    this.stun?.close();
     for (const s of this.socks) s.close();
   }
 
@@ -205,6 +218,7 @@ export class RendezvousServer {
       return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
     this.opts.cluster?.onLocalRegister(msg.homeId, from);
+    this.nats.remember(msg.homeId, msg.nat);
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
       this.opts.metrics?.registration();
@@ -260,6 +274,13 @@ export class RendezvousServer {
       const text = 'too many requests for this home; retry shortly';
       return this.error(msg.tx, ErrorCode.RateLimited, text, req);
     }
+    const homeNat = this.nats.get(msg.homeId);
+    const choice = this.nats.choose(msg, homeNat);
+    if ('relay' in choice) {
+      this.drops.count('assist-needs-relay');
+      return this.error(msg.tx, ErrorCode.NeedsRelay, choice.relay, req);
+    }
+    const mode = choice.mode;
     this.counts.assists++;
     this.opts.metrics?.assist('accepted');
     const tx = this.tx.next();
@@ -273,7 +294,8 @@ export class RendezvousServer {
       homeLocals: home.addr.ip === from.ip ? home.locals : [],
       expiresAt: now + this.cfg.sessionTtlMs,
       state: 'spraying',
-      mode: msg.mode,
+      mode,
+      homeNat,
       route: req.route,
       peerInfo: new Retransmitter(
         this.env.clock,
@@ -285,8 +307,9 @@ export class RendezvousServer {
               tx,
               session: msg.session,
               client: from,
-              mode: msg.mode,
+              mode,
               auth: msg.auth,
+              ...(msg.nat ? { clientNat: msg.nat } : {}),
             },
             home.addr,
           ),
@@ -335,8 +358,12 @@ export class RendezvousServer {
   private sendReady(s: Session): void {
     this.counts.readies++;
     this.opts.metrics?.ready();
-    const { id: session, home, homeLocals: locals, mode } = s;
-    this.toClient({ type: 'ready', tx: this.tx.next(), session, home, locals, mode }, s, s.client);
+    const { id: session, home, homeLocals: locals, mode, homeNat } = s;
+    this.toClient(
+      { type: 'ready', tx: this.tx.next(), session, home, locals, mode, ...(homeNat ? { homeNat } : {}) },
+      s,
+      s.client,
+    );
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {

@@ -43,6 +43,18 @@ export interface PairSummary {
   attempts: number;
   firewall: boolean;
   seed: number;
+  /** With `--strategy auto` only (the patent rows stay as they were). */
+  auto?: AutoFacts;
+}
+
+/** Per side, per connect (issue 9): what the ladder chose and what each side paid. */
+export interface AutoFacts {
+  /** Methods of the winning (or last) round, e.g. "knock 100%". */
+  methods: string;
+  clientPackets: number;
+  homePackets: number;
+  /** The client's STUN classification (not in clientPackets). */
+  discoveryPackets: number;
 }
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -65,6 +77,7 @@ export function runPair(
   let packets = 0;
   let sockets = 0;
   let attempts = 0;
+  const auto = { client: 0, home: 0, discovery: 0, methods: new Map<string, number>() };
   for (let i = 0; i < o.trials; i++) {
     const r = runTrial({
       ...o,
@@ -81,6 +94,11 @@ export function runPair(
     packets += r.report.packetsSent + r.homePackets;
     sockets += r.report.socketsOpened;
     attempts += r.report.attempts;
+    auto.client += r.report.packetsSent;
+    auto.home += r.homePackets;
+    auto.discovery += r.report.discoveryPackets ?? 0;
+    const m = r.report.strategy ?? (r.report.attempts === 0 ? 'none' : 'relay');
+    auto.methods.set(m, (auto.methods.get(m) ?? 0) + 1);
     onTrial();
   }
   const n = Math.max(1, o.trials);
@@ -102,5 +120,18 @@ export function runPair(
     attempts: round(attempts / n, 2),
     firewall: o.firewall,
     seed: o.seed,
+    ...(o.strategy === 'auto'
+      ? {
+          auto: {
+            methods: [...auto.methods]
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => `${k} ${Math.round((v / n) * 100)}%`)
+              .join(', '),
+            clientPackets: Math.round(auto.client / n),
+            homePackets: Math.round(auto.home / n),
+            discoveryPackets: Math.round(auto.discovery / n),
+          },
+        }
+      : {}),
   };
 }

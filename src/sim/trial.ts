@@ -1,6 +1,6 @@
 // One simulated connect: a fresh virtual world with the rendezvous on the core, the home behind
 // its NAT preset, the client behind its own; the REAL roles run on it unchanged.
-import { connect, type ConnectReport } from '../client/connector.js';
+import { connect, type ConnectReport, type FailureReport } from '../client/connector.js';
 import { HomeAgent, type HomeConfig } from '../home/agent.js';
 import type { Env } from '../net/types.js';
 import { silentLogger } from '../net/types.js';
@@ -8,6 +8,8 @@ import { PRESETS, type PresetName } from '../net/virtual/presets.js';
 import { VirtualWorld } from '../net/virtual/world.js';
 import { RendezvousServer } from '../rendezvous/server.js';
 import type { ConnectConfig } from '../client/connector.js';
+import { NatDiscovery } from '../discovery/discover.js';
+import type { NatClass } from '../discovery/nat-class.js';
 
 export interface TrialOptions {
   home: PresetName;
@@ -22,11 +24,19 @@ export interface TrialOptions {
   firewall: boolean;
   homeConfig?: Partial<HomeConfig>;
   clientConfig?: Partial<ConnectConfig>;
+  /**
+   * 'patent' (default): no discovery, the patent round (then reversed). 'auto' (issue 9): the
+   * rendezvous answers STUN on two ports, both sides classify, the ladder picks the method.
+   */
+  strategy?: SimStrategy;
 }
+
+/** 'auto-cached': as 'auto', the client's class classified during the warm-up (a cache hit). */
+export type SimStrategy = 'patent' | 'auto' | 'auto-cached';
 
 export interface TrialResult {
   ok: boolean;
-  report: ConnectReport;
+  report: ConnectReport | FailureReport;
   error?: string;
   /** Virtual ms from the assist request to the result. */
   ms: number;
@@ -39,6 +49,9 @@ const RV = { ip: '198.51.100.1', port: 7400 };
 const HOME_ID = 'sim-home';
 /** Time for the home to register and measure its hop distance before the client starts. */
 const WARMUP_MS = 3000;
+/** With discovery the home classifies (≤ 2.5 s), measures its depth (≤ 0.75 s), re-registers. */
+const WARMUP_AUTO_MS = 5000;
+const RV_ALT_PORT = 7402;
 const DEADLINE_MS = 120_000;
 
 export function runTrial(o: TrialOptions): TrialResult {
@@ -68,23 +81,38 @@ export function runTrial(o: TrialOptions): TrialResult {
     log: silentLogger,
   });
 
-  const rv = new RendezvousServer(env(rendezvousHost), { listen: { port: RV.port } });
+  const auto = o.strategy === 'auto' || o.strategy === 'auto-cached';
+  const rv = new RendezvousServer(env(rendezvousHost), {
+    listen: { port: RV.port },
+    ...(auto ? { stun: { ips: [RV.ip], ports: [RV.port, RV_ALT_PORT] } } : {}),
+  });
   rv.start();
   const home = new HomeAgent(env(homeSite.host), {
     id: HOME_ID,
     rendezvous: RV,
     listen: { port: 7401 },
+    ...(auto ? { discovery: true } : {}),
     ...o.homeConfig,
   });
   home.start();
-  world.clock.run(WARMUP_MS);
+  let clientNat: NatClass | undefined;
+  if (o.strategy === 'auto-cached')
+    new NatDiscovery(env(clientSite.host), RV, { depth: false }).start((d) => (clientNat = d.nat));
+  world.clock.run(auto ? WARMUP_AUTO_MS : WARMUP_MS);
 
   const homeBefore = home.stats.packetsSent;
   let result: TrialResult | undefined;
   const started = world.clock.now();
   const attempt = connect(
     env(clientSite.host),
-    { home: HOME_ID, rendezvous: RV, keepaliveMs: 0, ...o.clientConfig },
+    {
+      home: HOME_ID,
+      rendezvous: RV,
+      keepaliveMs: 0,
+      ...(auto ? { discovery: true } : {}),
+      ...(clientNat ? { nat: clientNat } : {}),
+      ...o.clientConfig,
+    },
     (r) => {
       const ms = world.clock.now() - started;
       const homePackets = home.stats.packetsSent - homeBefore;
@@ -110,9 +138,8 @@ export function runTrial(o: TrialOptions): TrialResult {
   return out;
 }
 
-function emptyReport(): ConnectReport {
+function emptyReport(): FailureReport {
   return {
-    path: 'punched',
     ms: DEADLINE_MS,
     steps: {},
     attempts: 0,

@@ -21,6 +21,11 @@ export class Reader {
       throw new DecodeError(`truncated: need ${n} bytes at offset ${this.off}`);
   }
 
+  /** The next byte without consuming it (undefined at the end). */
+  peek(): number | undefined {
+    return this.buf[this.off];
+  }
+
   u8(): number {
     this.need(1);
     return this.buf[this.off++] as number;
@@ -170,7 +175,7 @@ export class Writer {
   }
 }
 
-function expandV6(ip: string): number[] {
+export function expandV6(ip: string): number[] {
   // IPv4-mapped tails ("::ffff:1.2.3.4") become two groups.
   let text = ip;
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
@@ -186,7 +191,7 @@ function expandV6(ip: string): number[] {
   return [...h, ...fill, ...t].map((g) => parseInt(g, 16));
 }
 
-function compressV6(parts: string[]): string {
+export function compressV6(parts: string[]): string {
   // Longest run of zero groups becomes "::" (RFC 5952), so decoded text matches node's own format.
   let best = -1;
   let bestLen = 0;

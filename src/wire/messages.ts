@@ -10,6 +10,9 @@ import {
 } from './candidates.js';
 import { DecodeError, Reader, Writer } from './codec.js';
 import { readSession, writeSession } from './session.js';
+import { readNat, writeNat, type WireNat } from './nat-ext.js';
+
+export type { WireNat } from './nat-ext.js';
 
 export const MAGIC0 = 0x50; // 'P'
 export const MAGIC1 = 0x48; // 'H'
@@ -28,10 +31,13 @@ const ERROR_TEXT_PATTERN = /^[\x20-\x7e]{0,200}$/;
 /**
  * Who sprays in a round. 'patent': the home sprays ports of the client's IP and the client knocks
  * from many sockets. 'reverse': the client sprays ports of the home's IP and the home knocks from
- * many sockets — the way in when the home's NAT is the symmetric one.
+ * many sockets — the way in when the home's NAT is the symmetric one. 'knock' (both cone): a few
+ * packets each way from one socket each. 'predict': like 'patent' or 'reverse' (the side with
+ * the sequential allocator is knocked at), predicted ports first (punch/predict.ts).
+ * Append only: the index is the wire byte.
  */
-export type PunchMode = 'patent' | 'reverse';
-const MODES: readonly PunchMode[] = ['patent', 'reverse'];
+export type PunchMode = 'patent' | 'reverse' | 'knock' | 'predict';
+const MODES: readonly PunchMode[] = ['patent', 'reverse', 'knock', 'predict'];
 function readMode(r: Reader): PunchMode {
   const m = MODES[r.u8()];
   if (!m) throw new DecodeError('unknown punch mode');
@@ -49,11 +55,21 @@ export enum ErrorCode {
   RateLimited = 3,
   Unauthorized = 4,
   Busy = 5,
+  /** Both NATs map per destination: no punching method works, a relay is needed (issue 9). */
+  NeedsRelay = 6,
 }
 
 export type Message =
   /** `locals`: the home's LAN addresses, for clients behind the same public IP (patent step 1). */
-  | { type: 'register'; tx: TxId; homeId: string; locals: SocketAddr[]; auth: Uint8Array }
+  | {
+      type: 'register';
+      tx: TxId;
+      homeId: string;
+      locals: SocketAddr[];
+      auth: Uint8Array;
+      /** The home's NAT class (optional trailing extension, wire/nat-ext.ts). */
+      nat?: WireNat;
+    }
   | { type: 'registered'; tx: TxId; observed: SocketAddr; ttlMs: number }
   | { type: 'keepalive'; tx: TxId; homeId: string }
   | { type: 'keepaliveAck'; tx: TxId; observed: SocketAddr }
@@ -64,6 +80,10 @@ export type Message =
       session: SessionId;
       mode: PunchMode;
       auth: Uint8Array;
+      /** The client's NAT class; with it the rendezvous picks the method (punch/strategy.ts). */
+      nat?: WireNat;
+      /** With `nat`: bit i set = MODES[i] was tried in an earlier round of this connect. */
+      tried?: number;
     }
   | { type: 'assistAck'; tx: TxId; session: SessionId; observed: SocketAddr }
   | {
@@ -73,6 +93,8 @@ export type Message =
       client: SocketAddr;
       mode: PunchMode;
       auth: Uint8Array;
+      /** The client's NAT class, when it sent one. */
+      clientNat?: WireNat;
     }
   | { type: 'sprayDone'; tx: TxId; session: SessionId; sprayed: number }
   | { type: 'sprayDoneAck'; tx: TxId; session: SessionId }
@@ -84,6 +106,8 @@ export type Message =
       home: SocketAddr;
       locals: SocketAddr[];
       mode: PunchMode;
+      /** The home's NAT class, when it sent one. */
+      homeNat?: WireNat;
     }
   | { type: 'addrQuery'; tx: TxId; homeId: string }
   | { type: 'addrReply'; tx: TxId; homeId: string; home: SocketAddr }
@@ -150,6 +174,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   switch (msg.type) {
     case 'register':
       w.u32(msg.tx).str(msg.homeId).addrList(msg.locals.slice(0, MAX_LOCALS)).varBytes(msg.auth);
+      writeNat(w, msg.nat);
       break;
     case 'registered':
       w.u32(msg.tx).addr(msg.observed).u32(msg.ttlMs);
@@ -164,6 +189,8 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
       w.u32(msg.tx).str(msg.homeId);
       writeSession(w, msg.session);
       w.u8(MODES.indexOf(msg.mode)).varBytes(msg.auth);
+      writeNat(w, msg.nat);
+      if (msg.nat) w.u8((msg.tried ?? 0) & 0xff);
       break;
     case 'assistAck':
       w.u32(msg.tx);
@@ -174,6 +201,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
       w.u32(msg.tx);
       writeSession(w, msg.session);
       w.addr(msg.client).u8(MODES.indexOf(msg.mode)).varBytes(msg.auth);
+      writeNat(w, msg.clientNat);
       break;
     case 'sprayDone':
       w.u32(msg.tx);
@@ -189,6 +217,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
       w.u32(msg.tx);
       writeSession(w, msg.session);
       w.addr(msg.home).addrList(msg.locals.slice(0, MAX_LOCALS)).u8(MODES.indexOf(msg.mode));
+      writeNat(w, msg.homeNat);
       break;
     case 'addrQuery':
       w.u32(msg.tx).str(msg.homeId);
@@ -267,6 +296,11 @@ export function decode(data: Uint8Array): DecodeResult {
   }
 }
 
+/** `{[key]: nat}` when present, `{}` when absent (optional fields stay absent, not undefined). */
+function natField<K extends string>(key: K, nat: WireNat | undefined): Partial<Record<K, WireNat>> {
+  return nat ? ({ [key]: nat } as Record<K, WireNat>) : {};
+}
+
 const homeIdOf = (r: Reader): string => r.str(64, HOME_ID_PATTERN);
 
 function errorCode(code: number): ErrorCode {
@@ -283,6 +317,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         homeId: homeIdOf(r),
         locals: r.addrList(MAX_LOCALS),
         auth: r.varBytes(MAX_AUTH),
+        ...natField('nat', readNat(r)),
       };
     case 'registered':
       return { type, tx: r.u32(), observed: r.addr(), ttlMs: r.u32() };
@@ -290,8 +325,8 @@ function decodeBody(type: MessageType, r: Reader): Message {
       return { type, tx: r.u32(), homeId: homeIdOf(r) };
     case 'keepaliveAck':
       return { type, tx: r.u32(), observed: r.addr() };
-    case 'assist':
-      return {
+    case 'assist': {
+      const base = {
         type,
         tx: r.u32(),
         homeId: homeIdOf(r),
@@ -299,6 +334,9 @@ function decodeBody(type: MessageType, r: Reader): Message {
         mode: readMode(r),
         auth: r.varBytes(MAX_AUTH),
       };
+      const nat = readNat(r);
+      return nat ? { ...base, nat, tried: r.u8() } : base;
+    }
     case 'assistAck':
       return { type, tx: r.u32(), session: readSession(r), observed: r.addr() };
     case 'peerInfo':
@@ -309,6 +347,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         client: r.addr(),
         mode: readMode(r),
         auth: r.varBytes(MAX_AUTH),
+        ...natField('clientNat', readNat(r)),
       };
     case 'sprayDone':
       return { type, tx: r.u32(), session: readSession(r), sprayed: r.u16() };
@@ -324,6 +363,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
         home: r.addr(),
         locals: r.addrList(MAX_LOCALS),
         mode: readMode(r),
+        ...natField('homeNat', readNat(r)),
       };
     case 'addrQuery':
       return { type, tx: r.u32(), homeId: homeIdOf(r) };
@@ -364,4 +404,12 @@ function decodeBody(type: MessageType, r: Reader): Message {
     case 'mapNonce':
       return decodeCandidateMessage(type, r, homeIdOf);
   }
+}
+
+/** The `tried` bitmask of an assist: bit i = MODES[i]. */
+export function modeMask(modes: readonly PunchMode[]): number {
+  return modes.reduce((m, mode) => m | (1 << MODES.indexOf(mode)), 0);
+}
+export function modesOf(mask: number): PunchMode[] {
+  return MODES.filter((_, i) => (mask & (1 << i)) !== 0);
 }
