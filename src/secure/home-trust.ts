@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { HomeTrust } from '../home/agent.js';
 import type { MessageOf } from '../wire/messages.js';
-import { AssistKind, registrationAuth, verifyAssist } from './auth.js';
+import { AssistKind, registrationAuth, verifyAssist, verifyRelay } from './auth.js';
 import { fingerprint, type Identity } from './keys.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReplayGuard } from './replay.js';
@@ -69,7 +69,15 @@ export class HomeTrustStore implements HomeTrust {
   }
 
   authorizeAssist(msg: MessageOf<'peerInfo'>): Verdict {
-    const v = verifyAssist(this.state.homeId, msg.session, msg.client, msg.auth);
+    return this.authorizeClaim(verifyAssist(this.state.homeId, msg.session, msg.client, msg.auth));
+  }
+
+  /** A relayed session is let in exactly as an assist would be (issue 10). */
+  authorizeRelay(msg: MessageOf<'relayOffer'>): Verdict {
+    return this.authorizeClaim(verifyRelay(this.state.homeId, msg.session, msg.auth));
+  }
+
+  private authorizeClaim(v: ReturnType<typeof verifyAssist>): Verdict {
     if (!v.ok) return { ok: false, reason: v.reason };
     const c = v.claim;
     if (!this.replay.accept(c.nonce, c.time, this.wallClock())) {

@@ -3,6 +3,7 @@
 // decode() never throws: untrusted bytes become either a typed message or a typed error.
 import type { SocketAddr } from '../net/types.js';
 import { DecodeError, Reader, Writer } from './codec.js';
+import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
 
 export const MAGIC0 = 0x50; // 'P'
 export const MAGIC1 = 0x48; // 'H'
@@ -92,7 +93,9 @@ export type Message =
   | { type: 'observe'; tx: TxId }
   | { type: 'observed'; tx: TxId; addr: SocketAddr }
   /** Home → rendezvous: this assist is refused (unpaired client, bad code…); passed on to the client. */
-  | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string };
+  | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string }
+  /** Relayed sessions (issue 10): see relay-messages.ts. */
+  | RelayMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -120,6 +123,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   observe: 20,
   observed: 21,
   refuse: 22,
+  ...RELAY_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -223,6 +227,8 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
       writeSession(w, msg.session);
       w.u8(msg.code).str(msg.message.slice(0, 200));
       break;
+    default:
+      encodeRelay(w, msg);
   }
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
@@ -347,5 +353,7 @@ function decodeBody(type: MessageType, r: Reader): Message {
       const tx = r.u32();
       return { type, tx, code: errorCode(r.u8()), message: r.str(200, ERROR_TEXT_PATTERN) };
     }
+    default:
+      return decodeRelay(type, r);
   }
 }
