@@ -21,7 +21,7 @@ export interface RelayPathOptions {
   homeId: string;
   /** relayOpen.auth for (home, session): clientTrust's relayAuth (secure/auth.ts). */
   auth(homeId: string, session: string): Uint8Array;
-  /** Give up when the home has not accepted within this (default 5 s). */
+  /** Give up when the home has not accepted within this (default 6 s: past the relay's offer budget of 4.5 s). */
   openTimeoutMs?: number;
   /** relayOpen re-sends (UDP can lose it; over streams a repeat is answered, not re-offered). */
   retransmit?: RetransmitOptions;
@@ -34,6 +34,7 @@ export interface RelayClientPath extends Path {
   readonly session: string;
   readonly transport: RelayTarget['transport'];
   readonly error: PortholeError<RelayErrorKind> | undefined;
+  readonly closed: boolean;
 }
 
 export type RelayOpenResult =
@@ -75,7 +76,7 @@ export function openRelayPath(
     () => {},
   );
   timers.push(
-    env.clock.setTimer(opts.openTimeoutMs ?? 5000, () =>
+    env.clock.setTimer(opts.openTimeoutMs ?? 6000, () =>
       finish({ ok: false, error: relayError('relay-timeout', { relay: link.remote }) }),
     ),
   );
@@ -104,6 +105,8 @@ export function openRelayPath(
   };
 }
 
+const LINGER_MS = 50;
+
 class ClientPath extends RelayedPath implements RelayClientPath {
   readonly transport: RelayTarget['transport'];
   error: PortholeError<RelayErrorKind> | undefined;
@@ -121,7 +124,8 @@ class ClientPath extends RelayedPath implements RelayClientPath {
       (m) => link.send(m),
       () => {
         this.keepalive?.cancel();
-        link.close();
+        // A moment for the goodbye (relayClosed) to leave before the socket goes.
+        env.clock.setTimer(LINGER_MS, () => link.close());
       },
     );
     this.transport = link.kind;

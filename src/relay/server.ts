@@ -102,9 +102,12 @@ export class RelayCore {
   }
 
   /** A stream transport went away: its sessions end (the home is told). */
-  transportClosed(t: ClientTransport, code = RelayCloseCode.PeerClosed): void {
-    for (const s of this.sessions.ofTransport(t.key))
-      this.end(s, code, 'the client disconnected', { client: false });
+  transportClosed(
+    t: ClientTransport,
+    code = RelayCloseCode.PeerClosed,
+    text = 'the client disconnected',
+  ): void {
+    for (const s of this.sessions.ofTransport(t.key)) this.end(s, code, text, { client: false });
   }
 
   close(): void {

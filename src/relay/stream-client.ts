@@ -62,20 +62,20 @@ export class StreamClient implements ClientTransport {
     if (this.ended) return;
     if (this.sock.buffered() > this.limits.maxBuffered) {
       this.core.countDrop(`${this.kind}-slow-reader`);
-      return this.close('slow reader', RelayCloseCode.SlowReader);
+      return this.close('the client is not reading (slow reader)', RelayCloseCode.SlowReader);
     }
     this.sock.write(frame);
   }
 
-  close(_reason: string, code = RelayCloseCode.PeerClosed): void {
+  close(reason: string, code = RelayCloseCode.PeerClosed): void {
     if (this.ended) return;
     this.ended = true;
     this.sock.destroy();
-    this.core.transportClosed(this, code);
+    this.core.transportClosed(this, code, reason);
   }
 
   /** The connection ended on its own (peer closed, error, idle). */
   gone(): void {
-    this.close('gone');
+    this.close('the client disconnected');
   }
 }

@@ -45,8 +45,10 @@ export function startWsRelay(
       if (!isBinary || !Buffer.isBuffer(data)) return core.countDrop('ws-not-binary');
       client.receive(data);
     });
-    ws.on('error', () => {
-      core.countDrop('ws-error');
+    ws.on('error', (e: Error & { code?: string }) => {
+      // ws refuses a message over maxPayload (close 1009) before buffering it.
+      const oversized = e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      core.countDrop(oversized ? 'ws-oversized-frame' : 'ws-error');
       client.gone();
     });
     ws.on('close', () => client.gone());

@@ -121,7 +121,7 @@ export function relayWorld(limits: Partial<RelayLimits> = {}) {
       { homeId: homeState.homeId, auth: clientRelayAuth(c.state.identity) },
       (r) => (opened = r),
     );
-    run(6000, () => opened !== undefined);
+    run(8000, () => opened !== undefined);
     if (!opened?.ok) return { opened, channel: undefined, got: [] as string[] };
     const got: string[] = [];
     const channel: SecureChannel = secureClient(opened.path, {
