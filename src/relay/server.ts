@@ -238,6 +238,7 @@ export class RelayCore {
       case 'relayAccept':
         if (s.state === 'offered') {
           s.offer?.ack();
+          s.offer = undefined; // the offer's bytes go with it
           s.state = 'open';
           s.lastActive = this.env.clock.now();
           this.counters.accepted();
