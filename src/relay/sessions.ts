@@ -30,6 +30,8 @@ export class SessionTable {
   private readonly byId = new Map<string, RelaySession>();
   private readonly perIp = new Map<string, number>();
   private readonly perHome = new Map<string, number>();
+  /** Sessions by transport key, so a closing stream finds its own without a scan. */
+  private readonly byTransport = new Map<string, Set<RelaySession>>();
 
   get size(): number {
     return this.byId.size;
@@ -51,6 +53,9 @@ export class SessionTable {
     this.byId.set(s.id, s);
     bump(this.perIp, s.client.addr.ip, 1);
     bump(this.perHome, s.homeId, 1);
+    const set = this.byTransport.get(s.client.key) ?? new Set<RelaySession>();
+    set.add(s);
+    this.byTransport.set(s.client.key, set);
   }
 
   delete(s: RelaySession): void {
@@ -58,11 +63,14 @@ export class SessionTable {
     this.byId.delete(s.id);
     bump(this.perIp, s.client.addr.ip, -1);
     bump(this.perHome, s.homeId, -1);
+    const set = this.byTransport.get(s.client.key);
+    set?.delete(s);
+    if (set?.size === 0) this.byTransport.delete(s.client.key);
   }
 
   /** Sessions carried by one stream transport (to close them when it goes away). */
   ofTransport(key: string): RelaySession[] {
-    return [...this.byId.values()].filter((s) => s.client.key === key);
+    return [...(this.byTransport.get(key) ?? [])];
   }
 
   values(): IterableIterator<RelaySession> {

@@ -22,9 +22,10 @@ import { UdpRelay } from '../../src/relay/udp-relay.js';
 import { startWsRelay } from '../../src/relay/ws-server.js';
 import { clientRelayAuth, openSecureChannel } from '../../src/secure/client-trust.js';
 import { HomeTrustStore } from '../../src/secure/home-trust.js';
-import { addAuthorized, initState } from '../../src/secure/state.js';
+import { initState } from '../../src/secure/state.js';
 import { sameAddr } from '../../src/wire/addr.js';
 import { decode, encode } from '../../src/wire/messages.js';
+import { pair } from './world.js';
 
 export async function loopbackRelay(
   opts: {
@@ -37,12 +38,7 @@ export async function loopbackRelay(
   const dir = mkdtempSync(join(tmpdir(), 'porthole-relay-lb-'));
   const homeState = initState(join(dir, 'home'), 'home');
   const client = initState(join(dir, 'client'), 'client');
-  addAuthorized(homeState.dir, {
-    edPublic: Buffer.from(client.identity.edPublic).toString('base64url'),
-    dhPublic: Buffer.from(client.identity.dhPublic).toString('base64url'),
-    name: 'phone',
-    addedAt: '',
-  });
+  pair(homeState, client, 'phone');
   const homeEp = env.net.open({ ip: '127.0.0.1' });
   const home = await whenBound(homeEp);
   const udp = new UdpRelay(env, {

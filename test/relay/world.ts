@@ -27,6 +27,16 @@ import { decode, encode, type Message } from '../../src/wire/messages.js';
 
 export const RELAY: SocketAddr = { ip: '198.51.100.1', port: 7400 };
 
+/** Pairs `client` with the home (writes it to the home's authorized list). */
+export function pair(home: State, client: State, name: string): void {
+  addAuthorized(home.dir, {
+    edPublic: Buffer.from(client.identity.edPublic).toString('base64url'),
+    dhPublic: Buffer.from(client.identity.dhPublic).toString('base64url'),
+    name,
+    addedAt: '',
+  });
+}
+
 export function relayWorld(limits: Partial<RelayLimits> = {}) {
   const w = new VirtualWorld(7);
   const env = (host: VirtualHost): Env => ({
@@ -100,13 +110,7 @@ export function relayWorld(limits: Partial<RelayLimits> = {}) {
   /** A paired (or not) client on its own symmetric NAT. */
   const client = (paired = true) => {
     const st: State = initState(join(dir, `client-${nextSite}`), 'client');
-    if (paired)
-      addAuthorized(homeState.dir, {
-        edPublic: Buffer.from(st.identity.edPublic).toString('base64url'),
-        dhPublic: Buffer.from(st.identity.dhPublic).toString('base64url'),
-        name: `c${nextSite}`,
-        addedAt: '',
-      });
+    if (paired) pair(homeState, st, `c${nextSite}`);
     return { state: st, host: behindSymmetric() };
   };
 
