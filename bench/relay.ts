@@ -63,8 +63,8 @@ async function streamMemory(kind: 'tcp' | 'ws', n: number): Promise<number> {
   const core = new RelayCore(env, { lookupHome: () => undefined, sendUdp: () => {} });
   const server =
     kind === 'tcp'
-      ? await startTcpRelay(core, { host: '127.0.0.1', port: 0 })
-      : await startWsRelay(core, { host: '127.0.0.1', port: 0 });
+      ? await startTcpRelay(core, { host: '127.0.0.1', port: 0, maxConnectionsPerIp: n })
+      : await startWsRelay(core, { host: '127.0.0.1', port: 0, maxConnectionsPerIp: n });
   const before = heap();
   const links: RelayLink[] = [];
   for (let i = 0; i < n; i++)

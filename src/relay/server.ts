@@ -96,6 +96,11 @@ export class RelayCore {
     }
   }
 
+  /** Live sessions a transport carries. */
+  sessionsOf(t: ClientTransport): number {
+    return this.sessions.ofTransport(t.key).length;
+  }
+
   /** A stream adapter's drop (undecodable or oversized frame), counted with the rest. */
   countDrop(reason: string): void {
     this.counters.drop(reason);

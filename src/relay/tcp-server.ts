@@ -6,7 +6,12 @@ import { createServer, type Server } from 'node:net';
 import { withDefaults } from '../proto/options.js';
 import { FrameDecoder, frame } from './frames.js';
 import type { RelayCore } from './server.js';
-import { DEFAULT_STREAM_LIMITS, StreamClient, type StreamLimits } from './stream-client.js';
+import {
+  ConnectionGate,
+  DEFAULT_STREAM_LIMITS,
+  StreamClient,
+  type StreamLimits,
+} from './stream-client.js';
 
 export interface TcpRelayOptions extends Partial<StreamLimits> {
   host?: string;
@@ -18,10 +23,16 @@ export function startTcpRelay(
   opts: TcpRelayOptions,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const limits = withDefaults(DEFAULT_STREAM_LIMITS, opts);
+  const gate = new ConnectionGate(limits.maxConnectionsPerIp);
   const server = createServer({ noDelay: true }, (sock) => {
+    const ip = sock.remoteAddress ?? '0.0.0.0';
+    if (!gate.admit(ip)) {
+      core.countDrop('tcp-per-ip-connections');
+      return void sock.destroy();
+    }
     const client = new StreamClient(
       'tcp',
-      { ip: sock.remoteAddress ?? '0.0.0.0', port: sock.remotePort ?? 0 },
+      { ip, port: sock.remotePort ?? 0 },
       {
         write: (b) => void sock.write(frame(b)),
         buffered: () => sock.writableLength,
@@ -29,6 +40,7 @@ export function startTcpRelay(
       },
       core,
       limits,
+      gate,
     );
     const decoder = new FrameDecoder(limits.maxFrame);
     sock.setTimeout(limits.idleMs, () => client.gone());

@@ -5,7 +5,12 @@
 import { WebSocketServer } from 'ws';
 import { withDefaults } from '../proto/options.js';
 import type { RelayCore } from './server.js';
-import { DEFAULT_STREAM_LIMITS, StreamClient, type StreamLimits } from './stream-client.js';
+import {
+  ConnectionGate,
+  DEFAULT_STREAM_LIMITS,
+  StreamClient,
+  type StreamLimits,
+} from './stream-client.js';
 
 export interface WsRelayOptions extends Partial<StreamLimits> {
   host?: string;
@@ -19,6 +24,7 @@ export function startWsRelay(
   opts: WsRelayOptions,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const limits = withDefaults(DEFAULT_STREAM_LIMITS, opts);
+  const gate = new ConnectionGate(limits.maxConnectionsPerIp);
   const wss = new WebSocketServer({
     host: opts.host ?? '0.0.0.0',
     port: opts.port,
@@ -28,10 +34,14 @@ export function startWsRelay(
     clientTracking: true,
   });
   wss.on('connection', (ws, req) => {
-    if (wss.clients.size > limits.maxConnections) return ws.terminate();
+    const ip = req.socket.remoteAddress ?? '0.0.0.0';
+    if (wss.clients.size > limits.maxConnections || !gate.admit(ip)) {
+      core.countDrop('ws-connections');
+      return ws.terminate();
+    }
     const client = new StreamClient(
       'ws',
-      { ip: req.socket.remoteAddress ?? '0.0.0.0', port: req.socket.remotePort ?? 0 },
+      { ip, port: req.socket.remotePort ?? 0 },
       {
         write: (b) => ws.send(b),
         buffered: () => ws.bufferedAmount + (req.socket.writableLength ?? 0),
@@ -39,6 +49,7 @@ export function startWsRelay(
       },
       core,
       limits,
+      gate,
     );
     req.socket.setTimeout(limits.idleMs, () => client.gone());
     ws.on('message', (data, isBinary) => {

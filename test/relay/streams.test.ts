@@ -108,3 +108,15 @@ for (const kind of ['tcp', 'ws'] as const) {
     }
   });
 }
+
+test('stream connections: capped per IP, and closed when they open no session', async () => {
+  const lb = await loopbackRelay({ stream: { maxConnectionsPerIp: 2, helloMs: 300 } });
+  try {
+    const socks = [0, 1, 2].map(() => connect({ host: '127.0.0.1', port: lb.tcp.port }));
+    await Promise.all(socks.map((s) => new Promise((r) => s.once('close', r))));
+    assert.equal(lb.core.stats.drops['tcp-per-ip-connections'], 1);
+    assert.equal(lb.core.stats.drops['tcp-no-session'], 2);
+  } finally {
+    await lb.stop();
+  }
+});
