@@ -4,7 +4,7 @@
 // edge; anything that is not a well-formed message from the relay is dropped.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { SocketAddr, UdpNet } from '../net/types.js';
+import type { SocketAddr, UdpEndpoint, UdpNet } from '../net/types.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { decode, encode, type Message } from '../wire/messages.js';
 import { frame, FrameDecoder, MAX_FRAME } from './frames.js';
@@ -52,8 +52,11 @@ abstract class BaseLink implements RelayLink {
 export class UdpLink extends BaseLink {
   readonly kind = 'udp' as const;
   readonly remote: string;
-  private readonly ep;
-  constructor(net: UdpNet, relay: SocketAddr) {
+  private readonly ep: UdpEndpoint;
+  constructor(
+    net: UdpNet,
+    private readonly relay: SocketAddr,
+  ) {
     super();
     this.remote = `relay udp ${formatAddr(relay)}`;
     this.ep = net.open();
@@ -61,9 +64,10 @@ export class UdpLink extends BaseLink {
       if (sameAddr(from, relay)) this.receive(d);
     });
     this.ep.onError((e) => this.lost(e.message));
-    this.send = (msg, padTo) => this.ep.send(encode(msg, padTo), relay);
   }
-  send: (msg: Message, padTo?: number) => void;
+  send(msg: Message, padTo?: number): void {
+    this.ep.send(encode(msg, padTo), this.relay);
+  }
   close(): void {
     this.ended = true;
     this.ep.close();
