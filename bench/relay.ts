@@ -50,7 +50,11 @@ function coreMemory(n: number): number {
   for (let i = 0; i < n; i++) {
     const session = i.toString(16).padStart(16, '0');
     const from = { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 40000 };
-    core.onUdp({ type: 'relayOpen', tx: i, homeId: 'h', session, auth }, from, 200);
+    core.onUdp(
+      { type: 'relayOpen', tx: i, homeId: 'h', session, auth, early: new Uint8Array(0) },
+      from,
+      200,
+    );
     core.onUdp({ type: 'relayAccept', tx: 1, session }, HOME, 20);
   }
   const per = (heap() - before) / n;

@@ -7,6 +7,7 @@ import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { Path } from '../proto/path.js';
 import { REQUEST_PAD, type Message } from '../wire/messages.js';
+import { MAX_EARLY } from '../wire/relay-messages.js';
 import { TcpLink, UdpLink, WsLink, type RelayLink } from './client-links.js';
 import { relayClosedError, relayError, type RelayErrorKind } from './errors.js';
 import { RelayedPath } from './relayed-path.js';
@@ -46,59 +47,68 @@ function linkFor(env: Env, target: RelayTarget): RelayLink {
   return new WsLink(target.url);
 }
 
-/** Opens one relayed session; `done` is called exactly once. Returns a cancel function. */
+/**
+ * Opens one relayed session; `done` is called exactly once, when the home accepted (or not).
+ * Returns a cancel function. With `opts.early`, the path is handed out at once and the first
+ * frame sent on it synchronously (Noise message 1, sent as the channel is made) rides inside
+ * relayOpen: the home answers the handshake with its accept, so the secure channel is ready one
+ * client ⇄ relay ⇄ home round trip after the start. Frames sent before the accept go out as
+ * relayData and are dropped by the relay (Noise re-sends message 1 on its own).
+ */
 export function openRelayPath(
   env: Env,
   target: RelayTarget,
-  opts: RelayPathOptions,
+  opts: RelayPathOptions & { early?: (path: RelayClientPath) => void },
   done: (r: RelayOpenResult) => void,
 ): () => void {
   const session = Buffer.from(env.rng.bytes(8)).toString('hex');
   const tx = env.rng.int(0xffffffff);
   const link = linkFor(env, target);
-  let path: ClientPath | undefined;
+  const path = new ClientPath(env, link, session, opts.keepaliveMs ?? 25_000);
   let finished = false;
-  const timers: TimerHandle[] = [];
 
   const finish = (r: RelayOpenResult): void => {
     if (finished) return;
     finished = true;
     opener.cancel();
-    for (const t of timers) t.cancel();
-    if (!r.ok) link.close();
+    timeout.cancel();
+    if (!r.ok) path.ended(r.error);
     done(r);
   };
   const auth = opts.auth(opts.homeId, session);
+  let early: Uint8Array = new Uint8Array(0);
   const opener = new Retransmitter(
     env.clock,
     opts.retransmit ?? { rtoMs: 400, maxRtoMs: 1600, maxSends: 5 },
-    () => link.send({ type: 'relayOpen', tx, homeId: opts.homeId, session, auth }, REQUEST_PAD),
+    () =>
+      link.send({ type: 'relayOpen', tx, homeId: opts.homeId, session, auth, early }, REQUEST_PAD),
     () => {},
   );
-  timers.push(
-    env.clock.setTimer(opts.openTimeoutMs ?? 6000, () =>
-      finish({ ok: false, error: relayError('relay-timeout', { relay: link.remote }) }),
-    ),
+  const timeout = env.clock.setTimer(opts.openTimeoutMs ?? 6000, () =>
+    finish({ ok: false, error: relayError('relay-timeout', { relay: link.remote }) }),
   );
 
   link.onMessage((msg: Message) => {
     if (!('session' in msg) || msg.session !== session) return;
-    if (msg.type === 'relayReady' && !path && !finished) {
-      path = new ClientPath(env, link, session, opts.keepaliveMs ?? 25_000);
+    if (msg.type === 'relayReady' && !finished) {
+      path.markReady();
       finish({ ok: true, path });
     } else if (msg.type === 'relayData') {
-      path?.deliver(msg.payload);
+      path.deliver(msg.payload);
     } else if (msg.type === 'relayClosed') {
       const error = relayClosedError(msg.code, msg.message);
-      if (path) path.ended(error);
+      if (finished) path.ended(error);
       else finish({ ok: false, error });
     }
   });
   link.onClose((why) => {
     const error = relayError('relay-transport', { why, relay: link.remote });
-    if (path) path.ended(error);
+    if (finished) path.ended(error);
     else finish({ ok: false, error });
   });
+  // Closed by its owner before the home answered (e.g. the race was won elsewhere): stop asking.
+  path.onClose(() => finish({ ok: false, error: relayError('relay-timeout', { why: 'closed' }) }));
+  if (opts.early) early = path.captureFirst(() => opts.early?.(path));
   opener.start();
   return () => {
     finish({ ok: false, error: relayError('relay-timeout', { why: 'cancelled' }) });
@@ -129,6 +139,31 @@ class ClientPath extends RelayedPath implements RelayClientPath {
       },
     );
     this.transport = link.kind;
+  }
+
+  private capture: Uint8Array[] | undefined;
+
+  /** Runs `fn`; the first frame it sends is returned instead of sent (it rides in relayOpen). */
+  captureFirst(fn: () => void): Uint8Array {
+    const box: Uint8Array[] = [];
+    this.capture = box;
+    try {
+      fn();
+    } finally {
+      this.capture = undefined;
+    }
+    // Too large to ride along (never for IK message 1): Noise re-sends it once the path is open.
+    const [first] = box;
+    return first && first.length <= MAX_EARLY ? first : new Uint8Array(0);
+  }
+
+  override send(data: Uint8Array): void {
+    if (this.capture && this.capture.length === 0) this.capture.push(data.slice());
+    else super.send(data);
+  }
+
+  /** The home accepted: keepalives start. */
+  markReady(): void {
     this.scheduleKeepalive();
   }
 

@@ -93,8 +93,10 @@ export class HomeRelay {
         relay,
       );
     }
-    if (!known) this.openPath(msg, relay);
+    const path = known ? undefined : this.openPath(msg, relay);
     this.opts.send({ type: 'relayAccept', tx: msg.tx, session: msg.session }, relay);
+    // After the accept, so the answer (Noise message 2) reaches a relay that knows the session.
+    if (path && msg.early.length > 0) path.deliver(msg.early);
   }
 
   private decide(msg: MessageOf<'relayOffer'>): Verdict {
@@ -107,7 +109,7 @@ export class HomeRelay {
     return verdict;
   }
 
-  private openPath(msg: MessageOf<'relayOffer'>, relay: SocketAddr): void {
+  private openPath(msg: MessageOf<'relayOffer'>, relay: SocketAddr): RelayedPath {
     const path = new RelayedPath(
       msg.session,
       `relay udp ${formatAddr(relay)}`,
@@ -116,5 +118,6 @@ export class HomeRelay {
     );
     this.paths.set(msg.session, { path, relay });
     this.opts.onPath(path, msg.client);
+    return path;
   }
 }

@@ -202,6 +202,7 @@ export class RelayCore {
       session: s.id,
       client: t.addr,
       auth: msg.auth,
+      early: msg.early,
     });
     s.offer = new Retransmitter(
       this.env.clock,
@@ -209,8 +210,10 @@ export class RelayCore {
       () => this.opts.sendUdp(offer, home),
       () => this.end(s, RelayCloseCode.HomeUnreachable, 'the home did not answer'),
     );
+    s.bytes = msg.early.length;
     this.sessions.add(s);
     this.counters.opened(t.kind);
+    this.counters.bytes('toHome', msg.early.length);
     s.offer.start();
   }
 

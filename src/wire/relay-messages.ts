@@ -2,8 +2,10 @@
 // codec; kept here so messages.ts stays small. The same bytes travel over UDP, inside TCP
 // length-prefixed frames and as WebSocket binary messages: one codec for every transport.
 //
-//   client → relay   relayOpen {tx, homeId, session, auth}    (padded to REQUEST_PAD)
-//   relay  → home    relayOffer {tx, session, client, auth}   (retransmitted until answered)
+//   client → relay   relayOpen {tx, homeId, session, auth, early}   (padded to REQUEST_PAD)
+//   relay  → home    relayOffer {tx, session, client, auth, early}  (re-sent until answered)
+// `early` (may be empty): the client's first frame (Noise message 1), carried with the request so
+// the home can answer the handshake together with its accept — one relayed round trip for both.
 //   home   → relay   relayAccept {tx, session} | relayRefuse {tx, session, message}
 //   relay  → client  relayReady {tx, session}
 //   any    → any     relayClosed {session, code, message}      (ends a session, with its reason)
@@ -33,8 +35,22 @@ export enum RelayCloseCode {
 }
 
 export type RelayMessage =
-  | { type: 'relayOpen'; tx: number; homeId: string; session: string; auth: Uint8Array }
-  | { type: 'relayOffer'; tx: number; session: string; client: SocketAddr; auth: Uint8Array }
+  | {
+      type: 'relayOpen';
+      tx: number;
+      homeId: string;
+      session: string;
+      auth: Uint8Array;
+      early: Uint8Array;
+    }
+  | {
+      type: 'relayOffer';
+      tx: number;
+      session: string;
+      client: SocketAddr;
+      auth: Uint8Array;
+      early: Uint8Array;
+    }
   | { type: 'relayAccept'; tx: number; session: string }
   | { type: 'relayRefuse'; tx: number; session: string; message: string }
   | { type: 'relayReady'; tx: number; session: string }
@@ -55,6 +71,8 @@ export const RELAY_TYPE_CODES: Record<RelayMessageType, number> = {
 
 /** Largest relayed frame: a full Noise data frame (1,024 + 21 bytes) fits with room to spare. */
 export const MAX_RELAY_PAYLOAD = 1100;
+/** Largest early frame: room for the open's other fields in one datagram (IK message 1 is ~100–200). */
+export const MAX_EARLY = 512;
 const MAX_AUTH = 255;
 const HOME_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const TEXT = /^[\x20-\x7e]{0,200}$/;
@@ -69,13 +87,15 @@ function closeCode(n: number): RelayCloseCode {
 
 export function encodeRelay(w: Writer, m: RelayMessage): void {
   const sid = Buffer.from(m.session, 'hex');
+  if ('early' in m && m.early.length > MAX_EARLY)
+    throw new RangeError(`early frame over ${MAX_EARLY} bytes`);
   if (sid.length !== 8) throw new RangeError('relay session id must be 16 hex chars');
   switch (m.type) {
     case 'relayOpen':
-      w.u32(m.tx).str(m.homeId).bytes(sid).varBytes(m.auth);
+      w.u32(m.tx).str(m.homeId).bytes(sid).varBytes(m.auth).longBytes(m.early);
       return;
     case 'relayOffer':
-      w.u32(m.tx).bytes(sid).addr(m.client).varBytes(m.auth);
+      w.u32(m.tx).bytes(sid).addr(m.client).varBytes(m.auth).longBytes(m.early);
       return;
     case 'relayAccept':
     case 'relayReady':
@@ -104,6 +124,7 @@ export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
         homeId: r.str(64, HOME_ID),
         session: session(r),
         auth: r.varBytes(MAX_AUTH),
+        early: r.longBytes(MAX_EARLY),
       };
     case 'relayOffer':
       return {
@@ -112,6 +133,7 @@ export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
         session: session(r),
         client: r.addr(),
         auth: r.varBytes(MAX_AUTH),
+        early: r.longBytes(MAX_EARLY),
       };
     case 'relayAccept':
     case 'relayReady':

@@ -16,6 +16,7 @@ const offer = (session: string): Message => ({
   session,
   client: CLIENT,
   auth: new Uint8Array(8),
+  early: new Uint8Array(0),
 });
 
 function setup(verdict: (s: string) => boolean = () => true, maxSessions = 64) {

@@ -47,8 +47,16 @@ test('fuzz, spoofed sessions, forged home answers, unknown homes: dropped and co
       homeId: `ph-nobody${rng.int(1000)}`,
       session: sid(),
       auth: rng.bytes(100),
+      early: rng.bytes(rng.int(300)),
     },
-    { type: 'relayOffer', tx: 3, session: sid(), client: RELAY, auth: rng.bytes(10) },
+    {
+      type: 'relayOffer',
+      tx: 3,
+      session: sid(),
+      client: RELAY,
+      auth: rng.bytes(10),
+      early: rng.bytes(rng.int(100)),
+    },
     { type: 'relayReady', tx: 4, session: live },
   ];
   for (let i = 0; i < 6000; i++) {

@@ -44,3 +44,16 @@ test('an unknown home is answered at once with a typed error', () => {
   assert.equal(c.opened?.ok === false && c.opened.error.kind, 'relay-unknown-home');
   assert.equal(x.core.stats.drops['unknown-home'], 1);
 });
+
+test('early handshake: Noise message 1 rides in the open; the channel is ready in one relayed round trip', () => {
+  const plain = relayWorld();
+  const a = plain.connect(plain.client());
+  const early = relayWorld();
+  const b = early.connect(early.client(), undefined, true);
+  assert.ok(a.channel?.ready && b.channel?.ready);
+  // Virtual time: client ⇄ relay and relay ⇄ home are 20 ms round trips each.
+  assert.ok(b.readyMs <= a.readyMs - 38, `early ${b.readyMs} ms vs ${a.readyMs} ms`);
+  b.channel.send(Buffer.from('x'));
+  early.run(1000, () => b.got.length > 0);
+  assert.deepEqual(b.got, ['x']);
+});

@@ -60,7 +60,14 @@ async function stuckClient(
 ): Promise<() => void> {
   const session = kind === 'tcp' ? '00112233aabbccdd' : '99887766aabbccdd';
   const open = encode(
-    { type: 'relayOpen', tx: 1, homeId: lb.homeId, session, auth: lb.authFor(session) },
+    {
+      type: 'relayOpen',
+      tx: 1,
+      homeId: lb.homeId,
+      session,
+      auth: lb.authFor(session),
+      early: new Uint8Array(0),
+    },
     REQUEST_PAD,
   );
   if (kind === 'tcp') {

@@ -12,6 +12,7 @@ import { VirtualWorld } from '../../src/net/virtual/world.js';
 import type { MessageChannel } from '../../src/proto/channel.js';
 import {
   openRelayPath,
+  type RelayClientPath,
   type RelayOpenResult,
   type RelayTarget,
 } from '../../src/relay/client-path.js';
@@ -116,26 +117,48 @@ export function relayWorld(limits: Partial<RelayLimits> = {}) {
 
   type Client = ReturnType<typeof client>;
 
-  /** Opens a relayed path, then a Noise channel over it; runs the clock until both settle. */
-  const connect = (c: Client, target: RelayTarget = { transport: 'udp', relay: RELAY }) => {
+  /**
+   * Opens a relayed path and a Noise channel over it; runs the clock until both settle. `early`:
+   * the Noise handshake starts at once, its first message riding with the open.
+   */
+  const connect = (
+    c: Client,
+    target: RelayTarget = { transport: 'udp', relay: RELAY },
+    early = false,
+  ) => {
     let opened: RelayOpenResult | undefined;
+    let channel: SecureChannel | undefined;
+    const got: string[] = [];
+    const secure = (path: RelayClientPath): void => {
+      channel = secureClient(path, {
+        staticKeys: { publicKey: c.state.identity.dhPublic, secretKey: c.state.identity.dhSecret },
+        remoteStatic: homeState.identity.dhPublic,
+        clock: w.clock,
+      });
+      channel.onMessage((d) => got.push(Buffer.from(d).toString()));
+    };
+    const t0 = w.clock.now();
     openRelayPath(
       env(c.host),
       target,
-      { homeId: homeState.homeId, auth: clientRelayAuth(c.state.identity) },
+      {
+        homeId: homeState.homeId,
+        auth: clientRelayAuth(c.state.identity),
+        ...(early ? { early: secure } : {}),
+      },
       (r) => (opened = r),
     );
     run(8000, () => opened !== undefined);
-    if (!opened?.ok) return { opened, channel: undefined, got: [] as string[] };
-    const got: string[] = [];
-    const channel: SecureChannel = secureClient(opened.path, {
-      staticKeys: { publicKey: c.state.identity.dhPublic, secretKey: c.state.identity.dhSecret },
-      remoteStatic: homeState.identity.dhPublic,
-      clock: w.clock,
-    });
-    channel.onMessage((d) => got.push(Buffer.from(d).toString()));
-    run(3000, () => channel.ready);
-    return { opened, channel, got, path: opened.path };
+    if (!opened?.ok) return { opened, channel: undefined, got, readyMs: -1 };
+    if (!early) secure(opened.path);
+    run(3000, () => channel?.ready === true);
+    return {
+      opened,
+      channel: channel as SecureChannel,
+      got,
+      path: opened.path,
+      readyMs: w.clock.now() - t0,
+    };
   };
 
   return {

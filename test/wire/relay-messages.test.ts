@@ -16,8 +16,16 @@ const session = '0123456789abcdef';
 const auth = new Uint8Array(160).fill(9);
 
 const samples: Message[] = [
-  { type: 'relayOpen', tx: 1, homeId: 'ph-abc', session, auth },
-  { type: 'relayOffer', tx: 2, session, client: { ip: '2001:db8::1', port: 7 }, auth },
+  { type: 'relayOpen', tx: 1, homeId: 'ph-abc', session, auth, early: new Uint8Array(0) },
+  { type: 'relayOpen', tx: 1, homeId: 'ph-abc', session, auth, early: new Uint8Array(512).fill(1) },
+  {
+    type: 'relayOffer',
+    tx: 2,
+    session,
+    client: { ip: '2001:db8::1', port: 7 },
+    auth,
+    early: new Uint8Array(200).fill(2),
+  },
   { type: 'relayAccept', tx: 3, session },
   { type: 'relayRefuse', tx: 4, session, message: 'this client is not paired' },
   { type: 'relayReady', tx: 0xffffffff, session },
@@ -25,6 +33,10 @@ const samples: Message[] = [
   { type: 'relayData', session, payload: new Uint8Array(MAX_RELAY_PAYLOAD).fill(3) },
   { type: 'relayData', session, payload: new Uint8Array(0) },
 ];
+
+const of = (t: Message['type'], i = 0): Message => samples.filter((m) => m.type === t)[i]!;
+const bigData = of('relayData');
+const closedMsg = of('relayClosed');
 
 test('relay messages round-trip in the one codec, padded or not', () => {
   for (const m of samples) {
@@ -35,7 +47,7 @@ test('relay messages round-trip in the one codec, padded or not', () => {
     }
   }
   // A full relayed frame still fits one datagram.
-  assert.ok(encode(samples[6]!).length <= MAX_DATAGRAM);
+  assert.ok(encode(bigData).length <= MAX_DATAGRAM);
 });
 
 test('relay messages: truncation, bad close codes, oversize payloads are typed errors', () => {
@@ -43,11 +55,11 @@ test('relay messages: truncation, bad close codes, oversize payloads are typed e
     const bytes = encode(m);
     for (let n = 0; n < bytes.length; n++) assert.equal(decode(bytes.subarray(0, n)).ok, false);
   }
-  const closed = encode(samples[5]!);
+  const closed = encode(closedMsg);
   closed[4 + 8] = 200;
   const r = decode(closed);
   assert.ok(!r.ok && /close code/.test(r.error));
-  const big = encode(samples[6]!).slice();
+  const big = encode(bigData).slice();
   big[4 + 8] = 0x05; // length 0x054c > MAX_RELAY_PAYLOAD
   assert.equal(decode(big).ok, false);
   assert.throws(() =>
