@@ -44,6 +44,7 @@ function coreMemory(n: number): number {
     maxSessions: n,
     maxSessionsPerIp: n,
     maxSessionsPerHome: n,
+    offersPerHome: { ratePerSec: n, burst: n, maxKeys: 10 },
   });
   const auth = new Uint8Array(113);
   const before = heap();

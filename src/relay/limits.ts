@@ -6,6 +6,7 @@
 // NAT), 32 per home (every member of the family, several devices each), 10,000 in all (~10 MB of
 // state at the measured per-session cost, see bench/relay.ts).
 import type { RetransmitOptions } from '../net/retransmit.js';
+import type { RateLimitOptions } from '../secure/rate-limit.js';
 
 export interface RelayLimits {
   /** Payload bytes per session, both directions together. */
@@ -18,6 +19,10 @@ export interface RelayLimits {
   maxSessions: number;
   /** The offer to the home is re-sent on this schedule until it answers, then given up. */
   offerRetransmit: RetransmitOptions;
+  /** New sessions per client IP (each one makes the home check a signature). */
+  opensPerIp: RateLimitOptions;
+  /** Offers per home, as for assists at the rendezvous. */
+  offersPerHome: RateLimitOptions;
   /** How often caps on time are checked. */
   sweepMs: number;
 }
@@ -30,5 +35,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxSessionsPerHome: 32,
   maxSessions: 10_000,
   offerRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
+  opensPerIp: { ratePerSec: 2, burst: 10, maxKeys: 100_000 },
+  offersPerHome: { ratePerSec: 5, burst: 20, maxKeys: 100_000 },
   sweepMs: 1000,
 };

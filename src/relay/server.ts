@@ -9,6 +9,7 @@
 import { Retransmitter } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { withDefaults } from '../proto/options.js';
+import { RateLimiter } from '../secure/rate-limit.js';
 import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
 import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
@@ -38,6 +39,8 @@ export class RelayCore {
   private sweepTimer: TimerHandle | undefined;
   private txSeq: number;
   private closed = false;
+  private readonly perIp: RateLimiter;
+  private readonly perHome: RateLimiter;
 
   constructor(
     private readonly env: Env,
@@ -45,6 +48,8 @@ export class RelayCore {
   ) {
     this.limits = withDefaults(DEFAULT_RELAY_LIMITS, opts);
     this.txSeq = env.rng.int(0x7fffffff);
+    this.perIp = new RateLimiter(this.limits.opensPerIp);
+    this.perHome = new RateLimiter(this.limits.offersPerHome);
     this.scheduleSweep();
   }
 
@@ -178,10 +183,10 @@ export class RelayCore {
       this.counters.drop('unknown-home');
       return this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, 'home not registered');
     }
-    const busy = this.capReached(msg.homeId, t.addr.ip);
+    const busy = this.capReached(msg.homeId, t.addr.ip) ?? this.rateLimited(msg.homeId, t.addr.ip);
     if (busy) {
       this.counters.drop(`cap-${busy}`);
-      return this.refuseOpen(msg, t, size, RelayCloseCode.Busy, `too many sessions (${busy})`);
+      return this.refuseOpen(msg, t, size, RelayCloseCode.Busy, `too many requests (${busy})`);
     }
     const now = this.env.clock.now();
     const s: RelaySession = {
@@ -221,6 +226,14 @@ export class RelayCore {
     if (this.sessions.size >= this.limits.maxSessions) return 'global';
     if (this.sessions.countForIp(ip) >= this.limits.maxSessionsPerIp) return 'per-ip';
     if (this.sessions.countForHome(homeId) >= this.limits.maxSessionsPerHome) return 'per-home';
+    return undefined;
+  }
+
+  /** Only asked once every cap passed, so refused requests do not use up tokens. */
+  private rateLimited(homeId: string, ip: string): string | undefined {
+    const now = this.env.clock.now();
+    if (!this.perIp.take(ip, now)) return 'rate-ip';
+    if (!this.perHome.take(homeId, now)) return 'rate-home';
     return undefined;
   }
 

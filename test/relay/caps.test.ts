@@ -65,3 +65,14 @@ test('a home that never answers: the client learns relay-home-unreachable', () =
   assert.equal(c.opened?.ok === false && c.opened.error.kind, 'relay-home-unreachable');
   assert.equal(x.core.stats.closes['home-unreachable'], 1);
 });
+
+test('new sessions are rate-limited per client IP (each one costs the home a signature check)', () => {
+  const x = relayWorld({ opensPerIp: { ratePerSec: 0.1, burst: 3, maxKeys: 100 } });
+  const c = x.client();
+  const kinds = Array.from({ length: 4 }, () => {
+    const r = x.connect(c);
+    return r.opened?.ok ? 'ok' : r.opened?.error.kind;
+  });
+  assert.deepEqual(kinds, ['ok', 'ok', 'ok', 'relay-busy']);
+  assert.equal(x.core.stats.drops['cap-rate-ip'], 1);
+});
