@@ -2,7 +2,7 @@
 // encoded message (frames.ts). Outside the Env seam (node:net), but it feeds the same relay
 // core through a ClientTransport. A frame over the limit ends the connection (framing is lost);
 // a client that does not read its frames is cut off once maxBuffered bytes wait for it.
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { withDefaults } from '../proto/options.js';
 import { FrameDecoder, frame } from './frames.js';
 import type { RelayCore } from './server.js';
@@ -24,7 +24,10 @@ export function startTcpRelay(
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const limits = withDefaults(DEFAULT_STREAM_LIMITS, opts);
   const gate = new ConnectionGate(limits.maxConnectionsPerIp);
+  const live = new Set<Socket>();
   const server = createServer({ noDelay: true }, (sock) => {
+    live.add(sock);
+    sock.once('close', () => live.delete(sock));
     const ip = sock.remoteAddress ?? '0.0.0.0';
     if (!gate.admit(ip)) {
       core.countDrop('tcp-per-ip-connections');
@@ -66,8 +69,7 @@ export function startTcpRelay(
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
-            // Ends live connections too (Node ≥ 18.2).
-            (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+            for (const s of live) s.destroy();
           }),
       });
     });

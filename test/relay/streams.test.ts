@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { Path } from '../../src/proto/path.js';
 import { frame } from '../../src/relay/frames.js';
 import { encode, REQUEST_PAD } from '../../src/wire/messages.js';
+import { SeqRandom } from '../support/fakes.js';
 import { loopbackRelay } from './loopback.js';
 
 const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
@@ -123,6 +124,35 @@ test('stream connections: capped per IP, and closed when they open no session', 
     await Promise.all(socks.map((s) => new Promise((r) => s.once('close', r))));
     assert.equal(lb.core.stats.drops['tcp-per-ip-connections'], 1);
     assert.equal(lb.core.stats.drops['tcp-no-session'], 2);
+  } finally {
+    await lb.stop();
+  }
+});
+
+test('fuzzed frames over TCP and WebSocket: dropped and counted, nothing opened', async () => {
+  const lb = await loopbackRelay();
+  try {
+    const rng = new SeqRandom(5);
+    const sock = connect({ host: '127.0.0.1', port: lb.tcp.port });
+    const ws = new WebSocket(`ws://127.0.0.1:${lb.ws.port}/porthole`);
+    await new Promise((r) => sock.once('connect', r));
+    await new Promise((r) => ws.once('open', r));
+    for (let i = 0; i < 500; i++) {
+      const junk = rng.bytes(4 + rng.int(300));
+      if (i % 2 === 0) junk.set([0x50, 0x48, 1, 40 + rng.int(7)]); // looks like a relay message
+      sock.write(frame(junk));
+      ws.send(junk);
+    }
+    await until(
+      () =>
+        (lb.core.stats.drops['tcp-malformed'] ?? 0) + (lb.core.stats.drops['ws-malformed'] ?? 0) >=
+        900,
+    );
+    const d = lb.core.stats.drops;
+    assert.ok((d['tcp-malformed'] ?? 0) > 450 && (d['ws-malformed'] ?? 0) > 450, JSON.stringify(d));
+    assert.equal(lb.core.stats.sessions, 0);
+    sock.destroy();
+    ws.terminate();
   } finally {
     await lb.stop();
   }
