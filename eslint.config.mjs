@@ -1,8 +1,18 @@
 // Type-aware lint: no-floating-promises matters in async network code.
 import tseslint from 'typescript-eslint';
+import { layersConfig } from './eslint.layers.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'scripts/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'bin/**',
+      'scripts/**',
+      'eslint.config.mjs',
+      'eslint.layers.mjs',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -21,4 +31,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Import cycles and imports against the layer order fail the lint (eslint.layers.mjs).
+  layersConfig(),
 );

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { percentile } from '../src/punch/stats.js';
+import { percentile } from '../src/sim/stats.js';
 import { inNs } from './netns.js';
 import { buildLab, siteName, type Lab, type LabSpec } from './topology.js';
 

@@ -14,6 +14,7 @@ const NEEDS = [
   { cmd: 'turnutils_stunclient', pkg: 'coturn', why: 'a STUN client nobody here wrote' },
   { cmd: 'miniupnpd', pkg: 'miniupnpd-nftables', why: 'a real UPnP-IGD / NAT-PMP / PCP router' },
   { cmd: 'upnpc', pkg: 'miniupnpc', why: 'a UPnP client to cross-check port mappings' },
+  { cmd: 'systemd-analyze', pkg: 'systemd', why: 'checking the example service units' },
   { cmd: 'natpmpc', pkg: 'natpmpc', why: 'a NAT-PMP client to cross-check port mappings' },
 ];
 

@@ -12,7 +12,7 @@ function hostName(hostHeader: string): string {
   return m?.[1] ?? '';
 }
 
-export function isLocalHostHeader(hostHeader: string | undefined): boolean {
+function isLocalHostHeader(hostHeader: string | undefined): boolean {
   if (!hostHeader) return false;
   const name = hostName(hostHeader.toLowerCase());
   return name === 'localhost' || isIP(name) !== 0;

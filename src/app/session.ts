@@ -2,7 +2,8 @@
 // seconds, and automatic reconnection (bounded backoff) when the path dies.
 import { DeviceClient } from '../devices/rpc-client.js';
 import type { EntityState } from '../devices/model.js';
-import type { Reached } from '../cli/client-cmd.js';
+import type { Reached } from '../client/reach.js';
+import type { Env, TimerHandle } from '../net/types.js';
 
 export interface LinkStatus {
   state: 'connecting' | 'connected' | 'reconnecting';
@@ -21,13 +22,18 @@ export class AppSession {
   status: LinkStatus = { state: 'connecting' };
   private link: Reached | undefined;
   private dc: DeviceClient | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private pingTimer: TimerHandle | undefined;
+  /** The backoff wait in progress, so close() can end it. */
+  private sleeping: { timer: TimerHandle; wake(): void } | undefined;
   private misses = 0;
   private closed = false;
   private readonly stateCbs = new Set<(s: EntityState) => void>();
   private readonly statusCbs = new Set<(s: LinkStatus) => void>();
 
-  constructor(private readonly connectFn: () => Promise<Reached>) {}
+  constructor(
+    private readonly connectFn: () => Promise<Reached>,
+    private readonly env: Pick<Env, 'clock' | 'rng'>,
+  ) {}
 
   get devices(): DeviceClient | undefined {
     return this.dc;
@@ -55,13 +61,7 @@ export class AppSession {
         const link = await this.connectFn();
         if (this.closed) return link.connection.close();
         this.link = link;
-        this.dc = new DeviceClient(link.channel, {
-          now: () => performance.now(),
-          setTimer: (ms, fn) => {
-            const t = setTimeout(fn, ms);
-            return { cancel: () => clearTimeout(t) };
-          },
-        });
+        this.dc = new DeviceClient(link.channel, this.env.clock, this.env.rng);
         await this.dc.watch((s) => this.stateCbs.forEach((cb) => cb(s)));
         this.misses = 0;
         this.setStatus({
@@ -74,13 +74,23 @@ export class AppSession {
         return;
       } catch (e) {
         this.setStatus({ state: 'reconnecting', error: (e as Error).message });
-        await new Promise((r) => setTimeout(r, backoff));
+        await this.sleep(backoff);
       }
     }
   }
 
+  private sleep(ms: number): Promise<void> {
+    return new Promise((wake) => {
+      const timer = this.env.clock.setTimer(ms, () => {
+        this.sleeping = undefined;
+        wake();
+      });
+      this.sleeping = { timer, wake };
+    });
+  }
+
   private schedulePing(): void {
-    this.pingTimer = setTimeout(() => {
+    this.pingTimer = this.env.clock.setTimer(PING_MS, () => {
       this.link?.connection.ping(1500, (rtt) => {
         if (this.closed) return;
         if (rtt === undefined) {
@@ -95,7 +105,7 @@ export class AppSession {
         }
         this.schedulePing();
       });
-    }, PING_MS);
+    });
   }
 
   private async reconnect(): Promise<void> {
@@ -109,7 +119,9 @@ export class AppSession {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.pingTimer);
+    this.pingTimer?.cancel();
+    this.sleeping?.timer.cancel();
+    this.sleeping?.wake();
     this.dc?.close();
     this.link?.connection.close();
   }

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { startAppServer } from '../app/server.js';
 import { AppSession } from '../app/session.js';
-import { reach, withConnectOptions, type ConnectCliOptions } from './client-cmd.js';
+import { cryptoRandom, realClock } from '../net/real-env.js';
+import { reachFromCli, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { intArg, ipArg, type LogLevel } from './parse.js';
@@ -16,7 +17,10 @@ export function registerApp(program: Command): void {
     .action(async (o: ConnectCliOptions & { port: number; host: string }, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'app');
-      const session = new AppSession(() => reach(o, log));
+      const session = new AppSession(() => reachFromCli(o, log), {
+        clock: realClock,
+        rng: cryptoRandom,
+      });
       const server = await startAppServer(session, { port: o.port, host: o.host }).catch(
         (e: Error) => die(`cannot serve on ${o.host}:${o.port}: ${e.message}`),
       );

@@ -4,25 +4,71 @@
 import type { Command } from 'commander';
 import { connectAsync } from '../client/connector.js';
 import { DeviceClient } from '../devices/rpc-client.js';
-import { serveDevices } from '../devices/rpc-server.js';
-import { SimulatedHouse } from '../devices/simulated.js';
-import { serveApp } from '../home/secure-peers.js';
+import { runHome, untilRegistered, type RunningHome } from '../home/run.js';
+import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
+import type { Env, SocketAddr } from '../net/types.js';
+import { RendezvousServer, type RendezvousOptions } from '../rendezvous/server.js';
 import { formatAddr } from '../wire/addr.js';
-import { LOOPBACK, startLocalStack } from './local-stack.js';
 import { makeLogger } from './logger.js';
 import type { LogLevel } from './parse.js';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
-export async function runDemo(logLevel: LogLevel): Promise<number> {
+/** One loopback address per role: the home's spray only ever reaches the client's address. */
+export const LOOPBACK = {
+  rendezvous: '127.0.0.2',
+  home: '127.0.0.3',
+  client: '127.0.0.4',
+} as const;
+
+/** A rendezvous on LOOPBACK.rendezvous, any port; resolves once bound. (Tests pass `opts`.) */
+export async function startLoopbackRendezvous(
+  env: Env,
+  opts: Omit<RendezvousOptions, 'listen'> = {},
+): Promise<{ rv: RendezvousServer; rvAddr: SocketAddr }> {
+  const rv = new RendezvousServer(env, { ...opts, listen: { ip: LOOPBACK.rendezvous, port: 0 } });
+  rv.start();
+  try {
+    return { rv, rvAddr: await whenBound(rv.endpoint!) };
+  } catch (e) {
+    rv.close();
+    throw e;
+  }
+}
+
+/** The demo's rendezvous and home (simulated devices), the home registered. */
+async function startDemoStack(
+  env: Env,
+): Promise<{ rvAddr: SocketAddr; home: RunningHome; close(): void }> {
+  const { rv, rvAddr } = await startLoopbackRendezvous(env);
+  let home: RunningHome | undefined;
+  const close = (): void => {
+    home?.close();
+    rv.close();
+  };
+  try {
+    home = await runHome(env, {
+      id: 'demo-home',
+      rendezvous: rvAddr,
+      listen: { ip: LOOPBACK.home, port: 0 },
+      localIps: [],
+      devices: 'simulated',
+    });
+    await untilRegistered(env, home.agent);
+    return { rvAddr, home, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+async function runDemo(logLevel: LogLevel): Promise<number> {
   const env = realEnv(makeLogger(logLevel, 'demo'));
-  const stack = await startLocalStack(env, 'demo-home');
-  const house = new SimulatedHouse(env.clock);
-  serveApp(stack.home, undefined, (ch) => void serveDevices(ch, house, env.clock));
+  const stack = await startDemoStack(env);
   try {
     out(`rendezvous  listening on ${formatAddr(stack.rvAddr)}`);
-    out(`home        "demo-home" registered from ${formatAddr(stack.homeAddr)}`);
+    out(`home        "demo-home" registered from ${formatAddr(stack.home.bound)}`);
     out('client      connecting through the rendezvous');
     const r = await connectAsync(env, {
       home: 'demo-home',
@@ -57,14 +103,13 @@ export async function runDemo(logLevel: LogLevel): Promise<number> {
     out(
       `ping        ${rtts.length}/5 round trips over the punched path, avg rtt ${avg.toFixed(3)} ms`,
     );
-    const devices = new DeviceClient(r.connection, env.clock);
+    const devices = new DeviceClient(r.connection, env.clock, env.rng);
     const before = await devices.get('light.kitchen');
     const after = await devices.call('light.kitchen', { service: 'toggle' });
     out(`device      light.kitchen: ${before.state} → ${after.state} (toggled through the tunnel)`);
     r.connection.close();
     return rtts.length > 0 && after.state !== before.state ? 0 : 1;
   } finally {
-    house.close();
     stack.close();
   }
 }

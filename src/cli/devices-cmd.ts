@@ -2,20 +2,22 @@
 import type { Command } from 'commander';
 import { DeviceError, parseEntityId, parseSetArg, type EntityState } from '../devices/model.js';
 import { DeviceClient } from '../devices/rpc-client.js';
-import { realClock } from '../net/real-env.js';
-import { connectOrExit, withConnectOptions, type ConnectCliOptions } from './client-cmd.js';
+import { cryptoRandom, realClock } from '../net/real-env.js';
+import {
+  connectOrExit,
+  logFor,
+  withConnectOptions,
+  type ConnectCliOptions,
+} from './connect-options.js';
 import { die } from './lifecycle.js';
-import { makeLogger } from './logger.js';
-import type { LogLevel } from './parse.js';
 
 async function withDevices(
   o: ConnectCliOptions,
   cmd: Command,
   fn: (dc: DeviceClient) => Promise<void>,
 ): Promise<never> {
-  const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
-  const r = await connectOrExit(o, makeLogger(logLevel, 'client'));
-  const dc = new DeviceClient(r.channel, realClock);
+  const r = await connectOrExit(o, logFor(cmd, 'client'));
+  const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
   try {
     await fn(dc);
   } catch (e) {

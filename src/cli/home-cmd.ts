@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import { networkInterfaces } from 'node:os';
-import { HomeAgent } from '../home/agent.js';
-import { serveDevices } from '../devices/rpc-server.js';
-import { openDeviceSource } from '../devices/source.js';
-import { serveApp } from '../home/secure-peers.js';
-import { whenBound } from '../net/node-udp.js';
-import { realClock, realEnv } from '../net/real-env.js';
+import { runHome } from '../home/run.js';
+import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { HomeTrustStore } from '../secure/home-trust.js';
 import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
@@ -84,57 +78,35 @@ export function registerHome(program: Command): Command {
           die((e as Error).message);
         }
       }
-      const trust = state ? new HomeTrustStore(state) : undefined;
-      const id = state ? state.homeId : (opts.id as string);
-      const agent = new HomeAgent(realEnv(log), {
-        id,
+      const running = await runHome(realEnv(log), {
+        ...(state ? { state } : { id: opts.id }),
         rendezvous: opts.rendezvous,
         listen: opts.listen,
         spray: opts.spray,
         sprayTtl: opts.sprayTtl,
         respray: opts.respray,
         keepaliveMs: opts.keepalive,
-        localIps: lanIps(opts.listen.ip),
-        ...(trust ? { trust } : {}),
-      });
-      const devices = await openDeviceSource(opts.devices, realClock).catch((e: Error) =>
-        die(e.message),
-      );
-      // Every client's channel (encrypted with --state) gets the device service.
-      serveApp(agent, trust, (ch) => void serveDevices(ch, devices, realClock));
-      agent.start();
-      const bound = await whenBound(agent.endpoint!).catch((e: Error) =>
-        die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
-      );
+        devices: opts.devices,
+      }).catch((e: Error) => die(e.message));
       log.info(
         {
-          id,
-          secure: !!trust,
-          listen: formatAddr(bound),
+          id: running.id,
+          secure: !!running.trust,
+          listen: formatAddr(running.bound),
           rendezvous: formatAddr(opts.rendezvous),
         },
         'home agent started',
       );
-      if (!trust)
+      if (!running.trust)
         log.warn(
           {},
           'open mode: any client that knows the id can make this home spray; use --state',
         );
       onShutdown(() => {
-        log.info({ stats: agent.stats }, 'home agent stopping');
-        agent.close();
-        devices.close();
+        log.info({ stats: running.agent.stats }, 'home agent stopping');
+        running.close();
       });
     });
   registerHomeTrustCommands(home);
   return home;
-}
-
-/** The LAN IPv4 addresses clients on the same network can use: the bound one, or every interface's. */
-function lanIps(boundIp: string): string[] {
-  if (boundIp !== '0.0.0.0') return [boundIp];
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((i) => i !== undefined && i.family === 'IPv4' && !i.internal)
-    .map((i) => i!.address);
 }

@@ -5,49 +5,16 @@ import { codeId, encodePairingCode, newSecret } from '../secure/pairing-code.js'
 import { fingerprint } from '../secure/keys.js';
 import {
   addPendingCode,
-  initState,
   listAuthorized,
   loadConfig,
   loadState,
   revokeAuthorized,
-  type Role,
 } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
-import { die } from './lifecycle.js';
+import { registerInit } from './init-cmd.js';
+import { die, orDie } from './lifecycle.js';
 import { addrArg, intArg } from './parse.js';
 import type { SocketAddr } from '../net/types.js';
-
-/** Runs `fn`, turning state and code errors into one clear line and exit 1. */
-export function orDie<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    return die((e as Error).message);
-  }
-}
-
-export function registerInit(parent: Command, role: Role): void {
-  parent
-    .command('init')
-    .description(`create this ${role}'s long-term keys in a state dir (files mode 0600)`)
-    .requiredOption('--state <DIR>', 'state directory to create')
-    .option('--json', 'machine-readable output')
-    .action((o: { state: string; json?: boolean }) => {
-      const s = orDie(() => initState(o.state, role));
-      const fp = fingerprint(s.identity.edPublic);
-      if (o.json) {
-        process.stdout.write(
-          JSON.stringify(
-            role === 'home' ? { homeId: s.homeId, fingerprint: fp } : { fingerprint: fp },
-          ) + '\n',
-        );
-      } else if (role === 'home') {
-        process.stdout.write(`home initialised in ${o.state}\nhome id: ${s.homeId}\n`);
-      } else {
-        process.stdout.write(`client initialised in ${o.state}\nfingerprint: ${fp}\n`);
-      }
-    });
-}
 
 export function registerHomeTrustCommands(home: Command): void {
   registerInit(home, 'home');

@@ -18,3 +18,12 @@ export function die(message: string, code = 1): never {
   process.stderr.write(`porthole: ${message}\n`);
   process.exit(code);
 }
+
+/** Runs `fn`, turning state and code errors into one clear line and exit 1. */
+export function orDie<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    return die((e as Error).message);
+  }
+}

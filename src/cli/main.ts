@@ -8,7 +8,7 @@ import { logLevelArg } from './parse.js';
 import { registerRendezvous } from './rendezvous-cmd.js';
 import { registerSimulate } from './simulate-cmd.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('porthole')
     .description(
       'Reach and control a smart-home hub behind NAT, with no port forwarding and no cloud in the data path.',

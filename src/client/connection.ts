@@ -1,8 +1,9 @@
 // An established path from a client socket to the home: plain datagrams of application payload,
 // round-trip pings, and keepalives that hold the NAT mappings open on both sides.
 import type { Clock, Random, SocketAddr, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
-import type { MessageSocket } from '../proto/endpoint-io.js';
+import type { MessageChannel } from '../net/channel.js';
+import type { MessageSocket } from '../net/message-socket.js';
+import { TxIds } from '../net/tx-ids.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Message, SessionId } from '../wire/messages.js';
 
@@ -19,14 +20,16 @@ export class Connection implements MessageChannel {
   private pending = new Map<number, (now: number | undefined) => void>();
   private keepaliveTimer: TimerHandle | undefined;
   private closed = false;
+  private readonly tx: TxIds;
 
   constructor(
     private readonly sock: MessageSocket,
     readonly peer: SocketAddr,
     private readonly clock: Clock,
-    private readonly rng: Random,
+    rng: Random,
     private readonly opts: ConnectionOptions,
   ) {
+    this.tx = new TxIds(rng);
     sock.setHandler((msg, from) => this.handle(msg, from));
     this.scheduleKeepalive();
   }
@@ -46,7 +49,7 @@ export class Connection implements MessageChannel {
   /** One probe round trip; calls back with the RTT in ms, or undefined on timeout. */
   ping(timeoutMs: number, cb: (rttMs: number | undefined) => void): void {
     if (this.closed) return cb(undefined);
-    const tx = this.rng.int(0xffffffff);
+    const tx = this.tx.next();
     const start = this.clock.now();
     const timer = this.clock.setTimer(timeoutMs, () => {
       this.pending.delete(tx);

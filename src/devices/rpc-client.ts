@@ -3,8 +3,9 @@
 // delivered in order of arrival. While watching, a keepalive every few seconds asks the home for
 // the number of its last push: a gap (pushes lost even after their retries) or a dropped
 // subscription triggers a resubscribe and a full resync, so the client never stays stale.
-import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import { Retransmitter } from '../net/retransmit.js';
+import type { Clock, Random, TimerHandle } from '../net/types.js';
+import type { MessageChannel } from '../net/channel.js';
 import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
 import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
 
@@ -25,7 +26,12 @@ const DEFAULTS: RpcClientOptions = {
 const MAX_PENDING = 64;
 const MAX_LIST_PAGES = 100;
 
-type Pending = { resolve(v: unknown): void; reject(e: Error): void; timers: TimerHandle[] };
+type Pending = {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  resend: Retransmitter;
+  timeout: TimerHandle;
+};
 
 export class DeviceClient {
   private nextId: number;
@@ -49,10 +55,12 @@ export class DeviceClient {
   constructor(
     private readonly ch: MessageChannel,
     private readonly clock: Clock,
+    /** Draws the first request id (ids need only differ from a previous client's on the channel). */
+    rng: Random,
     opts: Partial<RpcClientOptions> = {},
   ) {
     this.o = { ...DEFAULTS, ...opts };
-    this.nextId = Math.floor(Math.random() * 2 ** 30);
+    this.nextId = rng.int(2 ** 30);
     ch.onMessage((d) => {
       try {
         this.onMessage(d);
@@ -74,23 +82,26 @@ export class DeviceClient {
       return Promise.reject(new DeviceError((e as Error).message));
     }
     return new Promise((resolve, reject) => {
-      const entry: Pending = { resolve, reject, timers: [] };
-      this.pending.set(id, entry);
-      for (let i = 0; i < this.o.maxSends; i++) {
-        entry.timers.push(this.clock.setTimer(i * this.o.retransmitMs, () => this.ch.send(bytes)));
-      }
-      entry.timers.push(
-        this.clock.setTimer(this.o.timeoutMs, () => {
-          this.finish(id);
-          reject(new DeviceError(`the home did not answer ${m} within ${this.o.timeoutMs} ms`));
-        }),
+      // Every retransmitMs (no backoff: the timeout bounds the request), until answered.
+      const resend = new Retransmitter(
+        this.clock,
+        { rtoMs: this.o.retransmitMs, maxRtoMs: this.o.retransmitMs, maxSends: this.o.maxSends },
+        () => this.ch.send(bytes),
+        () => undefined, // out of sends: the timeout below settles it
       );
+      const timeout = this.clock.setTimer(this.o.timeoutMs, () => {
+        this.finish(id);
+        reject(new DeviceError(`the home did not answer ${m} within ${this.o.timeoutMs} ms`));
+      });
+      this.pending.set(id, { resolve, reject, resend, timeout });
+      resend.start();
     });
   }
 
   private finish(id: number): Pending | undefined {
     const e = this.pending.get(id);
-    e?.timers.forEach((t) => t.cancel());
+    e?.resend.cancel();
+    e?.timeout.cancel();
     this.pending.delete(id);
     return e;
   }

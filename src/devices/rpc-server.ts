@@ -2,10 +2,10 @@
 // (a retransmitted `toggle` is answered from the cache, never executed twice), pushes state
 // changes to a subscribed client until it acknowledges them, and answers keepalives with the
 // number of its last push so a client that lost pushes can resync.
-import { realClock } from '../net/real-env.js';
-import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
-import { RateLimiter } from '../secure/rate-limit.js';
+import { Retransmitter } from '../net/retransmit.js';
+import type { Clock } from '../net/types.js';
+import type { MessageChannel } from '../net/channel.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import {
   checkSupported,
   DeviceError,
@@ -43,7 +43,7 @@ type Answer = { at: number; bytes: Uint8Array | 'pending' };
 export function serveDevices(
   ch: MessageChannel,
   source: DeviceSource,
-  clock: Clock = realClock,
+  clock: Clock,
 ): { close(): void; stats: RpcServerStats } {
   const stats: RpcServerStats = {
     requests: 0,
@@ -56,7 +56,7 @@ export function serveDevices(
   const answered = new Map<number, Answer>();
   /** Number of the last push (-1: none yet); pongs carry it. */
   let seq = -1;
-  const unacked = new Map<number, { sends: number; timer: TimerHandle | undefined }>();
+  const unacked = new Map<number, Retransmitter>();
   let unsubscribe: (() => void) | undefined;
   let closed = false;
   const limiter = new RateLimiter({
@@ -95,7 +95,7 @@ export function serveDevices(
   const stopPushing = (): void => {
     unsubscribe?.();
     unsubscribe = undefined;
-    for (const e of unacked.values()) e.timer?.cancel();
+    for (const r of unacked.values()) r.cancel();
     unacked.clear();
   };
 
@@ -108,15 +108,14 @@ export function serveDevices(
     }
     const n = ++seq;
     const bytes = encodeRpc({ t: 'evt', seq: n, s: fitState(s) });
-    const entry: { sends: number; timer: TimerHandle | undefined } = { sends: 0, timer: undefined };
-    const fire = (): void => {
-      if (closed || !unacked.has(n)) return;
-      if (entry.sends++ >= PUSH_MAX_SENDS) return void unacked.delete(n);
-      send(bytes);
-      entry.timer = clock.setTimer(PUSH_RETRY_MS, fire);
-    };
-    unacked.set(n, entry);
-    fire();
+    const resend = new Retransmitter(
+      clock,
+      { rtoMs: PUSH_RETRY_MS, maxRtoMs: PUSH_RETRY_MS, maxSends: PUSH_MAX_SENDS },
+      () => send(bytes),
+      () => void unacked.delete(n),
+    );
+    unacked.set(n, resend);
+    resend.start();
   };
 
   /** Splits the device list into pages that each fit one message. */
@@ -172,7 +171,7 @@ export function serveDevices(
     if (!m) return void stats.dropped++;
     switch (m.t) {
       case 'ack': {
-        unacked.get(m.seq)?.timer?.cancel();
+        unacked.get(m.seq)?.ack();
         unacked.delete(m.seq);
         return;
       }

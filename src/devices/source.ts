@@ -1,15 +1,11 @@
 // Opens the device source named on the command line: the simulated house or an MQTT broker.
-import { realClock } from '../net/real-env.js';
 import type { Clock } from '../net/types.js';
 import { DeviceError, type DeviceSource } from './model.js';
 import { openMqttBridge } from './mqtt-bridge.js';
 import { SimulatedHouse } from './simulated.js';
 
-/** `spec`: "simulated" or mqtt://HOST:PORT. `clock` drives the simulated house's timers (a fake one in tests); real time by default. */
-export async function openDeviceSource(
-  spec: string,
-  clock: Clock = realClock,
-): Promise<DeviceSource> {
+/** `spec`: "simulated" or mqtt://HOST:PORT. `clock` drives the simulated house's timers (the Env's). */
+export async function openDeviceSource(spec: string, clock: Clock): Promise<DeviceSource> {
   if (spec === 'simulated') return new SimulatedHouse(clock);
   if (/^mqtts?:\/\/[^/]+$/.test(spec)) return openMqttBridge(spec);
   throw new DeviceError(`--devices ${spec}: expected "simulated" or mqtt://HOST:PORT`);

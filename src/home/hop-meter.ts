@@ -4,7 +4,7 @@
 // Why: hole-opening packets must pass our own NAT(s) but should die before the peer's NAT. A
 // router without a "drop unsolicited" firewall keeps conntrack state for every packet that
 // reaches it unsolicited, and Linux then never allocates those ports for the very mappings the
-// punch needs (DESIGN.md, measured). Our NATs sit between us and the rendezvous, so TTL D-1
+// punch needs (measured on Linux; docs/design.md). Our NATs sit between us and the rendezvous, so TTL D-1
 // passes them all and, unless the rendezvous is the next hop, expires before the far side.
 import type { Clock, SocketAddr, TimerHandle } from '../net/types.js';
 import type { Message } from '../wire/messages.js';

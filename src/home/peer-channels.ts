@@ -1,7 +1,7 @@
 // Turns the home agent's datagram stream into one MessageChannel per client that reached it,
 // so the device service can treat every client as its own conversation.
 import type { SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { addrKey } from '../wire/addr.js';
 import type { HomeAgent } from './agent.js';
 

@@ -2,7 +2,7 @@
 // the paired keys; only a completed, authorized handshake is handed to the application. A client
 // revoked while connected is cut off at its next message.
 import type { SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import type { HomeTrustStore } from '../secure/home-trust.js';
 import { secureServer } from '../secure/noise-channel.js';
 import type { HomeAgent } from './agent.js';

@@ -5,6 +5,7 @@ import type { Clock, Env, Logger, Random } from './types.js';
 
 export const realClock: Clock = {
   now: () => performance.now(),
+  wallNow: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
     return { cancel: () => clearTimeout(t) };

@@ -48,6 +48,11 @@ export interface TimerHandle {
 /** Time source and timers; virtual in the simulator, real otherwise. Milliseconds. */
 export interface Clock {
   now(): number;
+  /**
+   * Wall-clock time, Unix ms: only for timestamps another machine checks (signed registrations).
+   * `now()` is monotonic and may start anywhere. Clocks that only time things may omit it.
+   */
+  wallNow?(): number;
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 

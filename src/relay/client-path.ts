@@ -5,7 +5,7 @@
 import type { PortholeError } from '../errors.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import type { Path } from '../proto/path.js';
+import type { Path } from '../net/path.js';
 import { REQUEST_PAD, type Message } from '../wire/messages.js';
 import { MAX_EARLY } from '../wire/relay-messages.js';
 import { TcpLink, UdpLink, WsLink, type RelayLink } from './client-links.js';

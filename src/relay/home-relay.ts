@@ -4,7 +4,7 @@
 // or a live pairing code), and hands each accepted session on as a Path. Nothing of a session
 // reaches the caller before it is accepted; the Noise channel above then checks the client key.
 import type { SocketAddr } from '../net/types.js';
-import type { Path } from '../proto/path.js';
+import type { Path } from '../net/path.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import type { Message, MessageOf } from '../wire/messages.js';
 import { RelayedPath } from './relayed-path.js';

@@ -6,7 +6,7 @@
 // NAT), 32 per home (every member of the family, several devices each), 10,000 in all (~10 MB of
 // state at the measured per-session cost, see bench/relay.ts).
 import type { RetransmitOptions } from '../net/retransmit.js';
-import type { RateLimitOptions } from '../secure/rate-limit.js';
+import type { RateLimitOptions } from '../util/rate-limit.js';
 
 export interface RelayLimits {
   /** Payload bytes per session, both directions together. */

@@ -1,6 +1,6 @@
 // One relayed session seen from either end as a Path: frames go out as relayData for this
 // session through `sendMsg`; the owner feeds incoming payloads and the remote close in.
-import type { Path } from '../proto/path.js';
+import type { Path } from '../net/path.js';
 import type { Message } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 

@@ -8,8 +8,8 @@
 // through `fromClient` with their ClientTransport.
 import { Retransmitter } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { withDefaults } from '../proto/options.js';
-import { RateLimiter } from '../secure/rate-limit.js';
+import { withDefaults } from '../options.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
 import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';

@@ -3,7 +3,7 @@
 // core through a ClientTransport. A frame over the limit ends the connection (framing is lost);
 // a client that does not read its frames is cut off once maxBuffered bytes wait for it.
 import { createServer, type Server, type Socket } from 'node:net';
-import { withDefaults } from '../proto/options.js';
+import { withDefaults } from '../options.js';
 import { FrameDecoder, frame } from './frames.js';
 import type { RelayCore } from './server.js';
 import {

@@ -2,7 +2,7 @@
 // `onOther` (the rendezvous, when both share the socket — which is what makes a home's keepalive
 // mapping the way in) or dropped and counted.
 import type { BindOptions, Env, SocketAddr } from '../net/types.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import type { Message } from '../wire/messages.js';
 import { RelayCore, type RelayCoreOptions } from './server.js';
 

@@ -3,7 +3,7 @@
 // the Env seam (ws), feeding the same relay core. maxPayload makes ws refuse oversized messages
 // (it closes with 1009) before they are buffered; a slow reader is cut off like over TCP.
 import { WebSocketServer } from 'ws';
-import { withDefaults } from '../proto/options.js';
+import { withDefaults } from '../options.js';
 import type { RelayCore } from './server.js';
 import {
   ConnectionGate,

@@ -1,10 +1,11 @@
 // The rendezvous: the patent's third-party server (its figure 2). Classifies each datagram,
 // acts, drops the rest. It keeps only what it needs to route messages: registered homes and
 // short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
-import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
-import { DropCounter, MessageSocket } from '../proto/endpoint-io.js';
-import { withDefaults } from '../proto/options.js';
+import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
+import { Retransmitter } from '../net/retransmit.js';
+import { TxIds } from '../net/tx-ids.js';
+import { DropCounter, MessageSocket } from '../net/message-socket.js';
+import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import {
   ErrorCode,
@@ -15,43 +16,23 @@ import {
 } from '../wire/messages.js';
 import { verifyRegistration } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
-import { RateLimiter, type RateLimitOptions } from '../secure/rate-limit.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import { ReplayGuard } from '../secure/replay.js';
+import {
+  DEFAULT_RENDEZVOUS,
+  type RendezvousConfig,
+  type RendezvousOptions,
+  type RendezvousStats,
+} from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 
-export interface RendezvousConfig {
-  /** A registration lives this long unless refreshed by a keepalive. */
-  registrationTtlMs: number;
-  maxHomes: number;
-  /** Assist sessions in flight at once; past it new requests get Busy. */
-  maxSessions: number;
-  sessionTtlMs: number;
-  /** PeerInfo is retransmitted to the home until its SprayDone arrives. */
-  peerInfoRetransmit: RetransmitOptions;
-  sweepIntervalMs: number;
-  /** Every datagram, per source IP. */
-  perIpLimit: RateLimitOptions;
-  /** Assist requests per home (each one makes the home spray). */
-  perHomeAssistLimit: RateLimitOptions;
-  /** Refuse unsigned registrations of open (not key-derived) home ids. */
-  requireSigned: boolean;
-}
+export { DEFAULT_RENDEZVOUS };
+export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
 
-export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
-  registrationTtlMs: 90_000,
-  maxHomes: 100_000,
-  maxSessions: 10_000,
-  sessionTtlMs: 30_000,
-  peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
-  sweepIntervalMs: 5_000,
-  perIpLimit: { ratePerSec: 200, burst: 400, maxKeys: 100_000 },
-  perHomeAssistLimit: { ratePerSec: 5, burst: 20, maxKeys: 100_000 },
-  requireSigned: false,
-};
-
-export interface RendezvousOptions extends Partial<RendezvousConfig> {
-  listen: BindOptions;
-  registry?: HomeRegistry;
+/** Who sent a request, and its size: an answer never carries more bytes (no amplification). */
+interface Request {
+  readonly from: SocketAddr;
+  readonly size: number;
 }
 
 interface Session {
@@ -68,17 +49,6 @@ interface Session {
   peerInfo: Retransmitter;
 }
 
-export interface RendezvousStats {
-  received: number;
-  registrations: number;
-  assists: number;
-  readies: number;
-  addrQueries: number;
-  homes: number;
-  sessions: number;
-  dropped: Record<string, number>;
-}
-
 export class RendezvousServer {
   private readonly cfg: RendezvousConfig;
   private readonly registry: HomeRegistry;
@@ -87,7 +57,7 @@ export class RendezvousServer {
   private sock: MessageSocket | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
-  private txSeq: number;
+  private readonly tx: TxIds;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
   private readonly replay = new ReplayGuard();
@@ -98,7 +68,7 @@ export class RendezvousServer {
   ) {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
-    this.txSeq = env.rng.int(0x7fffffff);
+    this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
   }
@@ -146,51 +116,44 @@ export class RendezvousServer {
     });
   }
 
-  private nextTx(): number {
-    this.txSeq = (this.txSeq + 1) >>> 0;
-    return this.txSeq;
-  }
-
   /** Messages we originate (to a registered home, or Ready to a client that asked). */
   private send(msg: Message, to: SocketAddr): void {
     this.sock?.send(msg, to);
   }
 
   /** Answers never carry more bytes than the request did (no amplification). */
-  private reply(msg: Message, to: SocketAddr): void {
-    this.sock?.reply(msg, to, this.requestSize);
+  private reply(msg: Message, req: Request): void {
+    this.sock?.reply(msg, req.from, req.size);
   }
 
-  private error(tx: number, code: ErrorCode, message: string, to: SocketAddr): void {
-    this.reply({ type: 'error', tx, code, message }, to);
+  private error(tx: number, code: ErrorCode, message: string, req: Request): void {
+    this.reply({ type: 'error', tx, code, message }, req);
   }
-
-  private requestSize = 0;
 
   private handle(msg: Message, from: SocketAddr, size: number): void {
     if (!this.perIp.take(from.ip, this.env.clock.now())) {
       this.drops.count('rate-limited-ip');
       return;
     }
-    this.requestSize = size;
+    const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
-        return this.onRegister(msg, from);
+        return this.onRegister(msg, req);
       case 'keepalive':
-        return this.onKeepalive(msg, from);
+        return this.onKeepalive(msg, req);
       case 'assist':
-        return this.onAssist(msg, from);
+        return this.onAssist(msg, req);
       case 'sprayDone':
         return this.onSprayDone(msg, from);
       case 'refuse':
         return this.onRefuse(msg, from);
       case 'addrQuery':
-        return this.onAddrQuery(msg, from);
+        return this.onAddrQuery(msg, req);
       case 'observe':
-        return this.reply({ type: 'observed', tx: msg.tx, addr: from }, from);
+        return this.reply({ type: 'observed', tx: msg.tx, addr: from }, req);
       case 'hopProbe':
         // Stateless echo of the same size: lets a peer measure its hop distance to us.
-        return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, from);
+        return this.reply({ type: 'hopReply', tx: msg.tx, ttl: msg.ttl }, req);
       default:
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);
@@ -206,16 +169,19 @@ export class RendezvousServer {
     }
     const v = verifyRegistration(msg.homeId, msg.auth);
     if (!v.ok) return `registration refused: ${v.reason}`;
-    if (!this.replay.accept(v.nonce, v.time, Date.now()))
+    const wall = this.env.clock.wallNow?.();
+    if (wall === undefined) return 'registration refused: this rendezvous has no wall clock';
+    if (!this.replay.accept(v.nonce, v.time, wall))
       return 'registration refused: stale or replayed (check the home clock)';
     return undefined;
   }
 
-  private onRegister(msg: MessageOf<'register'>, from: SocketAddr): void {
+  private onRegister(msg: MessageOf<'register'>, req: Request): void {
+    const from = req.from;
     const refusal = this.registrationRefusal(msg);
     if (refusal) {
       this.drops.count('register-refused');
-      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, from);
+      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, req);
     }
     const now = this.env.clock.now();
     const prev = this.registry.get(msg.homeId, now);
@@ -228,7 +194,7 @@ export class RendezvousServer {
     });
     if (!ok) {
       this.drops.count('registry-full');
-      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', from);
+      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
     }
     if (!prev || !sameAddr(prev.addr, from)) {
       this.counts.registrations++;
@@ -236,23 +202,25 @@ export class RendezvousServer {
     }
     this.reply(
       { type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs },
-      from,
+      req,
     );
   }
 
-  private onKeepalive(msg: MessageOf<'keepalive'>, from: SocketAddr): void {
+  private onKeepalive(msg: MessageOf<'keepalive'>, req: Request): void {
+    const from = req.from;
     const now = this.env.clock.now();
     const rec = this.registry.get(msg.homeId, now);
     if (!rec || !sameAddr(rec.addr, from)) {
       // Unknown, expired, or the home's mapping changed: it must register again.
       this.drops.count('keepalive-unknown');
-      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', from);
+      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', req);
     }
     rec.expiresAt = now + this.cfg.registrationTtlMs;
-    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, from);
+    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
   }
 
-  private onAssist(msg: MessageOf<'assist'>, from: SocketAddr): void {
+  private onAssist(msg: MessageOf<'assist'>, req: Request): void {
+    const from = req.from;
     const now = this.env.clock.now();
     const existing = this.sessions.get(msg.session);
     if (existing) {
@@ -261,19 +229,14 @@ export class RendezvousServer {
         return;
       }
       // A retransmission: answer again, never spray again.
-      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
       if (existing.state === 'ready') this.sendReady(existing);
       return;
     }
     const home = this.registry.get(msg.homeId, now);
     if (!home) {
       this.drops.count('assist-unknown-home');
-      return this.error(
-        msg.tx,
-        ErrorCode.UnknownHome,
-        `home ${msg.homeId} is not registered`,
-        from,
-      );
+      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
     }
     if (this.sessions.size >= this.cfg.maxSessions) {
       this.drops.count('sessions-full');
@@ -281,7 +244,7 @@ export class RendezvousServer {
         msg.tx,
         ErrorCode.Busy,
         'too many traversals in progress; retry shortly',
-        from,
+        req,
       );
     }
     if (!this.perHome.take(msg.homeId, now)) {
@@ -290,11 +253,11 @@ export class RendezvousServer {
         msg.tx,
         ErrorCode.RateLimited,
         'too many requests for this home; retry shortly',
-        from,
+        req,
       );
     }
     this.counts.assists++;
-    const tx = this.nextTx();
+    const tx = this.tx.next();
     const session: Session = {
       id: msg.session,
       homeId: msg.homeId,
@@ -329,7 +292,7 @@ export class RendezvousServer {
       ),
     };
     this.sessions.set(msg.session, session);
-    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, from);
+    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
     session.peerInfo.start();
     this.env.log.debug(
       { home: msg.homeId, client: formatAddr(from), session: msg.session },
@@ -370,7 +333,7 @@ export class RendezvousServer {
     this.send(
       {
         type: 'ready',
-        tx: this.nextTx(),
+        tx: this.tx.next(),
         session: s.id,
         home: s.home,
         locals: s.homeLocals,
@@ -380,16 +343,11 @@ export class RendezvousServer {
     );
   }
 
-  private onAddrQuery(msg: MessageOf<'addrQuery'>, from: SocketAddr): void {
+  private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
     if (!home)
-      return this.error(
-        msg.tx,
-        ErrorCode.UnknownHome,
-        `home ${msg.homeId} is not registered`,
-        from,
-      );
-    this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, from);
+      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
+    this.reply({ type: 'addrReply', tx: msg.tx, homeId: msg.homeId, home: home.addr }, req);
   }
 }

@@ -1,11 +1,11 @@
 // The client's side of trust: signed assist requests, and the Noise initiator bound to the
 // home's key from pairing.
-import type { ClientTrust } from '../client/connector.js';
 import type { Clock, SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import type { MessageChannel } from '../net/channel.js';
 import { assistAuth, relayAuth } from './auth.js';
 import type { Identity } from './keys.js';
 import { secureClient, type SecureChannel } from './noise-channel.js';
+import type { ClientTrust } from './trust.js';
 
 export function clientTrust(
   identity: Identity,

@@ -2,12 +2,11 @@
 // clients (or holders of a live pairing code) make it spray, and binds the Noise channel to the
 // same keys. Pairing completes inside the handshake: the client proves the one-time secret over
 // its own static key, and only then is it written to the authorized list.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { HomeTrust } from '../home/agent.js';
 import type { MessageOf } from '../wire/messages.js';
+import { RateLimiter } from '../util/rate-limit.js';
 import { AssistKind, registrationAuth, verifyAssist, verifyRelay } from './auth.js';
-import { fingerprint, type Identity } from './keys.js';
-import { RateLimiter } from './rate-limit.js';
+import { fingerprint } from './keys.js';
+import { parsePairingProof } from './pairing-proof.js';
 import { ReplayGuard } from './replay.js';
 import {
   addAuthorized,
@@ -17,25 +16,7 @@ import {
   type PendingCode,
   type State,
 } from './state.js';
-
-type Verdict = { ok: true } | { ok: false; reason: string };
-
-const PAIR_TAG = 'porthole-pair-v1';
-
-/** The pairing proof a client puts in Noise message 1: codeId(8) | clientEd(32) | mac(32). */
-export function pairingProof(
-  identity: Identity,
-  codeIdHex: string,
-  secret: Uint8Array,
-): Uint8Array {
-  const codeId = Buffer.from(codeIdHex, 'hex');
-  const mac = createHmac('sha256', secret)
-    .update(PAIR_TAG)
-    .update(identity.dhPublic)
-    .update(identity.edPublic)
-    .digest();
-  return new Uint8Array(Buffer.concat([codeId, identity.edPublic, mac]));
-}
+import { refuse, type HomeTrust, type TrustRefusal, type Verdict } from './trust.js';
 
 export class HomeTrustStore implements HomeTrust {
   private readonly authorized: AuthorizedCache;
@@ -58,13 +39,11 @@ export class HomeTrustStore implements HomeTrust {
     return registrationAuth(this.state.identity, homeId, this.wallClock());
   }
 
-  private liveCode(codeIdHex: string | undefined): PendingCode | string {
+  private liveCode(codeIdHex: string | undefined): PendingCode | TrustRefusal {
     const code = listPendingCodes(this.state.dir).find((c) => c.id === codeIdHex);
-    if (!code) return 'unknown pairing code (wrong code, or made for another home)';
-    if (code.used)
-      return 'this pairing code was already used; make a new one with `porthole home pair`';
-    if (code.expiresAt <= this.wallClock())
-      return 'this pairing code has expired; make a new one with `porthole home pair`';
+    if (!code) return 'unknown-code';
+    if (code.used) return 'code-used';
+    if (code.expiresAt <= this.wallClock()) return 'code-expired';
     return code;
   }
 
@@ -78,45 +57,31 @@ export class HomeTrustStore implements HomeTrust {
   }
 
   private authorizeClaim(v: ReturnType<typeof verifyAssist>): Verdict {
-    if (!v.ok) return { ok: false, reason: v.reason };
+    if (!v.ok) return refuse('bad-signature', v.reason);
     const c = v.claim;
-    if (!this.replay.accept(c.nonce, c.time, this.wallClock())) {
-      return { ok: false, reason: 'stale or replayed request (check the clocks)' };
-    }
+    if (!this.replay.accept(c.nonce, c.time, this.wallClock())) return refuse('replayed');
     const key = Buffer.from(c.clientEd).toString('base64url');
     if (c.kind === AssistKind.Pairing) {
       const code = this.liveCode(c.codeId);
-      if (typeof code === 'string') return { ok: false, reason: code };
-      if (!c.macValid(new Uint8Array(Buffer.from(code.secret, 'base64url'))))
-        return { ok: false, reason: 'wrong pairing code' };
+      if (typeof code === 'string') return refuse(code);
+      if (!c.macValid(secretOf(code))) return refuse('wrong-code');
     } else if (!this.authorized.byEdKey(c.clientEd)) {
-      return { ok: false, reason: 'this client is not paired with the home (or was revoked)' };
+      return refuse('not-paired');
     }
-    if (!this.perClient.take(key, this.wallClock()))
-      return { ok: false, reason: 'too many connects; wait a few seconds' };
+    if (!this.perClient.take(key, this.wallClock())) return refuse('rate-limited');
     return { ok: true };
   }
 
   /** Noise responder's decision on the client's static key and message-1 payload. */
   authorizeChannel(remoteStatic: Uint8Array, payload: Uint8Array): Verdict {
-    if (payload.length === 0) {
-      return this.authorized.byDhKey(remoteStatic)
-        ? { ok: true }
-        : { ok: false, reason: 'this client is not paired with the home (or was revoked)' };
-    }
-    if (payload.length !== 8 + 32 + 32) return { ok: false, reason: 'malformed pairing proof' };
-    const codeId = Buffer.from(payload.subarray(0, 8)).toString('hex');
-    const clientEd = payload.subarray(8, 40);
-    const mac = payload.subarray(40);
+    if (payload.length === 0)
+      return this.authorized.byDhKey(remoteStatic) ? { ok: true } : refuse('not-paired');
+    const claim = parsePairingProof(payload, remoteStatic);
+    if (!claim) return refuse('malformed-proof');
+    const { codeId, clientEd } = claim;
     const code = this.liveCode(codeId);
-    if (typeof code === 'string') return { ok: false, reason: code };
-    const expect = createHmac('sha256', Buffer.from(code.secret, 'base64url'))
-      .update(PAIR_TAG)
-      .update(remoteStatic)
-      .update(clientEd)
-      .digest();
-    if (!timingSafeEqual(expect, Buffer.from(mac)))
-      return { ok: false, reason: 'wrong pairing code' };
+    if (typeof code === 'string') return refuse(code);
+    if (!claim.verify(secretOf(code))) return refuse('wrong-code');
     markCodeUsed(this.state.dir, codeId);
     addAuthorized(this.state.dir, {
       edPublic: Buffer.from(clientEd).toString('base64url'),
@@ -132,3 +97,6 @@ export class HomeTrustStore implements HomeTrust {
     return remoteStatic !== undefined && this.authorized.byDhKey(remoteStatic) !== undefined;
   }
 }
+
+const secretOf = (code: PendingCode): Uint8Array =>
+  new Uint8Array(Buffer.from(code.secret, 'base64url'));

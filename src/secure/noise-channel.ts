@@ -10,8 +10,9 @@
 import Noise, { type KeyPair } from 'noise-handshake';
 import Cipher from 'noise-handshake/cipher.js';
 import { createHash } from 'node:crypto';
-import type { Clock, TimerHandle } from '../net/types.js';
-import type { MessageChannel } from '../proto/channel.js';
+import { Retransmitter } from '../net/retransmit.js';
+import type { Clock } from '../net/types.js';
+import type { MessageChannel } from '../net/channel.js';
 import { ReplayWindow } from './replay-window.js';
 
 const PROLOGUE = Buffer.from('porthole-noise-v1');
@@ -20,7 +21,7 @@ const HS2 = 2;
 const DATA = 3;
 const REFUSED = 4;
 /** Largest plaintext per datagram: fits the 1,100-byte data payload with header and tag. */
-export const MAX_PLAINTEXT = 1024;
+const MAX_PLAINTEXT = 1024;
 const MAX_COUNTER = 0xffffffff;
 
 export interface SecureChannel extends MessageChannel {
@@ -156,6 +157,7 @@ export interface SecureClientOptions {
   /** Sent encrypted in message 1 (pairing proof, or empty). */
   payload?: Uint8Array;
   clock: Clock;
+  /** First retransmission of message 1 (ms); backs off to 5x this. */
   retransmitMs?: number;
   maxSends?: number;
 }
@@ -163,8 +165,7 @@ export interface SecureClientOptions {
 class SecureClient extends BaseChannel {
   private readonly hs: Noise;
   private readonly msg1: Uint8Array;
-  private timer: TimerHandle | undefined;
-  private sends = 0;
+  private readonly resend: Retransmitter;
 
   constructor(
     transport: MessageChannel,
@@ -180,30 +181,25 @@ class SecureClient extends BaseChannel {
       Buffer.from([HS1]),
       this.hs.send(Buffer.from(o.payload ?? new Uint8Array(0))),
     ]);
-    this.resend();
-  }
-
-  private resend(): void {
-    if (this.session || this.closed) return;
-    if (this.sends >= (this.o.maxSends ?? 6))
-      return this.fail(new Error('the home did not answer the secure handshake'));
-    this.sends++;
-    this.transport.send(this.msg1);
-    this.timer = this.o.clock.setTimer((this.o.retransmitMs ?? 300) * this.sends, () =>
-      this.resend(),
-    );
+    const rtoMs = o.retransmitMs ?? 300;
+    this.resend = new Retransmitter(
+      o.clock,
+      { rtoMs, maxRtoMs: 5 * rtoMs, maxSends: o.maxSends ?? 6 },
+      () => this.transport.send(this.msg1),
+      () => this.fail(new Error('the home did not answer the secure handshake')),
+    ).start();
   }
 
   protected onFrame(frame: Uint8Array): void {
     const type = frame[0];
     if (type === HS2 && !this.session) {
       this.hs.recv(Buffer.from(frame.subarray(1))); // throws if the home is not who we paired with
-      this.timer?.cancel();
+      this.resend.ack();
       this.becomeReady(keysOf(this.hs));
     } else if (type === DATA) {
       this.deliver(frame);
     } else if (type === REFUSED && !this.session) {
-      this.timer?.cancel();
+      this.resend.cancel();
       this.fail(
         new Error(`the home refused: ${Buffer.from(frame.subarray(1, 200)).toString('latin1')}`),
       );
@@ -211,7 +207,7 @@ class SecureClient extends BaseChannel {
   }
 
   override close(): void {
-    this.timer?.cancel();
+    this.resend.cancel();
     super.close();
   }
 }

@@ -4,6 +4,7 @@
 //   version(1) | home Ed25519 pub(32) | home X25519 pub(32) | rendezvous addr | secret(16) |
 //   expiry (u32, seconds since epoch) | checksum (first 4 bytes of SHA-256 of all before)
 import { createHash, randomBytes } from 'node:crypto';
+import { isPortholeError, PortholeError } from '../errors.js';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
 import { base32Decode, base32Encode } from './base32.js';
@@ -12,8 +13,30 @@ import { homeIdOf, type PublicIdentity } from './keys.js';
 const PREFIX = 'PH1-';
 const VERSION = 1;
 
-export class PairingCodeError extends Error {
-  override name = 'PairingCodeError';
+export type PairingCodeErrorKind =
+  | 'not-a-code'
+  | 'code-garbled'
+  | 'code-checksum'
+  | 'code-version'
+  | 'code-expired'
+  | 'code-malformed';
+
+const CODE_TEXT: Record<PairingCodeErrorKind, string> = {
+  'not-a-code': 'not a Porthole pairing code (it starts with PH1-)',
+  'code-garbled': 'pairing code is garbled: check for typos',
+  'code-checksum': 'pairing code is wrong (checksum mismatch): check for typos',
+  'code-version': 'pairing code is from another Porthole version',
+  'code-expired': 'pairing code has expired: ask the home for a new one (`porthole home pair`)',
+  'code-malformed': 'pairing code is malformed',
+};
+
+function pairingCodeError(
+  kind: PairingCodeErrorKind,
+  cause?: string,
+): PortholeError<PairingCodeErrorKind> {
+  return new PortholeError(kind, CODE_TEXT[kind] + (cause ? `: ${cause}` : ''), {
+    ...(cause ? { cause } : {}),
+  });
 }
 
 export interface PairingCode {
@@ -52,32 +75,26 @@ export function encodePairingCode(c: Omit<PairingCode, 'homeId'>): string {
 
 export function decodePairingCode(text: string, now = Date.now()): PairingCode {
   const t = text.trim().replace(/\s+/g, '');
-  if (!t.toUpperCase().startsWith(PREFIX))
-    throw new PairingCodeError('not a Porthole pairing code (it starts with PH1-)');
+  if (!t.toUpperCase().startsWith(PREFIX)) throw pairingCodeError('not-a-code');
   const raw = base32Decode(t.slice(PREFIX.length));
-  if (!raw || raw.length < 5)
-    throw new PairingCodeError('pairing code is garbled: check for typos');
+  if (!raw || raw.length < 5) throw pairingCodeError('code-garbled');
   const body = raw.subarray(0, raw.length - 4);
   const sum = createHash('sha256').update(body).digest().subarray(0, 4);
   if (!Buffer.from(sum).equals(Buffer.from(raw.subarray(raw.length - 4)))) {
-    throw new PairingCodeError('pairing code is wrong (checksum mismatch): check for typos');
+    throw pairingCodeError('code-checksum');
   }
   try {
     const r = new Reader(body);
-    if (r.u8() !== VERSION)
-      throw new PairingCodeError('pairing code is from another Porthole version');
+    if (r.u8() !== VERSION) throw pairingCodeError('code-version');
     const home = { edPublic: new Uint8Array(r.bytes(32)), dhPublic: new Uint8Array(r.bytes(32)) };
     const rendezvous = r.addr();
     const secret = new Uint8Array(r.bytes(16));
     const expiresAt = r.u32() * 1000;
     r.end();
-    if (expiresAt <= now)
-      throw new PairingCodeError(
-        'pairing code has expired: ask the home for a new one (`porthole home pair`)',
-      );
+    if (expiresAt <= now) throw pairingCodeError('code-expired');
     return { home, homeId: homeIdOf(home), rendezvous, secret, expiresAt };
   } catch (e) {
-    if (e instanceof PairingCodeError) throw e;
-    throw new PairingCodeError(`pairing code is malformed: ${(e as Error).message}`);
+    if (isPortholeError(e)) throw e;
+    throw pairingCodeError('code-malformed', (e as Error).message);
   }
 }

@@ -20,12 +20,11 @@ import {
   type Identity,
   type IdentityJson,
 } from './keys.js';
+import { stateError } from './state-errors.js';
 
 export type Role = 'home' | 'client';
 
-export class StateError extends Error {
-  override name = 'StateError';
-}
+export { stateError, type StateError, type StateErrorKind } from './state-errors.js';
 
 const FILES = {
   identity: 'identity.json',
@@ -47,22 +46,18 @@ function readJson<T>(dir: string, file: string, fallback?: T): T {
   const path = join(dir, file);
   if (!existsSync(path)) {
     if (fallback !== undefined) return fallback;
-    throw new StateError(`${path} is missing`);
+    throw stateError('file-missing', { path });
   }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new StateError(
-      `cannot read ${path}: ${(e as Error).message} (check its owner and permissions)`,
-    );
+    throw stateError('file-unreadable', { path, cause: (e as Error).message });
   }
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new StateError(
-      `${path} is corrupt (not JSON); restore it from a backup or re-initialise the state dir`,
-    );
+    throw stateError('file-not-json', { path });
   }
 }
 
@@ -82,15 +77,13 @@ export interface State {
 
 export function initState(dir: string, role: Role): State {
   if (existsSync(join(dir, FILES.identity))) {
-    throw new StateError(
-      `${dir} already holds an identity; use another --state dir, or keep using this one`,
-    );
+    throw stateError('state-exists', { path: dir });
   }
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
   } catch (e) {
-    throw new StateError(`cannot create state dir ${dir}: ${(e as Error).message}`);
+    throw stateError('state-uncreatable', { path: dir, cause: (e as Error).message });
   }
   const identity = generateIdentity();
   writeJson(dir, FILES.identity, {
@@ -103,14 +96,10 @@ export function initState(dir: string, role: Role): State {
 
 export function loadState(dir: string, role: Role): State {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new StateError(
-      `no state dir at ${dir}: run \`porthole ${role} init --state ${dir}\` first`,
-    );
+    throw stateError('state-missing', { path: dir, role });
   }
   if (!existsSync(join(dir, FILES.identity))) {
-    throw new StateError(
-      `${dir} has no identity: run \`porthole ${role} init --state ${dir}\` first`,
-    );
+    throw stateError('no-identity', { path: dir, role });
   }
   const f = readJson<IdentityFile>(dir, FILES.identity);
   if (
@@ -119,14 +108,20 @@ export function loadState(dir: string, role: Role): State {
     !f.identity?.ed ||
     !f.identity?.dh
   ) {
-    throw new StateError(`${join(dir, FILES.identity)} is not a Porthole identity (corrupt?)`);
+    throw stateError('file-corrupt', {
+      path: join(dir, FILES.identity),
+      cause: 'not a Porthole identity',
+    });
   }
-  if (f.role !== role) throw new StateError(`${dir} holds a ${f.role} identity, not a ${role} one`);
+  if (f.role !== role) throw stateError('wrong-role', { path: dir, role, found: f.role });
   let identity: Identity;
   try {
     identity = identityFromJson(f.identity);
   } catch (e) {
-    throw new StateError(`${join(dir, FILES.identity)} is corrupt: ${(e as Error).message}`);
+    throw stateError('file-corrupt', {
+      path: join(dir, FILES.identity),
+      cause: (e as Error).message,
+    });
   }
   return { dir, role, identity, homeId: homeIdOf(identity) };
 }
@@ -142,7 +137,7 @@ export interface AuthorizedClient {
 
 export function listAuthorized(dir: string): AuthorizedClient[] {
   const list = readJson<AuthorizedClient[]>(dir, FILES.authorized, []);
-  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.authorized)} is corrupt`);
+  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.authorized) });
   return list;
 }
 
@@ -159,10 +154,9 @@ export function revokeAuthorized(dir: string, key: string): AuthorizedClient {
       c.edPublic.startsWith(key) ||
       fingerprint(Buffer.from(c.edPublic, 'base64url')).startsWith(key),
   );
-  if (hits.length === 0)
-    throw new StateError(`no authorized client matches "${key}" (see \`porthole home clients\`)`);
+  if (hits.length === 0) throw stateError('no-such-client', { path: dir, key });
   if (hits.length > 1)
-    throw new StateError(`"${key}" matches ${hits.length} clients; give more characters`);
+    throw stateError('ambiguous-client', { path: dir, key, matches: hits.length });
   const gone = hits[0] as AuthorizedClient;
   writeJson(
     dir,
@@ -210,7 +204,7 @@ const MAX_PENDING = 16;
 
 export function listPendingCodes(dir: string): PendingCode[] {
   const list = readJson<PendingCode[]>(dir, FILES.pairing, []);
-  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.pairing)} is corrupt`);
+  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.pairing) });
   return list;
 }
 
@@ -237,9 +231,9 @@ export interface KnownHome {
   addedAt: string;
 }
 
-export function listHomes(dir: string): KnownHome[] {
+function listHomes(dir: string): KnownHome[] {
   const list = readJson<KnownHome[]>(dir, FILES.homes, []);
-  if (!Array.isArray(list)) throw new StateError(`${join(dir, FILES.homes)} is corrupt`);
+  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.homes) });
   return list;
 }
 
@@ -249,10 +243,7 @@ export function addHome(dir: string, h: KnownHome): void {
 
 export function findHome(dir: string, homeId: string): KnownHome {
   const h = listHomes(dir).find((x) => x.homeId === homeId);
-  if (!h)
-    throw new StateError(
-      `home ${homeId} is not paired in ${dir}: run \`porthole client pair CODE --state ${dir}\``,
-    );
+  if (!h) throw stateError('home-not-paired', { path: dir, homeId });
   return h;
 }
 

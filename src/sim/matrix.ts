@@ -1,5 +1,5 @@
 // Runs many seeded trials per NAT pair and summarises them.
-import { percentile } from '../punch/stats.js';
+import { percentile } from './stats.js';
 import { poolSize, DEFAULT_PORT_RANGE } from '../punch/spray.js';
 import type { PresetName } from '../net/virtual/presets.js';
 import { theory } from './theory.js';

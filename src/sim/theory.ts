@@ -1,6 +1,6 @@
 // What the method can achieve for a NAT pair, from the NAT behaviours alone: 1 where a path
 // always exists, the birthday odds where the punch is a draw, 0 where the method has no path.
-import { punchOdds } from '../punch/odds.js';
+import { punchOdds } from './odds.js';
 import { PRESETS, type PresetName } from '../net/virtual/presets.js';
 import type { NatBehaviour } from '../net/virtual/nat.js';
 

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { startAppServer } from '../../src/app/server.js';
 import { AppSession } from '../../src/app/session.js';
-import { LOOPBACK, startLocalStack } from '../../src/cli/local-stack.js';
-import { connectAsync as porthole } from '../../src/client/connector.js';
+import { LOOPBACK, startLocalStack } from '../support/local-stack.js';
+import { reach } from '../../src/client/reach.js';
 import { openMqttBridge } from '../../src/devices/mqtt-bridge.js';
 import { serveDevices } from '../../src/devices/rpc-server.js';
 import { serveApp } from '../../src/home/secure-peers.js';
@@ -53,16 +53,16 @@ test(
     t.after(() => stack.close());
     serveApp(stack.home, undefined, (ch) => void serveDevices(ch, bridge, env.clock));
 
-    const session = new AppSession(async () => {
-      const r = await porthole(env, {
-        home: 'app-home',
-        rendezvous: stack.rvAddr,
-        bindIp: LOOPBACK.client,
-        sockets: 20,
-      });
-      if (!r.ok) throw new Error(r.error);
-      return { ...r, channel: r.connection, secure: false };
-    });
+    const session = new AppSession(
+      () =>
+        reach(env, {
+          home: 'app-home',
+          rendezvous: stack.rvAddr,
+          bindIp: LOOPBACK.client,
+          sockets: 20,
+        }),
+      env,
+    );
     t.after(() => session.close());
     const server = await startAppServer(session, { port: 0 });
     t.after(() => server.close());

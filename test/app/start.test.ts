@@ -8,7 +8,7 @@ import { startApp } from '../../src/app/start.js';
 import { DeviceClient } from '../../src/devices/rpc-client.js';
 import { serveDevices } from '../../src/devices/rpc-server.js';
 import { SimulatedHouse } from '../../src/devices/simulated.js';
-import { realClock } from '../../src/net/real-env.js';
+import { cryptoRandom, realClock } from '../../src/net/real-env.js';
 import { launchChromium } from '../support/browser.js';
 import { channelPair } from '../support/fakes.js';
 
@@ -38,7 +38,7 @@ test(
     const [clientEnd, homeEnd] = channelPair(realClock);
     const served = serveDevices(homeEnd, house, realClock);
     t.after(() => served.close());
-    const client = new DeviceClient(clientEnd, realClock);
+    const client = new DeviceClient(clientEnd, realClock, cryptoRandom);
     t.after(() => client.close());
     let link: { path: string; rttMs?: number; state: 'connected' | 'reconnecting' } = {
       path: 'relayed',

@@ -1,7 +1,7 @@
 // An in-memory message channel pair on a fake clock that loses, duplicates and reorders
 // messages, driven by a seeded random source (so a failing run replays exactly).
 import type { Clock, Random } from '../../src/net/types.js';
-import type { MessageChannel } from '../../src/proto/channel.js';
+import type { MessageChannel } from '../../src/net/channel.js';
 import type { FakeClock } from '../support/fakes.js';
 
 export interface LossyOptions {

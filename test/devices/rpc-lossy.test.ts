@@ -16,7 +16,7 @@ function setup(o: LossyOptions, seed = 7, source?: DeviceSource) {
   const house = source ?? new SimulatedHouse(clock);
   const link = lossyPair(clock, new SeqRandom(seed), o);
   const server = serveDevices(link.home, house, clock);
-  const client = new DeviceClient(link.client, clock, {
+  const client = new DeviceClient(link.client, clock, new SeqRandom(1), {
     retransmitMs: 300,
     maxSends: 10,
     timeoutMs: 5000,

@@ -13,7 +13,7 @@ function setup(tap?: Parameters<typeof channelPair>[1]) {
   const house = new SimulatedHouse(clock);
   const [a, b] = channelPair(clock, tap);
   const server = serveDevices(b, house, clock);
-  const client = new DeviceClient(a, clock);
+  const client = new DeviceClient(a, clock, new SeqRandom(1));
   return { clock, house, server, client };
 }
 
@@ -101,6 +101,6 @@ test('commands parse strictly from the CLI and the network', () => {
 test('a request to a home that never answers times out clearly', async () => {
   const clock = new FakeClock();
   const [a] = channelPair(clock, () => undefined);
-  const client = new DeviceClient(a, clock, { timeoutMs: 1000 });
+  const client = new DeviceClient(a, clock, new SeqRandom(1), { timeoutMs: 1000 });
   await assert.rejects(settle(clock, client.list()), /did not answer list within 1000 ms/);
 });

@@ -95,7 +95,7 @@ test('openDeviceSource: simulated, or a clear error for anything else', async ()
   assert.ok(s.get('light.kitchen'));
   s.close();
   await assert.rejects(
-    openDeviceSource('zigbee://x'),
+    openDeviceSource('zigbee://x', clock),
     /expected "simulated" or mqtt:\/\/HOST:PORT/,
   );
 });

@@ -6,8 +6,10 @@ import { test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger } from '../../src/net/types.js';
-import { startLocalStack } from '../../src/cli/local-stack.js';
+import { startLocalStack } from '../support/local-stack.js';
 import { encode, type Message } from '../../src/wire/messages.js';
+import type { SocketAddr } from '../../src/net/types.js';
+import { MemoryRegistry, type HomeRecord } from '../../src/rendezvous/registry.js';
 import { flipBits, SeqRandom } from '../support/fakes.js';
 
 const S = '0123456789abcdef';
@@ -29,6 +31,53 @@ const valid: Message[] = [
   { type: 'data', payload: new Uint8Array(64) },
 ];
 
+/** The rendezvous's registry, telling the test whenever a record is read or written. */
+class WatchedRegistry extends MemoryRegistry {
+  onAccess: (id: string) => void = () => undefined;
+  override get(id: string, now: number): HomeRecord | undefined {
+    const r = super.get(id, now);
+    this.onAccess(id);
+    return r;
+  }
+  /** The record as it stands, without telling anyone. */
+  peek(id: string): HomeRecord | undefined {
+    return super.get(id, performance.now());
+  }
+  override put(rec: HomeRecord): boolean {
+    const ok = super.put(rec);
+    this.onAccess(rec.id);
+    return ok;
+  }
+}
+
+/**
+ * Resolves once the rendezvous, handling a message about `id` that arrived after `after` (the
+ * home's keepalive or its re-registration: the flood has stopped), maps `id` to `home`; a forged
+ * registration from the flood is replaced on the real home's next keepalive. Bounded by `timeoutMs`.
+ */
+function untilMapped(
+  registry: WatchedRegistry,
+  id: string,
+  home: SocketAddr,
+  after: number,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      registry.onAccess = () => undefined;
+      reject(new Error(`the rendezvous did not map ${id} to the real home within ${timeoutMs} ms`));
+    }, timeoutMs);
+    registry.onAccess = (touched) => {
+      if (touched !== id || performance.now() <= after) return;
+      const now = registry.peek(id);
+      if (now?.addr.ip !== home.ip || now.addr.port !== home.port) return;
+      clearTimeout(timer);
+      registry.onAccess = () => undefined;
+      resolve();
+    };
+  });
+}
+
 function garbage(rng: SeqRandom, i: number): Uint8Array {
   if (i % 3 === 0) return rng.bytes(rng.int(1300));
   const b = encode(valid[rng.int(valid.length)]!).slice();
@@ -42,11 +91,13 @@ function garbage(rng: SeqRandom, i: number): Uint8Array {
 test('rendezvous and home survive 10,000 hostile datagrams and still connect', async (t) => {
   const env = realEnv(silentLogger);
   // Short keepalive: a forged registration (possible until registrations are signed) heals quickly.
-  const stack = await startLocalStack(env, 'robust', { keepaliveMs: 1000 });
+  const registry = new WatchedRegistry(1000);
+  const stack = await startLocalStack(env, 'robust', { keepaliveMs: 1000 }, 5000, { registry });
   t.after(() => stack.close());
   const { rv, rvAddr, homeAddr } = stack;
   const attacker = dgram.createSocket('udp4');
   await new Promise<void>((res) => attacker.bind(0, '127.0.0.5', res));
+  t.after(() => attacker.close());
   const rng = new SeqRandom(2024);
   for (let i = 0; i < 10_000; i++) {
     const target = i % 2 === 0 ? rvAddr : homeAddr;
@@ -55,8 +106,9 @@ test('rendezvous and home survive 10,000 hostile datagrams and still connect', a
     );
     if (i % 20 === 0) await new Promise((res) => setTimeout(res, 1)); // let the receivers keep up
   }
-  await new Promise((res) => setTimeout(res, 2500)); // one keepalive period and its re-registration
-  attacker.close();
+  // Datagrams still queued at the rendezvous are handled within milliseconds; after that only
+  // the real home speaks about its id. Its next keepalive (1 s) wins the id back.
+  await untilMapped(registry, 'robust', homeAddr, performance.now() + 100, 5000);
   assert.ok(rv.stats.received > 4000, `rendezvous saw ${rv.stats.received}`);
   assert.ok(Object.keys(rv.stats.dropped).length > 0);
 

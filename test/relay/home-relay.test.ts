@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SocketAddr } from '../../src/net/types.js';
-import type { Path } from '../../src/proto/path.js';
+import type { Path } from '../../src/net/path.js';
 import { HomeRelay } from '../../src/relay/home-relay.js';
 import { sameAddr } from '../../src/wire/addr.js';
 import type { Message } from '../../src/wire/messages.js';

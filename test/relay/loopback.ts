@@ -8,7 +8,7 @@ import { serveChannel } from '../../src/home/secure-peers.js';
 import { whenBound } from '../../src/net/node-udp.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type SocketAddr } from '../../src/net/types.js';
-import type { Path } from '../../src/proto/path.js';
+import type { Path } from '../../src/net/path.js';
 import {
   openRelayPath,
   type RelayOpenResult,

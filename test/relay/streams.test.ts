@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import type { Path } from '../../src/proto/path.js';
+import type { Path } from '../../src/net/path.js';
 import { frame } from '../../src/relay/frames.js';
 import { encode, REQUEST_PAD } from '../../src/wire/messages.js';
 import { SeqRandom } from '../support/fakes.js';
@@ -143,10 +143,11 @@ test('fuzzed frames over TCP and WebSocket: dropped and counted, nothing opened'
       sock.write(frame(junk));
       ws.send(junk);
     }
+    // Each transport on its own: a sum could be met by one running ahead of the other.
     await until(
       () =>
-        (lb.core.stats.drops['tcp-malformed'] ?? 0) + (lb.core.stats.drops['ws-malformed'] ?? 0) >=
-        900,
+        (lb.core.stats.drops['tcp-malformed'] ?? 0) > 450 &&
+        (lb.core.stats.drops['ws-malformed'] ?? 0) > 450,
     );
     const d = lb.core.stats.drops;
     assert.ok((d['tcp-malformed'] ?? 0) > 450 && (d['ws-malformed'] ?? 0) > 450, JSON.stringify(d));

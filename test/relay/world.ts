@@ -9,7 +9,7 @@ import { silentLogger, type Env, type SocketAddr } from '../../src/net/types.js'
 import type { VirtualHost } from '../../src/net/virtual/host.js';
 import { PRESETS } from '../../src/net/virtual/presets.js';
 import { VirtualWorld } from '../../src/net/virtual/world.js';
-import type { MessageChannel } from '../../src/proto/channel.js';
+import type { MessageChannel } from '../../src/net/channel.js';
 import {
   openRelayPath,
   type RelayClientPath,

@@ -87,6 +87,7 @@ test('no answer: a new round with a new session, then a clear failure after the 
   s.clock.advance(600);
   const r = s.result();
   assert.equal(r?.ok, false);
+  assert.equal(r && !r.ok ? r.kind : '', 'no-path');
   assert.match(r && !r.ok ? r.error : '', /after 2 assisted rounds/);
   assert.equal(r?.report.attempts, 2);
   assert.equal(
@@ -132,16 +133,14 @@ test('unknown home and rendezvous silence fail with clear errors', () => {
   const a = setup();
   const assist = a.net.of('assist')[0]!;
   a.main.deliver({ type: 'error', tx: assist.msg.tx, code: 1, message: 'no' }, RV);
-  assert.match(
-    a.result() && !a.result()!.ok ? (a.result() as { error: string }).error : '',
-    /not registered/,
-  );
+  const ra = a.result();
+  assert.equal(ra && !ra.ok ? ra.kind : '', 'unknown-home');
   const b = setup();
   b.clock.advance(10_000);
-  assert.match(
-    b.result() && !b.result()!.ok ? (b.result() as { error: string }).error : '',
-    /did not answer/,
-  );
+  const rb = b.result();
+  assert.equal(rb && !rb.ok ? rb.kind : '', 'no-rendezvous');
+  // The text is derived from the kind and names the rendezvous.
+  assert.match(rb && !rb.ok ? rb.error : '', /did not answer/);
 });
 
 test('LAN addresses in Ready are knocked on too', () => {
@@ -174,6 +173,7 @@ test('a busy rendezvous is retried without spending rounds, a bounded number of 
   assert.equal(s.net.of('assist').length >= 6, true);
   const r = s.result();
   assert.equal(r?.ok, false);
+  assert.equal(r && !r.ok ? r.kind : '', 'rate-limited');
   assert.match(r && !r.ok ? r.error : '', /busy: slow down/);
 });
 
@@ -204,4 +204,19 @@ test('every second round is reversed: the client sprays ports of the home IP fro
     { ip: HOME.ip, port: 40123 },
   );
   assert.equal(s.result()?.report.home, `${HOME.ip}:40123`);
+});
+
+test('failures carry a kind: bad home id, refusal by the home or the rendezvous, cancel', () => {
+  const kindOf = (r: ConnectResult | undefined): string => (r && !r.ok ? r.kind : '');
+  assert.equal(kindOf(setup({ home: 'no spaces' }).result()), 'bad-home-id');
+  const byHome = setup();
+  const tx = byHome.net.of('assist')[0]!.msg.tx;
+  byHome.main.deliver({ type: 'error', tx, code: 4, message: 'not paired' }, RV);
+  const r = byHome.result();
+  assert.equal(kindOf(r), 'refused');
+  assert.equal(r && !r.ok ? r.cause.detail['by'] : '', 'home');
+  const f = fakeEnv('10.1.0.2', 7);
+  let cancelled: ConnectResult | undefined;
+  connect(f.env, { home: 'h', rendezvous: RV }, (x) => (cancelled = x)).cancel();
+  assert.equal(kindOf(cancelled), 'cancelled');
 });

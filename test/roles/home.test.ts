@@ -331,3 +331,46 @@ test('once the client has reached the home, no re-spray or re-send follows', () 
   s.clock.advance(5000);
   assert.equal(s.net.of('punch').length, sprayed);
 });
+
+test('a probe answered while the spray is still pacing settles the session: the spray ends, no follow-ups', () => {
+  const s = setup({ spray: 300, sprayTtl: 2, sprayBatch: 100, sprayPaceMs: 10, respray: 400 });
+  registered(s);
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      mode: 'patent',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
+  assert.equal(s.net.of('punch').length, 100, 'first batch only');
+  s.ep.deliver({ type: 'probe', tx: 7, homeId: 'h', session: S }, CLIENT);
+  s.clock.advance(5000);
+  assert.equal(s.net.of('punch').length, 301, 'the spray paces out, nothing follows it');
+  assert.equal(s.net.of('sprayDone').length >= 1, true);
+});
+
+test('close() reaches a reversed round in progress: no socket opens after it', () => {
+  const s = setup({ reverseSockets: 300, sprayBatch: 100, sprayPaceMs: 10, sprayTtl: 2 });
+  registered(s);
+  s.ep.deliver(
+    {
+      type: 'peerInfo',
+      mode: 'reverse',
+      tx: 1,
+      session: S,
+      client: CLIENT,
+      auth: new Uint8Array(0),
+    },
+    RV,
+  );
+  const opened = s.net.endpoints.length;
+  assert.equal(opened, 101);
+  s.home.close();
+  s.clock.advance(1000);
+  assert.equal(s.net.endpoints.length, opened);
+  assert.ok(s.net.endpoints.every((e) => e.closed));
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
-import { LOOPBACK, startLocalStack } from '../../src/cli/local-stack.js';
+import { LOOPBACK, startLocalStack } from '../support/local-stack.js';
 import { serveApp } from '../../src/home/secure-peers.js';
 import { startTrustStack } from '../support/trust-stack.js';
 

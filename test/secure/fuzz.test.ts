@@ -26,7 +26,8 @@ const PER_ROLE = 100_000;
 const RV: SocketAddr = { ip: '198.51.100.1', port: 7400 };
 
 function world() {
-  const w = new VirtualWorld(99);
+  // Real signatures carry real time: the virtual wall clock starts now.
+  const w = new VirtualWorld(99, undefined, Date.now());
   const at = (ip: string): VirtualHost =>
     w.site([], { publicIp: ip, hostIp: ip, innerIps: [] }, { delayMs: 5, hops: 1 }).host;
   const env = (host: VirtualHost): Env => ({

@@ -19,14 +19,25 @@ import {
 } from '../../src/secure/pairing-code.js';
 import { ReplayGuard } from '../../src/secure/replay.js';
 import { ReplayWindow } from '../../src/secure/replay-window.js';
-import { RateLimiter } from '../../src/secure/rate-limit.js';
+import { isPortholeError } from '../../src/errors.js';
+import { RateLimiter } from '../../src/util/rate-limit.js';
+import { HomeTrustStore } from '../../src/secure/home-trust.js';
+import { pairingProof } from '../../src/secure/pairing-proof.js';
+import type { Verdict } from '../../src/secure/trust.js';
 import {
   addAuthorized,
+  addPendingCode,
   initState,
   listAuthorized,
   loadState,
   revokeAuthorized,
 } from '../../src/secure/state.js';
+
+/** Matches a PortholeError of `k` (tests match on the kind, never the sentence). */
+const kind =
+  (k: string) =>
+  (e: unknown): boolean =>
+    isPortholeError(e, k);
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'porthole-test-'));
 
@@ -37,18 +48,18 @@ test('state dir: 0700 dir, 0600 files, reloads the same identity; clear errors w
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(statSync(join(dir, 'identity.json')).mode & 0o777, 0o600);
   assert.equal(loadState(dir, 'home').homeId, s.homeId);
-  assert.throws(() => initState(dir, 'home'), /already holds an identity/);
-  assert.throws(() => loadState(dir, 'client'), /holds a home identity/);
-  assert.throws(() => loadState(join(dir, 'nope'), 'home'), /porthole home init --state/);
+  assert.throws(() => initState(dir, 'home'), kind('state-exists'));
+  assert.throws(() => loadState(dir, 'client'), kind('wrong-role'));
+  assert.throws(() => loadState(join(dir, 'nope'), 'home'), kind('state-missing'));
   writeFileSync(join(dir, 'identity.json'), '{"version":1,');
-  assert.throws(() => loadState(dir, 'home'), /corrupt/);
+  assert.throws(() => loadState(dir, 'home'), kind('file-not-json'));
   const j = {
     version: 1,
     role: 'home',
     identity: { ed: { x: 'AAAA', d: 'AAAA' }, dh: { pub: 'AAAA', sec: 'AAAA' } },
   };
   writeFileSync(join(dir, 'identity.json'), JSON.stringify(j));
-  assert.throws(() => loadState(dir, 'home'), /corrupt/);
+  assert.throws(() => loadState(dir, 'home'), kind('file-corrupt'));
 });
 
 test('unreadable state file says so', () => {
@@ -57,7 +68,7 @@ test('unreadable state file says so', () => {
   // A directory where the file should be cannot be read, even by root.
   rmSync(join(dir, 'identity.json'));
   mkdirSync(join(dir, 'identity.json'));
-  assert.throws(() => loadState(dir, 'home'), /cannot read/);
+  assert.throws(() => loadState(dir, 'home'), kind('file-unreadable'));
 });
 
 test('authorized clients: add, list, revoke by fingerprint prefix', () => {
@@ -154,14 +165,40 @@ test('pairing codes: round trip; garbled, wrong and expired codes fail clearly',
   assert.deepEqual(c.rendezvous, { ip: '198.51.100.1', port: 7400 });
   assert.equal(codeId(c.secret), codeId(secret));
   const typo = code.slice(0, 20) + (code[20] === 'A' ? 'B' : 'A') + code.slice(21);
-  assert.throws(() => decodePairingCode(typo), /checksum/);
-  assert.throws(() => decodePairingCode('hello'), /PH1-/);
-  assert.throws(() => decodePairingCode('PH1-!!!'), /garbled/);
-  assert.throws(() => decodePairingCode(code, expiresAt + 1000), /expired/);
+  assert.throws(() => decodePairingCode(typo), kind('code-checksum'));
+  assert.throws(() => decodePairingCode('hello'), kind('not-a-code'));
+  assert.throws(() => decodePairingCode('PH1-!!!'), kind('code-garbled'));
+  assert.throws(() => decodePairingCode(code, expiresAt + 1000), kind('code-expired'));
 });
 
 test('base32 round trip', () => {
   const b = new Uint8Array([0, 1, 2, 250, 251, 252, 253]);
   assert.deepEqual(base32Decode(base32Encode(b)), b);
   assert.equal(base32Decode('a!'), undefined);
+});
+
+test('the home refuses channels by kind: unpaired key, malformed proof, wrong and used codes', () => {
+  const home = initState(join(tmp(), 'home'), 'home');
+  const client = initState(join(tmp(), 'client'), 'client');
+  const trust = new HomeTrustStore(home);
+  const kindOf = (v: Verdict): string => (v.ok ? 'ok' : v.kind);
+  const dh = client.identity.dhPublic;
+  assert.equal(kindOf(trust.authorizeChannel(dh, new Uint8Array(0))), 'not-paired');
+  assert.equal(kindOf(trust.authorizeChannel(dh, new Uint8Array(10))), 'malformed-proof');
+  const secret = newSecret();
+  const id = codeId(secret);
+  const unknown = pairingProof(client.identity, id, secret);
+  assert.equal(kindOf(trust.authorizeChannel(dh, unknown)), 'unknown-code');
+  addPendingCode(home.dir, {
+    id,
+    secret: Buffer.from(secret).toString('base64url'),
+    expiresAt: Date.now() + 60_000,
+    used: false,
+  });
+  const wrong = pairingProof(client.identity, id, newSecret());
+  assert.equal(kindOf(trust.authorizeChannel(dh, wrong)), 'wrong-code');
+  const right = pairingProof(client.identity, id, secret);
+  assert.equal(kindOf(trust.authorizeChannel(dh, right)), 'ok');
+  assert.equal(kindOf(trust.authorizeChannel(dh, right)), 'code-used');
+  assert.equal(kindOf(trust.authorizeChannel(dh, new Uint8Array(0))), 'ok');
 });

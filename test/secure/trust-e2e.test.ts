@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAsync } from '../../src/client/connector.js';
-import { LOOPBACK } from '../../src/cli/local-stack.js';
+import { LOOPBACK } from '../support/local-stack.js';
 import { revokeAuthorized } from '../../src/secure/state.js';
 import { fingerprint } from '../../src/secure/keys.js';
 import { startTrustStack, type TrustStack } from '../support/trust-stack.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PRESET_NAMES, type PresetName } from '../../src/net/virtual/presets.js';
-import { wilsonInterval, Z_999 } from '../../src/punch/odds.js';
+import { wilsonInterval, Z_999 } from '../../src/sim/odds.js';
 import { PATENT_PAIR_OPTIONS, runPair, type PairOptions } from '../../src/sim/matrix.js';
 import { isConePair } from '../../src/sim/theory.js';
 

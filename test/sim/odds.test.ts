@@ -1,7 +1,7 @@
 // The birthday punch's theory and the interval the matrix test judges the simulator with.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { birthdayOdds, punchOdds, wilsonInterval, Z_999 } from '../../src/punch/odds.js';
+import { birthdayOdds, punchOdds, wilsonInterval, Z_999 } from '../../src/sim/odds.js';
 
 test("500 × 500 over 65,536 ports is the patent's 97.8%; over Linux's 64,512 it is 97.9%", () => {
   const near = (x: number, want: number) => assert.ok(Math.abs(x - want) < 0.001, `${x}`);

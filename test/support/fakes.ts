@@ -24,6 +24,12 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  /** Real time at construction plus the fake advance (signed registrations check it). */
+  private readonly epoch = Date.now();
+  wallNow(): number {
+    return this.epoch + this.t;
+  }
+
   setTimer(ms: number, fn: () => void): TimerHandle {
     const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true };
     this.timers.push(timer);

@@ -3,15 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type ConnectResult } from '../../src/client/connector.js';
-import { LOOPBACK, startLocalStack, type LocalStack } from '../../src/cli/local-stack.js';
+import { pair } from '../../src/client/pair.js';
+import { reach } from '../../src/client/reach.js';
 import { serveApp } from '../../src/home/secure-peers.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type Env } from '../../src/net/types.js';
-import type { MessageChannel } from '../../src/proto/channel.js';
-import { clientTrust, openSecureChannel } from '../../src/secure/client-trust.js';
-import { HomeTrustStore, pairingProof } from '../../src/secure/home-trust.js';
+import type { MessageChannel } from '../../src/net/channel.js';
+import { clientTrust } from '../../src/secure/client-trust.js';
+import { HomeTrustStore } from '../../src/secure/home-trust.js';
 import { codeId, newSecret } from '../../src/secure/pairing-code.js';
 import { addPendingCode, initState, type State } from '../../src/secure/state.js';
+import { LOOPBACK, startLocalStack, type LocalStack } from './local-stack.js';
 
 export interface TrustStack {
   env: Env;
@@ -51,32 +53,29 @@ export async function startTrustStack(): Promise<TrustStack> {
     newClient: () => initState(join(dir, `client${n++}`), 'client'),
     async pair(client) {
       const secret = newSecret();
-      const id = codeId(secret);
+      const expiresAt = Date.now() + 60_000;
       addPendingCode(home.dir, {
-        id,
+        id: codeId(secret),
         secret: Buffer.from(secret).toString('base64url'),
-        expiresAt: Date.now() + 60_000,
+        expiresAt,
         used: false,
       });
-      const r = await connectAsync(env, {
-        ...base,
-        trust: clientTrust(client.identity, { codeId: id, secret }),
-      });
-      if (!r.ok) throw new Error(r.error);
-      const ch = await openSecureChannel(
-        r.connection,
-        client.identity,
-        home.identity.dhPublic,
-        env.clock,
-        pairingProof(client.identity, id, secret),
-      );
-      ch.close();
+      const code = {
+        home: home.identity,
+        homeId: home.homeId,
+        rendezvous: stack.rvAddr,
+        secret,
+        expiresAt,
+      };
+      await pair(env, client.identity, code, base);
     },
     connect: (client) => connectAsync(env, { ...base, trust: clientTrust(client.identity) }),
     async secure(client) {
-      const r = await t.connect(client);
-      if (!r.ok) throw new Error(r.error);
-      return openSecureChannel(r.connection, client.identity, home.identity.dhPublic, env.clock);
+      const r = await reach(env, base, {
+        identity: client.identity,
+        homeDh: home.identity.dhPublic,
+      });
+      return r.channel;
     },
     close: () => stack.close(),
   };

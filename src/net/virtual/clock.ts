@@ -34,6 +34,9 @@ class Event implements TimerHandle {
 
 const before = (a: Event, b: Event): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
+/** The virtual wall clock's start (a fixed instant: seeded runs stay identical). */
+export const VIRTUAL_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 export class VirtualClock implements Clock {
   private t = 0;
   private seq = 0;
@@ -41,8 +44,15 @@ export class VirtualClock implements Clock {
   /** Events processed so far (for benchmarks). */
   processed = 0;
 
+  /** `epochMs`: what wallNow() says at virtual time 0. */
+  constructor(private readonly epochMs = VIRTUAL_EPOCH_MS) {}
+
   now(): number {
     return this.t;
+  }
+
+  wallNow(): number {
+    return this.epochMs + this.t;
   }
 
   setTimer(ms: number, fn: () => void): TimerHandle {

@@ -11,7 +11,8 @@ import type {
   UdpNet,
 } from '../types.js';
 import type { VirtualClock } from './clock.js';
-import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
+import type { DropCounter } from '../drops.js';
+import type { Downstream, Packet, Upstream } from './packet.js';
 
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
@@ -54,7 +55,7 @@ export class VirtualHost implements UdpNet, Downstream {
     readonly ip: string,
     private readonly clock: VirtualClock,
     private readonly rng: Random,
-    private readonly drops: DropLog,
+    private readonly drops: DropCounter,
     /** Delay from this host to its gateway (LAN), ms. */
     private readonly lanDelayMs = 0.1,
   ) {}
@@ -94,19 +95,19 @@ export class VirtualHost implements UdpNet, Downstream {
 
   emit(p: Packet): void {
     const gw = this.gateway;
-    if (!gw) return this.drops.drop('no-gateway');
+    if (!gw) return this.drops.count('no-gateway');
     // Always asynchronous, so a role's send() never re-enters another role's handler.
     this.clock.sendUp(this.lanDelayMs, gw, p);
   }
 
   fromOutside(p: Packet): void {
     const ep = this.sockets.get(p.dst.port);
-    if (!ep || ep.closed) return this.drops.drop('port-closed');
+    if (!ep || ep.closed) return this.drops.count('port-closed');
     try {
       ep.handler(p.data, p.src);
     } catch (err) {
       // As on node:dgram: a handler bug reaches the socket's error handler, not the event loop.
-      this.drops.drop('handler-threw');
+      this.drops.count('handler-threw');
       ep.errorHandler(err instanceof Error ? err : new Error(String(err)));
     }
   }

@@ -3,7 +3,8 @@
 // jitter and loss, all from the world's seeded RNG.
 import type { VirtualClock } from './clock.js';
 import type { SeededRandom } from './rng.js';
-import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
+import type { DropCounter } from '../drops.js';
+import type { Downstream, Packet, Upstream } from './packet.js';
 
 export interface AttachOptions {
   /** One-way delay between this attachment and the core, ms. */
@@ -31,7 +32,7 @@ export class Internet implements Upstream {
   constructor(
     private readonly clock: VirtualClock,
     private readonly rng: SeededRandom,
-    private readonly drops: DropLog,
+    private readonly drops: DropCounter,
     private readonly opts: InternetOptions,
   ) {}
 
@@ -42,10 +43,10 @@ export class Internet implements Upstream {
   fromInside(p: Packet): void {
     const from = this.table.get(p.src.ip);
     const to = this.table.get(p.dst.ip);
-    if (!from || !to) return this.drops.drop('no-route');
+    if (!from || !to) return this.drops.count('no-route');
     const routers = from.hops + to.hops + (from.onCore || to.onCore ? 0 : 1);
-    if (p.ttl <= routers) return this.drops.drop('ttl-expired-in-transit');
-    if (this.opts.loss > 0 && this.rng.float() < this.opts.loss) return this.drops.drop('lost');
+    if (p.ttl <= routers) return this.drops.count('ttl-expired-in-transit');
+    if (this.opts.loss > 0 && this.rng.float() < this.opts.loss) return this.drops.count('lost');
     const delay =
       from.delayMs +
       to.delayMs +

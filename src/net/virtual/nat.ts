@@ -1,5 +1,5 @@
 // A NAT box with RFC 4787 behaviour as parameters: mapping, filtering, port allocation, mapping
-// lifetime, hairpinning, and the two Linux facts DESIGN.md measured: a packet whose TTL expires
+// lifetime, hairpinning, and the two Linux facts measured on real kernels (docs/design.md): a packet whose TTL expires
 // at the router leaves no state, and (without the usual "drop unsolicited" firewall) an
 // unsolicited inbound packet leaves conntrack state that stops the router from ever allocating
 // that external port for a new flow towards that same remote endpoint.
@@ -8,7 +8,8 @@
 // (an interned IP id × 65536 + port) instead of strings, and packets are rewritten in place.
 import type { SocketAddr } from '../types.js';
 import type { VirtualClock } from './clock.js';
-import type { Downstream, DropLog, Packet, Upstream } from './packet.js';
+import type { DropCounter } from '../drops.js';
+import type { Downstream, Packet, Upstream } from './packet.js';
 import type { SeededRandom } from './rng.js';
 
 export type Dependence =
@@ -85,7 +86,7 @@ export class NatBox implements Downstream, Upstream {
     readonly upstream: Upstream,
     private readonly clock: VirtualClock,
     private readonly rng: SeededRandom,
-    private readonly drops: DropLog,
+    private readonly drops: DropCounter,
     behaviour: Partial<NatBehaviour> = {},
   ) {
     this.b = { ...DEFAULT_BEHAVIOUR, ...behaviour };
@@ -111,17 +112,17 @@ export class NatBox implements Downstream, Upstream {
   // --- outbound -------------------------------------------------------------------------------
 
   fromInside(p: Packet): void {
-    if (p.ttl <= 1 && !this.b.ttlExpiryKeepsState) return this.drops.drop('ttl-expired-at-nat');
+    if (p.ttl <= 1 && !this.b.ttlExpiryKeepsState) return this.drops.count('ttl-expired-at-nat');
     const m = this.mappingFor(p.src, p.dst);
-    if (!m) return this.drops.drop('nat-ports-exhausted');
+    if (!m) return this.drops.count('nat-ports-exhausted');
     m.lastUsed = this.clock.now();
     if (this.b.filtering === 'address-dependent') m.contacted.add(this.ipId(p.dst.ip));
     else if (this.b.filtering === 'address-and-port-dependent') m.contacted.add(this.ep(p.dst));
-    if (p.ttl <= 1) return this.drops.drop('ttl-expired-at-nat');
+    if (p.ttl <= 1) return this.drops.count('ttl-expired-at-nat');
     p.src = m.extAddr;
     p.ttl -= 1;
     if (p.dst.ip === this.externalIp) {
-      if (!this.b.hairpin) return this.drops.drop('no-hairpin');
+      if (!this.b.hairpin) return this.drops.count('no-hairpin');
       return this.fromOutside(p);
     }
     this.upstream.fromInside(p);
@@ -229,21 +230,21 @@ export class NatBox implements Downstream, Upstream {
   fromOutside(p: Packet): void {
     const m = this.alive(this.byExt.get(p.dst.port));
     if (m && this.allows(m, p.src)) {
-      if (p.ttl <= 1) return this.drops.drop('ttl-expired-at-nat');
+      if (p.ttl <= 1) return this.drops.count('ttl-expired-at-nat');
       const node = this.inside.get(m.inside.ip);
-      if (!node) return this.drops.drop('inside-host-gone');
+      if (!node) return this.drops.count('inside-host-gone');
       m.lastUsed = this.clock.now();
       p.dst = m.inside;
       p.ttl -= 1;
       node.fromOutside(p);
       return;
     }
-    if (this.b.firewall) return this.drops.drop('filtered');
+    if (this.b.firewall) return this.drops.count('filtered');
     // No firewall: the packet is delivered to the router itself (nothing listens; TTL does not
     // matter for local delivery) and its conntrack entry stays, blocking this port for new
     // flows towards that remote endpoint.
     this.block(p.dst.port, this.ep(p.src));
-    this.drops.drop('unsolicited-left-state');
+    this.drops.count('unsolicited-left-state');
   }
 
   private allows(m: Mapping, from: SocketAddr): boolean {

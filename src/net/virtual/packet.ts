@@ -18,11 +18,3 @@ export interface Downstream {
 export interface Upstream {
   fromInside(p: Packet): void;
 }
-
-/** Drop counters by reason, shared by every part of one virtual world. */
-export class DropLog {
-  readonly byReason = new Map<string, number>();
-  drop(reason: string): void {
-    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
-  }
-}

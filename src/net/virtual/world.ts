@@ -4,7 +4,8 @@ import { VirtualClock } from './clock.js';
 import { VirtualHost } from './host.js';
 import { Internet, type AttachOptions, type InternetOptions } from './internet.js';
 import { NatBox, type NatBehaviour } from './nat.js';
-import { DropLog, type Upstream } from './packet.js';
+import { DropCounter } from '../drops.js';
+import type { Upstream } from './packet.js';
 import { SeededRandom } from './rng.js';
 
 export interface SiteAddresses {
@@ -22,12 +23,14 @@ export interface Site {
 }
 
 export class VirtualWorld {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   readonly rng: SeededRandom;
-  readonly drops = new DropLog();
+  readonly drops = new DropCounter();
   readonly internet: Internet;
 
-  constructor(seed: number, opts: InternetOptions = { loss: 0, jitterMs: 0 }) {
+  /** `epochMs`: the wall-clock instant at virtual time 0 (signed registrations are checked against it). */
+  constructor(seed: number, opts: InternetOptions = { loss: 0, jitterMs: 0 }, epochMs?: number) {
+    this.clock = new VirtualClock(epochMs);
     this.rng = new SeededRandom(seed);
     this.internet = new Internet(this.clock, this.rng, this.drops, opts);
   }

@@ -1,21 +1,9 @@
 // Shared plumbing for roles: decode at the edge, count what is dropped, send typed messages.
 import type { Logger, SendOptions, SocketAddr, UdpEndpoint } from '../net/types.js';
 import { decode, encode, type Message } from '../wire/messages.js';
+import { DropCounter } from './drops.js';
 
-/** Counters for every datagram a role did not act on, by reason. Bounded: reasons are fixed strings. */
-export class DropCounter {
-  readonly byReason = new Map<string, number>();
-  total = 0;
-
-  count(reason: string): void {
-    this.total++;
-    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
-  }
-
-  toJSON(): Record<string, number> {
-    return Object.fromEntries(this.byReason);
-  }
-}
+export { DropCounter };
 
 /**
  * Wraps an endpoint: incoming datagrams are decoded (never throwing), malformed ones are counted

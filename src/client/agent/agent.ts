@@ -1,0 +1,179 @@
+// The client agent (`porthole client up`): one kept connection per paired home and a device
+// client on each, shared by every command on this machine through the control socket. Commands
+// that arrive while a home is reconnecting wait for it (bounded), so a short outage costs a
+// little latency instead of an error; a watch survives reconnects (it resubscribes and resyncs).
+import type { Command, EntityState } from '../../devices/model.js';
+import { DeviceClient } from '../../devices/rpc-client.js';
+import { PortholeError } from '../../errors.js';
+import type { Clock, Logger, Random } from '../../net/types.js';
+import type { AgentBackend } from './control-server.js';
+import type { HomeStatus } from './control-wire.js';
+import { DEFAULT_KEEPER, HomeKeeper, type KeeperConfig, type KeptLink } from './keeper.js';
+
+export interface ClientAgentOptions {
+  homes: readonly string[];
+  connect(home: string): Promise<KeptLink>;
+  clock: Clock;
+  rng: Random;
+  log: Logger;
+  keeper?: Partial<KeeperConfig>;
+  /** Wall-clock ms, for the times `client status` prints. */
+  wallNow: () => number;
+  /** How long a command waits for its home to come (back) up before it fails. */
+  waitUpMs?: number;
+}
+
+interface Kept {
+  keeper: HomeKeeper;
+  devices: DeviceClient | undefined;
+  waiting: Array<(dc: DeviceClient | undefined) => void>;
+  watchers: Set<{ onState(s: EntityState): void; onPath(s: HomeStatus): void }>;
+}
+
+export class ClientAgent implements AgentBackend {
+  private readonly kept = new Map<string, Kept>();
+  private readonly waitUpMs: number;
+
+  constructor(private readonly o: ClientAgentOptions) {
+    if (o.homes.length === 0)
+      throw new PortholeError('no-home', 'no paired home: run `porthole client pair CODE` first');
+    this.waitUpMs = o.waitUpMs ?? 15_000;
+    for (const home of o.homes) {
+      const keeper = new HomeKeeper(
+        home,
+        () => o.connect(home),
+        o.clock,
+        o.rng,
+        {
+          ...DEFAULT_KEEPER,
+          ...o.keeper,
+        },
+        o.wallNow,
+      );
+      const k: Kept = { keeper, devices: undefined, waiting: [], watchers: new Set() };
+      keeper.onUp((link) => this.onUp(k, link));
+      keeper.onChange((s) => this.onChange(k, s));
+      this.kept.set(home, k);
+    }
+  }
+
+  start(): void {
+    for (const k of this.kept.values()) k.keeper.start();
+  }
+
+  stop(): void {
+    for (const k of this.kept.values()) {
+      k.devices?.close();
+      k.keeper.stop();
+      for (const w of k.waiting) w(undefined);
+      k.waiting = [];
+    }
+  }
+
+  status(): HomeStatus[] {
+    return [...this.kept.values()].map((k) => k.keeper.current);
+  }
+
+  async list(home: string | undefined): Promise<EntityState[]> {
+    return (await this.devices(home)).list();
+  }
+
+  async get(home: string | undefined, entity: string): Promise<EntityState> {
+    return (await this.devices(home)).get(entity);
+  }
+
+  async call(home: string | undefined, entity: string, command: Command): Promise<EntityState> {
+    return (await this.devices(home)).call(entity, command);
+  }
+
+  async watch(
+    home: string | undefined,
+    onState: (s: EntityState) => void,
+    onPath: (s: HomeStatus) => void,
+  ): Promise<() => void> {
+    const k = this.pick(home);
+    const w = { onState, onPath };
+    k.watchers.add(w);
+    onPath(k.keeper.current);
+    if (k.watchers.size === 1 && k.devices) await k.devices.watch(this.dispatch(k));
+    return () => {
+      k.watchers.delete(w);
+      if (k.watchers.size === 0 && k.devices) k.devices.unwatch(this.dispatch(k)).catch(() => {});
+    };
+  }
+
+  private readonly dispatchers = new Map<Kept, (s: EntityState) => void>();
+  private dispatch(k: Kept): (s: EntityState) => void {
+    let d = this.dispatchers.get(k);
+    if (!d) {
+      d = (s) => {
+        for (const w of k.watchers) w.onState(s);
+      };
+      this.dispatchers.set(k, d);
+    }
+    return d;
+  }
+
+  private pick(home: string | undefined): Kept {
+    if (home === undefined) {
+      if (this.kept.size === 1) return [...this.kept.values()][0] as Kept;
+      throw new PortholeError(
+        'home-ambiguous',
+        `several homes are paired (${[...this.kept.keys()].join(', ')}): say which with --home`,
+      );
+    }
+    const k = this.kept.get(home);
+    if (!k)
+      throw new PortholeError(
+        'home-unknown',
+        `the agent does not keep ${home} (it keeps ${[...this.kept.keys()].join(', ')})`,
+      );
+    return k;
+  }
+
+  /** The home's device client, waiting (bounded) while it connects. */
+  private devices(home: string | undefined): Promise<DeviceClient> {
+    const k = this.pick(home);
+    if (k.devices) return Promise.resolve(k.devices);
+    return new Promise((resolve, reject) => {
+      const timer = this.o.clock.setTimer(this.waitUpMs, () => {
+        k.waiting = k.waiting.filter((w) => w !== waiter);
+        const s = k.keeper.current;
+        reject(
+          new PortholeError(
+            'home-unreachable',
+            `home ${k.keeper.home} is ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`,
+          ),
+        );
+      });
+      const waiter = (dc: DeviceClient | undefined): void => {
+        timer.cancel();
+        if (dc) resolve(dc);
+        else reject(new PortholeError('agent-stopped', 'the client agent is stopping'));
+      };
+      k.waiting.push(waiter);
+    });
+  }
+
+  private onUp(k: Kept, link: KeptLink): void {
+    k.devices?.close();
+    const dc = new DeviceClient(link.channel, this.o.clock, this.o.rng);
+    k.devices = dc;
+    if (k.watchers.size > 0)
+      dc.watch(this.dispatch(k)).catch((e: unknown) =>
+        this.o.log.warn({ home: k.keeper.home, err: (e as Error).message }, 'resubscribe failed'),
+      );
+    const waiting = k.waiting;
+    k.waiting = [];
+    for (const w of waiting) w(dc);
+  }
+
+  private onChange(k: Kept, s: HomeStatus): void {
+    this.o.log.info({ ...s }, `home ${s.home} ${s.state}`);
+    if (s.state !== 'up' && k.devices) {
+      k.devices.close();
+      k.devices = undefined;
+    }
+    for (const w of k.watchers) w.onPath(s);
+  }
+}

@@ -1,0 +1,118 @@
+// The connector's configuration, options, step events and result shapes.
+import type { SocketAddr } from '../net/types.js';
+import type { RetransmitOptions } from '../net/retransmit.js';
+import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
+import type { ConnectError, ConnectErrorKind } from './connect-error.js';
+import type { Connection } from './connection.js';
+
+export interface ConnectConfig {
+  /** M: extra sockets that each knock on the home's mapped port (patent: 500). */
+  sockets: number;
+  /** "Several" knocks from the first socket on the home's mapped port (the cone case). */
+  probes: number;
+  probeSpacingMs: number;
+  /** Socket opening pace: this many, then wait socketPaceMs (cheap routers drop bursts). */
+  socketBatch: number;
+  socketPaceMs: number;
+  /** Each knocking socket sends its probe this many times, socketRepeatMs apart (loss). */
+  socketProbeRepeats: number;
+  socketRepeatMs: number;
+  /** After Ready: how long to wait for the home to answer before a new round. */
+  punchTimeoutMs: number;
+  /** After the assist ack: how long to wait for Ready. */
+  readyTimeoutMs: number;
+  /** Assisted rounds (patent step 5 loops back to step 2) before giving up. */
+  rounds: number;
+  directTimeoutMs: number;
+  directProbes: number;
+  assistRetransmit: RetransmitOptions;
+  /** Keepalive period of the established path. */
+  keepaliveMs: number;
+  /** Skip step 1 even when a direct address is known. */
+  forceAssist: boolean;
+  /**
+   * Every second round swaps roles (the client sprays ports of the home's IP, the home knocks
+   * from many sockets): the way in when the home is the symmetric side.
+   */
+  reverseRounds: boolean;
+  /** N for reversed rounds: ports of the home's IP the client sprays. */
+  reverseSpray: number;
+  /** Ports the client's spray draws from in reversed rounds (as the home's portRange). */
+  portRange: PortRange;
+}
+
+export const DEFAULT_CONNECT: ConnectConfig = {
+  sockets: 500,
+  probes: 3,
+  probeSpacingMs: 20,
+  socketBatch: 50,
+  socketPaceMs: 2,
+  socketProbeRepeats: 2,
+  socketRepeatMs: 400,
+  punchTimeoutMs: 2000,
+  readyTimeoutMs: 3000,
+  rounds: 3,
+  directTimeoutMs: 400,
+  directProbes: 3,
+  assistRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
+  keepaliveMs: 15_000,
+  forceAssist: false,
+  reverseRounds: true,
+  reverseSpray: 500,
+  portRange: DEFAULT_PORT_RANGE,
+};
+
+export type StepName = 'direct' | 'assist' | 'spray' | 'knock' | 'settle';
+
+export interface StepEvent {
+  /** Patent step number 1-5. */
+  step: 1 | 2 | 3 | 4 | 5;
+  /**
+   * What happens in the step (docs/method.md's verbs). Patent rounds: 3 spray (home), 4 knock
+   * (client). Reversed rounds swap the verbs: 3 knock (home, from many sockets), 4 spray (client).
+   */
+  name: StepName;
+  /** ms since connect() started. */
+  atMs: number;
+  detail: string;
+}
+
+export interface ConnectOptions extends Partial<ConnectConfig> {
+  home: string;
+  rendezvous: SocketAddr;
+  direct?: SocketAddr;
+  /** Local IP for every client socket (default: any). */
+  bindIp?: string;
+  onStep?: (e: StepEvent) => void;
+  /** Signs assist requests (porthole client --state); without it the request is anonymous. */
+  trust?: ClientTrust;
+}
+
+export interface ClientTrust {
+  /** Proof over (home, session, the client's address as the rendezvous sees it). */
+  assistAuth(homeId: string, session: string, observed: SocketAddr): Uint8Array;
+}
+
+export interface ConnectReport {
+  path: 'direct' | 'punched';
+  ms: number;
+  steps: Record<string, number>;
+  attempts: number;
+  packetsSent: number;
+  socketsOpened: number;
+  home: string;
+  clientObserved?: string;
+  winner?: 'first-socket' | 'extra-socket';
+}
+
+export type ConnectResult =
+  | { ok: true; report: ConnectReport; connection: Connection }
+  | {
+      ok: false;
+      /** What went wrong, for code (tests match on this). */
+      kind: ConnectErrorKind;
+      /** The same, for people: derived from the kind (connect-error.ts). */
+      error: string;
+      cause: ConnectError;
+      report: ConnectReport;
+    };

@@ -1,0 +1,87 @@
+// Connect, then (for a paired home) authenticate and encrypt: what every client command, the app
+// and the tests call to get an application channel to a home.
+import { PortholeError } from '../errors.js';
+import type { Env, SocketAddr } from '../net/types.js';
+import type { MessageChannel } from '../net/channel.js';
+import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
+import type { Identity } from '../secure/keys.js';
+import { findHome, loadState } from '../secure/state.js';
+import { parseAddr } from '../wire/addr.js';
+import {
+  connectAsync,
+  type ConnectOptions,
+  type ConnectReport,
+  type ConnectResult,
+} from './connector.js';
+
+export type Reached = Extract<ConnectResult, { ok: true }> & {
+  /** Where application messages go: the Noise channel for a paired home, else the plain path. */
+  channel: MessageChannel;
+  secure: boolean;
+};
+
+/** What pairing left in the client's state dir about one home. */
+export interface PairedHome {
+  identity: Identity;
+  /** The home's Noise static key: the handshake fails unless the home holds it. */
+  homeDh: Uint8Array;
+  rendezvous: SocketAddr;
+}
+
+export type ReachErrorKind = 'unreachable' | 'handshake-failed';
+
+export type ReachError = PortholeError<ReachErrorKind> & {
+  detail: { home: string; reason: string; report: ConnectReport };
+};
+
+/** The text is the connector's or the handshake's own reason; the kind says which it was. */
+function reachError(
+  kind: ReachErrorKind,
+  home: string,
+  reason: string,
+  report: ConnectReport,
+): ReachError {
+  return new PortholeError(kind, reason, { home, reason, report }) as ReachError;
+}
+
+/** Reads the client identity and the paired home from a state dir (throws StateError). */
+export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
+  const state = loadState(stateDir, 'client');
+  const home = findHome(stateDir, homeId);
+  return {
+    identity: state.identity,
+    homeDh: new Uint8Array(Buffer.from(home.dhPublic, 'base64url')),
+    rendezvous: parseAddr(home.rendezvous),
+  };
+}
+
+/**
+ * Connects to `opts.home`; with `paired`, signs the assist request and opens the Noise channel
+ * bound to the home's key (report.steps.secure: its ms). Rejects with a ReachError.
+ */
+export async function reach(
+  env: Env,
+  opts: ConnectOptions,
+  paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
+): Promise<Reached> {
+  const r = await connectAsync(env, {
+    ...opts,
+    ...(paired ? { trust: clientTrust(paired.identity) } : {}),
+  });
+  if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report);
+  if (!paired) return { ...r, channel: r.connection, secure: false };
+  const started = env.clock.now();
+  try {
+    const channel = await openSecureChannel(
+      r.connection,
+      paired.identity,
+      paired.homeDh,
+      env.clock,
+    );
+    r.report.steps.secure = Math.round((env.clock.now() - started) * 10) / 10;
+    return { ...r, channel, secure: true };
+  } catch (e) {
+    r.connection.close();
+    throw reachError('handshake-failed', opts.home, (e as Error).message, r.report);
+  }
+}

@@ -1,0 +1,99 @@
+// A running home: the agent, its trust (from a state dir, or none in open mode), the device
+// source and the device service on every client's channel. What `porthole home`, the demo and
+// the end-to-end tests start.
+import { networkInterfaces } from 'node:os';
+import type { DeviceSource } from '../devices/model.js';
+import { serveDevices } from '../devices/rpc-server.js';
+import { openDeviceSource } from '../devices/source.js';
+import { PortholeError } from '../errors.js';
+import { whenBound } from '../net/node-udp.js';
+import type { Env, SocketAddr } from '../net/types.js';
+import { HomeTrustStore } from '../secure/home-trust.js';
+import type { State } from '../secure/state.js';
+import { formatAddr } from '../wire/addr.js';
+import { HomeAgent, type HomeOptions } from './agent.js';
+import { serveApp } from './secure-peers.js';
+
+export type HomeRunErrorKind = 'listen-failed' | 'not-registered';
+
+export interface RunHomeOptions extends Omit<HomeOptions, 'id' | 'trust'> {
+  /** Secure mode: the home's state dir, loaded. Its id is the home id. */
+  state?: State;
+  /** Open mode (no state): any id. */
+  id?: string;
+  /** A device source, or its spec ("simulated", mqtt://HOST:PORT). */
+  devices: DeviceSource | string;
+}
+
+export interface RunningHome {
+  agent: HomeAgent;
+  id: string;
+  trust: HomeTrustStore | undefined;
+  devices: DeviceSource;
+  bound: SocketAddr;
+  close(): void;
+}
+
+/** Starts the home; resolves once its socket is bound. Rejects with a PortholeError or DeviceError. */
+export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome> {
+  const { state, devices: spec, ...agentOpts } = o;
+  const id = state ? state.homeId : o.id;
+  if (id === undefined) throw new TypeError('runHome: give state or id');
+  const trust = state ? new HomeTrustStore(state) : undefined;
+  const devices = typeof spec === 'string' ? await openDeviceSource(spec, env.clock) : spec;
+  const agent = new HomeAgent(env, {
+    ...agentOpts,
+    id,
+    localIps: o.localIps ?? lanIps(o.listen?.ip ?? '0.0.0.0'),
+    ...(trust ? { trust } : {}),
+  });
+  // Every client's channel (encrypted in secure mode) gets the device service.
+  serveApp(agent, trust, (ch) => void serveDevices(ch, devices, env.clock));
+  const close = (): void => {
+    agent.close();
+    devices.close();
+  };
+  agent.start();
+  try {
+    const bound = await whenBound(agent.endpoint!);
+    return { agent, id, trust, devices, bound, close };
+  } catch (e) {
+    close();
+    const where = o.listen
+      ? formatAddr({ ip: o.listen.ip ?? '0.0.0.0', port: o.listen.port ?? 0 })
+      : 'any';
+    throw new PortholeError<HomeRunErrorKind>(
+      'listen-failed',
+      `cannot listen on ${where}: ${(e as Error).message}`,
+      { listen: where },
+    );
+  }
+}
+
+/** Resolves on the agent's first registration; rejects with 'not-registered' after `timeoutMs`. */
+export function untilRegistered(env: Env, agent: HomeAgent, timeoutMs = 5000): Promise<SocketAddr> {
+  return new Promise((resolve, reject) => {
+    const timer = env.clock.setTimer(timeoutMs, () =>
+      reject(
+        new PortholeError<HomeRunErrorKind>(
+          'not-registered',
+          `home did not register within ${timeoutMs} ms`,
+          { timeoutMs },
+        ),
+      ),
+    );
+    agent.onRegistered((observed) => {
+      timer.cancel();
+      resolve(observed);
+    });
+  });
+}
+
+/** The LAN IPv4 addresses clients on the same network can use: the bound one, or every interface's. */
+function lanIps(boundIp: string): string[] {
+  if (boundIp !== '0.0.0.0') return [boundIp];
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && i.family === 'IPv4' && !i.internal)
+    .map((i) => i!.address);
+}

@@ -1,0 +1,17 @@
+// Transaction ids for requests that need an answer: one counter per role, started at a random
+// point drawn from the Env's Random (seeded in the simulator), so ids are unpredictable to an
+// off-path sender yet cost one draw, not one per request.
+import type { Random } from './types.js';
+
+export class TxIds {
+  private seq: number;
+
+  constructor(rng: Random) {
+    this.seq = rng.int(0x7fffffff);
+  }
+
+  next(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+}

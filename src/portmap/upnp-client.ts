@@ -1,0 +1,114 @@
+// UPnP-IGD through @achingbrain/nat-port-mapper (SSDP discovery, IGDv2 AddAnyPortMapping /
+// DeletePortMapping / GetExternalIPAddress). It uses real sockets and real time, not the Env seam:
+// it sits behind the same PortMapClient interface, so the mapper and its tests do not care.
+import { upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
+import type { MapOutcome, MapRequest, Mapping, PortMapClient } from './types.js';
+
+export interface UpnpClientOptions {
+  /** This host's LAN address: the mapping's internal client. */
+  readonly localIp: string;
+  /** How long SSDP discovery may take, ms. */
+  readonly discoveryMs?: number;
+  /** Bound on each SOAP call, ms. */
+  readonly callMs?: number;
+}
+
+/** The library never grants less than an hour (it rounds the lease up). */
+const MIN_UPNP_LEASE_S = 3600;
+
+export class UpnpClient implements PortMapClient {
+  readonly protocol = 'upnp' as const;
+  private found: Promise<Gateway | undefined> | undefined;
+  private closed = false;
+
+  constructor(private readonly o: UpnpClientOptions) {}
+
+  /** Starts SSDP discovery (once); the mapper calls this early so it overlaps PCP/NAT-PMP. */
+  discover(): Promise<Gateway | undefined> {
+    this.found ??= (async () => {
+      const nat = upnpNat({ autoRefresh: false, description: 'porthole' });
+      const signal = AbortSignal.timeout(this.o.discoveryMs ?? 2500);
+      try {
+        for await (const gw of nat.findGateways({ signal })) {
+          if (gw.family === 'IPv4') return gw;
+        }
+      } catch {
+        // discovery errors mean "no gateway"
+      }
+      return undefined;
+    })();
+    return this.found;
+  }
+
+  prepare(): void {
+    void this.discover();
+  }
+
+  async map(req: MapRequest): Promise<MapOutcome> {
+    const gw = await this.discover();
+    if (!gw || this.closed) return { ok: false, kind: 'absent', reason: 'no UPnP IGD found' };
+    try {
+      const m = await gw.map(req.internalPort, this.o.localIp, {
+        externalPort: req.externalPort,
+        protocol: 'udp',
+        autoRefresh: false,
+        ttl: req.lifetimeS * 1000,
+        signal: AbortSignal.timeout(this.o.callMs ?? 3000),
+      });
+      const mapping: Mapping = {
+        protocol: 'upnp',
+        internalPort: req.internalPort,
+        external: { ip: m.externalHost, port: m.externalPort },
+        lifetimeS: Math.max(req.lifetimeS, MIN_UPNP_LEASE_S),
+      };
+      return { ok: true, mapping };
+    } catch (e) {
+      return { ok: false, kind: 'refused', reason: `UPnP: ${(e as Error).message}` };
+    }
+  }
+
+  /**
+   * The library's own `unmap` sends DeletePortMapping with an empty NewProtocol (miniupnpd answers
+   * 402 Invalid Args and keeps the rule) and takes the internal port for the external one, so the
+   * delete goes through the library's SOAP runner with the real arguments instead.
+   */
+  async unmap(m: Mapping): Promise<void> {
+    const gw = await this.discover();
+    const soap = gw && soapOf(gw);
+    if (!soap) return;
+    await soap
+      .run(
+        WAN_IP_CONNECTION_2,
+        'DeletePortMapping',
+        [
+          ['NewRemoteHost', ''],
+          ['NewExternalPort', m.external.port],
+          ['NewProtocol', 'UDP'],
+        ],
+        { signal: AbortSignal.timeout(this.o.callMs ?? 3000) },
+      )
+      .catch(() => {});
+  }
+
+  close(): void {
+    // Discovery's sockets close when it ends; SOAP calls are plain HTTP requests: nothing to stop.
+    this.closed = true;
+  }
+}
+
+const WAN_IP_CONNECTION_2 = 'urn:schemas-upnp-org:service:WANIPConnection:2';
+
+interface SoapRunner {
+  run(
+    service: string,
+    action: string,
+    args: Array<[string, string | number]>,
+    opts: { signal: AbortSignal },
+  ): Promise<unknown>;
+}
+
+/** The gateway's SOAP runner (the library's `Device`, not part of its typed API; checked). */
+function soapOf(gw: Gateway): SoapRunner | undefined {
+  const device = (gw as unknown as { gateway?: Partial<SoapRunner> }).gateway;
+  return typeof device?.run === 'function' ? (device as SoapRunner) : undefined;
+}

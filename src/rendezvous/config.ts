@@ -1,0 +1,51 @@
+// The rendezvous' configuration, options and stats (the behaviour is in server.ts).
+import type { BindOptions } from '../net/types.js';
+import type { RetransmitOptions } from '../net/retransmit.js';
+import type { RateLimitOptions } from '../util/rate-limit.js';
+import type { HomeRegistry } from './registry.js';
+
+export interface RendezvousConfig {
+  /** A registration lives this long unless refreshed by a keepalive. */
+  registrationTtlMs: number;
+  maxHomes: number;
+  /** Assist sessions in flight at once; past it new requests get Busy. */
+  maxSessions: number;
+  sessionTtlMs: number;
+  /** PeerInfo is retransmitted to the home until its SprayDone arrives. */
+  peerInfoRetransmit: RetransmitOptions;
+  sweepIntervalMs: number;
+  /** Every datagram, per source IP. */
+  perIpLimit: RateLimitOptions;
+  /** Assist requests per home (each one makes the home spray). */
+  perHomeAssistLimit: RateLimitOptions;
+  /** Refuse unsigned registrations of open (not key-derived) home ids. */
+  requireSigned: boolean;
+}
+
+export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
+  registrationTtlMs: 90_000,
+  maxHomes: 100_000,
+  maxSessions: 10_000,
+  sessionTtlMs: 30_000,
+  peerInfoRetransmit: { rtoMs: 300, maxRtoMs: 1200, maxSends: 5 },
+  sweepIntervalMs: 5_000,
+  perIpLimit: { ratePerSec: 200, burst: 400, maxKeys: 100_000 },
+  perHomeAssistLimit: { ratePerSec: 5, burst: 20, maxKeys: 100_000 },
+  requireSigned: false,
+};
+
+export interface RendezvousOptions extends Partial<RendezvousConfig> {
+  listen: BindOptions;
+  registry?: HomeRegistry;
+}
+
+export interface RendezvousStats {
+  received: number;
+  registrations: number;
+  assists: number;
+  readies: number;
+  addrQueries: number;
+  homes: number;
+  sessions: number;
+  dropped: Record<string, number>;
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ClientAgent } from '../../src/client/agent/agent.js';
+import { ControlClient } from '../../src/client/agent/control-client.js';
+import { ControlServer } from '../../src/client/agent/control-server.js';
+import type { HomeStatus } from '../../src/client/agent/control-wire.js';
+import type { KeptLink } from '../../src/client/agent/keeper.js';
+import { serveDevices } from '../../src/devices/rpc-server.js';
+import { SimulatedHouse } from '../../src/devices/simulated.js';
+import { cryptoRandom, realClock } from '../../src/net/real-env.js';
+import { silentLogger } from '../../src/net/types.js';
+import { isPortholeError } from '../../src/errors.js';
+import { channelPair } from '../support/fakes.js';
+
+/** A home on an in-memory channel; `alive` decides whether pings are answered. */
+function fakeHome() {
+  const house = new SimulatedHouse(realClock);
+  const net = { alive: true, connects: 0, serverRequests: () => 0 };
+  const servers: Array<{ close(): void }> = [];
+  const connect = (): Promise<KeptLink> => {
+    net.connects++;
+    const [a, b] = channelPair(realClock);
+    const server = serveDevices(b, house, realClock);
+    servers.push(server);
+    net.serverRequests = () => server.stats.requests;
+    return Promise.resolve({
+      channel: a,
+      ping: (_ms, cb) => setImmediate(() => cb(net.alive ? 0.5 : undefined)),
+      close: () => {},
+      path: 'punched',
+      remote: '198.51.100.7:40001',
+    });
+  };
+  const stop = (): void => {
+    for (const s of servers) s.close();
+    house.close();
+  };
+  return { house, net, connect, stop };
+}
+
+function startAgent(connect: () => Promise<KeptLink>, keeper = {}) {
+  const agent = new ClientAgent({
+    homes: ['ph-test'],
+    connect,
+    clock: realClock,
+    rng: cryptoRandom,
+    log: silentLogger,
+    wallNow: () => Date.now(),
+    keeper: { pingEveryMs: 50, pingTimeoutMs: 20, suspectPingMs: 10, backoffBaseMs: 10, ...keeper },
+  });
+  agent.start();
+  return agent;
+}
+
+test('50 commands through the control socket: all answered, one connect', async () => {
+  const home = fakeHome();
+  const agent = startAgent(home.connect);
+  const dir = mkdtempSync(join(tmpdir(), 'ph-agent-'));
+  const server = new ControlServer(join(dir, 'agent.sock'), agent);
+  await server.listen();
+  assert.equal(statSync(join(dir, 'agent.sock')).mode & 0o777, 0o600);
+  const c = await ControlClient.connect(join(dir, 'agent.sock'));
+  try {
+    const before = home.house.get('light.kitchen')!.state;
+    for (let i = 0; i < 50; i++) await c.call(undefined, 'light.kitchen', { service: 'toggle' });
+    assert.equal(
+      home.house.get('light.kitchen')!.state,
+      before,
+      '50 toggles applied exactly once each',
+    );
+    assert.equal(home.net.serverRequests(), 50);
+    assert.equal(home.net.connects, 1);
+    const [st] = await c.status();
+    assert.equal(st?.state, 'up');
+    assert.equal(st?.path, 'punched');
+    await assert.rejects(c.get(undefined, 'light.nope'), (e) => isPortholeError(e));
+    await assert.rejects(c.list('ph-other'), (e) => isPortholeError(e, 'home-unknown'));
+  } finally {
+    c.close();
+    await server.close();
+    agent.stop();
+    home.stop();
+  }
+});
+
+test('a dead path is noticed and reconnected; the watch stream resumes on the new link', async () => {
+  const home = fakeHome();
+  const agent = startAgent(home.connect);
+  const dir = mkdtempSync(join(tmpdir(), 'ph-agent-'));
+  const server = new ControlServer(join(dir, 'agent.sock'), agent);
+  await server.listen();
+  const c = await ControlClient.connect(join(dir, 'agent.sock'));
+  try {
+    const states: string[] = [];
+    const paths: HomeStatus[] = [];
+    await c.watch(
+      undefined,
+      (s) => states.push(`${s.entity_id}=${s.state}`),
+      (p) => paths.push(p),
+    );
+    await c.call(undefined, 'light.kitchen', { service: 'turn_on' });
+    home.net.alive = false;
+    const deadline = Date.now() + 3000;
+    while (!paths.some((p) => p.state === 'down') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    home.net.alive = true;
+    assert.ok(
+      paths.some((p) => p.state === 'down'),
+      'the dead path was reported',
+    );
+    while (home.net.connects < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    const after = await c.call(undefined, 'light.kitchen', { service: 'turn_off' });
+    assert.equal(after.state, 'off');
+    while (!states.includes('light.kitchen=off') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(states.includes('light.kitchen=off'), 'the watch saw the change after the reconnect');
+    const st = (await c.status())[0]!;
+    assert.equal(st.state, 'up');
+    assert.equal(st.reconnects, 1);
+  } finally {
+    c.close();
+    await server.close();
+    agent.stop();
+    home.stop();
+  }
+});
+
+test('a second agent on the same socket is refused; bad request lines get errors, not crashes', async () => {
+  const home = fakeHome();
+  const agent = startAgent(home.connect);
+  const dir = mkdtempSync(join(tmpdir(), 'ph-agent-'));
+  const path = join(dir, 'agent.sock');
+  const server = new ControlServer(path, agent);
+  await server.listen();
+  try {
+    await assert.rejects(new ControlServer(path, agent).listen(), /already running/);
+    const { createConnection } = await import('node:net');
+    const s = createConnection(path);
+    const got: string[] = [];
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => got.push(...d.split('\n').filter(Boolean)));
+    s.write(
+      'not json\n{"id":1,"op":"rm -rf"}\n{"id":2,"op":"get","entity":"../etc"}\n{"id":3,"op":"status"}\n',
+    );
+    const deadline = Date.now() + 2000;
+    while (got.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    s.destroy();
+    assert.equal(got.length, 4);
+    const replies = got.map((l) => JSON.parse(l) as { ok?: boolean; kind?: string });
+    assert.deepEqual(
+      replies.slice(0, 3).map((r) => r.ok),
+      [false, false, false],
+    );
+    assert.equal(replies[3]?.ok, true);
+  } finally {
+    await server.close();
+    agent.stop();
+    home.stop();
+  }
+});
