@@ -3,6 +3,7 @@ import { whenBound } from '../net/node-udp.js';
 import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
 import { RendezvousServer } from '../rendezvous/server.js';
+import { startRelayFronts } from './relay-fronts.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
@@ -24,9 +25,36 @@ export function registerRendezvous(program: Command): void {
       intArg(1000, 3_600_000),
     )
     .option('--max-homes <N>', 'registered homes at most', intArg(1, 10_000_000))
+    .option(
+      '--no-relay',
+      'do not relay sessions for clients that cannot punch (on by default, UDP)',
+    )
+    .option(
+      '--relay-tcp <PORT>',
+      'also relay for clients over TCP on this port (off by default)',
+      intArg(1, 65535),
+    )
+    .option(
+      '--relay-ws <PORT>',
+      'also relay over WebSocket on this port, path /porthole (off by default)',
+      intArg(1, 65535),
+    )
+    .option(
+      '--relay-max-bytes <N>',
+      'bytes per relayed session (default 4 MiB)',
+      intArg(1024, 2 ** 40),
+    )
     .action(
       async (
-        opts: { listen: SocketAddr; registrationTtl?: number; maxHomes?: number },
+        opts: {
+          listen: SocketAddr;
+          registrationTtl?: number;
+          maxHomes?: number;
+          relay: boolean;
+          relayTcp?: number;
+          relayWs?: number;
+          relayMaxBytes?: number;
+        },
         cmd: Command,
       ) => {
         const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
@@ -35,16 +63,23 @@ export function registerRendezvous(program: Command): void {
           listen: opts.listen,
           registrationTtlMs: opts.registrationTtl,
           maxHomes: opts.maxHomes,
+          relay: opts.relay
+            ? opts.relayMaxBytes
+              ? { maxSessionBytes: opts.relayMaxBytes }
+              : {}
+            : false,
         });
         server.start();
         const bound = await whenBound(server.endpoint!).catch((e: Error) =>
           die(`cannot listen on ${formatAddr(opts.listen)}: ${e.message}`),
         );
         log.info({ listen: formatAddr(bound) }, 'rendezvous listening');
+        const fronts = await startRelayFronts(server.relay, opts, bound.ip, log);
         const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
         onShutdown(() => {
           clearInterval(statsTimer);
           log.info({ stats: server.stats }, 'rendezvous stopping');
+          void fronts.close();
           server.close();
         });
       },

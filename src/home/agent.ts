@@ -10,6 +10,8 @@ import { ErrorCode, HOME_ID_PATTERN, type Message } from '../wire/messages.js';
 import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from './config.js';
 import type { KnockBack } from '../punch/knock-back.js';
 import { Peers } from './peers.js';
+import { homeRelay, type RelayedPathHandler } from './relayed.js';
+import type { HomeRelay } from '../relay/home-relay.js';
 import { Registration } from './registration.js';
 import { Sprays } from './sprays.js';
 
@@ -23,6 +25,9 @@ export class HomeAgent {
   private readonly registration: Registration;
   private readonly sprays: Sprays;
   private readonly peers: Peers;
+  /** Sessions the rendezvous relays to us over our keepalive mapping (issue 10). */
+  readonly relay: HomeRelay;
+  private relayedCb: RelayedPathHandler = (path) => path.close();
   private sock: MessageSocket | undefined;
   private dataCb: (payload: Uint8Array, from: SocketAddr) => void = () => {};
 
@@ -45,6 +50,7 @@ export class HomeAgent {
       send,
       () => this.sock?.ep.localAddress()?.port,
     );
+    this.relay = homeRelay(opts, send, (path, client) => this.relayedCb(path, client));
     this.peers = new Peers(env, this.cfg, opts.id, this.drops);
     this.sprays = new Sprays(env, opts, this.cfg, this.drops, this.tx, {
       send,
@@ -77,6 +83,11 @@ export class HomeAgent {
     this.dataCb = cb;
   }
 
+  /** Each accepted relayed session, as a Path carrying the client's frames. */
+  onRelayedPath(cb: RelayedPathHandler): void {
+    this.relayedCb = cb;
+  }
+
   sendData(to: SocketAddr, payload: Uint8Array): void {
     // A client reached through a reversed round talks to the socket it found, not the main one.
     (this.peers.linkFor(to) ?? this.sock)?.send({ type: 'data', payload }, to);
@@ -93,6 +104,7 @@ export class HomeAgent {
       packetsSent: this.sock?.sent ?? 0,
       probesAnswered: this.peers.probesAnswered,
       peers: this.peers.size,
+      relayed: { ...this.relay.stats, live: this.relay.sessions },
       dropped: this.drops.toJSON(),
     };
   }
@@ -101,6 +113,7 @@ export class HomeAgent {
     this.registration.close();
     this.sprays.close();
     this.peers.close();
+    this.relay.close();
     this.sock?.close();
   }
 
@@ -108,6 +121,7 @@ export class HomeAgent {
 
   private handle(msg: Message, from: SocketAddr): void {
     const fromRendezvous = sameAddr(from, this.opts.rendezvous);
+    if (fromRendezvous && this.relay.handle(msg, from)) return;
     switch (msg.type) {
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);

@@ -84,6 +84,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
 export interface HomeTrust {
   registrationAuth(homeId: string): Uint8Array;
   authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
+  /** A relayed session (issue 10), let in exactly as an assist; without it relays are refused. */
+  authorizeRelay?(msg: MessageOf<'relayOffer'>): { ok: true } | { ok: false; reason: string };
 }
 
 export interface HomeStats {
@@ -96,4 +98,6 @@ export interface HomeStats {
   probesAnswered: number;
   peers: number;
   dropped: Record<string, number>;
+  /** Relayed sessions: offers, accepted, refused, dropped frames, live now. */
+  relayed?: { offers: number; accepted: number; refused: number; dropped: number; live: number };
 }

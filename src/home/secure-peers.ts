@@ -17,6 +17,8 @@ export function serveApp(
   app: AppHandler,
 ): void {
   servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app));
+  // A relayed session gets the same guarded channel: the device layer sees no difference.
+  agent.onRelayedPath((path, peer) => serveChannel(path, peer, trust, app));
 }
 
 /**

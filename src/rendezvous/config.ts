@@ -2,6 +2,8 @@
 import type { BindOptions } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
+import type { RelayLimits } from '../relay/limits.js';
+import type { RelayStats } from '../relay/stats.js';
 import type { HomeRegistry } from './registry.js';
 
 export interface RendezvousConfig {
@@ -37,6 +39,8 @@ export const DEFAULT_RENDEZVOUS: RendezvousConfig = {
 export interface RendezvousOptions extends Partial<RendezvousConfig> {
   listen: BindOptions;
   registry?: HomeRegistry;
+  /** Relayed sessions (issue 10): on by default over UDP with these limits; false = off. */
+  relay?: Partial<RelayLimits> | false;
 }
 
 export interface RendezvousStats {
@@ -48,4 +52,5 @@ export interface RendezvousStats {
   homes: number;
   sessions: number;
   dropped: Record<string, number>;
+  relay?: RelayStats;
 }

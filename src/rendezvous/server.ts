@@ -25,6 +25,7 @@ import {
   type RendezvousStats,
 } from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
+import { RelayCore } from '../relay/server.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -55,6 +56,8 @@ export class RendezvousServer {
   private readonly sessions = new Map<SessionId, Session>();
   private readonly drops = new DropCounter();
   private sock: MessageSocket | undefined;
+  /** Relayed sessions to registered homes (issue 10), over this socket and any TCP/WS fronts. */
+  private relayCore: RelayCore | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -78,11 +81,22 @@ export class RendezvousServer {
     this.sock = new MessageSocket(ep, this.drops, this.env.log, (m, from, size) =>
       this.handle(m, from, size),
     );
+    if (this.opts.relay !== false)
+      this.relayCore = new RelayCore(this.env, {
+        ...this.opts.relay,
+        lookupHome: (id) => this.registry.get(id, this.env.clock.now())?.addr,
+        sendUdp: (d, to) => this.sock?.ep.send(d, to),
+      });
     this.scheduleSweep();
   }
 
   get endpoint(): MessageSocket['ep'] | undefined {
     return this.sock?.ep;
+  }
+
+  /** The relay core, for its TCP/WebSocket fronts (relay/tcp-server.ts, ws-server.ts). */
+  get relay(): RelayCore | undefined {
+    return this.relayCore;
   }
 
   get stats(): RendezvousStats {
@@ -92,6 +106,7 @@ export class RendezvousServer {
       homes: this.registry.size,
       sessions: this.sessions.size,
       dropped: this.drops.toJSON(),
+      ...(this.relayCore ? { relay: this.relayCore.stats } : {}),
     };
   }
 
@@ -99,6 +114,7 @@ export class RendezvousServer {
     this.sweepTimer?.cancel();
     for (const s of this.sessions.values()) s.peerInfo.cancel();
     this.sessions.clear();
+    this.relayCore?.close();
     this.sock?.close();
   }
 
@@ -131,10 +147,13 @@ export class RendezvousServer {
   }
 
   private handle(msg: Message, from: SocketAddr, size: number): void {
+    // Relayed frames are bounded by the relay's byte caps, not the per-IP datagram budget.
+    if (msg.type === 'relayData' && this.relayCore?.onUdp(msg, from, size)) return;
     if (!this.perIp.take(from.ip, this.env.clock.now())) {
       this.drops.count('rate-limited-ip');
       return;
     }
+    if (this.relayCore?.onUdp(msg, from, size)) return;
     const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
