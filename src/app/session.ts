@@ -2,7 +2,7 @@
 // seconds, and automatic reconnection (bounded backoff) when the path dies.
 import { DeviceClient } from '../devices/rpc-client.js';
 import type { EntityState } from '../devices/model.js';
-import type { Reached } from '../client/reach.js';
+import { closeReached, type Reached } from '../client/reach.js';
 import type { Env, TimerHandle } from '../net/types.js';
 
 export interface LinkStatus {
@@ -59,7 +59,7 @@ export class AppSession {
     for (let backoff = 1000; !this.closed; backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)) {
       try {
         const link = await this.connectFn();
-        if (this.closed) return link.connection.close();
+        if (this.closed) return closeReached(link);
         this.link = link;
         this.dc = new DeviceClient(link.channel, this.env.clock, this.env.rng);
         await this.dc.watch((s) => this.stateCbs.forEach((cb) => cb(s)));
@@ -91,7 +91,10 @@ export class AppSession {
 
   private schedulePing(): void {
     this.pingTimer = this.env.clock.setTimer(PING_MS, () => {
-      this.link?.connection.ping(1500, (rtt) => {
+      // A relayed link has no ping of its own; its path reports its own end.
+      const conn = this.link?.connection;
+      if (!conn) return;
+      conn.ping(1500, (rtt) => {
         if (this.closed) return;
         if (rtt === undefined) {
           if (++this.misses >= MISSES_BEFORE_RECONNECT) return void this.reconnect();
@@ -110,7 +113,7 @@ export class AppSession {
 
   private async reconnect(): Promise<void> {
     this.dc?.close();
-    this.link?.connection.close();
+    if (this.link) closeReached(this.link);
     this.link = undefined;
     this.dc = undefined;
     this.setStatus({ state: 'reconnecting' });
@@ -123,6 +126,6 @@ export class AppSession {
     this.sleeping?.timer.cancel();
     this.sleeping?.wake();
     this.dc?.close();
-    this.link?.connection.close();
+    if (this.link) closeReached(this.link);
   }
 }

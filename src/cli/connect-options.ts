@@ -1,5 +1,6 @@
 // The options every command that reaches a home shares, and turning them into a reach().
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { RelayChoice, RelayMode, RelayTransport } from '../client/relay-choice.js';
 import type { ConnectOptions } from '../client/connector.js';
 import { loadPairedHome, reach, type PairedHome, type Reached } from '../client/reach.js';
 import { isPortholeError, PortholeError } from '../errors.js';
@@ -22,6 +23,9 @@ export interface ConnectCliOptions {
   punchTimeout?: number;
   forceAssist?: boolean;
   json?: boolean;
+  relay?: RelayMode;
+  relayTransport?: RelayTransport;
+  relayAddr?: SocketAddr;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -43,7 +47,25 @@ export function withConnectOptions(cmd: Command): Command {
     .option('--rounds <R>', 'assisted rounds before giving up', intArg(1, 20))
     .option('--punch-timeout <MS>', "wait for the home's answer per round", intArg(50, 60_000))
     .option('--force-assist', 'skip the direct step even with --direct')
-    .option('--json', 'machine-readable output: one JSON line on stdout');
+    .option('--json', 'machine-readable output: one JSON line on stdout')
+    .addOption(
+      new Option(
+        '--relay <MODE>',
+        'relay through the rendezvous: auto (when punching fails), off, only',
+      )
+        .choices(['auto', 'off', 'only'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--relay-transport <T>', 'how to reach the relay (tcp/ws where UDP is blocked)')
+        .choices(['udp', 'tcp', 'ws'])
+        .default('udp'),
+    )
+    .option(
+      '--relay-addr <HOST:PORT>',
+      "the relay's address for --relay-transport (default: the rendezvous address)",
+      addrArg,
+    );
 }
 
 function toConnectOptions(o: ConnectCliOptions & { rendezvous: SocketAddr }): ConnectOptions {
@@ -81,7 +103,12 @@ function resolveTarget(o: ConnectCliOptions): { paired?: PairedHome; rendezvous:
 /** reach() with the command line's options; rejects with a usage, state or reach PortholeError. */
 export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
   const { paired, rendezvous } = resolveTarget(o);
-  return reach(realEnv(log), toConnectOptions({ ...o, rendezvous }), paired);
+  const relay: RelayChoice = {
+    mode: o.relay ?? 'auto',
+    transport: o.relayTransport ?? 'udp',
+    ...(o.relayAddr ? { addr: o.relayAddr } : {}),
+  };
+  return reach(realEnv(log), toConnectOptions({ ...o, rendezvous }), paired, relay);
 }
 
 function fail(o: ConnectCliOptions, error: string, report: object = {}): never {

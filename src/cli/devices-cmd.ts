@@ -1,4 +1,5 @@
 // `porthole client devices | get | set | watch`: the home's devices through the tunnel.
+import { closeReached } from '../client/reach.js';
 import type { Command } from 'commander';
 import { DeviceError, parseEntityId, parseSetArg, type EntityState } from '../devices/model.js';
 import { DeviceClient } from '../devices/rpc-client.js';
@@ -26,7 +27,7 @@ async function withDevices(
     else process.stderr.write(`porthole: ${msg}\n`);
     process.exit(1);
   }
-  r.connection.close();
+  closeReached(r);
   process.exit(0);
 }
 

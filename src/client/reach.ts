@@ -1,6 +1,6 @@
 // Connect, then (for a paired home) authenticate and encrypt: what every client command, the app
 // and the tests call to get an application channel to a home.
-import { PortholeError } from '../errors.js';
+import { isPortholeError, PortholeError } from '../errors.js';
 import type { Env, SocketAddr } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
@@ -13,12 +13,29 @@ import {
   type ConnectReport,
   type ConnectResult,
 } from './connector.js';
+import type { Connection } from './connection.js';
+import type { PathSwitch } from './path-switch.js';
+import { goRelayed, type RelayChoice, type RelayTransport } from './relay-choice.js';
+import { reachRelayed } from './relayed.js';
 
-export type Reached = Extract<ConnectResult, { ok: true }> & {
+/** The connector's report, or a relayed one (issue 10): path "relayed" with relay and transport. */
+export type ReachReport = Omit<ConnectReport, 'path'> & {
+  path: ConnectReport['path'] | 'relayed';
+  relay?: string;
+  transport?: RelayTransport;
+};
+
+export interface Reached {
+  ok: true;
+  report: ReachReport;
+  /** The punched or direct connection (ping); absent when relayed. */
+  connection?: Connection;
   /** Where application messages go: the Noise channel for a paired home, else the plain path. */
   channel: MessageChannel;
   secure: boolean;
-};
+  /** The path switch under the channel when it can move between paths (relayed sessions). */
+  paths?: PathSwitch;
+}
 
 /** What pairing left in the client's state dir about one home. */
 export interface PairedHome {
@@ -31,7 +48,7 @@ export interface PairedHome {
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
 
 export type ReachError = PortholeError<ReachErrorKind> & {
-  detail: { home: string; reason: string; report: ConnectReport };
+  detail: { home: string; reason: string; report: ReachReport; connectKind?: string };
 };
 
 /** The text is the connector's or the handshake's own reason; the kind says which it was. */
@@ -39,9 +56,10 @@ function reachError(
   kind: ReachErrorKind,
   home: string,
   reason: string,
-  report: ConnectReport,
+  report: ReachReport,
+  connectKind?: string,
 ): ReachError {
-  return new PortholeError(kind, reason, { home, reason, report }) as ReachError;
+  return new PortholeError(kind, reason, { home, reason, report, connectKind }) as ReachError;
 }
 
 /** Reads the client identity and the paired home from a state dir (throws StateError). */
@@ -63,12 +81,36 @@ export async function reach(
   env: Env,
   opts: ConnectOptions,
   paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
+  relay: RelayChoice = { mode: 'off', transport: 'udp' },
+): Promise<Reached> {
+  if (relay.mode === 'only') return reachRelayed(env, opts, relay, paired);
+  try {
+    return await reachTraversed(env, opts, paired);
+  } catch (e) {
+    const kind = isPortholeError(e, 'unreachable')
+      ? (e as ReachError).detail.connectKind
+      : undefined;
+    if (relay.mode !== 'auto' || !goRelayed(kind, relay.transport)) throw e;
+    try {
+      return await reachRelayed(env, opts, relay, paired);
+    } catch (re) {
+      // The traversal's reason stays the answer; the relay's is logged.
+      env.log.info({ reason: (re as Error).message }, 'relayed fallback failed too');
+      throw e;
+    }
+  }
+}
+
+async function reachTraversed(
+  env: Env,
+  opts: ConnectOptions,
+  paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
 ): Promise<Reached> {
   const r = await connectAsync(env, {
     ...opts,
     ...(paired ? { trust: clientTrust(paired.identity) } : {}),
   });
-  if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report);
+  if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const started = env.clock.now();
   try {
@@ -84,4 +126,10 @@ export async function reach(
     r.connection.close();
     throw reachError('handshake-failed', opts.home, (e as Error).message, r.report);
   }
+}
+
+/** Closes what carries a Reached channel: the punched connection, or the relayed path(s). */
+export function closeReached(r: Reached): void {
+  r.connection?.close();
+  r.paths?.close();
 }
