@@ -1,5 +1,6 @@
 // `porthole client devices | get | set | watch`: the home's devices through the tunnel.
-import { closeReached } from '../client/reach.js';
+import { closeReached, type Reached } from '../client/reach.js';
+import { reportPathEvents } from './path-events.js';
 import type { Command } from 'commander';
 import { DeviceError, parseEntityId, parseSetArg, type EntityState } from '../devices/model.js';
 import { DeviceClient } from '../devices/rpc-client.js';
@@ -15,12 +16,12 @@ import { die } from './lifecycle.js';
 async function withDevices(
   o: ConnectCliOptions,
   cmd: Command,
-  fn: (dc: DeviceClient) => Promise<void>,
+  fn: (dc: DeviceClient, r: Reached) => Promise<void>,
 ): Promise<never> {
   const r = await connectOrExit(o, logFor(cmd, 'client'));
   const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
   try {
-    await fn(dc);
+    await fn(dc, r);
   } catch (e) {
     const msg = e instanceof DeviceError ? e.message : String(e);
     if (o.json) process.stdout.write(JSON.stringify({ error: msg }) + '\n');
@@ -28,6 +29,8 @@ async function withDevices(
     process.exit(1);
   }
   closeReached(r);
+  // A relayed session's goodbye (relayClosed) leaves before we exit, so the relay frees it now.
+  if (r.paths) await new Promise((res) => setTimeout(res, 100));
   process.exit(0);
 }
 
@@ -98,7 +101,8 @@ export function registerDeviceCommands(client: Command): void {
   withConnectOptions(client.command('watch').description('print device changes live until Ctrl-C'))
     .option('--duration <S>', 'stop after this many seconds')
     .action((o: ConnectCliOptions & { duration?: string }, cmd: Command) =>
-      withDevices(o, cmd, async (dc) => {
+      withDevices(o, cmd, async (dc, r) => {
+        if (r.paths) reportPathEvents(r.paths, Boolean(o.json));
         await dc.watch((s) => process.stdout.write((o.json ? JSON.stringify(s) : line(s)) + '\n'));
         if (!o.json) process.stderr.write('watching; Ctrl-C to stop\n');
         const secs = Number(o.duration ?? Infinity);

@@ -28,12 +28,12 @@ export async function startRelayFronts(
     const tcp = await startTcpRelay(core, { host, port: o.relayTcp }).catch(
       fail(`tcp ${o.relayTcp}`),
     );
-    closers.push(tcp.close);
+    closers.push(() => tcp.close());
     log.info({ port: tcp.port }, 'relay listening on tcp');
   }
   if (o.relayWs) {
     const ws = await startWsRelay(core, { host, port: o.relayWs }).catch(fail(`ws ${o.relayWs}`));
-    closers.push(ws.close);
+    closers.push(() => ws.close());
     log.info({ port: ws.port, path: '/porthole' }, 'relay listening on websocket');
   }
   return { close: async () => void (await Promise.all(closers.map((c) => c()))) };

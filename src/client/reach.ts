@@ -11,7 +11,6 @@ import {
   connectAsync,
   type ConnectOptions,
   type ConnectReport,
-  type ConnectResult,
 } from './connector.js';
 import type { Connection } from './connection.js';
 import type { PathSwitch } from './path-switch.js';
