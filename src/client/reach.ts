@@ -7,11 +7,7 @@ import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
 import type { Identity } from '../secure/keys.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
-import {
-  connectAsync,
-  type ConnectOptions,
-  type ConnectReport,
-} from './connector.js';
+import { connectAsync, type ConnectOptions, type ConnectReport } from './connector.js';
 import type { Connection } from './connection.js';
 import type { PathSwitch } from './path-switch.js';
 import { goRelayed, type RelayChoice, type RelayTransport } from './relay-choice.js';
