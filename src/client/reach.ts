@@ -79,6 +79,7 @@ export async function reach(
   relay: RelayChoice = { mode: 'off', transport: 'udp' },
 ): Promise<Reached> {
   if (relay.mode === 'only') return reachRelayed(env, opts, relay, paired);
+  const started = env.clock.now();
   try {
     return await reachTraversed(env, opts, paired);
   } catch (e) {
@@ -87,7 +88,11 @@ export async function reach(
       : undefined;
     if (relay.mode !== 'auto' || !goRelayed(kind, relay.transport)) throw e;
     try {
-      return await reachRelayed(env, opts, relay, paired);
+      const r = await reachRelayed(env, opts, relay, paired);
+      // The report counts from the start: the traversal that failed, then the relay.
+      r.report.steps = { traversal: (e as ReachError).detail.report.ms, ...r.report.steps };
+      r.report.ms = Math.round((env.clock.now() - started) * 10) / 10;
+      return r;
     } catch (re) {
       // The traversal's reason stays the answer; the relay's is logged.
       env.log.info({ reason: (re as Error).message }, 'relayed fallback failed too');
