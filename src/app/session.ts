@@ -70,6 +70,7 @@ export class AppSession {
           secure: link.secure,
           home: link.report.home,
         });
+        this.followPath(link);
         this.schedulePing();
         return;
       } catch (e) {
@@ -77,6 +78,20 @@ export class AppSession {
         await this.sleep(backoff);
       }
     }
+  }
+
+  /** A relayed link: path changes reach the badge; its end (e.g. a relay cap) reconnects. */
+  private followPath(link: Reached): void {
+    link.paths?.onChange((c) => {
+      if (
+        this.link === link &&
+        (c.kind === 'punched' || c.kind === 'relayed' || c.kind === 'direct')
+      )
+        this.setStatus({ ...this.status, path: c.kind });
+    });
+    link.paths?.onLost(() => {
+      if (this.link === link && !this.closed) void this.reconnect();
+    });
   }
 
   private sleep(ms: number): Promise<void> {
