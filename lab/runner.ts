@@ -40,6 +40,9 @@ export interface LabRunOptions {
   /** Extra flags for `porthole client connect`. */
   clientArgs?: string[];
   homeArgs?: string[];
+  rendezvousArgs?: string[];
+  /** Runs once the namespaces exist (e.g. extra nftables rules), before any process starts. */
+  onLab?: (lab: Lab) => void;
   /** More `porthole client …` commands (e.g. device commands) to run after the trials. */
   extraClientCommands?: string[][];
   onTrial?: (i: number, line: string) => void;
@@ -153,7 +156,12 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
   const strays = { home: [] as number[], client: [] as number[] };
   try {
     const rv = `${lab.rendezvousIp}:${RV_PORT}`;
-    await start(lab.ns.rendezvous, ['rendezvous', '--listen', rv], 'rendezvous listening');
+    o.onLab?.(lab);
+    await start(
+      lab.ns.rendezvous,
+      ['rendezvous', '--listen', rv, ...(o.rendezvousArgs ?? [])],
+      'rendezvous listening',
+    );
     // A 1 s keepalive re-creates the home's mapping quickly after each conntrack flush.
     const homeArgs = [
       'home',

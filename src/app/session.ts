@@ -1,7 +1,7 @@
 // The web app's link to the home: one connection with its device client, an RTT ping every few
 // seconds, and automatic reconnection (bounded backoff) when the path dies.
 import { DeviceClient } from '../devices/rpc-client.js';
-import type { Reached } from '../client/reach.js';
+import { closeReached, type Reached } from '../client/reach.js';
 import type { Env, TimerHandle } from '../net/types.js';
 import { LinkEvents } from './link-events.js';
 
@@ -36,7 +36,7 @@ export class AppSession extends LinkEvents {
     for (let backoff = 1000; !this.closed; backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)) {
       try {
         const link = await this.connectFn();
-        if (this.closed) return link.connection.close();
+        if (this.closed) return closeReached(link);
         this.link = link;
         this.dc = new DeviceClient(link.channel, this.env.clock, this.env.rng);
         await this.dc.watch((s) => this.emitState(s));
@@ -47,6 +47,7 @@ export class AppSession extends LinkEvents {
           secure: link.secure,
           home: link.report.home,
         });
+        this.followPath(link);
         this.schedulePing();
         return;
       } catch (e) {
@@ -54,6 +55,20 @@ export class AppSession extends LinkEvents {
         await this.sleep(backoff);
       }
     }
+  }
+
+  /** A relayed link: path changes reach the badge; its end (e.g. a relay cap) reconnects. */
+  private followPath(link: Reached): void {
+    link.paths?.onChange((c) => {
+      if (
+        this.link === link &&
+        (c.kind === 'punched' || c.kind === 'relayed' || c.kind === 'direct')
+      )
+        this.setStatus({ ...this.status, path: c.kind });
+    });
+    link.paths?.onLost(() => {
+      if (this.link === link && !this.closed) void this.reconnect();
+    });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -68,7 +83,10 @@ export class AppSession extends LinkEvents {
 
   private schedulePing(): void {
     this.pingTimer = this.env.clock.setTimer(PING_MS, () => {
-      this.link?.connection.ping(1500, (rtt) => {
+      // A relayed link has no ping of its own; its path reports its own end.
+      const conn = this.link?.connection;
+      if (!conn) return;
+      conn.ping(1500, (rtt) => {
         if (this.closed) return;
         if (rtt === undefined) {
           if (++this.misses >= MISSES_BEFORE_RECONNECT) return void this.reconnect();
@@ -87,7 +105,7 @@ export class AppSession extends LinkEvents {
 
   private async reconnect(): Promise<void> {
     this.dc?.close();
-    this.link?.connection.close();
+    if (this.link) closeReached(this.link);
     this.link = undefined;
     this.dc = undefined;
     this.setStatus({ state: 'reconnecting' });
@@ -100,6 +118,6 @@ export class AppSession extends LinkEvents {
     this.sleeping?.timer.cancel();
     this.sleeping?.wake();
     this.dc?.close();
-    this.link?.connection.close();
+    if (this.link) closeReached(this.link);
   }
 }

@@ -1,3 +1,4 @@
+import { closeReached } from '../client/reach.js';
 import type { Command } from 'commander';
 import type { Connection } from '../client/connection.js';
 import { registerClientPair } from './client-pair-cmd.js';
@@ -10,6 +11,7 @@ import {
 import { registerClientUp } from './client-up-cmd.js';
 import { registerDeviceCommands } from './devices-cmd.js';
 import { registerInit } from './init-cmd.js';
+import { die } from './lifecycle.js';
 import { intArg } from './parse.js';
 
 function pingOnce(conn: Connection, timeoutMs: number): Promise<number | undefined> {
@@ -29,7 +31,7 @@ export function registerClient(program: Command): Command {
       .description('find a path to the home and report how (patent steps 1-5)'),
   ).action(async (o: ConnectCliOptions, cmd: Command) => {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
-    r.connection.close();
+    closeReached(r);
     if (o.json) process.stdout.write(JSON.stringify({ ...r.report, secure: r.secure }) + '\n');
     else {
       const s = r.report;
@@ -56,6 +58,8 @@ export function registerClient(program: Command): Command {
         cmd: Command,
       ) => {
         const r = await connectOrExit(o, logFor(cmd, 'client'));
+        const conn = r.connection;
+        if (!conn) die('ping needs a punched or direct path (this one is relayed)');
         const rtts: number[] = [];
         let lost = 0;
         if (!o.json)
@@ -63,7 +67,7 @@ export function registerClient(program: Command): Command {
             `connected: ${r.report.path} to ${r.report.home} in ${r.report.ms} ms\n`,
           );
         for (let i = 0; i < o.count; i++) {
-          const rtt = await pingOnce(r.connection, o.timeout);
+          const rtt = await pingOnce(conn, o.timeout);
           if (rtt === undefined) lost++;
           else rtts.push(rtt);
           if (!o.json) {
@@ -73,7 +77,7 @@ export function registerClient(program: Command): Command {
           }
           if (i + 1 < o.count) await new Promise((res) => setTimeout(res, o.interval));
         }
-        r.connection.close();
+        conn.close();
         const sorted = [...rtts].sort((a, b) => a - b);
         const summary = {
           ...r.report,

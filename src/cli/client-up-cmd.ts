@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { ClientAgent } from '../client/agent/agent.js';
+import { closeReached } from '../client/reach.js';
 import { ControlClient } from '../client/agent/control-client.js';
 import { ControlServer, socketAnswers } from '../client/agent/control-server.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
@@ -59,12 +60,19 @@ export function registerClientUp(client: Command): void {
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
       const connect = async (home: string): Promise<KeptLink> => {
         const r = await reachFromCli({ ...o, home }, log);
+        // A relayed link has no ping below the channel: it is alive until its path is lost.
+        let lost = false;
+        r.paths?.onLost(() => (lost = true));
+        const conn = r.connection;
         return {
           channel: r.channel,
-          ping: (ms, cb) => r.connection.ping(ms, cb),
-          close: () => r.channel.close(),
+          ping: (ms, cb) => (conn ? conn.ping(ms, cb) : cb(lost ? undefined : 0)),
+          close: () => {
+            r.channel.close();
+            closeReached(r);
+          },
           path: r.report.path,
-          remote: r.report.home,
+          remote: r.report.relay ?? r.report.home,
         };
       };
       const live: { agent?: ClientAgent } = {};

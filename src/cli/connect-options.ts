@@ -1,5 +1,6 @@
 // The options every command that reaches a home shares, and turning them into a reach().
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { RelayChoice, RelayMode, RelayTransport } from '../client/relay-choice.js';
 import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
@@ -32,6 +33,9 @@ export interface ConnectCliOptions {
   json?: boolean;
   candidates: 'auto' | 'off';
   ipv6: string;
+  relay?: RelayMode;
+  relayTransport?: RelayTransport;
+  relayAddr?: SocketAddr;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -69,6 +73,24 @@ export function withConnectOptions(cmd: Command): Command {
     .option(
       '--no-discovery',
       "don't classify this NAT (STUN, ≤ 1 s beside step 1): no method choice, patent round first",
+    )
+    .addOption(
+      new Option(
+        '--relay <MODE>',
+        'relay through the rendezvous: auto (when punching fails), off, only',
+      )
+        .choices(['auto', 'off', 'only'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--relay-transport <T>', 'how to reach the relay (tcp/ws where UDP is blocked)')
+        .choices(['udp', 'tcp', 'ws'])
+        .default('udp'),
+    )
+    .option(
+      '--relay-addr <HOST:PORT>',
+      "the relay's address for --relay-transport (default: the rendezvous address)",
+      addrArg,
     );
 }
 
@@ -140,7 +162,17 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
   for (let i = 0; ; i++) {
     const rv = rendezvous[i] as SocketAddr;
     try {
-      return await reach(realEnv(log), toConnectOptions({ ...o, home, rendezvous: rv }), paired);
+      const relay: RelayChoice = {
+        mode: o.relay ?? 'auto',
+        transport: o.relayTransport ?? 'udp',
+        ...(o.relayAddr ? { addr: o.relayAddr } : {}),
+      };
+      return await reach(
+        realEnv(log),
+        toConnectOptions({ ...o, home, rendezvous: rv }),
+        paired,
+        relay,
+      );
     } catch (e) {
       const silent = isPortholeError(e, 'unreachable') && e.detail.connectKind === 'no-rendezvous';
       if (!silent || i + 1 >= rendezvous.length) throw e;

@@ -1,4 +1,6 @@
 // `porthole client devices | get | set | watch`: the home's devices through the tunnel.
+import { closeReached } from '../client/reach.js';
+import { reportPathEvents } from './path-events.js';
 import type { Command } from 'commander';
 import {
   parseEntityId,
@@ -42,7 +44,7 @@ async function withDevices(
   fn: (dc: Devices) => Promise<void>,
 ): Promise<never> {
   const agent = await agentFor(o.state);
-  let done: () => void;
+  let done: () => Promise<void> | void;
   let devices: Devices;
   if (agent) {
     devices = viaAgent(agent, o.home);
@@ -56,7 +58,13 @@ async function withDevices(
       call: (e, c) => dc.call(e, c),
       watch: (cb) => dc.watch(cb),
     };
-    done = () => r.connection.close();
+    // Path changes (relayed ⇄ punched) and a path lost under the channel are reported too.
+    if (r.paths) reportPathEvents(r.paths, Boolean(o.json));
+    done = async () => {
+      closeReached(r);
+      // A relayed session's goodbye (relayClosed) leaves before we exit, so the relay frees it.
+      if (r.paths) await new Promise((res) => setTimeout(res, 100));
+    };
   }
   try {
     await fn(devices);
@@ -66,7 +74,7 @@ async function withDevices(
     else process.stderr.write(`porthole: ${msg}\n`);
     process.exit(1);
   }
-  done();
+  await done();
   process.exit(0);
 }
 

@@ -9,6 +9,7 @@ import { createMetrics } from '../ops/prom.js';
 import { ClusterNode } from '../rendezvous/cluster/node.js';
 import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
 import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
+import { startRelayFronts } from './relay-fronts.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
@@ -26,6 +27,10 @@ interface RendezvousCmdOpts {
   stunAltPort?: number;
   altIp?: string;
   stun?: boolean;
+  relay: boolean;
+  relayTcp?: number;
+  relayWs?: number;
+  relayMaxBytes?: number;
 }
 
 function redisUrlArg(text: string): string {
@@ -40,7 +45,6 @@ function nodeIdArg(text: string): string {
   return text;
 }
 import { listenRepeat } from './candidate-args.js';
-
 
 /** STUN beside the rendezvous (issue 9): its port, the alternate port, the alternate IP. */
 function stunConfig(o: {
@@ -104,6 +108,25 @@ export function registerRendezvous(program: Command): void {
       ipArg,
     )
     .option('--no-stun', "don't answer STUN (clients and homes then skip NAT discovery)")
+    .option(
+      '--no-relay',
+      'do not relay sessions for clients that cannot punch (on by default, UDP)',
+    )
+    .option(
+      '--relay-tcp <PORT>',
+      'also relay for clients over TCP on this port (off by default)',
+      intArg(1, 65535),
+    )
+    .option(
+      '--relay-ws <PORT>',
+      'also relay over WebSocket on this port, path /porthole (off by default)',
+      intArg(1, 65535),
+    )
+    .option(
+      '--relay-max-bytes <N>',
+      'bytes per relayed session (default 4 MiB)',
+      intArg(1024, 2 ** 40),
+    )
     .action(async (opts: RendezvousCmdOpts, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'rendezvous');
@@ -141,6 +164,11 @@ export function registerRendezvous(program: Command): void {
         cluster,
         metrics: metrics?.rendezvous,
         ...stunConfig({ ...opts, listen: first }),
+        relay: opts.relay
+          ? opts.relayMaxBytes
+            ? { maxSessionBytes: opts.relayMaxBytes }
+            : {}
+          : false,
       });
       server.start();
       const bound = await Promise.all(server.endpoints.map((ep) => whenBound(ep))).catch(
@@ -166,10 +194,12 @@ export function registerRendezvous(program: Command): void {
         },
         'rendezvous listening',
       );
+      const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       onShutdown(() => {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
+        void fronts.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);

@@ -12,6 +12,8 @@ import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from 
 import type { KnockBack } from '../punch/knock-back.js';
 import type { NatClass } from '../discovery/nat-class.js';
 import { Peers } from './peers.js';
+import { homeRelay, type RelayedPathHandler } from './relayed.js';
+import type { HomeRelay } from '../relay/home-relay.js';
 import { Registration } from './registration.js';
 import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
@@ -40,6 +42,9 @@ export class HomeAgent {
   private readonly registration: Registration;
   private readonly sprays: Sprays;
   private readonly peers: Peers;
+  /** Sessions the rendezvous relays to us over our keepalive mapping (issue 10). */
+  readonly relay: HomeRelay;
+  private relayedCb: RelayedPathHandler = (path) => path.close();
   private sock: MessageSocket | undefined;
   private dataCb: DataHandler = () => {};
   private roamCb: RoamHandler = () => undefined;
@@ -69,6 +74,7 @@ export class HomeAgent {
       () => this.sock?.ep.localAddress()?.port,
       new RendezvousRotation([opts.rendezvous, ...(opts.rendezvousNodes ?? [])]),
     );
+    this.relay = homeRelay(opts, send, (path, client) => this.relayedCb(path, client));
     this.peers = new Peers(env, this.cfg, opts.id, this.drops);
     this.sprays = new Sprays(env, opts, this.cfg, this.drops, this.tx, {
       send,
@@ -169,6 +175,11 @@ export class HomeAgent {
     return this.peers.mayTryRoam(from);
   }
 
+  /** Each accepted relayed session, as a Path carrying the client's frames. */
+  onRelayedPath(cb: RelayedPathHandler): void {
+    this.relayedCb = cb;
+  }
+
   sendData(to: SocketAddr, payload: Uint8Array): void {
     // A client reached through a reversed round talks to the socket it found, not the main one.
     (this.peers.linkFor(to) ?? this.sock)?.send({ type: 'data', payload }, to);
@@ -186,6 +197,7 @@ export class HomeAgent {
       probesAnswered: this.peers.probesAnswered,
       peers: this.peers.size,
       peersMoved: this.peers.roamed,
+      relayed: { ...this.relay.stats, live: this.relay.sessions },
       dropped: this.drops.toJSON(),
       candidates: this.candidates.status,
     };
@@ -197,6 +209,7 @@ export class HomeAgent {
     this.sprays.close();
     this.whenClosed = this.candidates.close();
     this.peers.close();
+    this.relay.close();
     this.sock?.close();
   }
 
@@ -204,6 +217,7 @@ export class HomeAgent {
 
   private handle(msg: Message, from: SocketAddr): void {
     const fromRendezvous = sameAddr(from, this.registration.rendezvous);
+    if (fromRendezvous && this.relay.handle(msg, from)) return;
     switch (msg.type) {
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);

@@ -100,6 +100,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
 export interface HomeTrust {
   registrationAuth(homeId: string): Uint8Array;
   authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
+  /** A relayed session (issue 10), let in exactly as an assist; without it relays are refused. */
+  authorizeRelay?(msg: MessageOf<'relayOffer'>): { ok: true } | { ok: false; reason: string };
 }
 
 export interface HomeStats {
@@ -116,4 +118,6 @@ export interface HomeStats {
   dropped: Record<string, number>;
   /** Issue 13: port mapping state, the IPv6 candidate, knocks sent from it. */
   candidates: CandidateStatus;
+  /** Relayed sessions: offers, accepted, refused, dropped frames, live now. */
+  relayed?: { offers: number; accepted: number; refused: number; dropped: number; live: number };
 }

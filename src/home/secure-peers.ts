@@ -16,26 +16,39 @@ export function serveApp(
   trust: HomeTrustStore | undefined,
   app: AppHandler,
 ): void {
-  servePeerChannels(agent, (plain, peer) => {
-    if (!trust) return app(plain, peer);
-    const sec = secureServer(plain, {
-      staticKeys: trust.staticKeys,
-      authorize: (rs, payload) => trust.authorizeChannel(rs, payload),
-    });
-    sec.onReady(() => {
-      const guarded: MessageChannel = {
-        send: (d) => {
-          if (trust.stillAuthorized(sec.remoteStatic)) sec.send(d);
+  servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app));
+  // A relayed session gets the same guarded channel: the device layer sees no difference.
+  agent.onRelayedPath((path, peer) => serveChannel(path, peer, trust, app));
+}
+
+/**
+ * One client's channel, whatever path carries it (a punched peer channel, a relayed Path): in
+ * trust mode only a completed, authorized Noise handshake reaches `app`.
+ */
+export function serveChannel(
+  plain: MessageChannel,
+  peer: SocketAddr,
+  trust: HomeTrustStore | undefined,
+  app: AppHandler,
+): void {
+  if (!trust) return app(plain, peer);
+  const sec = secureServer(plain, {
+    staticKeys: trust.staticKeys,
+    authorize: (rs, payload) => trust.authorizeChannel(rs, payload),
+  });
+  sec.onReady(() => {
+    const guarded: MessageChannel = {
+      send: (d) => {
+        if (trust.stillAuthorized(sec.remoteStatic)) sec.send(d);
+        else sec.close();
+      },
+      onMessage: (cb) =>
+        sec.onMessage((d) => {
+          if (trust.stillAuthorized(sec.remoteStatic)) cb(d);
           else sec.close();
-        },
-        onMessage: (cb) =>
-          sec.onMessage((d) => {
-            if (trust.stillAuthorized(sec.remoteStatic)) cb(d);
-            else sec.close();
-          }),
-        close: () => sec.close(),
-      };
-      app(guarded, peer);
-    });
+        }),
+      close: () => sec.close(),
+    };
+    app(guarded, peer);
   });
 }

@@ -2,6 +2,8 @@
 import type { BindOptions } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
+import type { RelayLimits } from '../relay/limits.js';
+import type { RelayStats } from '../relay/stats.js';
 import type { HomeRegistry } from './registry.js';
 import type { RendezvousMetrics } from '../ops/metrics.js';
 import type { ClusterHooks } from './cluster/hooks.js';
@@ -49,6 +51,8 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
   /** Cluster mode (issue 12): directory writes and cross-node assists. */
   cluster?: ClusterHooks;
   metrics?: RendezvousMetrics;
+  /** Relayed sessions (issue 10): on by default over UDP with these limits; false = off. */
+  relay?: Partial<RelayLimits> | false;
 }
 
 export interface RendezvousStats {
@@ -60,4 +64,5 @@ export interface RendezvousStats {
   homes: number;
   sessions: number;
   dropped: Record<string, number>;
+  relay?: RelayStats;
 }

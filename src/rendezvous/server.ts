@@ -26,6 +26,7 @@ import { CandidateDesk } from './candidate-desk.js';
 import { isV4Mapped, listenList, socketFor } from './listen.js';
 import { attachStun, type RendezvousStun } from './stun.js';
 import { NatTable } from './nat-table.js';
+import { RelayCore } from '../relay/server.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -41,6 +42,8 @@ export class RendezvousServer {
   private stun: RendezvousStun | undefined;
   /** Each home's NAT class as it registered it (issue 9); absent = unknown. */
   private readonly nats: NatTable;
+  /** Relayed sessions to registered homes (issue 10), over these sockets and any TCP/WS fronts. */
+  private relayCore: RelayCore | undefined;
   private sweepTimer: TimerHandle | undefined;
   private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
@@ -86,6 +89,12 @@ export class RendezvousServer {
         i === 0 ? this.stun?.intercept : undefined,
       );
     });
+    if (this.opts.relay !== false)
+      this.relayCore = new RelayCore(this.env, {
+        ...this.opts.relay,
+        lookupHome: (id) => this.registry.get(id, this.env.clock.now())?.addr,
+        sendUdp: (d, to) => socketFor(this.socks, to)?.ep.send(d, to),
+      });
     this.scheduleSweep();
   }
 
@@ -97,6 +106,11 @@ export class RendezvousServer {
     return this.socks.map((s) => s.ep);
   }
 
+  /** The relay core, for its TCP/WebSocket fronts (relay/tcp-server.ts, ws-server.ts). */
+  get relay(): RelayCore | undefined {
+    return this.relayCore;
+  }
+
   get stats(): RendezvousStats {
     return {
       received: this.socks.reduce((n, s) => n + s.received, 0),
@@ -104,6 +118,7 @@ export class RendezvousServer {
       homes: this.registry.size,
       sessions: this.sessions.size,
       dropped: this.drops.toJSON(),
+      ...(this.relayCore ? { relay: this.relayCore.stats } : {}),
     };
   }
 
@@ -111,6 +126,7 @@ export class RendezvousServer {
     this.sweepTimer?.cancel();
     for (const s of this.sessions.values()) s.peerInfo.cancel();
     this.sessions.clear();
+    this.relayCore?.close();
     this.stun?.close();
     for (const s of this.socks) s.close();
   }
@@ -145,11 +161,14 @@ export class RendezvousServer {
   }
 
   private handle(msg: Message, from: SocketAddr, size: number): void {
+    // Relayed frames are bounded by the relay's byte caps, not the per-IP datagram budget.
+    if (msg.type === 'relayData' && this.relayCore?.onUdp(msg, from, size)) return;
     if (!this.perIp.take(from.ip, this.env.clock.now())) {
       this.drops.count('rate-limited-ip');
       return;
     }
     if (isV4Mapped(from)) return this.drops.count('v4-mapped-source');
+    if (this.relayCore?.onUdp(msg, from, size)) return;
     const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
@@ -360,7 +379,15 @@ export class RendezvousServer {
     this.opts.metrics?.ready();
     const { id: session, home, homeLocals: locals, mode, homeNat } = s;
     this.toClient(
-      { type: 'ready', tx: this.tx.next(), session, home, locals, mode, ...(homeNat ? { homeNat } : {}) },
+      {
+        type: 'ready',
+        tx: this.tx.next(),
+        session,
+        home,
+        locals,
+        mode,
+        ...(homeNat ? { homeNat } : {}),
+      },
       s,
       s.client,
     );

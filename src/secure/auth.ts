@@ -8,6 +8,9 @@
 //   sig = Ed25519(client key, transcript); mac = HMAC-SHA256(pairing secret, transcript) (kind 2)
 // The client address is the one the rendezvous observed (learnt with observe/observed), so the
 // home sprays only at the address the client itself asked for.
+// relayOpen.auth is the same blob under its own tag ("porthole-relay-v1", so neither proof can
+// stand in for the other) and with no address: a relay never sends to an address the client
+// claims, and the client may not know its own (TCP/WebSocket through a proxy).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
@@ -70,7 +73,15 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
 
 export const AssistKind = { Paired: 1, Pairing: 2 } as const;
 
+export type AssistPurpose = 'assist' | 'relay';
+const PURPOSE_TAG: Record<AssistPurpose, string> = {
+  assist: 'porthole-assist-v1',
+  relay: 'porthole-relay-v1',
+};
+const NO_ADDR: SocketAddr = { ip: '0.0.0.0', port: 0 };
+
 interface AssistFields {
+  purpose: AssistPurpose;
   kind: number;
   homeId: string;
   session: string;
@@ -82,7 +93,7 @@ interface AssistFields {
 
 function assistTranscript(f: AssistFields): Uint8Array {
   const w = new Writer()
-    .str('porthole-assist-v1')
+    .str(PURPOSE_TAG[f.purpose])
     .u8(f.kind)
     .str(f.homeId)
     .bytes(Buffer.from(f.session, 'hex'))
@@ -100,12 +111,14 @@ export function assistAuth(
     client: SocketAddr;
     now: number;
     pairing?: { codeId: string; secret: Uint8Array };
+    purpose?: AssistPurpose;
   },
 ): Uint8Array {
   const nonce = new Uint8Array(randomBytes(8));
   const codeId = a.pairing ? new Uint8Array(Buffer.from(a.pairing.codeId, 'hex')) : undefined;
   const kind = a.pairing ? AssistKind.Pairing : AssistKind.Paired;
   const t = assistTranscript({
+    purpose: a.purpose ?? 'assist',
     kind,
     homeId: a.homeId,
     session: a.session,
@@ -136,6 +149,7 @@ export function verifyAssist(
   session: string,
   client: SocketAddr,
   auth: Uint8Array,
+  purpose: AssistPurpose = 'assist',
 ): Verdict<{ claim: AssistClaim }> {
   try {
     const r = new Reader(auth);
@@ -149,7 +163,7 @@ export function verifyAssist(
     const mac = kind === AssistKind.Pairing ? new Uint8Array(r.bytes(32)) : undefined;
     const sig = new Uint8Array(r.bytes(64));
     r.end();
-    const t = assistTranscript({ kind, homeId, session, client, time, nonce, codeId });
+    const t = assistTranscript({ purpose, kind, homeId, session, client, time, nonce, codeId });
     if (!verifyBytes(clientEd, t, sig))
       return { ok: false, reason: 'bad client signature (or the request was redirected)' };
     const claim: AssistClaim = {
@@ -166,4 +180,28 @@ export function verifyAssist(
   } catch {
     return { ok: false, reason: 'malformed assist auth' };
   }
+}
+
+// --- relay ----------------------------------------------------------------------------------
+
+/** relayOpen.auth: the client's proof for one relayed session to `homeId`. */
+export function relayAuth(
+  id: Identity,
+  a: {
+    homeId: string;
+    session: string;
+    now: number;
+    pairing?: { codeId: string; secret: Uint8Array };
+  },
+): Uint8Array {
+  return assistAuth(id, { ...a, client: NO_ADDR, purpose: 'relay' });
+}
+
+/** The home's check of a relayOffer's auth (then the same trust decision as for an assist). */
+export function verifyRelay(
+  homeId: string,
+  session: string,
+  auth: Uint8Array,
+): Verdict<{ claim: AssistClaim }> {
+  return verifyAssist(homeId, session, NO_ADDR, auth, 'relay');
 }

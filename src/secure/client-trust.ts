@@ -2,7 +2,7 @@
 // home's key from pairing.
 import type { Clock, SocketAddr } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
-import { assistAuth } from './auth.js';
+import { assistAuth, relayAuth } from './auth.js';
 import type { Identity } from './keys.js';
 import { secureClient, type SecureChannel } from './noise-channel.js';
 import type { ClientTrust } from './trust.js';
@@ -22,6 +22,16 @@ export function clientTrust(
         ...(pairing ? { pairing } : {}),
       }),
   };
+}
+
+/** relayOpen.auth for a relayed session (relay/client-path.ts's `auth` option). */
+export function clientRelayAuth(
+  identity: Identity,
+  pairing?: { codeId: string; secret: Uint8Array },
+  wallClock: () => number = Date.now,
+): (homeId: string, session: string) => Uint8Array {
+  return (homeId, session) =>
+    relayAuth(identity, { homeId, session, now: wallClock(), ...(pairing ? { pairing } : {}) });
 }
 
 /** Runs the Noise handshake over `transport`; resolves with the secure channel or rejects. */

@@ -4,7 +4,7 @@
 // its own static key, and only then is it written to the authorized list.
 import type { MessageOf } from '../wire/messages.js';
 import { RateLimiter } from '../util/rate-limit.js';
-import { AssistKind, registrationAuth, verifyAssist } from './auth.js';
+import { AssistKind, registrationAuth, verifyAssist, verifyRelay } from './auth.js';
 import { fingerprint } from './keys.js';
 import { parsePairingProof } from './pairing-proof.js';
 import { ReplayGuard } from './replay.js';
@@ -48,7 +48,15 @@ export class HomeTrustStore implements HomeTrust {
   }
 
   authorizeAssist(msg: MessageOf<'peerInfo'>): Verdict {
-    const v = verifyAssist(this.state.homeId, msg.session, msg.client, msg.auth);
+    return this.authorizeClaim(verifyAssist(this.state.homeId, msg.session, msg.client, msg.auth));
+  }
+
+  /** A relayed session is let in exactly as an assist would be (issue 10). */
+  authorizeRelay(msg: MessageOf<'relayOffer'>): Verdict {
+    return this.authorizeClaim(verifyRelay(this.state.homeId, msg.session, msg.auth));
+  }
+
+  private authorizeClaim(v: ReturnType<typeof verifyAssist>): Verdict {
     if (!v.ok) return refuse('bad-signature', v.reason);
     const c = v.claim;
     if (!this.replay.accept(c.nonce, c.time, this.wallClock())) return refuse('replayed');

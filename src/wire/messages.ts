@@ -13,6 +13,7 @@ import { readSession, writeSession } from './session.js';
 import { readNat, writeNat, type WireNat } from './nat-ext.js';
 
 export type { WireNat } from './nat-ext.js';
+import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
 
 export const MAGIC0 = 0x50; // 'P'
 export const MAGIC1 = 0x48; // 'H'
@@ -125,7 +126,9 @@ export type Message =
   /** Home → rendezvous: this assist is refused (unpaired client, bad code…); passed on to the client. */
   | { type: 'refuse'; tx: TxId; session: SessionId; code: ErrorCode; message: string }
   /** Issue 13: mapped and IPv6 candidates, and the mapping check (wire/candidates.ts). */
-  | CandidateMessage;
+  | CandidateMessage
+  /** Relayed sessions (issue 10): see relay-messages.ts. */
+  | RelayMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -154,6 +157,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   observed: 21,
   refuse: 22,
   ...CANDIDATE_TYPE_CODES,
+  ...RELAY_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -262,6 +266,8 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
     case 'mapNonce':
       encodeCandidateMessage(w, msg);
       break;
+    default:
+      encodeRelay(w, msg);
   }
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
@@ -403,6 +409,8 @@ function decodeBody(type: MessageType, r: Reader): Message {
     case 'mapCheck':
     case 'mapNonce':
       return decodeCandidateMessage(type, r, homeIdOf);
+    default:
+      return decodeRelay(type, r);
   }
 }
 

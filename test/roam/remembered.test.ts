@@ -48,7 +48,7 @@ test('a second connect resumes the remembered path: no spray, no assist', async 
     const [first, fullMs] = await connectAndGet(w, go);
     assert.equal(first.report.resumed, undefined);
     const saved = savedPort(dir);
-    assert.equal(saved, first.connection.local?.port);
+    assert.equal(saved, first.connection?.local?.port);
     assert.equal(statSync(join(dir, PATHS_FILE)).mode & 0o777, 0o600);
     await w.run(20_000); // the user's next command, well within the mapping lifetime
     const sprays = w.home.stats.sprays;
@@ -90,7 +90,7 @@ test('a stale remembered path costs one short timeout, then the full connect run
     console.log(`# stale remembered path: ${ms} ms (full connect alone ${fullMs} ms)`);
     // The path that worked replaced the stale one.
     const saved = savedPort(dir);
-    assert.equal(saved, r.connection.local?.port);
+    assert.equal(saved, r.connection?.local?.port);
   } finally {
     w.close();
   }

@@ -1,0 +1,67 @@
+// One relayed session seen from either end as a Path: frames go out as relayData for this
+// session through `sendMsg`; the owner feeds incoming payloads and the remote close in.
+import type { Path } from '../net/path.js';
+import type { Message } from '../wire/messages.js';
+import { RelayCloseCode } from '../wire/relay-messages.js';
+
+export class RelayedPath implements Path {
+  readonly kind = 'relayed' as const;
+  private msgCbs: Array<(d: Uint8Array) => void> = [];
+  private closeCbs: Array<(reason: string) => void> = [];
+  private done = false;
+
+  constructor(
+    readonly session: string,
+    readonly remote: string,
+    private readonly sendMsg: (msg: Message) => void,
+    /** Called once when the path ends, whoever ended it. */
+    private readonly onEnd: () => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.done;
+  }
+
+  send(data: Uint8Array): void {
+    if (!this.done) this.sendMsg({ type: 'relayData', session: this.session, payload: data });
+  }
+
+  onMessage(cb: (data: Uint8Array) => void): void {
+    this.msgCbs.push(cb);
+  }
+
+  onClose(cb: (reason: string) => void): void {
+    if (this.done) cb('closed');
+    else this.closeCbs.push(cb);
+  }
+
+  /** Incoming payload for this session. Empty payloads are keepalives and go no further. */
+  deliver(payload: Uint8Array): void {
+    if (this.done || payload.length === 0) return;
+    for (const cb of this.msgCbs) cb(payload);
+  }
+
+  /** We close: the relay (and through it the other end) is told. */
+  close(): void {
+    if (this.done) return;
+    this.sendMsg({
+      type: 'relayClosed',
+      session: this.session,
+      code: RelayCloseCode.PeerClosed,
+      message: 'closed',
+    });
+    this.finish('closed');
+  }
+
+  /** The relay closed it, with its reason. */
+  remoteClosed(reason: string): void {
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.onEnd();
+    for (const cb of this.closeCbs.splice(0)) cb(reason);
+  }
+}

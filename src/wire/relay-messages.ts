@@ -1,0 +1,148 @@
+// The relay's messages (issue 10), part of the one Message union in messages.ts and its strict
+// codec; kept here so messages.ts stays small. The same bytes travel over UDP, inside TCP
+// length-prefixed frames and as WebSocket binary messages: one codec for every transport.
+//
+//   client → relay   relayOpen {tx, homeId, session, auth, early}   (padded to REQUEST_PAD)
+//   relay  → home    relayOffer {tx, session, client, auth, early}  (re-sent until answered)
+// `early` (may be empty): the client's first frame (Noise message 1), carried with the request so
+// the home can answer the handshake together with its accept — one relayed round trip for both.
+//   home   → relay   relayAccept {tx, session} | relayRefuse {tx, session, message}
+//   relay  → client  relayReady {tx, session}
+//   any    → any     relayClosed {session, code, message}      (ends a session, with its reason)
+//   both ways        relayData {session, payload}              (opaque Noise frames)
+import type { SocketAddr } from '../net/types.js';
+import { DecodeError, type Reader, type Writer } from './codec.js';
+
+/** Why a relayed session ended (or never started); travels as one byte. */
+export enum RelayCloseCode {
+  /** The home refused this client (not paired, bad code…). */
+  Refused = 1,
+  UnknownHome = 2,
+  /** The home never answered the offer. */
+  HomeUnreachable = 3,
+  ByteCap = 4,
+  DurationCap = 5,
+  Idle = 6,
+  /** A session-count cap (global, per client IP or per home). */
+  Busy = 7,
+  /** The other end closed it. */
+  PeerClosed = 8,
+  /** Malformed or clashing request (e.g. a session id already in use). */
+  BadRequest = 9,
+  Shutdown = 10,
+  /** The client's transport could not keep up (slow reader). */
+  SlowReader = 11,
+}
+
+export type RelayMessage =
+  | {
+      type: 'relayOpen';
+      tx: number;
+      homeId: string;
+      session: string;
+      auth: Uint8Array;
+      early: Uint8Array;
+    }
+  | {
+      type: 'relayOffer';
+      tx: number;
+      session: string;
+      client: SocketAddr;
+      auth: Uint8Array;
+      early: Uint8Array;
+    }
+  | { type: 'relayAccept'; tx: number; session: string }
+  | { type: 'relayRefuse'; tx: number; session: string; message: string }
+  | { type: 'relayReady'; tx: number; session: string }
+  | { type: 'relayClosed'; session: string; code: RelayCloseCode; message: string }
+  | { type: 'relayData'; session: string; payload: Uint8Array };
+
+export type RelayMessageType = RelayMessage['type'];
+
+export const RELAY_TYPE_CODES: Record<RelayMessageType, number> = {
+  relayOpen: 40,
+  relayOffer: 41,
+  relayAccept: 42,
+  relayRefuse: 43,
+  relayReady: 44,
+  relayClosed: 45,
+  relayData: 46,
+};
+
+/** Largest relayed frame: a full Noise data frame (1,024 + 21 bytes) fits with room to spare. */
+export const MAX_RELAY_PAYLOAD = 1100;
+/** Largest early frame: room for the open's other fields in one datagram (IK message 1 is ~100–200). */
+export const MAX_EARLY = 512;
+const MAX_AUTH = 255;
+const HOME_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const TEXT = /^[\x20-\x7e]{0,200}$/;
+
+const session = (r: Reader): string => Buffer.from(r.bytes(8)).toString('hex');
+const text = (r: Reader): string => r.str(200, TEXT);
+
+function closeCode(n: number): RelayCloseCode {
+  if (!(n in RelayCloseCode)) throw new DecodeError(`unknown relay close code ${n}`);
+  return n;
+}
+
+export function encodeRelay(w: Writer, m: RelayMessage): void {
+  const sid = Buffer.from(m.session, 'hex');
+  if ('early' in m && m.early.length > MAX_EARLY)
+    throw new RangeError(`early frame over ${MAX_EARLY} bytes`);
+  if (sid.length !== 8) throw new RangeError('relay session id must be 16 hex chars');
+  switch (m.type) {
+    case 'relayOpen':
+      w.u32(m.tx).str(m.homeId).bytes(sid).varBytes(m.auth).longBytes(m.early);
+      return;
+    case 'relayOffer':
+      w.u32(m.tx).bytes(sid).addr(m.client).varBytes(m.auth).longBytes(m.early);
+      return;
+    case 'relayAccept':
+    case 'relayReady':
+      w.u32(m.tx).bytes(sid);
+      return;
+    case 'relayRefuse':
+      w.u32(m.tx).bytes(sid).str(m.message.slice(0, 200));
+      return;
+    case 'relayClosed':
+      w.bytes(sid).u8(m.code).str(m.message.slice(0, 200));
+      return;
+    case 'relayData':
+      if (m.payload.length > MAX_RELAY_PAYLOAD)
+        throw new RangeError(`relay payload over ${MAX_RELAY_PAYLOAD} bytes`);
+      w.bytes(sid).longBytes(m.payload);
+      return;
+  }
+}
+
+export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
+  switch (type) {
+    case 'relayOpen':
+      return {
+        type,
+        tx: r.u32(),
+        homeId: r.str(64, HOME_ID),
+        session: session(r),
+        auth: r.varBytes(MAX_AUTH),
+        early: r.longBytes(MAX_EARLY),
+      };
+    case 'relayOffer':
+      return {
+        type,
+        tx: r.u32(),
+        session: session(r),
+        client: r.addr(),
+        auth: r.varBytes(MAX_AUTH),
+        early: r.longBytes(MAX_EARLY),
+      };
+    case 'relayAccept':
+    case 'relayReady':
+      return { type, tx: r.u32(), session: session(r) };
+    case 'relayRefuse':
+      return { type, tx: r.u32(), session: session(r), message: text(r) };
+    case 'relayClosed':
+      return { type, session: session(r), code: closeCode(r.u8()), message: text(r) };
+    case 'relayData':
+      return { type, session: session(r), payload: r.longBytes(MAX_RELAY_PAYLOAD) };
+  }
+}

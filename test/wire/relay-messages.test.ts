@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  decode,
+  encode,
+  MAX_DATAGRAM,
+  REQUEST_PAD,
+  type Message,
+} from '../../src/wire/messages.js';
+import { MAX_RELAY_PAYLOAD, RelayCloseCode } from '../../src/wire/relay-messages.js';
+import { generateIdentity } from '../../src/secure/keys.js';
+import { relayAuth, verifyAssist, verifyRelay } from '../../src/secure/auth.js';
+import { flipBits, SeqRandom } from '../support/fakes.js';
+
+const session = '0123456789abcdef';
+const auth = new Uint8Array(160).fill(9);
+
+const samples: Message[] = [
+  { type: 'relayOpen', tx: 1, homeId: 'ph-abc', session, auth, early: new Uint8Array(0) },
+  { type: 'relayOpen', tx: 1, homeId: 'ph-abc', session, auth, early: new Uint8Array(512).fill(1) },
+  {
+    type: 'relayOffer',
+    tx: 2,
+    session,
+    client: { ip: '2001:db8::1', port: 7 },
+    auth,
+    early: new Uint8Array(200).fill(2),
+  },
+  { type: 'relayAccept', tx: 3, session },
+  { type: 'relayRefuse', tx: 4, session, message: 'this client is not paired' },
+  { type: 'relayReady', tx: 0xffffffff, session },
+  { type: 'relayClosed', session, code: RelayCloseCode.ByteCap, message: 'over 4194304 bytes' },
+  { type: 'relayData', session, payload: new Uint8Array(MAX_RELAY_PAYLOAD).fill(3) },
+  { type: 'relayData', session, payload: new Uint8Array(0) },
+];
+
+const of = (t: Message['type'], i = 0): Message => samples.filter((m) => m.type === t)[i]!;
+const bigData = of('relayData');
+const closedMsg = of('relayClosed');
+
+test('relay messages round-trip in the one codec, padded or not', () => {
+  for (const m of samples) {
+    for (const pad of [0, REQUEST_PAD]) {
+      const r = decode(encode(m, pad));
+      assert.ok(r.ok, `${m.type}: ${r.ok ? '' : r.error}`);
+      assert.deepEqual(r.msg, m);
+    }
+  }
+  // A full relayed frame still fits one datagram.
+  assert.ok(encode(bigData).length <= MAX_DATAGRAM);
+});
+
+test('relay messages: truncation, bad close codes, oversize payloads are typed errors', () => {
+  for (const m of samples) {
+    const bytes = encode(m);
+    for (let n = 0; n < bytes.length; n++) assert.equal(decode(bytes.subarray(0, n)).ok, false);
+  }
+  const closed = encode(closedMsg);
+  closed[4 + 8] = 200;
+  const r = decode(closed);
+  assert.ok(!r.ok && /close code/.test(r.error));
+  const big = encode(bigData).slice();
+  big[4 + 8] = 0x05; // length 0x054c > MAX_RELAY_PAYLOAD
+  assert.equal(decode(big).ok, false);
+  assert.throws(() =>
+    encode({ type: 'relayData', session, payload: new Uint8Array(MAX_RELAY_PAYLOAD + 1) }),
+  );
+});
+
+test('random and bit-flipped relay datagrams never throw', () => {
+  const rng = new SeqRandom(7);
+  for (let i = 0; i < 20000; i++) {
+    const bytes = encode(samples[rng.int(samples.length)]!).slice();
+    flipBits(rng, bytes, 1 + rng.int(3));
+    const r = decode(bytes);
+    if (r.ok) assert.doesNotThrow(() => encode(r.msg));
+  }
+});
+
+test('relay auth: verifies for its session only, and is not an assist proof', () => {
+  const id = generateIdentity();
+  const a = relayAuth(id, { homeId: 'ph-home', session, now: 1000 });
+  assert.ok(verifyRelay('ph-home', session, a).ok);
+  assert.equal(verifyRelay('ph-home', 'fedcba9876543210', a).ok, false);
+  assert.equal(verifyRelay('ph-other', session, a).ok, false);
+  assert.equal(verifyAssist('ph-home', session, { ip: '0.0.0.0', port: 0 }, a).ok, false);
+});
