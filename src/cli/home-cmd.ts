@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runHome, type RunningHome } from '../home/run.js';
 import { realEnv } from '../net/real-env.js';
-import type { SocketAddr } from '../net/types.js';
+import type { Logger, SocketAddr } from '../net/types.js';
 import { loadConfig, loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
@@ -10,7 +10,8 @@ import type { HostPort } from './resolve.js';
 import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
 import { ipv6Arg, portmapArg } from './candidate-args.js';
 import type { PortmapMode } from '../portmap/index.js';
-import { die, onShutdown, orDie } from './lifecycle.js';
+import { applyEnvAndConfig } from './config.js';
+import { die, onReload, onShutdown, orDie } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { homeIdArg, intArg, listenArg, resprayArg, sprayTtlArg, type LogLevel } from './parse.js';
 
@@ -90,78 +91,98 @@ export function registerHome(program: Command): Command {
       ipv6Arg,
       'auto',
     )
-    .action(async (opts: HomeCliOptions, cmd: Command) => {
-      if (!opts.id === !opts.state)
-        cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
-      // With --state, the rendezvous last given (config.json) is the default (the service unit).
-      const saved = opts.state ? orDie(() => loadConfig(opts.state!)).rendezvous : undefined;
-      const given = opts.rendezvous ?? (saved ? orDie(() => hostPortListArg(saved)) : undefined);
-      if (!given) cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
+    .action(async (first: HomeCliOptions, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'home');
-      const nodes = await resolveNodes(given).catch((e: Error) => die(e.message, 2));
-      const rendezvous = nodes[0]!;
-      let state: State | undefined;
-      if (opts.state) {
-        try {
-          state = loadState(opts.state, 'home');
-          saveConfig(opts.state, { rendezvous: formatNodeList(given) });
-        } catch (e) {
-          die((e as Error).message);
-        }
-      }
       // The agent starts after the endpoint (a bad --metrics address fails before any traffic).
       const live: { agent?: RunningHome['agent'] } = {};
-      const ops: RoleOps | undefined = opts.metrics
-        ? await serveRoleMetrics('home', opts.metrics, () =>
+      const ops: RoleOps | undefined = first.metrics
+        ? await serveRoleMetrics('home', first.metrics, () =>
             live.agent?.stats.registered
               ? { ready: true, detail: `registered via ${formatAddr(live.agent.rendezvous)}` }
               : { ready: false, detail: 'not registered with a rendezvous' },
           ).catch((e: Error) =>
-            die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+            die(`cannot serve metrics on ${formatAddr(first.metrics!)}: ${e.message}`),
           )
         : undefined;
-      const running = await runHome(realEnv(log), {
-        ...(state ? { state } : { id: opts.id }),
-        rendezvous,
-        rendezvousNodes: nodes.slice(1),
-        metrics: ops?.metrics.home,
-        listen: opts.listen,
-        spray: opts.spray,
-        sprayTtl: opts.sprayTtl,
-        respray: opts.respray,
-        keepaliveMs: opts.keepalive,
-        devices: opts.devices,
-        candidates: {
-          portmap: opts.portmap,
-          ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
-        },
-        discovery: opts.discovery !== false,
-      }).catch((e: Error) => die(e.message));
+      let running = await startHome(first, cmd, log, ops);
       live.agent = running.agent;
-      log.info(
-        {
-          id: running.id,
-          secure: !!running.trust,
-          listen: formatAddr(running.bound),
-          rendezvous: nodes.map(formatAddr).join(','),
-          metrics: ops ? formatAddr(ops.address) : 'off',
-        },
-        'home agent started',
-      );
-      if (!running.trust)
-        log.warn(
-          {},
-          'open mode: any client that knows the id can make this home spray; use --state',
-        );
-      onShutdown(async () => {
+      const stop = async (): Promise<void> => {
         log.info({ stats: running.agent.stats }, 'home agent stopping');
         running.close();
-        void ops?.close();
         await running.agent.whenClosed; // the router mapping is deleted (bounded)
         log.info({ portmap: running.agent.stats.candidates.portmap.state }, 'home agent stopped');
+      };
+      // SIGHUP: read config.json and PORTHOLE_* again (flags still win), restart the agent.
+      onReload(async () => {
+        applyEnvAndConfig(cmd);
+        const next = cmd.opts<HomeCliOptions>();
+        log.info({}, 'SIGHUP: configuration re-read; restarting the home agent');
+        await stop();
+        running = await startHome(next, cmd, log, ops);
+        live.agent = running.agent;
+      });
+      onShutdown(async () => {
+        void ops?.close();
+        await stop();
       });
     });
   registerHomeTrustCommands(home);
   return home;
+}
+
+/** Resolves the options into a running home (agent, trust, devices); exits on bad input. */
+async function startHome(
+  opts: HomeCliOptions,
+  cmd: Command,
+  log: Logger,
+  ops: RoleOps | undefined,
+): Promise<RunningHome> {
+  if (!opts.id === !opts.state)
+    cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
+  // With --state, the rendezvous last given (config.json) is the default (the service unit).
+  const saved = opts.state ? orDie(() => loadConfig(opts.state!)).rendezvous : undefined;
+  const given = opts.rendezvous ?? (saved ? orDie(() => hostPortListArg(saved)) : undefined);
+  if (!given) cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
+  const nodes = await resolveNodes(given).catch((e: Error) => die(e.message, 2));
+  const rendezvous = nodes[0]!;
+  let state: State | undefined;
+  if (opts.state) {
+    try {
+      state = loadState(opts.state, 'home');
+      saveConfig(opts.state, { rendezvous: formatNodeList(given) });
+    } catch (e) {
+      die((e as Error).message);
+    }
+  }
+  const running = await runHome(realEnv(log), {
+    ...(state ? { state } : { id: opts.id }),
+    rendezvous,
+    rendezvousNodes: nodes.slice(1),
+    metrics: ops?.metrics.home,
+    listen: opts.listen,
+    spray: opts.spray,
+    sprayTtl: opts.sprayTtl,
+    respray: opts.respray,
+    keepaliveMs: opts.keepalive,
+    devices: opts.devices,
+    candidates: {
+      portmap: opts.portmap,
+      ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
+    },
+    discovery: opts.discovery !== false,
+  }).catch((e: Error) => die(e.message));
+  log.info(
+    {
+      id: running.id,
+      secure: !!running.trust,
+      listen: formatAddr(running.bound),
+      rendezvous: nodes.map(formatAddr).join(','),
+      metrics: ops ? formatAddr(ops.address) : 'off',
+    },
+    'home agent started',
+  );
+  if (!running.trust)
+    log.warn({}, 'open mode: any client that knows the id can make this home spray; use --state');
+  return running;
 }

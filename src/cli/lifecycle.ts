@@ -14,6 +14,25 @@ export function onShutdown(stop: () => void | Promise<void>): void {
   process.once('SIGTERM', handler);
 }
 
+/** Runs `reload` on each SIGHUP, one at a time (a SIGHUP during a reload runs it once more). */
+export function onReload(reload: () => Promise<void>): void {
+  let running: Promise<void> | undefined;
+  let again = false;
+  process.on('SIGHUP', () => {
+    if (running) return void (again = true);
+    const loop = async (): Promise<void> => {
+      do {
+        again = false;
+        await reload().catch((e: Error) =>
+          process.stderr.write(`porthole: reload: ${e.message}\n`),
+        );
+      } while (again);
+      running = undefined;
+    };
+    running = loop();
+  });
+}
+
 /** Prints one line on stderr and exits with `code` (2: usage, 1: runtime failure). */
 export function die(message: string, code = 1): never {
   process.stderr.write(`porthole: ${message}\n`);

@@ -11,7 +11,7 @@ import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
 import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
 import { startRelayFronts } from './relay-fronts.js';
 import { formatAddr } from '../wire/addr.js';
-import { die, onShutdown } from './lifecycle.js';
+import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
@@ -196,6 +196,14 @@ export function registerRendezvous(program: Command): void {
       );
       const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
+      // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
+      onReload(() => {
+        log.info(
+          {},
+          'SIGHUP: the rendezvous has no config file to re-read; restart to change flags',
+        );
+        return Promise.resolve();
+      });
       onShutdown(() => {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');

@@ -250,8 +250,12 @@ export function findHome(dir: string, homeId: string): KnownHome {
 
 // --- home: config ---------------------------------------------------------------------------
 
+/** Updates keys of config.json, keeping every other key the user wrote there. */
 export function saveConfig(dir: string, cfg: { rendezvous: string }): void {
-  writeJson(dir, FILES.config, cfg);
+  const current = readJson<unknown>(dir, FILES.config, {});
+  const kept =
+    typeof current === 'object' && current !== null && !Array.isArray(current) ? current : {};
+  writeJson(dir, FILES.config, { ...kept, ...cfg });
 }
 
 export function loadConfig(dir: string): { rendezvous?: string } {
