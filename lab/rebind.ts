@@ -3,12 +3,9 @@
 // conntrack flushed mid-session, so the watch's next packet leaves from a new public port. The
 // home must follow it there (an authenticated Noise frame from the new address), and every
 // command before and after must show up in the watch exactly once.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inNs } from './netns.js';
-import { BIN, killLabProcesses, runClient, start } from './runner.js';
+import { pairInLab, spawnWatch } from './paired.js';
+import { killLabProcesses, runClient } from './runner.js';
 import { buildLab, parseSite } from './topology.js';
 
 export interface RebindResult {
@@ -32,69 +29,11 @@ export async function runRebindLab(): Promise<RebindResult> {
     firewall: true,
     lossPct: 0,
   });
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-rebind-lab-'));
-  const [homeDir, phoneDir] = [join(dir, 'home'), join(dir, 'phone')];
-  let watch: ReturnType<typeof spawn> | undefined;
+  let watch: ReturnType<typeof spawnWatch> | undefined;
   try {
-    const rv = `${lab.rendezvousIp}:7400`;
-    const init = JSON.parse(
-      await runClient(lab.ns.home, ['home', 'init', '--state', homeDir, '--json']),
-    ) as {
-      homeId: string;
-    };
-    await runClient(lab.ns.client, ['client', 'init', '--state', phoneDir]);
-    await start(lab.ns.rendezvous, ['rendezvous', '--listen', rv], 'rendezvous listening');
-    await start(
-      lab.ns.home,
-      [
-        'home',
-        '--state',
-        homeDir,
-        '--rendezvous',
-        rv,
-        '--listen',
-        '0.0.0.0:7401',
-        '--keepalive',
-        '1000',
-      ],
-      'registered with rendezvous',
-    );
-    const code = (
-      JSON.parse(await runClient(lab.ns.home, ['home', 'pair', '--state', homeDir, '--json'])) as {
-        code: string;
-      }
-    ).code;
-    const paired = await runClient(lab.ns.client, [
-      'client',
-      'pair',
-      code,
-      '--state',
-      phoneDir,
-      '--json',
-    ]);
-    if (!paired.includes(init.homeId)) throw new Error(`pairing failed: ${paired}`);
-    const base = ['--state', phoneDir, '--home', init.homeId, '--json'];
-
-    const lines: string[] = [];
+    const { base } = await pairInLab(lab, 'rebind');
     let flushedAt = Infinity;
-    let afterFlush = 0;
-    watch = spawn(
-      'ip',
-      ['netns', 'exec', lab.ns.client, process.execPath, BIN, 'client', 'watch', ...base],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    let buf = '';
-    watch.stdout?.on('data', (b: Buffer) => {
-      buf += b.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop() ?? '';
-      for (const l of parts) {
-        lines.push(l);
-        if (Date.now() > flushedAt) afterFlush++;
-      }
-    });
+    watch = spawnWatch(lab, base);
     await sleep(4000); // the watch connects and subscribes
     const sets: string[] = [];
     const set = async (state: string): Promise<void> => {
@@ -114,13 +53,14 @@ export async function runRebindLab(): Promise<RebindResult> {
     await sleep(ROAM_WAIT_MS);
     for (const s of STATES.slice(3)) await set(s);
     await sleep(1500);
-    const kitchen = lines
-      .map((l) => JSON.parse(l) as { entity_id?: string; state?: string })
+    const afterFlush = watch.lines.filter((l) => l.at > flushedAt).length;
+    const kitchen = watch.lines
+      .map((l) => JSON.parse(l.line) as { entity_id?: string; state?: string })
       .filter((s) => s.entity_id === 'light.kitchen')
       .map((s) => String(s.state));
     return { kitchen, sets, afterFlush };
   } finally {
-    watch?.kill('SIGKILL');
+    watch?.proc.kill('SIGKILL');
     killLabProcesses();
     lab.teardown();
   }
