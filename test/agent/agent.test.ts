@@ -18,11 +18,11 @@ import { channelPair } from '../support/fakes.js';
 /** A home on an in-memory channel; `alive` decides whether pings are answered. */
 function fakeHome() {
   const house = new SimulatedHouse(realClock);
-  const net = { alive: true, connects: 0, serverRequests: () => 0 };
+  const net = { alive: true, blackhole: false, connects: 0, serverRequests: () => 0 };
   const servers: Array<{ close(): void }> = [];
   const connect = (): Promise<KeptLink> => {
     net.connects++;
-    const [a, b] = channelPair(realClock);
+    const [a, b] = channelPair(realClock, (f) => (net.blackhole ? undefined : f));
     const server = serveDevices(b, house, realClock);
     servers.push(server);
     net.serverRequests = () => server.stats.requests;
@@ -215,6 +215,25 @@ test('reload keeps exactly the paired homes: a new one starts, a removed one sto
       ['ph-new'],
     );
     await assert.rejects(agent.list('ph-test'), (e) => isPortholeError(e, 'home-unknown'));
+  } finally {
+    agent.stop();
+    home.stop();
+  }
+});
+
+test('a command that times out makes the agent check the path at once', async () => {
+  const home = fakeHome();
+  // Idle pings far apart: only the suspicion can find the dead path quickly.
+  const agent = startAgent(home.connect, { pingEveryMs: 60_000 });
+  try {
+    await agent.call(undefined, 'light.kitchen', { service: 'turn_on' });
+    home.net.alive = false;
+    home.net.blackhole = true;
+    await assert.rejects(agent.call(undefined, 'light.kitchen', { service: 'turn_off' }));
+    const deadline = Date.now() + 3000;
+    while (agent.status()[0]?.reconnects === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(agent.status()[0]?.reconnects, 1, 'the dead path was found within seconds');
   } finally {
     agent.stop();
     home.stop();

@@ -2,7 +2,7 @@
 // client on each, shared by every command on this machine through the control socket. Commands
 // that arrive while a home is reconnecting wait for it (bounded), so a short outage costs a
 // little latency instead of an error; a watch survives reconnects (it resubscribes and resyncs).
-import type { Command, EntityState } from '../../devices/model.js';
+import { DeviceError, type Command, type EntityState } from '../../devices/model.js';
 import { DeviceClient } from '../../devices/rpc-client.js';
 import { PortholeError } from '../../errors.js';
 import type { Clock, Logger, Random } from '../../net/types.js';
@@ -90,16 +90,32 @@ export class ClientAgent implements AgentBackend {
     return [...this.kept.values()].map((k) => k.keeper.current);
   }
 
-  async list(home: string | undefined): Promise<EntityState[]> {
-    return (await this.devices(home)).list();
+  list(home: string | undefined): Promise<EntityState[]> {
+    return this.request(home, (dc) => dc.list());
   }
 
-  async get(home: string | undefined, entity: string): Promise<EntityState> {
-    return (await this.devices(home)).get(entity);
+  get(home: string | undefined, entity: string): Promise<EntityState> {
+    return this.request(home, (dc) => dc.get(entity));
   }
 
-  async call(home: string | undefined, entity: string, command: Command): Promise<EntityState> {
-    return (await this.devices(home)).call(entity, command);
+  call(home: string | undefined, entity: string, command: Command): Promise<EntityState> {
+    return this.request(home, (dc) => dc.call(entity, command));
+  }
+
+  /** A request that times out makes the keeper check the path at once (not in 25 s). */
+  private async request<T>(
+    home: string | undefined,
+    fn: (dc: DeviceClient) => Promise<T>,
+  ): Promise<T> {
+    const k = this.pick(home);
+    const dc = await this.devices(home);
+    try {
+      return await fn(dc);
+    } catch (e) {
+      if (!(e instanceof DeviceError) || /did not answer|connection closed/.test(e.message))
+        k.keeper.suspect();
+      throw e;
+    }
   }
 
   async watch(

@@ -94,6 +94,15 @@ export class HomeKeeper {
     this.set('stopped');
   }
 
+  /**
+   * A request over the link went unanswered: check the path now instead of at the next idle
+   * ping, so a dead path is found in seconds while the user is waiting on it.
+   */
+  suspect(): void {
+    if (this.stopped || !this.link || this.misses > 0) return;
+    this.schedulePing(0);
+  }
+
   /** The path is known bad (a send failed, the channel closed): reconnect now. */
   lost(reason: string): void {
     if (this.stopped || !this.link) return;
