@@ -148,6 +148,14 @@ export function flushConntrack(lab: Lab): void {
     } catch {
       // an empty table makes conntrack exit non-zero on some versions
     }
+    // The restricted router's addresses-contacted set is NAT state too: left over, a trial's
+    // discovery would see the last trial's probes to the rendezvous's second IP and read the
+    // router as full cone.
+    try {
+      inNs(ns, 'nft', ['flush', 'set', 'ip', 'phnat', 'contacted']);
+    } catch {
+      // only restricted routers have the set
+    }
   }
 }
 
@@ -220,7 +228,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     for (let i = 0; i < o.trials; i++) {
       flushConntrack(lab);
       await sleep(1300);
-      for (const host of [lab.ns.home, lab.ns.client]) resetWireCount(host);
+      const counted = [lab.ns.home, lab.ns.client].map(resetWireCount).every(Boolean);
       const line = await runClient(lab.ns.client, [
         'client',
         'connect',
@@ -231,7 +239,9 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
         '--json',
         ...(o.clientArgs ?? []),
       ]);
-      const [hw, cw] = [readWireCount(lab.ns.home), readWireCount(lab.ns.client)];
+      const [hw, cw] = counted
+        ? [readWireCount(lab.ns.home), readWireCount(lab.ns.client)]
+        : [null, null];
       strays.home.push(strayEntries(lab.ns.homeNats));
       strays.client.push(strayEntries(lab.ns.clientNats));
       o.onTrial?.(i, line);
@@ -256,7 +266,8 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
           counts.clientPackets.push(r.packetsSent ?? 0);
           counts.clientSockets.push(r.socketsOpened ?? 0);
           if (r.discoveryPackets !== undefined) counts.discovery.push(r.discoveryPackets);
-          counts.wire.push({ hp: hw.packets, hs: hw.sockets, cp: cw.packets, cs: cw.sockets });
+          if (hw && cw)
+            counts.wire.push({ hp: hw.packets, hs: hw.sockets, cp: cw.packets, cs: cw.sockets });
           paths.set(r.path, (paths.get(r.path) ?? 0) + 1);
         } else {
           errors.push(r.error ?? 'no path');

@@ -22,17 +22,27 @@ export function installWireCount(ns: string, peerNet: string): void {
   );
 }
 
-export function resetWireCount(ns: string): void {
-  inNs(ns, 'nft', ['reset', 'counter', 'ip', 'phcount', 'peer']);
-  inNs(ns, 'nft', ['flush', 'set', 'ip', 'phcount', 'ports']);
+/** False when nft failed (on a loaded machine it can time out): that trial's count is lost. */
+export function resetWireCount(ns: string): boolean {
+  try {
+    inNs(ns, 'nft', ['reset', 'counter', 'ip', 'phcount', 'peer']);
+    inNs(ns, 'nft', ['flush', 'set', 'ip', 'phcount', 'ports']);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Packets and distinct source ports since the last reset. */
-export function readWireCount(ns: string): { packets: number; sockets: number } {
-  const c = inNs(ns, 'nft', ['list', 'counter', 'ip', 'phcount', 'peer']);
-  const packets = Number(/packets (\d+)/.exec(c)?.[1] ?? NaN);
-  const s = inNs(ns, 'nft', ['list', 'set', 'ip', 'phcount', 'ports']);
-  const elems = /elements = \{([^}]*)\}/.exec(s)?.[1] ?? '';
-  const sockets = elems.split(',').filter((e) => e.trim() !== '').length;
-  return { packets, sockets };
+/** Packets and distinct source ports since the last reset; null when nft failed. */
+export function readWireCount(ns: string): { packets: number; sockets: number } | null {
+  try {
+    const c = inNs(ns, 'nft', ['list', 'counter', 'ip', 'phcount', 'peer']);
+    const packets = Number(/packets (\d+)/.exec(c)?.[1] ?? NaN);
+    const s = inNs(ns, 'nft', ['list', 'set', 'ip', 'phcount', 'ports']);
+    const elems = /elements = \{([^}]*)\}/.exec(s)?.[1] ?? '';
+    const sockets = elems.split(',').filter((e) => e.trim() !== '').length;
+    return Number.isFinite(packets) ? { packets, sockets } : null;
+  } catch {
+    return null;
+  }
 }
