@@ -5,11 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NatClass } from '../src/discovery/nat-class.js';
 import { natLabel } from '../src/discovery/nat-class.js';
-import { inNs } from './netns.js';
 import { buildLab, siteName, type SiteSpec } from './topology.js';
 
 const TOOL = fileURLToPath(new URL('./stun-tool.js', import.meta.url));
-const ALT_IP = '198.51.100.2';
 
 export interface DiscoveryCheck {
   site: string;
@@ -47,8 +45,7 @@ export async function checkDiscovery(site: SiteSpec, firewall = true): Promise<D
   });
   let server: ChildProcess | undefined;
   try {
-    inNs(lab.ns.rendezvous, 'ip', ['addr', 'add', `${ALT_IP}/32`, 'dev', 'lo']);
-    const ips = `${lab.rendezvousIp},${ALT_IP}`;
+    const ips = `${lab.rendezvousIp},${lab.rendezvousAltIp}`;
     const srv = spawn(
       'ip',
       ['netns', 'exec', lab.ns.rendezvous, process.execPath, TOOL, 'serve', ips, '3478,3479', '60'],

@@ -1,9 +1,12 @@
 // `npm run lab [-- --trials K] [--pairs HOME:CLIENT[:nofw],…] [--json]`: the real programs
 // through real Linux NAT (nftables + conntrack) in network namespaces. Needs root.
 // `npm run lab -- --nat-check [--sites …]`: checks each lab router kind with plain UDP sockets.
+// `npm run lab -- --matrix [--patent] [--pairs …]`: issue 9's matrix (strategy, discovery's
+// verdicts, packets and sockets per side), every kind pair by default (lab/matrix.ts).
 import { parseArgs } from 'node:util';
 import { checkLabPrerequisites, deleteNamespaces } from './netns.js';
 import { checkSite, natCheckRow, NAT_CHECK_HEADER } from './nat-check.js';
+import { MATRIX_HEADER, MATRIX_PAIRS, matrixRow, PATENT_ARGS } from './matrix.js';
 import { killLabProcesses, runLabPair, type LabPairResult } from './runner.js';
 import { parseSite, type LabSpec } from './topology.js';
 import { killUdpAgents } from './udp-agent.js';
@@ -71,6 +74,8 @@ async function main(): Promise<void> {
       sockets: { type: 'string' },
       rounds: { type: 'string' },
       'nat-check': { type: 'boolean', default: false },
+      matrix: { type: 'boolean', default: false },
+      patent: { type: 'boolean', default: false },
       sites: { type: 'string', default: NAT_CHECK_SITES },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -81,6 +86,9 @@ async function main(): Promise<void> {
       'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--rv-depth H]\n' +
         '                      [--spray-ttl auto|os|N] [--spray N] [--sockets M] [--rounds R] [--json]\n' +
         '       npm run lab -- --nat-check [--sites SITE,…] [--json]\n' +
+        '       npm run lab -- --matrix [--patent] [--trials K] [--pairs …] [--json]\n' +
+        '         (every kind pair, firewall on; --patent adds each pair with --no-discovery on\n' +
+        '          both sides: the patent round first)\n' +
         'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
     );
     return;
@@ -93,7 +101,8 @@ async function main(): Promise<void> {
   const rvDepth = Number(values['rv-depth']);
   if (!Number.isInteger(rvDepth) || rvDepth < 0 || rvDepth > 20)
     throw new Error(`--rv-depth ${values['rv-depth']}: expected a whole number of hops, 0-20`);
-  const specs = (values.pairs ? values.pairs.split(',') : DEFAULT_PAIRS).map((p) =>
+  const defaults = values.matrix ? MATRIX_PAIRS : DEFAULT_PAIRS;
+  const specs = (values.pairs ? values.pairs.split(',') : defaults).map((p) =>
     parsePair(p, loss, rvDepth),
   );
   checkLabPrerequisites();
@@ -131,6 +140,27 @@ async function main(): Promise<void> {
     ...(values.sockets ? ['--sockets', values.sockets] : []),
     ...(values.rounds ? ['--rounds', values.rounds] : []),
   ];
+  if (values.matrix) {
+    if (!values.json) process.stdout.write(MATRIX_HEADER + '\n');
+    const modes = values.patent ? (['ladder', 'patent'] as const) : (['ladder'] as const);
+    try {
+      for (const spec of specs) {
+        for (const mode of modes) {
+          const patent = mode === 'patent';
+          const r = await runLabPair(spec, {
+            trials,
+            homeArgs: [...homeArgs, ...(patent ? PATENT_ARGS.home : [])],
+            clientArgs: [...clientArgs, ...(patent ? PATENT_ARGS.client : [])],
+          });
+          const out = values.json ? JSON.stringify({ mode, ...r }) : matrixRow(r, mode);
+          process.stdout.write(out + '\n');
+        }
+      }
+    } finally {
+      cleanup();
+    }
+    return;
+  }
   if (!values.json) process.stdout.write(HEADER + '\n');
   try {
     for (const spec of specs) {

@@ -32,7 +32,9 @@ export interface NatCheckResult {
 }
 
 const A = '198.51.100.1'; // the rendezvous host
-const C = '198.51.100.2'; // another core address, never contacted by the home
+// Another core address, never contacted by the home: the lab rendezvous's second IP, which sits
+// on the core when the rendezvous does (rvDepth 0, as here).
+const C = '198.51.100.2';
 const B = '192.0.2.2'; // the client host (public: the check builds the client side as `none`)
 
 const portOf = (addr: string): number => Number(addr.split(':')[1]);
@@ -95,7 +97,6 @@ export async function checkSite(site: SiteSpec, firewall: boolean): Promise<NatC
   });
   const agents: UdpAgent[] = [];
   try {
-    inNs(lab.ns.core, 'ip', ['addr', 'add', `${C}/32`, 'dev', 'lo']);
     const h = UdpAgent.start(lab.ns.home);
     const core = UdpAgent.start(lab.ns.core);
     const b = UdpAgent.start(lab.ns.client);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { percentile } from '../src/sim/stats.js';
 import { inNs } from './netns.js';
 import { buildLab, siteName, type Lab, type LabSpec } from './topology.js';
+import { installWireCount, readWireCount, resetWireCount } from './wire-count.js';
 
 /** bin/porthole.js of this checkout, whether we run from lab/ (tsx) or dist/lab/ (compiled). */
 export const BIN = [
@@ -33,6 +34,21 @@ export interface LabPairResult {
   errors: string[];
   /** Output lines of `extraClientCommands`, in order. */
   extra: string[];
+  /** Issue 9, from the successful connects' --json lines: the most frequent value of each. */
+  strategy: string;
+  homeNat: string;
+  clientNat: string;
+  /** Means per successful connect: the client's report, and each host's own sends towards the
+   * other side's public network as counted on the host (lab/wire-count.ts). */
+  perConnect: {
+    clientPackets: number | null;
+    clientSockets: number | null;
+    discoveryPackets: number | null;
+    wire: {
+      home: { packets: number; sockets: number };
+      client: { packets: number; sockets: number };
+    } | null;
+  };
 }
 
 export interface LabRunOptions {
@@ -113,6 +129,16 @@ export function runClient(ns: string, args: string[], timeoutMs = 60_000): Promi
 const mean = (xs: number[]): number =>
   Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
 
+const meanOrNull = (xs: number[]): number | null =>
+  xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null;
+
+/** The most frequent value, '-' when none. */
+function mode(xs: string[]): string {
+  const n = new Map<string, number>();
+  for (const x of xs) n.set(x, (n.get(x) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '-';
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function flushConntrack(lab: Lab): void {
@@ -121,6 +147,14 @@ export function flushConntrack(lab: Lab): void {
       inNs(ns, 'conntrack', ['-F']);
     } catch {
       // an empty table makes conntrack exit non-zero on some versions
+    }
+    // The restricted router's addresses-contacted set is NAT state too: left over, a trial's
+    // discovery would see the last trial's probes to the rendezvous's second IP and read the
+    // router as full cone.
+    try {
+      inNs(ns, 'nft', ['flush', 'set', 'ip', 'phnat', 'contacted']);
+    } catch {
+      // only restricted routers have the set
     }
   }
 }
@@ -154,12 +188,22 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
   const errors: string[] = [];
   const extra: string[] = [];
   const strays = { home: [] as number[], client: [] as number[] };
+  const facts = { strategy: [] as string[], homeNat: [] as string[], clientNat: [] as string[] };
+  const counts = {
+    clientPackets: [] as number[],
+    clientSockets: [] as number[],
+    discovery: [] as number[],
+    wire: [] as Array<{ hp: number; hs: number; cp: number; cs: number }>,
+  };
   try {
     const rv = `${lab.rendezvousIp}:${RV_PORT}`;
     o.onLab?.(lab);
+    installWireCount(lab.ns.home, lab.clientPublicNet);
+    installWireCount(lab.ns.client, lab.homePublicNet);
+    // The second IP lets the RFC 5780 tests tell address-dependent mapping from independent.
     await start(
       lab.ns.rendezvous,
-      ['rendezvous', '--listen', rv, ...(o.rendezvousArgs ?? [])],
+      ['rendezvous', '--listen', rv, '--alt-ip', lab.rendezvousAltIp, ...(o.rendezvousArgs ?? [])],
       'rendezvous listening',
     );
     // A 1 s keepalive re-creates the home's mapping quickly after each conntrack flush.
@@ -184,6 +228,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     for (let i = 0; i < o.trials; i++) {
       flushConntrack(lab);
       await sleep(1300);
+      const counted = [lab.ns.home, lab.ns.client].map(resetWireCount).every(Boolean);
       const line = await runClient(lab.ns.client, [
         'client',
         'connect',
@@ -194,6 +239,9 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
         '--json',
         ...(o.clientArgs ?? []),
       ]);
+      const [hw, cw] = counted
+        ? [readWireCount(lab.ns.home), readWireCount(lab.ns.client)]
+        : [null, null];
       strays.home.push(strayEntries(lab.ns.homeNats));
       strays.client.push(strayEntries(lab.ns.clientNats));
       o.onTrial?.(i, line);
@@ -203,10 +251,23 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
           path?: string;
           ms?: number;
           packetsSent?: number;
+          socketsOpened?: number;
+          discoveryPackets?: number;
+          strategy?: string;
+          homeNat?: string;
+          clientNat?: string;
         };
+        facts.homeNat.push(r.homeNat ?? 'unknown');
+        facts.clientNat.push(r.clientNat ?? 'unknown');
         if (r.error === undefined && r.path) {
           ms.push(r.ms ?? 0);
           packets.push(r.packetsSent ?? 0);
+          facts.strategy.push(r.strategy ?? '-');
+          counts.clientPackets.push(r.packetsSent ?? 0);
+          counts.clientSockets.push(r.socketsOpened ?? 0);
+          if (r.discoveryPackets !== undefined) counts.discovery.push(r.discoveryPackets);
+          if (hw && cw)
+            counts.wire.push({ hp: hw.packets, hs: hw.sockets, cp: cw.packets, cs: cw.sockets });
           paths.set(r.path, (paths.get(r.path) ?? 0) + 1);
         } else {
           errors.push(r.error ?? 'no path');
@@ -240,5 +301,25 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     stray: { home: mean(strays.home), client: mean(strays.client) },
     errors: [...new Set(errors)].slice(0, 3),
     extra,
+    strategy: mode(facts.strategy),
+    homeNat: mode(facts.homeNat),
+    clientNat: mode(facts.clientNat),
+    perConnect: {
+      clientPackets: meanOrNull(counts.clientPackets),
+      clientSockets: meanOrNull(counts.clientSockets),
+      discoveryPackets: meanOrNull(counts.discovery),
+      wire: counts.wire.length
+        ? {
+            home: {
+              packets: meanOrNull(counts.wire.map((w) => w.hp)) ?? 0,
+              sockets: meanOrNull(counts.wire.map((w) => w.hs)) ?? 0,
+            },
+            client: {
+              packets: meanOrNull(counts.wire.map((w) => w.cp)) ?? 0,
+              sockets: meanOrNull(counts.wire.map((w) => w.cs)) ?? 0,
+            },
+          }
+        : null,
+    },
   };
 }

@@ -54,12 +54,18 @@ export interface Lab {
     clientNats: string[];
   };
   rendezvousIp: string;
+  /** The rendezvous host's second IP (RFC 5780 CHANGE-REQUEST tests, `--alt-ip`). */
+  rendezvousAltIp: string;
+  /** Each side's public /24 (its outermost NAT's WAN, or the host itself without one). */
+  homePublicNet: string;
+  clientPublicNet: string;
   homeIp: string;
   clientIp: string;
   teardown(): void;
 }
 
 const RV_IP = '198.51.100.1';
+const RV_ALT_IP = '198.51.100.2';
 
 export function siteName(s: SiteSpec): string {
   return s.cgnat ? `cgnat-${s.router}` : s.router;
@@ -151,10 +157,12 @@ export function buildLab(spec: LabSpec): Lab {
       addr(rv, `${up}/30`, 'todc');
       addr(next, `${down}/30`, 'uplink');
       route(rv, `${RV_IP}/32`, down);
+      route(rv, `${RV_ALT_IP}/32`, down);
       route(next, 'default', up);
       rv = next;
     }
     addr(rv, `${RV_IP}/32`, 'lo');
+    addr(rv, `${RV_ALT_IP}/32`, 'lo');
     const nats: string[] = [];
 
     /** One side: ISP router, then [CGNAT], [router], host; returns the host's namespace and IP. */
@@ -218,6 +226,9 @@ export function buildLab(spec: LabSpec): Lab {
         clientNats: client.nats,
       },
       rendezvousIp: RV_IP,
+      rendezvousAltIp: RV_ALT_IP,
+      homePublicNet: '203.0.113.0/24',
+      clientPublicNet: '192.0.2.0/24',
       homeIp: home.ip,
       clientIp: client.ip,
       teardown,
