@@ -10,7 +10,6 @@ import { parseAddr } from '../wire/addr.js';
 import { pathMemory, type PathMemory } from './remembered.js';
 import { rememberPath, viaRemembered } from './resume.js';
 import {
-  connectAsync,
   type ConnectOptions,
   type ConnectReport,
   type FailureReport,
