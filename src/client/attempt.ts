@@ -8,9 +8,8 @@
 //
 // "Correctness of the steps is ensured mainly by the client" (patent): every wait here has a
 // timeout, every retransmission a bound, and the number of rounds is capped.
-import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
+import type { Env, SocketAddr } from '../net/types.js';
 import type { MessageSocket } from '../net/message-socket.js';
-import type { Paced } from '../net/pacer.js';
 import { TxIds } from '../net/tx-ids.js';
 import { withDefaults } from '../options.js';
 import type { ClientRoundIo } from '../punch/round-io.js';
@@ -24,7 +23,6 @@ import {
 } from '../wire/messages.js';
 import {
   DEFAULT_CONNECT,
-  withoutPath,
   type ConnectConfig,
   type ConnectOptions,
   type ConnectReport,
@@ -32,11 +30,12 @@ import {
   type StepName,
 } from './connect-config.js';
 import {
-  connectError,
   fromRendezvousError,
   type ConnectErrorDetail,
   type ConnectErrorKind,
 } from './connect-error.js';
+import { attemptReport, failure } from './attempt-result.js';
+import { RoundTimers } from './round-timers.js';
 import { Connection } from './connection.js';
 import { Progress } from './progress.js';
 import { RendezvousRequests } from './requests.js';
@@ -60,9 +59,8 @@ export class ConnectAttempt {
   private readonly requests: RendezvousRequests;
   /** One counter for every request and knock of the attempt. */
   private readonly tx: TxIds;
-  private timers: TimerHandle[] = [];
-  /** The running method of this round (its paced sends). */
-  private method: Paced | undefined;
+  /** This round's timers and method; ended with the round. */
+  private readonly timers: RoundTimers;
   private home: SocketAddr | undefined;
   /** Our address as the rendezvous saw it in the assist ack (for the report). */
   private observed: SocketAddr | undefined;
@@ -81,6 +79,7 @@ export class ConnectAttempt {
     private readonly done: (r: ConnectResult) => void,
   ) {
     this.cfg = withDefaults(DEFAULT_CONNECT, opts);
+    this.timers = new RoundTimers(env.clock);
     this.progress = new Progress(env.clock, opts.onStep);
     this.say = (step, name, detail) => this.progress.emit(step, name, detail);
     this.sockets = new ClientSockets(env, opts.bindIp, (s, m, from) => this.handle(s, m, from));
@@ -99,7 +98,7 @@ export class ConnectAttempt {
       main: this.sockets.main,
       open: () => this.sockets.open(),
       knock: (sock, to) => this.knock(sock, to),
-      timer: (ms, fn) => this.timer(ms, fn),
+      timer: (ms, fn) => this.timers.add(ms, fn),
       alive: () => this.phase === 'reach',
     };
     this.nats = new RoundNats(env, opts);
@@ -124,18 +123,6 @@ export class ConnectAttempt {
 
   // --- plumbing ---------------------------------------------------------------------------------
 
-  private timer(ms: number, fn: () => void): void {
-    this.timers.push(this.env.clock.setTimer(ms, fn));
-  }
-
-  /** Ends the round's timers and its method's pacing. */
-  private clearTimers(): void {
-    for (const t of this.timers) t.cancel();
-    this.timers = [];
-    this.method?.cancel();
-    this.method = undefined;
-  }
-
   private newSession(): SessionId {
     return Buffer.from(this.env.rng.bytes(8)).toString('hex');
   }
@@ -157,41 +144,23 @@ export class ConnectAttempt {
     peer?: SocketAddr,
     winner?: MessageSocket,
   ): ConnectReport {
-    return {
-      ...this.progress.report(path, {
-        attempts: Math.max(1, this.round),
-        packetsSent: this.sockets.sent,
-        socketsOpened: this.sockets.opened,
-        home: peer ?? this.home,
-        clientObserved: this.observed,
-        ...(winner
-          ? { winner: winner === this.sockets.main ? 'first-socket' : 'extra-socket' }
-          : {}),
-      }),
-      ...this.nats.facts(),
-    };
+    const { progress, sockets, nats, round, home, observed } = this;
+    return attemptReport({ progress, sockets, nats, round, home, observed }, path, peer, winner);
   }
 
   private fail(kind: ConnectErrorKind, detail: Partial<ConnectErrorDetail> = {}): void {
     if (this.phase === 'done') return;
     // A failure claims no path: the report keeps what was tried and learned.
-    const report = withoutPath(this.report('punched'));
+    const report = this.report('punched');
     this.finish();
     this.sockets.closeExtra();
     this.sockets.main.close();
-    const cause = connectError(kind, {
-      home: this.opts.home,
-      rendezvous: formatAddr(this.opts.rendezvous),
-      ...(report.homeNat ? { homeNat: report.homeNat } : {}),
-      ...(report.clientNat ? { clientNat: report.clientNat } : {}),
-      ...detail,
-    });
-    this.done({ ok: false, kind, error: cause.message, cause, report });
+    this.done(failure(kind, detail, report, this.opts));
   }
 
   private finish(): void {
     this.phase = 'done';
-    this.clearTimers();
+    this.timers.clear();
     this.requests.cancel();
     this.nats.cancel();
   }
@@ -204,9 +173,9 @@ export class ConnectAttempt {
     this.say(1, 'direct', `probing ${formatAddr(addr)} directly`);
     for (let i = 0; i < this.cfg.directProbes; i++) {
       const spacing = this.cfg.directTimeoutMs / Math.max(1, this.cfg.directProbes);
-      this.timer(i * spacing, () => this.knock(this.sockets.main, addr));
+      this.timers.add(i * spacing, () => this.knock(this.sockets.main, addr));
     }
-    this.timer(this.cfg.directTimeoutMs, () => {
+    this.timers.add(this.cfg.directTimeoutMs, () => {
       this.progress.lap('direct');
       this.say(1, 'direct', `no answer in ${this.cfg.directTimeoutMs} ms; asking the rendezvous`);
       this.startRound();
@@ -216,7 +185,7 @@ export class ConnectAttempt {
   // --- step 2: assist request ------------------------------------------------------------------
 
   private startRound(): void {
-    this.clearTimers();
+    this.timers.clear();
     this.sockets.closeExtra();
     this.answeredSpray.clear();
     if (this.round >= this.cfg.rounds) return this.fail('no-path', { rounds: this.round });
@@ -279,7 +248,7 @@ export class ConnectAttempt {
       this.step3(),
       `rendezvous saw us at ${formatAddr(msg.observed)}; home is opening holes`,
     );
-    this.timer(this.cfg.readyTimeoutMs, () => {
+    this.timers.add(this.cfg.readyTimeoutMs, () => {
       this.progress.lap('spray');
       this.say(3, this.step3(), `no Ready in ${this.cfg.readyTimeoutMs} ms; retrying`);
       this.startRound();
@@ -297,7 +266,7 @@ export class ConnectAttempt {
     if (msg.session !== this.session) return;
     if (this.phase === 'assist') this.requests.ack(); // the ack was lost; Ready implies it
     if (this.phase !== 'assist' && this.phase !== 'waitReady') return;
-    this.clearTimers();
+    this.timers.clear();
     this.progress.lap('spray');
     this.phase = 'reach';
     this.home = msg.home;
@@ -305,8 +274,8 @@ export class ConnectAttempt {
     this.say(4, ...step4Event(msg, this.cfg, nats));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();
-    this.method = startMethod(this.io, this.env.rng, msg, this.cfg, nats);
-    this.timer(this.cfg.punchTimeoutMs, () => {
+    this.timers.method = startMethod(this.io, this.env.rng, msg, this.cfg, nats);
+    this.timers.add(this.cfg.punchTimeoutMs, () => {
       this.progress.lap('knock');
       this.say(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);
       this.startRound();
@@ -373,7 +342,7 @@ export class ConnectAttempt {
       return this.fail('rate-limited', { reason: msg.message });
     this.say(2, 'assist', `rendezvous busy (${msg.message}); retrying in 1 s`);
     this.round--;
-    this.timer(1000, () => this.startRound());
+    this.timers.add(1000, () => this.startRound());
   }
 
   // --- step 5: settle ---------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 // acts, drops the rest. It keeps only what it needs to route messages: registered homes and
 // short-lived assist sessions (so a retransmitted request is answered, not acted on twice).
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
-import { Retransmitter } from '../net/retransmit.js';
 import { TxIds } from '../net/tx-ids.js';
 import { type DropCounter, MessageSocket } from '../net/message-socket.js';
 import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
+import { ErrorCode, type Message, type MessageOf } from '../wire/messages.js';
 import { verifyRegistration } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
 import { RateLimiter } from '../util/rate-limit.js';
@@ -19,7 +18,8 @@ import {
   type RendezvousStats,
 } from './config.js';
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
-import type { Request, Session } from './session.js';
+import type { Request } from './session.js';
+import { AssistDesk } from './assist-desk.js';
 import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
@@ -34,7 +34,6 @@ export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './con
 export class RendezvousServer {
   private readonly cfg: RendezvousConfig;
   private readonly registry: HomeRegistry;
-  private readonly sessions = new Map<SessionId, Session>();
   private readonly drops: DropCounter;
   private socks: MessageSocket[] = [];
   /** Issue 13: the homes' mapped/IPv6 candidates and the mapping check. */
@@ -45,11 +44,13 @@ export class RendezvousServer {
   /** Relayed sessions to registered homes (issue 10), over these sockets and any TCP/WS fronts. */
   private relayCore: RelayCore | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
+  private readonly counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
   private readonly replay = new ReplayGuard();
+  /** Figure 2's assist family: sessions, PeerInfo, SprayDone, Ready, refusals. */
+  private readonly assists: AssistDesk;
 
   constructor(
     private readonly env: Env,
@@ -73,6 +74,20 @@ export class RendezvousServer {
       },
       this.cfg.maxHomes,
     );
+    this.assists = new AssistDesk({
+      env,
+      cfg: this.cfg,
+      opts,
+      registry: this.registry,
+      nats: this.nats,
+      perHome: this.perHome,
+      counts: this.counts,
+      reply: (m, req) => this.reply(m, req),
+      error: (tx, code, message, req) => this.error(tx, code, message, req),
+      send: (m, to) => this.send(m, to),
+      nextTx: () => this.tx.next(),
+      drop: (reason) => this.drops.count(reason),
+    });
   }
 
   start(): void {
@@ -116,7 +131,7 @@ export class RendezvousServer {
       received: this.socks.reduce((n, s) => n + s.received, 0),
       ...this.counts,
       homes: this.registry.size,
-      sessions: this.sessions.size,
+      sessions: this.assists.sessions.size,
       dropped: this.drops.toJSON(),
       ...(this.relayCore ? { relay: this.relayCore.stats } : {}),
     };
@@ -124,8 +139,7 @@ export class RendezvousServer {
 
   close(): void {
     this.sweepTimer?.cancel();
-    for (const s of this.sessions.values()) s.peerInfo.cancel();
-    this.sessions.clear();
+    this.assists.close();
     this.relayCore?.close();
     this.stun?.close();
     for (const s of this.socks) s.close();
@@ -135,12 +149,7 @@ export class RendezvousServer {
     this.sweepTimer = this.env.clock.setTimer(this.cfg.sweepIntervalMs, () => {
       const now = this.env.clock.now();
       this.registry.sweep(now);
-      for (const [id, s] of this.sessions) {
-        if (s.expiresAt <= now) {
-          s.peerInfo.cancel();
-          this.sessions.delete(id);
-        }
-      }
+      this.assists.sweep(now);
       this.scheduleSweep();
     });
   }
@@ -176,11 +185,11 @@ export class RendezvousServer {
       case 'keepalive':
         return this.onKeepalive(msg, req);
       case 'assist':
-        return this.onAssist(msg, req);
+        return this.assists.onAssist(msg, req);
       case 'sprayDone':
-        return this.onSprayDone(msg, from);
+        return this.assists.onSprayDone(msg, from);
       case 'refuse':
-        return this.onRefuse(msg, from);
+        return this.assists.onRefuse(msg, from);
       case 'addrQuery':
         return this.onAddrQuery(msg, req);
       case 'observe':
@@ -263,136 +272,6 @@ export class RendezvousServer {
     this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
   }
 
-  private onAssist(msg: MessageOf<'assist'>, req: Request): void {
-    const from = req.from;
-    const now = this.env.clock.now();
-    const existing = this.sessions.get(msg.session);
-    if (existing) {
-      if (!sameAddr(existing.client, from) || existing.homeId !== msg.homeId) {
-        this.drops.count('assist-session-clash');
-        return;
-      }
-      // A retransmission: answer again, never spray again.
-      this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
-      if (existing.state === 'ready') this.sendReady(existing);
-      return;
-    }
-    const home = this.registry.get(msg.homeId, now);
-    if (!home) {
-      if (!req.route && this.opts.cluster?.forwardAssist(msg, from, req.size)) return;
-      this.drops.count('assist-unknown-home');
-      return this.error(msg.tx, ErrorCode.UnknownHome, `home ${msg.homeId} is not registered`, req);
-    }
-    if (this.sessions.size >= this.cfg.maxSessions) {
-      this.drops.count('sessions-full');
-      const text = 'too many traversals in progress; retry shortly';
-      return this.error(msg.tx, ErrorCode.Busy, text, req);
-    }
-    if (!this.perHome.take(msg.homeId, now)) {
-      this.drops.count('rate-limited-home');
-      const text = 'too many requests for this home; retry shortly';
-      return this.error(msg.tx, ErrorCode.RateLimited, text, req);
-    }
-    const homeNat = this.nats.get(msg.homeId);
-    const choice = this.nats.choose(msg, homeNat);
-    if ('relay' in choice) {
-      this.drops.count('assist-needs-relay');
-      return this.error(msg.tx, ErrorCode.NeedsRelay, choice.relay, req);
-    }
-    const mode = choice.mode;
-    this.counts.assists++;
-    this.opts.metrics?.assist('accepted');
-    const tx = this.tx.next();
-    const session: Session = {
-      id: msg.session,
-      homeId: msg.homeId,
-      client: from,
-      assistTx: msg.tx,
-      home: home.addr,
-      // Same public IP: client and home may share a LAN, where the LAN address is the way in.
-      homeLocals: home.addr.ip === from.ip ? home.locals : [],
-      expiresAt: now + this.cfg.sessionTtlMs,
-      state: 'spraying',
-      mode,
-      homeNat,
-      route: req.route,
-      peerInfo: new Retransmitter(
-        this.env.clock,
-        this.cfg.peerInfoRetransmit,
-        () =>
-          this.send(
-            {
-              type: 'peerInfo',
-              tx,
-              session: msg.session,
-              client: from,
-              mode,
-              auth: msg.auth,
-              ...(msg.nat ? { clientNat: msg.nat } : {}),
-            },
-            home.addr,
-          ),
-        () =>
-          this.env.log.warn(
-            { home: msg.homeId, session: msg.session },
-            'home did not answer PeerInfo',
-          ),
-      ),
-    };
-    this.sessions.set(msg.session, session);
-    this.reply({ type: 'assistAck', tx: msg.tx, session: msg.session, observed: from }, req);
-    session.peerInfo.start();
-    this.env.log.debug(
-      { home: msg.homeId, client: formatAddr(from), session: msg.session },
-      'assist',
-    );
-  }
-
-  private onSprayDone(msg: MessageOf<'sprayDone'>, from: SocketAddr): void {
-    const session = this.sessions.get(msg.session);
-    if (!session || !sameAddr(session.home, from)) {
-      this.drops.count('spraydone-unknown');
-      return;
-    }
-    this.send({ type: 'sprayDoneAck', tx: msg.tx, session: msg.session }, from);
-    if (session.state === 'ready') return;
-    session.peerInfo.ack();
-    session.state = 'ready';
-    this.sendReady(session);
-  }
-
-  /** The home refused this client (not paired, bad code…): tell the client, end the session. */
-  private onRefuse(msg: MessageOf<'refuse'>, from: SocketAddr): void {
-    const session = this.sessions.get(msg.session);
-    if (!session || !sameAddr(session.home, from)) {
-      this.drops.count('refuse-unknown');
-      return;
-    }
-    session.peerInfo.cancel();
-    this.sessions.delete(msg.session);
-    const { assistTx: tx, client } = session;
-    this.toClient({ type: 'error', tx, code: msg.code, message: msg.message }, session, client);
-  }
-
-  private sendReady(s: Session): void {
-    this.counts.readies++;
-    this.opts.metrics?.ready();
-    const { id: session, home, homeLocals: locals, mode, homeNat } = s;
-    this.toClient(
-      {
-        type: 'ready',
-        tx: this.tx.next(),
-        session,
-        home,
-        locals,
-        mode,
-        ...(homeNat ? { homeNat } : {}),
-      },
-      s,
-      s.client,
-    );
-  }
-
   private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {
     this.counts.addrQueries++;
     const home = this.registry.get(msg.homeId, this.env.clock.now());
@@ -405,15 +284,9 @@ export class RendezvousServer {
 
   // --- cluster hook points (issue 12; the cluster itself is in ./cluster/) ---
 
-  /** Ready and refusals reach the client directly, or through the node it talks to. */
-  private toClient(msg: Message, s: Session, to: SocketAddr): void {
-    if (s.route) s.route.send(msg);
-    else this.send(msg, to);
-  }
-
   /** An assist another node received for a home held here: figure 2 runs here, answers go back. */
   handleForwarded(msg: MessageOf<'assist'>, from: SocketAddr, size: number, route: ClientRoute) {
-    this.onAssist(msg, { from, size, route });
+    this.assists.onAssist(msg, { from, size, route });
   }
 
   /** The home registered with another node since: drop it here. */

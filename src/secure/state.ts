@@ -43,6 +43,13 @@ export function writeJson(dir: string, file: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
+/** A JSON array file; absent = empty, anything but an array = corrupt. */
+function readList<T>(dir: string, file: string): T[] {
+  const list = readJson<T[]>(dir, file, []);
+  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, file) });
+  return list;
+}
+
 function readJson<T>(dir: string, file: string, fallback?: T): T {
   const path = join(dir, file);
   if (!existsSync(path)) {
@@ -137,9 +144,7 @@ export interface AuthorizedClient {
 }
 
 export function listAuthorized(dir: string): AuthorizedClient[] {
-  const list = readJson<AuthorizedClient[]>(dir, FILES.authorized, []);
-  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.authorized) });
-  return list;
+  return readList<AuthorizedClient>(dir, FILES.authorized);
 }
 
 export function addAuthorized(dir: string, c: AuthorizedClient): void {
@@ -204,9 +209,7 @@ export interface PendingCode {
 const MAX_PENDING = 16;
 
 export function listPendingCodes(dir: string): PendingCode[] {
-  const list = readJson<PendingCode[]>(dir, FILES.pairing, []);
-  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.pairing) });
-  return list;
+  return readList<PendingCode>(dir, FILES.pairing);
 }
 
 export function addPendingCode(dir: string, code: PendingCode, now = Date.now()): void {
@@ -233,9 +236,7 @@ export interface KnownHome {
 }
 
 export function listHomes(dir: string): KnownHome[] {
-  const list = readJson<KnownHome[]>(dir, FILES.homes, []);
-  if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, FILES.homes) });
-  return list;
+  return readList<KnownHome>(dir, FILES.homes);
 }
 
 export function addHome(dir: string, h: KnownHome): void {
