@@ -2,12 +2,25 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HomeAgent } from '../../src/home/agent.js';
 import { DEFAULT_HOP_METER, HopMeter } from '../../src/home/hop-meter.js';
-import { ErrorCode } from '../../src/wire/messages.js';
+import { ErrorCode, type MessageOf } from '../../src/wire/messages.js';
 import { fakeEnv } from '../support/fakes.js';
 
 const RV = { ip: '192.0.2.1', port: 7400 };
 const CLIENT = { ip: '203.0.113.20', port: 6000 };
 const S = 'bbbbbbbbbbbbbbbb';
+
+/** A PeerInfo from the rendezvous for session S and CLIENT; tests override what they vary. */
+function peerInfo(over: Partial<MessageOf<'peerInfo'>> = {}): MessageOf<'peerInfo'> {
+  return {
+    type: 'peerInfo',
+    tx: 1,
+    session: S,
+    client: CLIENT,
+    mode: 'patent',
+    auth: new Uint8Array(0),
+    ...over,
+  };
+}
 
 function setup(opts: Partial<ConstructorParameters<typeof HomeAgent>[1]> = {}) {
   const f = fakeEnv('10.0.0.2');
@@ -64,17 +77,7 @@ test('UnknownHome from the rendezvous makes the home register again', () => {
 test('PeerInfo: one packet to the observed port, then N distinct other ports, then SprayDone', () => {
   const s = setup({ spray: 500, sprayTtl: 3, respray: 'off' });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(50);
   const punches = s.net.of('punch');
   assert.equal(punches.length, 501);
@@ -97,17 +100,7 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
   assert.equal(repunches.length, 2);
   assert.ok(repunches.every((p) => p.to.port === CLIENT.port && p.ttl === undefined));
   // Duplicate PeerInfo after completion: SprayDone again, never a second spray.
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(50);
   assert.equal(s.net.of('punch').length, 503);
   assert.equal(s.net.of('sprayDone').length, 3);
@@ -116,17 +109,7 @@ test('PeerInfo: one packet to the observed port, then N distinct other ports, th
 test('PeerInfo from anyone but the rendezvous is ignored', () => {
   const s = setup();
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    CLIENT,
-  );
+  s.ep.deliver(peerInfo(), CLIENT);
   s.clock.advance(50);
   assert.equal(s.net.of('punch').length, 0);
   assert.equal(s.home.stats.dropped['unexpected-peerInfo'], 1);
@@ -150,28 +133,8 @@ test('probes for this home are answered from the listening socket; others are dr
 test('concurrent sprays are capped', () => {
   const s = setup({ maxConcurrentSprays: 1, sprayPaceMs: 5, sprayBatch: 10, spray: 100 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 2,
-      session: 'cccccccccccccccc',
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
+  s.ep.deliver(peerInfo({ tx: 2, session: 'cccccccccccccccc' }), RV);
   assert.equal(s.home.stats.dropped['spray-busy'], 1);
 });
 
@@ -197,17 +160,7 @@ test("spray TTL 'auto': one less than the measured hop distance to the rendezvou
   s.ep.deliver({ type: 'hopReply', tx, ttl: 1 }, CLIENT); // not from the rendezvous: ignored
   s.clock.advance(2000);
   assert.equal(s.home.stats.hopDistance, 4);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(10);
   assert.ok(s.net.of('punch').every((p) => p.ttl === 3));
 });
@@ -216,17 +169,7 @@ test("spray TTL 'os' leaves the TTL to the OS and measures nothing", () => {
   const s = setup({ spray: 10, sprayTtl: 'os' });
   registered(s);
   assert.equal(s.net.of('hopProbe').length, 0);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(10);
   assert.ok(s.net.of('punch').every((p) => p.ttl === undefined));
 });
@@ -234,17 +177,7 @@ test("spray TTL 'os' leaves the TTL to the OS and measures nothing", () => {
 test('reversed round: the home knocks from many sockets; the one the client finds carries the link', () => {
   const s = setup({ reverseSockets: 20, sprayTtl: 2 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'reverse',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo({ mode: 'reverse' }), RV);
   s.clock.advance(50);
   const knocks = s.net.of('punch');
   assert.equal(knocks.length, 20);
@@ -271,17 +204,7 @@ test('reversed round: the home knocks from many sockets; the one the client find
 test('re-spray: once the client has knocked, N fresh ports again at full TTL', () => {
   const s = setup({ spray: 100, sprayTtl: 2, respray: 400 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(50);
   const first = s.net.of('punch');
   assert.equal(first.length, 101);
@@ -314,17 +237,7 @@ test('hole TTL: one less than the hop distance, between 2 and 4 (a far rendezvou
 test('once the client has reached the home, no re-spray or re-send follows', () => {
   const s = setup({ spray: 100, sprayTtl: 2, respray: 400 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   s.clock.advance(50);
   const sprayed = s.net.of('punch').length;
   s.ep.deliver({ type: 'probe', tx: 7, homeId: 'h', session: S }, CLIENT);
@@ -335,17 +248,7 @@ test('once the client has reached the home, no re-spray or re-send follows', () 
 test('a probe answered while the spray is still pacing settles the session: the spray ends, no follow-ups', () => {
   const s = setup({ spray: 300, sprayTtl: 2, sprayBatch: 100, sprayPaceMs: 10, respray: 400 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'patent',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo(), RV);
   assert.equal(s.net.of('punch').length, 100, 'first batch only');
   s.ep.deliver({ type: 'probe', tx: 7, homeId: 'h', session: S }, CLIENT);
   s.clock.advance(5000);
@@ -356,17 +259,7 @@ test('a probe answered while the spray is still pacing settles the session: the 
 test('close() reaches a reversed round in progress: no socket opens after it', () => {
   const s = setup({ reverseSockets: 300, sprayBatch: 100, sprayPaceMs: 10, sprayTtl: 2 });
   registered(s);
-  s.ep.deliver(
-    {
-      type: 'peerInfo',
-      mode: 'reverse',
-      tx: 1,
-      session: S,
-      client: CLIENT,
-      auth: new Uint8Array(0),
-    },
-    RV,
-  );
+  s.ep.deliver(peerInfo({ mode: 'reverse' }), RV);
   const opened = s.net.endpoints.length;
   assert.equal(opened, 101);
   s.home.close();
