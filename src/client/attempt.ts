@@ -38,7 +38,7 @@ import { attemptReport, failure } from './attempt-result.js';
 import { RoundTimers } from './round-timers.js';
 import { Connection } from './connection.js';
 import { Progress } from './progress.js';
-import { RendezvousRequests } from './requests.js';
+import { newSessionId, RendezvousRequests } from './requests.js';
 import { ClientSockets } from './sockets.js';
 import { knockFromFirstSocket, startMethod, step4Event } from './step4.js';
 import { RoundNats } from './round-nats.js';
@@ -109,11 +109,8 @@ export class ConnectAttempt {
     // Classification runs beside step 1; the first assist waits for it (bounded by its deadline).
     this.nats.start();
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
-    this.say(
-      1,
-      'direct',
-      this.cfg.forceAssist ? 'skipped (assisted path forced)' : 'skipped (no direct address known)',
-    );
+    const why = this.cfg.forceAssist ? 'assisted path forced' : 'no direct address known';
+    this.say(1, 'direct', `skipped (${why})`);
     this.startRound();
   }
 
@@ -123,20 +120,9 @@ export class ConnectAttempt {
 
   // --- plumbing ---------------------------------------------------------------------------------
 
-  private newSession(): SessionId {
-    return Buffer.from(this.env.rng.bytes(8)).toString('hex');
-  }
-
   private knock(sock: MessageSocket, to: SocketAddr): void {
-    sock.send(
-      {
-        type: 'probe',
-        tx: this.tx.next(),
-        homeId: this.opts.home,
-        session: this.session,
-      },
-      to,
-    );
+    const homeId = this.opts.home;
+    sock.send({ type: 'probe', tx: this.tx.next(), homeId, session: this.session }, to);
   }
 
   private report(
@@ -169,12 +155,11 @@ export class ConnectAttempt {
 
   private tryDirect(addr: SocketAddr): void {
     this.phase = 'direct';
-    this.session = this.newSession();
+    this.session = newSessionId(this.env.rng);
     this.say(1, 'direct', `probing ${formatAddr(addr)} directly`);
-    for (let i = 0; i < this.cfg.directProbes; i++) {
-      const spacing = this.cfg.directTimeoutMs / Math.max(1, this.cfg.directProbes);
-      this.timers.add(i * spacing, () => this.knock(this.sockets.main, addr));
-    }
+    this.timers.spread(this.cfg.directProbes, this.cfg.directTimeoutMs, () =>
+      this.knock(this.sockets.main, addr),
+    );
     this.timers.add(this.cfg.directTimeoutMs, () => {
       this.progress.lap('direct');
       this.say(1, 'direct', `no answer in ${this.cfg.directTimeoutMs} ms; asking the rendezvous`);
@@ -200,7 +185,7 @@ export class ConnectAttempt {
     }
     this.round++;
     this.phase = 'assist';
-    this.session = this.newSession();
+    this.session = newSessionId(this.env.rng);
     this.say(
       2,
       'assist',

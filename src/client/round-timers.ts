@@ -14,6 +14,12 @@ export class RoundTimers {
     this.timers.push(this.clock.setTimer(ms, fn));
   }
 
+  /** `count` calls of `fn` spread evenly over `overMs` (the first at once). */
+  spread(count: number, overMs: number, fn: () => void): void {
+    const spacing = overMs / Math.max(1, count);
+    for (let i = 0; i < count; i++) this.add(i * spacing, fn);
+  }
+
   /** Ends the round's timers and its method's pacing. */
   clear(): void {
     for (const t of this.timers) t.cancel();
