@@ -1,16 +1,11 @@
 // Runs the real `porthole` roles inside lab namespaces (issue 13's product-level rows): long-running
 // roles with their info log collected, one-shot `client connect --json`, SIGTERM with a bound.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { BIN, killLabProcesses, spawnInNs } from './runner.js';
 
-const BIN = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
-const live = new Set<ChildProcess>();
-
-export function killRoles(): void {
-  for (const p of live) p.kill('SIGKILL');
-  live.clear();
-}
+/** Kills every role the lab started (the runner's and these). */
+export const killRoles = killLabProcesses;
 
 export class Role {
   readonly lines: Array<Record<string, unknown>> = [];
@@ -30,16 +25,7 @@ export class Role {
   }
 
   static start(ns: string, args: string[]): Role {
-    const p = spawn(
-      'ip',
-      ['netns', 'exec', ns, process.execPath, BIN, '--log-level', 'info', ...args],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    live.add(p);
-    p.on('exit', () => live.delete(p));
-    return new Role(p);
+    return new Role(spawnInNs(ns, args));
   }
 
   /** The first log line matching `pred` (already seen or coming), or undefined after `ms`. */

@@ -1,7 +1,8 @@
 // Runs the real porthole programs inside the lab: the rendezvous on the core, the home agent on
 // the home host, and K client connects from the client host, with every NAT's conntrack table
 // flushed between trials.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../src/sim/stats.js';
@@ -71,21 +72,25 @@ export function killLabProcesses(): void {
   live.clear();
 }
 
+/** A `porthole` role inside namespace `ns`, info log on stderr, killed by killLabProcesses(). */
+export function spawnInNs(ns: string, args: string[]): ChildProcessByStdio<null, null, Readable> {
+  const p = spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, BIN, '--log-level', 'info', ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  live.add(p);
+  p.on('exit', () => live.delete(p));
+  return p;
+}
+
 export function start(
   ns: string,
   args: string[],
   readyText: string,
   timeoutMs = 15_000,
 ): Promise<ChildProcess> {
-  const p = spawn(
-    'ip',
-    ['netns', 'exec', ns, process.execPath, BIN, '--log-level', 'info', ...args],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  live.add(p);
-  p.on('exit', () => live.delete(p));
+  const p = spawnInNs(ns, args);
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(
