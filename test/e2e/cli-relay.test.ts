@@ -4,11 +4,10 @@
 // off at the byte cap with its reason while other sessions carry on.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BIN, jsonLine, Procs, run } from '../support/cli.js';
+import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 // Ports from the pid: other worktrees run their own suites on this machine at the same time.
 const PORT = 20_000 + (process.pid % 20_000);
@@ -22,36 +21,15 @@ test(
   'paired client relayed over udp, tcp and ws; stranger refused',
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'porthole-cli-relay-'));
-    const [home, phone, stranger] = ['home', 'phone', 'stranger'].map((n) => join(dir, n)) as [
-      string,
-      string,
-      string,
-    ];
-    const homeInit = run(['home', 'init', '--state', home, '--json']);
-    assert.equal(homeInit.status, 0, homeInit.stderr);
-    const homeId = String(jsonLine(homeInit.stdout).homeId);
-    for (const c of [phone, stranger])
-      assert.equal(run(['client', 'init', '--state', c]).status, 0);
-    await procs.start(
-      [
-        'rendezvous',
-        '--listen',
-        RV,
-        '--relay-tcp',
-        String(PORT + 1),
-        '--relay-ws',
-        String(PORT + 2),
-      ],
-      'relay listening on websocket',
-    );
-    await procs.start(
-      ['home', '--state', home, '--rendezvous', RV, '--listen', `127.0.0.3:${PORT + 3}`],
-      'registered with rendezvous',
-    );
-    const code = String(jsonLine(run(['home', 'pair', '--state', home, '--json']).stdout).code);
-    const pair = run(['client', 'pair', code, '--state', phone, '--bind', '127.0.0.4', '--json']);
-    assert.equal(pair.status, 0, pair.stderr);
+    const { dir, homeId, clients } = await pairedStack(procs, {
+      rvArgs: ['--listen', RV, '--relay-tcp', String(PORT + 1), '--relay-ws', String(PORT + 2)],
+      rvReady: 'relay listening on websocket',
+      homeListen: `127.0.0.3:${PORT + 3}`,
+      clients: ['phone'],
+    });
+    const phone = clients.phone as string;
+    const stranger = join(dir, 'stranger');
+    assert.equal(run(['client', 'init', '--state', stranger]).status, 0);
 
     const base = ['--home', homeId, '--bind', '127.0.0.4', '--relay', 'only', '--json'];
     for (const [transport, addr] of [

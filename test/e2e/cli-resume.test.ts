@@ -2,11 +2,8 @@
 // next commands of a normal rhythm resume the remembered path ("resumed": true, one packet, no
 // spray), so the home's per-client spray limit is never hit.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { jsonLine, Procs, run } from '../support/cli.js';
+import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 const RV = '127.0.0.2:47620';
 const procs = new Procs();
@@ -16,18 +13,12 @@ test(
   'eight connects in a row: the first sprays, the rest resume',
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'porthole-cli-resume-'));
-    const home = join(dir, 'home');
-    const phone = join(dir, 'phone');
-    const homeId = String(jsonLine(run(['home', 'init', '--state', home, '--json']).stdout).homeId);
-    assert.equal(run(['client', 'init', '--state', phone]).status, 0);
-    await procs.start(['rendezvous', '--listen', RV], 'rendezvous listening');
-    await procs.start(
-      ['home', '--state', home, '--rendezvous', RV, '--listen', '127.0.0.3:47621'],
-      'registered with rendezvous',
-    );
-    const code = String(jsonLine(run(['home', 'pair', '--state', home, '--json']).stdout).code);
-    assert.equal(run(['client', 'pair', code, '--state', phone, '--bind', '127.0.0.4']).status, 0);
+    const { homeId, clients } = await pairedStack(procs, {
+      rvArgs: ['--listen', RV],
+      homeListen: '127.0.0.3:47621',
+      clients: ['phone'],
+    });
+    const phone = clients.phone as string;
 
     const base = ['--state', phone, '--home', homeId, '--bind', '127.0.0.4', '--json'];
     const reports = [];

@@ -1,29 +1,20 @@
 // The client agent with real processes: `client up` keeps one connection; 50 `client set` in a
 // row go through it (no traversal each, no spray limit hit); `client status` reports the path.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { jsonLine, Procs, run } from '../support/cli.js';
+import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 const RV = '127.0.0.2:47700';
 const procs = new Procs();
 after(() => procs.stopAll());
 
 test('client up: 50 commands through one kept connection', { timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-agent-'));
-  const home = join(dir, 'home');
-  const phone = join(dir, 'phone');
-  assert.equal(run(['home', 'init', '--state', home]).status, 0);
-  assert.equal(run(['client', 'init', '--state', phone]).status, 0);
-  await procs.start(['rendezvous', '--listen', RV], 'rendezvous listening');
-  await procs.start(
-    ['home', '--state', home, '--rendezvous', RV, '--listen', '127.0.0.3:47701'],
-    'registered with rendezvous',
-  );
-  const code = String(jsonLine(run(['home', 'pair', '--state', home, '--json']).stdout).code);
-  assert.equal(run(['client', 'pair', code, '--state', phone, '--bind', '127.0.0.4']).status, 0);
+  const { clients } = await pairedStack(procs, {
+    rvArgs: ['--listen', RV],
+    homeListen: '127.0.0.3:47701',
+    clients: ['phone'],
+  });
+  const phone = clients.phone as string;
 
   // Without an agent, status says so (exit 1).
   assert.equal(run(['client', 'status', '--state', phone]).status, 1);

@@ -1,6 +1,9 @@
 // Runs the real `porthole` binary: long-running roles in the background, commands to completion.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../../bin/porthole.js', import.meta.url));
@@ -42,4 +45,44 @@ export function jsonLine(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, 1, `expected one line, got: ${stdout}`);
   return JSON.parse(lines[0] as string) as Record<string, unknown>;
+}
+
+export interface PairedStack {
+  dir: string;
+  /** The home's state dir and id. */
+  home: string;
+  homeId: string;
+  /** One state dir per named client, each paired with the home. */
+  clients: Record<string, string>;
+}
+
+/**
+ * A rendezvous (`rvArgs`, ready on `rvReady`) and a secure home on `homeListen`, with each named
+ * client initialised and paired (bound to 127.0.0.4). Unpaired clients: init them yourself.
+ */
+export async function pairedStack(
+  procs: Procs,
+  o: { rvArgs: string[]; rvReady?: string; homeListen: string; clients: string[] },
+): Promise<PairedStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-e2e-'));
+  const home = join(dir, 'home');
+  const init = run(['home', 'init', '--state', home, '--json']);
+  assert.equal(init.status, 0, init.stderr);
+  const homeId = String(jsonLine(init.stdout).homeId);
+  const rv = o.rvArgs[o.rvArgs.indexOf('--listen') + 1] as string;
+  await procs.start(['rendezvous', ...o.rvArgs], o.rvReady ?? 'rendezvous listening');
+  await procs.start(
+    ['home', '--state', home, '--rendezvous', rv, '--listen', o.homeListen],
+    'registered with rendezvous',
+  );
+  const clients: Record<string, string> = {};
+  for (const name of o.clients) {
+    const state = join(dir, name);
+    assert.equal(run(['client', 'init', '--state', state]).status, 0);
+    const code = String(jsonLine(run(['home', 'pair', '--state', home, '--json']).stdout).code);
+    const pair = run(['client', 'pair', code, '--state', state, '--bind', '127.0.0.4']);
+    assert.equal(pair.status, 0, pair.stderr);
+    clients[name] = state;
+  }
+  return { dir, home, homeId, clients };
 }
