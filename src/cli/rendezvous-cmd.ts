@@ -169,6 +169,7 @@ export function registerRendezvous(program: Command): void {
             ? { maxSessionBytes: opts.relayMaxBytes }
             : {}
           : false,
+        relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
       });
       server.start();
       const bound = await Promise.all(server.endpoints.map((ep) => whenBound(ep))).catch(

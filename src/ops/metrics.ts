@@ -106,6 +106,14 @@ export interface RelayMetrics {
   sessions(delta: 1 | -1): void;
 }
 
+/** The rendezvous' relay reports on the rendezvous' own series. */
+export function relayMetrics(m: RendezvousMetrics): RelayMetrics {
+  return {
+    relayed: (direction, bytes) => m.relayedBytes(direction, bytes),
+    sessions: (delta) => m.relaySessions(delta),
+  };
+}
+
 /**
  * `porthole client up` (issue 11): the agent reports each connect's outcome and its drops.
  * Entry: `serveRoleMetrics('client', addr, readiness)` (serve.ts) → `.metrics.client`.

@@ -6,11 +6,13 @@ import type { PortholeError } from '../errors.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { Path } from '../net/path.js';
-import { REQUEST_PAD, type Message } from '../wire/messages.js';
+import { formatAddr } from '../wire/addr.js';
+import { REQUEST_PAD, type Message, type MessageOf } from '../wire/messages.js';
 import { MAX_EARLY } from '../wire/relay-messages.js';
 import { TcpLink, UdpLink, WsLink, type RelayLink } from './client-links.js';
 import { relayClosedError, relayError, type RelayErrorKind } from './errors.js';
 import { RelayedPath } from './relayed-path.js';
+import { followRedirect, MAX_REDIRECTS } from './redirect.js';
 
 export type RelayTarget =
   | { transport: 'udp'; relay: SocketAddr }
@@ -54,6 +56,9 @@ function linkFor(env: Env, target: RelayTarget): RelayLink {
  * relayOpen: the home answers the handshake with its accept, so the secure channel is ready one
  * client ⇄ relay ⇄ home round trip after the start. Frames sent before the accept go out as
  * relayData and are dropped by the relay (Noise re-sends message 1 on its own).
+ * A relayRedirect (from the relay asked, for this session and tx: the link filters the sender)
+ * moves the request, with the same early frame, to the relay it names, at most MAX_REDIRECTS
+ * times; a redirect to an unusable address ends the open with 'relay-redirect'.
  */
 export function openRelayPath(
   env: Env,
@@ -63,53 +68,89 @@ export function openRelayPath(
 ): () => void {
   const session = Buffer.from(env.rng.bytes(8)).toString('hex');
   const tx = env.rng.int(0xffffffff);
-  const link = linkFor(env, target);
+  let current = target;
+  let link = linkFor(env, target);
   const path = new ClientPath(env, link, session, opts.keepaliveMs ?? 25_000);
   let finished = false;
+  let redirects = 0;
+  let opener: Retransmitter | undefined;
 
   const finish = (r: RelayOpenResult): void => {
     if (finished) return;
     finished = true;
-    opener.cancel();
+    opener?.cancel();
     timeout.cancel();
     if (!r.ok) path.ended(r.error);
     done(r);
   };
   const auth = opts.auth(opts.homeId, session);
   let early: Uint8Array = new Uint8Array(0);
-  const opener = new Retransmitter(
-    env.clock,
-    opts.retransmit ?? { rtoMs: 400, maxRtoMs: 1600, maxSends: 5 },
-    () =>
-      link.send({ type: 'relayOpen', tx, homeId: opts.homeId, session, auth, early }, REQUEST_PAD),
-    () => {},
-  );
+  const startOpener = (): void => {
+    opener?.cancel();
+    opener = new Retransmitter(
+      env.clock,
+      opts.retransmit ?? { rtoMs: 400, maxRtoMs: 1600, maxSends: 5 },
+      () =>
+        link.send(
+          { type: 'relayOpen', tx, homeId: opts.homeId, session, auth, early },
+          REQUEST_PAD,
+        ),
+      () => {},
+    ).start();
+  };
   const timeout = env.clock.setTimer(opts.openTimeoutMs ?? 6000, () =>
     finish({ ok: false, error: relayError('relay-timeout', { relay: link.remote }) }),
   );
 
-  link.onMessage((msg: Message) => {
-    if (!('session' in msg) || msg.session !== session) return;
-    if (msg.type === 'relayReady' && !finished) {
-      path.markReady();
-      finish({ ok: true, path });
-    } else if (msg.type === 'relayData') {
-      path.deliver(msg.payload);
-    } else if (msg.type === 'relayClosed') {
-      const error = relayClosedError(msg.code, msg.message);
+  const redirect = (msg: MessageOf<'relayRedirect'>): void => {
+    if (finished || msg.tx !== tx) return;
+    const next = followRedirect(current, msg);
+    if (!next || redirects >= MAX_REDIRECTS) {
+      const why = next
+        ? `more than ${MAX_REDIRECTS} redirects`
+        : `no usable ${current.transport} address in a redirect to ${formatAddr(msg.relay)}`;
+      return finish({
+        ok: false,
+        error: relayError('relay-redirect', { why, relay: link.remote }),
+      });
+    }
+    redirects++;
+    const old = link;
+    current = next;
+    link = linkFor(env, next);
+    attach(link);
+    path.moveTo(link);
+    old.close();
+    startOpener();
+  };
+  const attach = (l: RelayLink): void => {
+    l.onMessage((msg: Message) => {
+      if (l !== link || !('session' in msg) || msg.session !== session) return;
+      if (msg.type === 'relayReady' && !finished) {
+        path.markReady();
+        finish({ ok: true, path });
+      } else if (msg.type === 'relayData') {
+        path.deliver(msg.payload);
+      } else if (msg.type === 'relayRedirect') {
+        redirect(msg);
+      } else if (msg.type === 'relayClosed') {
+        const error = relayClosedError(msg.code, msg.message);
+        if (finished) path.ended(error);
+        else finish({ ok: false, error });
+      }
+    });
+    l.onClose((why) => {
+      if (l !== link) return;
+      const error = relayError('relay-transport', { why, relay: l.remote });
       if (finished) path.ended(error);
       else finish({ ok: false, error });
-    }
-  });
-  link.onClose((why) => {
-    const error = relayError('relay-transport', { why, relay: link.remote });
-    if (finished) path.ended(error);
-    else finish({ ok: false, error });
-  });
+    });
+  };
+  attach(link);
   // Closed by its owner before the home answered (e.g. the race was won elsewhere): stop asking.
   path.onClose(() => finish({ ok: false, error: relayError('relay-timeout', { why: 'closed' }) }));
   if (opts.early) early = path.captureFirst(() => opts.early?.(path));
-  opener.start();
+  startOpener();
   return () => {
     finish({ ok: false, error: relayError('relay-timeout', { why: 'cancelled' }) });
   };
@@ -118,27 +159,39 @@ export function openRelayPath(
 const LINGER_MS = 50;
 
 class ClientPath extends RelayedPath implements RelayClientPath {
-  readonly transport: RelayTarget['transport'];
   error: PortholeError<RelayErrorKind> | undefined;
   private keepalive: TimerHandle | undefined;
+  /** The link in use: a redirect (before the accept) moves the path to another one. */
+  private readonly box: { link: RelayLink };
 
   constructor(
     private readonly env: Env,
-    private readonly link: RelayLink,
+    link: RelayLink,
     session: string,
     private readonly keepaliveMs: number,
   ) {
+    const box = { link };
     super(
       session,
       link.remote,
-      (m) => link.send(m),
+      (m) => box.link.send(m),
       () => {
         this.keepalive?.cancel();
         // A moment for the goodbye (relayClosed) to leave before the socket goes.
-        env.clock.setTimer(LINGER_MS, () => link.close());
+        env.clock.setTimer(LINGER_MS, () => box.link.close());
       },
     );
-    this.transport = link.kind;
+    this.box = box;
+  }
+
+  get transport(): RelayTarget['transport'] {
+    return this.box.link.kind;
+  }
+
+  /** Redirected: frames go through `link` from now on. */
+  moveTo(link: RelayLink): void {
+    this.box.link = link;
+    this.label = link.remote;
   }
 
   private capture: Uint8Array[] | undefined;
@@ -175,7 +228,7 @@ class ClientPath extends RelayedPath implements RelayClientPath {
   private scheduleKeepalive(): void {
     if (this.keepaliveMs <= 0) return;
     this.keepalive = this.env.clock.setTimer(this.keepaliveMs, () => {
-      this.link.send({ type: 'relayData', session: this.session, payload: new Uint8Array(0) });
+      this.box.link.send({ type: 'relayData', session: this.session, payload: new Uint8Array(0) });
       this.scheduleKeepalive();
     });
   }

@@ -16,7 +16,9 @@ export type RelayErrorKind =
   | 'relay-slow-reader'
   /** Client side only: the relay did not answer, or the transport failed. */
   | 'relay-timeout'
-  | 'relay-transport';
+  | 'relay-transport'
+  /** Client side only: a redirect that cannot be followed (bad address, or too many). */
+  | 'relay-redirect';
 
 const KIND: Record<RelayCloseCode, RelayErrorKind> = {
   [RelayCloseCode.Refused]: 'relay-refused',
@@ -46,6 +48,7 @@ const TEXT: Record<RelayErrorKind, string> = {
   'relay-slow-reader': 'the connection to the relay could not keep up',
   'relay-timeout': 'the relay did not answer',
   'relay-transport': 'the connection to the relay failed',
+  'relay-redirect': 'the relay sent us to another relay that cannot be used',
 };
 
 /** Lower-case name of a close code for counters and logs, e.g. "byte-cap". */

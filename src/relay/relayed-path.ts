@@ -12,11 +12,16 @@ export class RelayedPath implements Path {
 
   constructor(
     readonly session: string,
-    readonly remote: string,
+    /** For reports: "relay udp 203.0.113.10:7400" (a redirected client path moves it). */
+    protected label: string,
     private readonly sendMsg: (msg: Message) => void,
     /** Called once when the path ends, whoever ended it. */
     private readonly onEnd: () => void,
   ) {}
+
+  get remote(): string {
+    return this.label;
+  }
 
   get closed(): boolean {
     return this.done;

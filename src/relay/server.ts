@@ -10,20 +10,28 @@ import { Retransmitter } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { withDefaults } from '../options.js';
 import { RateLimiter } from '../util/rate-limit.js';
-import { addrKey, formatAddr, sameAddr } from '../wire/addr.js';
+import { sameAddr } from '../wire/addr.js';
 import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import { closeReasonName } from './errors.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import { SessionTable, type RelaySession } from './sessions.js';
 import { RelayStatsCounter, type RelayStats } from './stats.js';
-import type { ClientTransport } from './transport.js';
+import { answerWithin, udpTransport, type ClientTransport } from './transport.js';
+import { redirectMessage, type RedirectTarget } from './redirect.js';
+import type { RelayMetrics } from '../ops/metrics.js';
 
 export interface RelayCoreOptions extends Partial<RelayLimits> {
   /** The home's registered mapping, or undefined when the home is not registered here. */
   lookupHome(homeId: string): SocketAddr | undefined;
   /** Sends one datagram from the relay's UDP socket (to a home, or to a UDP client). */
   sendUdp(data: Uint8Array, to: SocketAddr): void;
+  /** Placement: every session is relayed by this relay node instead (answered with a redirect). */
+  relayNode?: RedirectTarget;
+  /** Placement: the relay holding a home not registered here (the cluster's owner node). */
+  locate?(homeId: string): Promise<RedirectTarget | undefined>;
+  /** The role's metrics (sessions ±1, bytes relayed each way). */
+  metrics?: RelayMetrics;
 }
 
 type HomeMessage =
@@ -35,7 +43,7 @@ type HomeMessage =
 export class RelayCore {
   readonly limits: RelayLimits;
   private readonly sessions = new SessionTable();
-  private readonly counters = new RelayStatsCounter();
+  private readonly counters: RelayStatsCounter;
   private sweepTimer: TimerHandle | undefined;
   private txSeq: number;
   private closed = false;
@@ -47,6 +55,7 @@ export class RelayCore {
     private readonly opts: RelayCoreOptions,
   ) {
     this.limits = withDefaults(DEFAULT_RELAY_LIMITS, opts);
+    this.counters = new RelayStatsCounter(opts.metrics);
     this.txSeq = env.rng.int(0x7fffffff);
     this.perIp = new RateLimiter(this.limits.opensPerIp);
     this.perHome = new RateLimiter(this.limits.offersPerHome);
@@ -129,14 +138,7 @@ export class RelayCore {
   }
 
   private udpClient(from: SocketAddr): ClientTransport {
-    return {
-      kind: 'udp',
-      key: `udp|${addrKey(from)}`,
-      addr: from,
-      label: `udp ${formatAddr(from)}`,
-      send: (frame) => this.opts.sendUdp(frame, from),
-      close: () => {},
-    };
+    return udpTransport(from, (d, to) => this.opts.sendUdp(d, to));
   }
 
   private nextTx(): number {
@@ -146,13 +148,7 @@ export class RelayCore {
 
   /** Answers to an unauthenticated request never carry more bytes than it did. */
   private answer(t: ClientTransport, msg: Message, requestSize: number): void {
-    let bytes = encode(msg);
-    if (bytes.length > requestSize && msg.type === 'relayClosed') {
-      const room = Math.max(0, msg.message.length - (bytes.length - requestSize));
-      bytes = encode({ ...msg, message: msg.message.slice(0, room) });
-    }
-    if (bytes.length > requestSize) return this.counters.drop('reply-larger-than-request');
-    t.send(bytes);
+    if (!answerWithin(t, msg, requestSize)) this.counters.drop('reply-larger-than-request');
   }
 
   private refuseOpen(
@@ -178,11 +174,8 @@ export class RelayCore {
         this.answer(t, { type: 'relayReady', tx: msg.tx, session: msg.session }, size);
       return;
     }
-    const home = this.opts.lookupHome(msg.homeId);
-    if (!home) {
-      this.counters.drop('unknown-home');
-      return this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, 'home not registered');
-    }
+    const home = this.opts.relayNode ? undefined : this.opts.lookupHome(msg.homeId);
+    if (!home) return this.elsewhere(msg, t, size);
     const busy = this.capReached(msg.homeId, t.addr.ip) ?? this.rateLimited(msg.homeId, t.addr.ip);
     if (busy) {
       this.counters.drop(`cap-${busy}`);
@@ -220,6 +213,36 @@ export class RelayCore {
     this.counters.opened(t.kind);
     this.counters.bytes('toHome', msg.early.length);
     s.offer.start();
+  }
+
+  /** Not relayed here: a redirect to the relay that is (relay node, cluster owner), or refused. */
+  private elsewhere(msg: MessageOf<'relayOpen'>, t: ClientTransport, size: number): void {
+    const redirect = (to: RedirectTarget): void => {
+      this.counters.redirected();
+      this.answer(t, redirectMessage(msg, to), size);
+    };
+    const unknown = (): void => {
+      this.counters.drop('unknown-home');
+      this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, 'home not registered');
+    };
+    if (this.opts.relayNode) return redirect(this.opts.relayNode);
+    if (!this.opts.locate) return unknown();
+    // A directory lookup per request: paced like new sessions.
+    if (!this.perIp.take(t.addr.ip, this.env.clock.now())) {
+      this.counters.drop('cap-rate-ip');
+      return this.refuseOpen(msg, t, size, RelayCloseCode.Busy, 'too many requests (rate-ip)');
+    }
+    this.opts.locate(msg.homeId).then(
+      (to) => {
+        if (this.closed) return;
+        if (to) redirect(to);
+        else unknown();
+      },
+      () => {
+        if (this.closed) return;
+        this.refuseOpen(msg, t, size, RelayCloseCode.Busy, 'cluster unreachable; retry');
+      },
+    );
   }
 
   private capReached(homeId: string, ip: string): string | undefined {

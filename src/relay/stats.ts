@@ -1,5 +1,7 @@
 // The relay's counters: sessions, bytes, closes by reason, drops by reason. Reasons are fixed
-// strings (bounded label sets), never ids or addresses.
+// strings (bounded label sets), never ids or addresses. The same events go to the role's metrics
+// when it has them (`RelayMetrics`, injected: no prom-client import here).
+import type { RelayMetrics } from '../ops/metrics.js';
 import type { RelayTransportKind } from './transport.js';
 
 export interface RelayStats {
@@ -7,6 +9,8 @@ export interface RelayStats {
   sessions: number;
   opened: Record<RelayTransportKind, number>;
   accepted: number;
+  /** relayOpen answered with relayRedirect (the home is relayed elsewhere). */
+  redirected: number;
   /** relayOpen answered with relayClosed at once (unknown home, caps, clashes), by reason. */
   refusedOpens: Record<string, number>;
   bytesToHome: number;
@@ -23,6 +27,7 @@ export class RelayStatsCounter {
   private readonly s: Omit<RelayStats, 'sessions'> = {
     opened: { udp: 0, tcp: 0, ws: 0 },
     accepted: 0,
+    redirected: 0,
     refusedOpens: {},
     bytesToHome: 0,
     bytesToClient: 0,
@@ -30,8 +35,15 @@ export class RelayStatsCounter {
     drops: {},
   };
 
+  constructor(private readonly meter?: RelayMetrics) {}
+
+  /** A session entered the table (offered); `closed` is called once when it leaves. */
   opened(kind: RelayTransportKind): void {
     this.s.opened[kind]++;
+    this.meter?.sessions(1);
+  }
+  redirected(): void {
+    this.s.redirected++;
   }
   accepted(): void {
     this.s.accepted++;
@@ -42,9 +54,11 @@ export class RelayStatsCounter {
   bytes(dir: 'toHome' | 'toClient', n: number): void {
     if (dir === 'toHome') this.s.bytesToHome += n;
     else this.s.bytesToClient += n;
+    if (n > 0) this.meter?.relayed(dir === 'toHome' ? 'to_home' : 'to_client', n);
   }
   closed(reason: string): void {
     inc(this.s.closes, reason);
+    this.meter?.sessions(-1);
   }
   drop(reason: string): void {
     inc(this.s.drops, reason);

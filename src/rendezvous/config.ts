@@ -3,6 +3,7 @@ import type { BindOptions } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { RelayLimits } from '../relay/limits.js';
+import type { RedirectTarget } from '../relay/redirect.js';
 import type { RelayStats } from '../relay/stats.js';
 import type { HomeRegistry } from './registry.js';
 import type { RendezvousMetrics } from '../ops/metrics.js';
@@ -53,6 +54,16 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
   metrics?: RendezvousMetrics;
   /** Relayed sessions (issue 10): on by default over UDP with these limits; false = off. */
   relay?: Partial<RelayLimits> | false;
+  /**
+   * Relay placement (issue 10): a standalone relay node (`porthole relay`) that relays for this
+   * rendezvous. Homes are told to register with it too; relayOpens are redirected to it.
+   */
+  relayNode?: RedirectTarget;
+  /**
+   * Ports of this node's relay TCP/WebSocket fronts (0 = none), named in cluster redirects for
+   * the owner node too: the nodes of a cluster are assumed to run the same fronts.
+   */
+  relayFrontPorts?: { tcpPort: number; wsPort: number };
 }
 
 export interface RendezvousStats {

@@ -27,6 +27,8 @@ import { isV4Mapped, listenList, socketFor } from './listen.js';
 import { attachStun, type RendezvousStun } from './stun.js';
 import { NatTable } from './nat-table.js';
 import { RelayCore } from '../relay/server.js';
+import type { RedirectTarget } from '../relay/redirect.js';
+import { relayMetrics } from '../ops/metrics.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -109,8 +111,22 @@ export class RendezvousServer {
         ...this.opts.relay,
         lookupHome: (id) => this.registry.get(id, this.env.clock.now())?.addr,
         sendUdp: (d, to) => socketFor(this.socks, to)?.ep.send(d, to),
+        relayNode: this.opts.relayNode,
+        locate: this.ownerRelay(),
+        metrics: this.opts.metrics && relayMetrics(this.opts.metrics),
       });
     this.scheduleSweep();
+  }
+
+  /** Cluster: the node holding a home relays it (same fronts as this node's). */
+  private ownerRelay(): ((homeId: string) => Promise<RedirectTarget | undefined>) | undefined {
+    const cluster = this.opts.cluster;
+    if (!cluster?.ownerOf) return undefined;
+    const ports = this.opts.relayFrontPorts ?? { tcpPort: 0, wsPort: 0 };
+    return async (id) => {
+      const relay = await cluster.ownerOf?.(id);
+      return relay && { relay, ...ports };
+    };
   }
 
   get endpoint(): MessageSocket['ep'] | undefined {

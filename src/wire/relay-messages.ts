@@ -10,6 +10,13 @@
 //   relay  → client  relayReady {tx, session}
 //   any    → any     relayClosed {session, code, message}      (ends a session, with its reason)
 //   both ways        relayData {session, payload}              (opaque Noise frames)
+//   relay  → client  relayRedirect {tx, session, relay, tcpPort, wsPort}
+// "ask there instead" (the cluster node holding the home, or a standalone relay node): the client
+// re-sends its relayOpen there; tcpPort/wsPort (0 = none) are the target's stream fronts.
+//   rendezvous → home  relayNode {tx, relay}   (after registered / keepaliveAck, same tx)
+// "register with this relay node too, and take its offers". A separate message rather than a
+// trailing field of `registered`: older homes drop it as unexpected instead of rejecting the
+// registration answer (the strict decoder refuses trailing bytes).
 import type { SocketAddr } from '../net/types.js';
 import { DecodeError, type Reader, type Writer } from './codec.js';
 
@@ -55,7 +62,16 @@ export type RelayMessage =
   | { type: 'relayRefuse'; tx: number; session: string; message: string }
   | { type: 'relayReady'; tx: number; session: string }
   | { type: 'relayClosed'; session: string; code: RelayCloseCode; message: string }
-  | { type: 'relayData'; session: string; payload: Uint8Array };
+  | { type: 'relayData'; session: string; payload: Uint8Array }
+  | {
+      type: 'relayRedirect';
+      tx: number;
+      session: string;
+      relay: SocketAddr;
+      tcpPort: number;
+      wsPort: number;
+    }
+  | { type: 'relayNode'; tx: number; relay: SocketAddr };
 
 export type RelayMessageType = RelayMessage['type'];
 
@@ -67,6 +83,8 @@ export const RELAY_TYPE_CODES: Record<RelayMessageType, number> = {
   relayReady: 44,
   relayClosed: 45,
   relayData: 46,
+  relayRedirect: 47,
+  relayNode: 48,
 };
 
 /** Largest relayed frame: a full Noise data frame (1,024 + 21 bytes) fits with room to spare. */
@@ -86,6 +104,10 @@ function closeCode(n: number): RelayCloseCode {
 }
 
 export function encodeRelay(w: Writer, m: RelayMessage): void {
+  if (m.type === 'relayNode') {
+    w.u32(m.tx).addr(m.relay);
+    return;
+  }
   const sid = Buffer.from(m.session, 'hex');
   if ('early' in m && m.early.length > MAX_EARLY)
     throw new RangeError(`early frame over ${MAX_EARLY} bytes`);
@@ -111,6 +133,9 @@ export function encodeRelay(w: Writer, m: RelayMessage): void {
       if (m.payload.length > MAX_RELAY_PAYLOAD)
         throw new RangeError(`relay payload over ${MAX_RELAY_PAYLOAD} bytes`);
       w.bytes(sid).longBytes(m.payload);
+      return;
+    case 'relayRedirect':
+      w.u32(m.tx).bytes(sid).addr(m.relay).u16(m.tcpPort).u16(m.wsPort);
       return;
   }
 }
@@ -144,5 +169,16 @@ export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
       return { type, session: session(r), code: closeCode(r.u8()), message: text(r) };
     case 'relayData':
       return { type, session: session(r), payload: r.longBytes(MAX_RELAY_PAYLOAD) };
+    case 'relayRedirect':
+      return {
+        type,
+        tx: r.u32(),
+        session: session(r),
+        relay: r.addr(),
+        tcpPort: r.u16(),
+        wsPort: r.u16(),
+      };
+    case 'relayNode':
+      return { type, tx: r.u32(), relay: r.addr() };
   }
 }

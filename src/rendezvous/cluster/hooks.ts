@@ -14,6 +14,11 @@ export interface ClusterHooks {
    * later; false: answer "not registered" as a single node would.
    */
   forwardAssist(msg: MessageOf<'assist'>, client: SocketAddr, size: number): boolean;
+  /**
+   * Relay placement (issue 10): the address of the node holding a home not held here, for a
+   * relayRedirect; undefined when no other node holds it. Rejects when the cluster is unreachable.
+   */
+  ownerOf?(homeId: string): Promise<SocketAddr | undefined>;
 }
 
 /** How the owning node answers a client that talks to another node. */

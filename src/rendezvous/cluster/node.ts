@@ -148,6 +148,14 @@ export class ClusterNode implements ClusterHooks {
     return true;
   }
 
+  async ownerOf(homeId: string): Promise<SocketAddr | undefined> {
+    if (!this.link.up) throw new Error('cluster unreachable');
+    const entry = await this.directory.lookup(homeId);
+    // Absent, garbage, or stale (names us although we do not hold it): nowhere to send the client.
+    if (entry === null || entry === 'invalid' || entry.node === this.o.nodeId) return undefined;
+    return entry.addr;
+  }
+
   private async route(msg: MessageOf<'assist'>, client: SocketAddr, size: number): Promise<void> {
     const entry = await this.directory.lookup(msg.homeId);
     // Absent, garbage, or pointing at us although we do not hold it (stale): not registered.
