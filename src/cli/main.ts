@@ -7,6 +7,7 @@ import { registerDemo } from './demo.js';
 import { registerHome } from './home-cmd.js';
 import { registerNat } from './nat-cmd.js'; // discovery (issue 9)
 import { logLevelArg } from './parse.js';
+import { registerRelay } from './relay-cmd.js';
 import { registerRendezvous } from './rendezvous-cmd.js';
 import { registerSimulate } from './simulate-cmd.js';
 
@@ -25,6 +26,7 @@ function buildProgram(): Command {
     // Positional: options after a subcommand belong to it (`home --state` vs `home init --state`).
     .enablePositionalOptions();
   registerRendezvous(program);
+  registerRelay(program);
   registerHome(program);
   registerClient(program);
   registerDemo(program);

@@ -31,6 +31,9 @@ interface RendezvousCmdOpts {
   relayTcp?: number;
   relayWs?: number;
   relayMaxBytes?: number;
+  relayNode?: SocketAddr;
+  relayNodeTcp?: number;
+  relayNodeWs?: number;
 }
 
 function redisUrlArg(text: string): string {
@@ -127,7 +130,20 @@ export function registerRendezvous(program: Command): void {
       'bytes per relayed session (default 4 MiB)',
       intArg(1024, 2 ** 40),
     )
+    .option(
+      '--relay-node <HOST:PORT>',
+      'relay through a separate `porthole relay` at this UDP address: homes are told to ' +
+        'register with it too, clients asking this node to relay are redirected to it',
+      addrArg,
+    )
+    .option('--relay-node-tcp <PORT>', "the relay node's TCP port (its --tcp)", intArg(1, 65535))
+    .option(
+      '--relay-node-ws <PORT>',
+      "the relay node's WebSocket port (its --ws)",
+      intArg(1, 65535),
+    )
     .action(async (opts: RendezvousCmdOpts, cmd: Command) => {
+      if (opts.relayNode && !opts.relay) die('--relay-node needs the relay (drop --no-relay)', 2);
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'rendezvous');
       const env = realEnv(log);
@@ -170,6 +186,15 @@ export function registerRendezvous(program: Command): void {
             : {}
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        ...(opts.relayNode
+          ? {
+              relayNode: {
+                relay: opts.relayNode,
+                tcpPort: opts.relayNodeTcp ?? 0,
+                wsPort: opts.relayNodeWs ?? 0,
+              },
+            }
+          : {}),
       });
       server.start();
       const bound = await Promise.all(server.endpoints.map((ep) => whenBound(ep))).catch(
@@ -192,6 +217,7 @@ export function registerRendezvous(program: Command): void {
           listen: bound.map(formatAddr).join(' '),
           cluster: opts.cluster ? 'on' : 'off',
           metrics: ops ? formatAddr(ops.address) : 'off',
+          relayNode: opts.relayNode ? formatAddr(opts.relayNode) : 'none',
         },
         'rendezvous listening',
       );

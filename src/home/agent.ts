@@ -15,6 +15,7 @@ import { Peers } from './peers.js';
 import { homeRelay, type RelayedPathHandler } from './relayed.js';
 import type { HomeRelay } from '../relay/home-relay.js';
 import { Registration } from './registration.js';
+import { HomeRelayNode } from './relay-node.js';
 import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
 import { HomeCandidates } from './candidates.js';
@@ -44,6 +45,8 @@ export class HomeAgent {
   private readonly peers: Peers;
   /** Sessions the rendezvous relays to us over our keepalive mapping (issue 10). */
   readonly relay: HomeRelay;
+  /** A standalone relay node the rendezvous named: registered with too, its offers accepted. */
+  private readonly relayNode: HomeRelayNode;
   private relayedCb: RelayedPathHandler = (path) => path.close();
   private sock: MessageSocket | undefined;
   private dataCb: DataHandler = () => {};
@@ -74,7 +77,20 @@ export class HomeAgent {
       () => this.sock?.ep.localAddress()?.port,
       new RendezvousRotation([opts.rendezvous, ...(opts.rendezvousNodes ?? [])]),
     );
-    this.relay = homeRelay(opts, send, (path, client) => this.relayedCb(path, client));
+    this.relayNode = new HomeRelayNode(
+      env,
+      opts,
+      this.cfg,
+      this.tx,
+      send,
+      () => this.sock?.ep.localAddress()?.port,
+    );
+    this.relay = homeRelay(
+      opts,
+      send,
+      (from) => sameAddr(from, this.registration.rendezvous) || this.relayNode.isFrom(from),
+      (path, client) => this.relayedCb(path, client),
+    );
     this.peers = new Peers(env, this.cfg, opts.id, this.drops);
     this.sprays = new Sprays(env, opts, this.cfg, this.drops, this.tx, {
       send,
@@ -210,6 +226,7 @@ export class HomeAgent {
     this.whenClosed = this.candidates.close();
     this.peers.close();
     this.relay.close();
+    this.relayNode.close();
     this.sock?.close();
   }
 
@@ -217,8 +234,14 @@ export class HomeAgent {
 
   private handle(msg: Message, from: SocketAddr): void {
     const fromRendezvous = sameAddr(from, this.registration.rendezvous);
-    if (fromRendezvous && this.relay.handle(msg, from)) return;
+    const fromRelayNode = !fromRendezvous && this.relayNode.isFrom(from);
+    if ((fromRendezvous || fromRelayNode) && this.relay.handle(msg, from)) return;
+    if (fromRelayNode && this.relayNode.handle(msg)) return;
     switch (msg.type) {
+      case 'relayNode':
+        // (A rendezvous naming itself is already the relay.)
+        if (fromRendezvous && !sameAddr(msg.relay, from)) return this.relayNode.assign(msg.relay);
+        break;
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);
         break;

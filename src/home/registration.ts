@@ -47,6 +47,8 @@ export class Registration {
     /** The listening socket's port, once bound (for the LAN addresses offered to clients). */
     private readonly localPort: () => number | undefined,
     private readonly rv: RendezvousRotation,
+    /** Who we register with, for the log: 'rendezvous', or 'relay node' (issue 10). */
+    private readonly peer = 'rendezvous',
   ) {
     this.hops = new HopMeter(env.clock, DEFAULT_HOP_METER, (m, to, ttl) =>
       this.send(m, to, undefined, ttl),
@@ -133,7 +135,7 @@ export class Registration {
       () => {
         this.env.log.warn(
           { rendezvous: formatAddr(this.rv.current()) },
-          'rendezvous does not answer; will keep trying',
+          `${this.peer} does not answer; will keep trying`,
         );
         // Another node of the cluster is tried at once; a single node after the backoff.
         if (this.rv.size > 1) {
@@ -174,8 +176,11 @@ export class Registration {
     this.observedAddr = msg.observed;
     this.via = via;
     if (changed) {
-      const log = { observed: formatAddr(msg.observed), rendezvous: formatAddr(via) };
-      this.env.log.info(log, 'registered with rendezvous');
+      const log = {
+        observed: formatAddr(msg.observed),
+        [this.peer === 'rendezvous' ? 'rendezvous' : 'relay']: formatAddr(via),
+      };
+      this.env.log.info(log, `registered with ${this.peer}`);
       this.opts.metrics?.registration();
       for (const cb of this.registeredCbs) cb(msg.observed, via);
       if (this.cfg.sprayTtl === 'auto') {
@@ -234,14 +239,14 @@ export class Registration {
       msg.code === ErrorCode.UnknownHome &&
       (msg.tx === this.keepaliveTx || msg.tx === this.registerTx)
     ) {
-      this.env.log.info({}, 'rendezvous forgot us; registering again');
+      this.env.log.info({}, `${this.peer} forgot us; registering again`);
       this.start();
       return true;
     }
     if (msg.code === ErrorCode.Unauthorized && msg.tx === this.registerTx) {
       // Retrying at once would only be refused again; the backoff round will try later.
       this.register?.cancel();
-      this.env.log.error({ message: msg.message }, 'the rendezvous refused our registration');
+      this.env.log.error({ message: msg.message }, `the ${this.peer} refused our registration`);
       this.backoff();
       return true;
     }

@@ -40,6 +40,11 @@ export class UdpRelay {
     return this.core;
   }
 
+  /** The socket, once started (to answer non-relay requests on). */
+  get socket(): MessageSocket | undefined {
+    return this.sock;
+  }
+
   get endpoint(): MessageSocket['ep'] | undefined {
     return this.sock?.ep;
   }

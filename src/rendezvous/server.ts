@@ -5,12 +5,8 @@ import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { TxIds } from '../net/tx-ids.js';
 import { type DropCounter, MessageSocket } from '../net/message-socket.js';
 import { withDefaults } from '../options.js';
-import { formatAddr, sameAddr } from '../wire/addr.js';
 import { ErrorCode, type Message, type MessageOf } from '../wire/messages.js';
-import { verifyRegistration } from '../secure/auth.js';
-import { DERIVED_ID } from '../secure/keys.js';
 import { RateLimiter } from '../util/rate-limit.js';
-import { ReplayGuard } from '../secure/replay.js';
 import {
   DEFAULT_RENDEZVOUS,
   type RendezvousConfig,
@@ -20,6 +16,7 @@ import {
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 import type { Request } from './session.js';
 import { AssistDesk } from './assist-desk.js';
+import { RegistrationDesk } from './registration-desk.js';
 import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
@@ -50,7 +47,8 @@ export class RendezvousServer {
   private readonly tx: TxIds;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
-  private readonly replay = new ReplayGuard();
+  /** Registrations and keepalives (shared with the standalone relay node). */
+  private readonly homes: RegistrationDesk;
   /** Figure 2's assist family: sessions, PeerInfo, SprayDone, Ready, refusals. */
   private readonly assists: AssistDesk;
 
@@ -76,6 +74,25 @@ export class RendezvousServer {
       },
       this.cfg.maxHomes,
     );
+    this.homes = new RegistrationDesk({
+      env,
+      registry: this.registry,
+      cfg: this.cfg,
+      reply: (m, req) => this.reply(m, req),
+      drop: (reason) => this.drops.count(reason),
+      onRegistered: (msg, from, isNew) => {
+        opts.cluster?.onLocalRegister(msg.homeId, from);
+        this.nats.remember(msg.homeId, msg.nat);
+        if (!isNew) return;
+        this.counts.registrations++;
+        opts.metrics?.registration();
+      },
+      onKeepalive: (homeId, from) => opts.cluster?.onLocalKeepalive(homeId, from),
+      // Relay placement: each answer is followed by the relay node homes must register with.
+      afterAnswer: (tx, req) => {
+        if (opts.relayNode) this.reply({ type: 'relayNode', tx, relay: opts.relayNode.relay }, req);
+      },
+    });
     this.assists = new AssistDesk({
       env,
       cfg: this.cfg,
@@ -197,9 +214,9 @@ export class RendezvousServer {
     const req: Request = { from, size };
     switch (msg.type) {
       case 'register':
-        return this.onRegister(msg, req);
+        return this.homes.onRegister(msg, req);
       case 'keepalive':
-        return this.onKeepalive(msg, req);
+        return this.homes.onKeepalive(msg, req);
       case 'assist':
         return this.assists.onAssist(msg, req);
       case 'sprayDone':
@@ -223,69 +240,6 @@ export class RendezvousServer {
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);
     }
-  }
-
-  /** Key-derived ids need a valid, fresh signature; open ids are accepted unless requireSigned. */
-  private registrationRefusal(msg: MessageOf<'register'>): string | undefined {
-    if (!DERIVED_ID.test(msg.homeId)) {
-      return this.cfg.requireSigned
-        ? 'this rendezvous only accepts signed homes (porthole home --state)'
-        : undefined;
-    }
-    const v = verifyRegistration(msg.homeId, msg.auth);
-    if (!v.ok) return `registration refused: ${v.reason}`;
-    const wall = this.env.clock.wallNow?.();
-    if (wall === undefined) return 'registration refused: this rendezvous has no wall clock';
-    if (!this.replay.accept(v.nonce, v.time, wall))
-      return 'registration refused: stale or replayed (check the home clock)';
-    return undefined;
-  }
-
-  private onRegister(msg: MessageOf<'register'>, req: Request): void {
-    const from = req.from;
-    const refusal = this.registrationRefusal(msg);
-    if (refusal) {
-      this.drops.count('register-refused');
-      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, req);
-    }
-    const now = this.env.clock.now();
-    const prev = this.registry.get(msg.homeId, now);
-    const ok = this.registry.put({
-      id: msg.homeId,
-      addr: from,
-      locals: msg.locals,
-      registeredAt: prev && sameAddr(prev.addr, from) ? prev.registeredAt : now,
-      expiresAt: now + this.cfg.registrationTtlMs,
-    });
-    if (!ok) {
-      this.drops.count('registry-full');
-      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
-    }
-    this.opts.cluster?.onLocalRegister(msg.homeId, from);
-    this.nats.remember(msg.homeId, msg.nat);
-    if (!prev || !sameAddr(prev.addr, from)) {
-      this.counts.registrations++;
-      this.opts.metrics?.registration();
-      this.env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
-    }
-    this.reply(
-      { type: 'registered', tx: msg.tx, observed: from, ttlMs: this.cfg.registrationTtlMs },
-      req,
-    );
-  }
-
-  private onKeepalive(msg: MessageOf<'keepalive'>, req: Request): void {
-    const from = req.from;
-    const now = this.env.clock.now();
-    const rec = this.registry.get(msg.homeId, now);
-    if (!rec || !sameAddr(rec.addr, from)) {
-      // Unknown, expired, or the home's mapping changed: it must register again.
-      this.drops.count('keepalive-unknown');
-      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', req);
-    }
-    rec.expiresAt = now + this.cfg.registrationTtlMs;
-    this.opts.cluster?.onLocalKeepalive(msg.homeId, from);
-    this.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {

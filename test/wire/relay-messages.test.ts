@@ -32,6 +32,15 @@ const samples: Message[] = [
   { type: 'relayClosed', session, code: RelayCloseCode.ByteCap, message: 'over 4194304 bytes' },
   { type: 'relayData', session, payload: new Uint8Array(MAX_RELAY_PAYLOAD).fill(3) },
   { type: 'relayData', session, payload: new Uint8Array(0) },
+  {
+    type: 'relayRedirect',
+    tx: 5,
+    session,
+    relay: { ip: '2001:db8::7', port: 7410 },
+    tcpPort: 443,
+    wsPort: 0,
+  },
+  { type: 'relayNode', tx: 6, relay: { ip: '198.51.100.7', port: 7410 } },
 ];
 
 const of = (t: Message['type'], i = 0): Message => samples.filter((m) => m.type === t)[i]!;
@@ -46,6 +55,9 @@ test('relay messages round-trip in the one codec, padded or not', () => {
       assert.deepEqual(r.msg, m);
     }
   }
+  // A redirect answers a (padded) relayOpen: never larger than it, even over IPv6.
+  assert.ok(encode(of('relayRedirect')).length <= REQUEST_PAD);
+  assert.ok(encode(of('relayNode')).length + 40 <= REQUEST_PAD, 'relayNode + keepaliveAck');
   // A full relayed frame still fits one datagram.
   assert.ok(encode(bigData).length <= MAX_DATAGRAM);
 });

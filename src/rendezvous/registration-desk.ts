@@ -1,0 +1,98 @@
+// Home registrations and keepalives, for every role homes register with: the rendezvous, and a
+// standalone relay node (issue 10), which needs the home's live mapping to offer it sessions.
+// Same rules for both: key-derived ids need a valid, fresh signature (replay-guarded); open ids
+// are accepted unless requireSigned; a keepalive from another address than the registered one
+// (unknown, expired, or the NAT mapping changed) gets UnknownHome, so the home registers again.
+import type { Env, SocketAddr } from '../net/types.js';
+import { verifyRegistration } from '../secure/auth.js';
+import { DERIVED_ID } from '../secure/keys.js';
+import { ReplayGuard } from '../secure/replay.js';
+import { formatAddr, sameAddr } from '../wire/addr.js';
+import { ErrorCode, type Message, type MessageOf } from '../wire/messages.js';
+import type { HomeRegistry } from './registry.js';
+import type { Request } from './session.js';
+
+export interface RegistrationDeskOptions {
+  env: Env;
+  registry: HomeRegistry;
+  cfg: { registrationTtlMs: number; requireSigned: boolean };
+  /** Answers never carry more bytes than the request did (the role's socket enforces it). */
+  reply(msg: Message, req: Request): void;
+  drop(reason: string): void;
+  /** An accepted registration; `isNew`: a home not held before, or held at another mapping. */
+  onRegistered?(msg: MessageOf<'register'>, from: SocketAddr, isNew: boolean): void;
+  onKeepalive?(homeId: string, from: SocketAddr): void;
+  /** After each `registered` / `keepaliveAck` (the rendezvous names its relay node here). */
+  afterAnswer?(tx: number, req: Request): void;
+}
+
+export class RegistrationDesk {
+  private readonly replay = new ReplayGuard();
+
+  constructor(private readonly o: RegistrationDeskOptions) {}
+
+  onRegister(msg: MessageOf<'register'>, req: Request): void {
+    const { env, registry, cfg } = this.o;
+    const from = req.from;
+    const refusal = this.refusal(msg);
+    if (refusal) {
+      this.o.drop('register-refused');
+      return this.error(msg.tx, ErrorCode.Unauthorized, refusal, req);
+    }
+    const now = env.clock.now();
+    const prev = registry.get(msg.homeId, now);
+    const ok = registry.put({
+      id: msg.homeId,
+      addr: from,
+      locals: msg.locals,
+      registeredAt: prev && sameAddr(prev.addr, from) ? prev.registeredAt : now,
+      expiresAt: now + cfg.registrationTtlMs,
+    });
+    if (!ok) {
+      this.o.drop('registry-full');
+      return this.error(msg.tx, ErrorCode.Busy, 'rendezvous is full; try another node', req);
+    }
+    const isNew = !prev || !sameAddr(prev.addr, from);
+    if (isNew) env.log.info({ home: msg.homeId, addr: formatAddr(from) }, 'home registered');
+    this.o.onRegistered?.(msg, from, isNew);
+    this.o.reply(
+      { type: 'registered', tx: msg.tx, observed: from, ttlMs: cfg.registrationTtlMs },
+      req,
+    );
+    this.o.afterAnswer?.(msg.tx, req);
+  }
+
+  onKeepalive(msg: MessageOf<'keepalive'>, req: Request): void {
+    const from = req.from;
+    const now = this.o.env.clock.now();
+    const rec = this.o.registry.get(msg.homeId, now);
+    if (!rec || !sameAddr(rec.addr, from)) {
+      this.o.drop('keepalive-unknown');
+      return this.error(msg.tx, ErrorCode.UnknownHome, 'not registered; register again', req);
+    }
+    rec.expiresAt = now + this.o.cfg.registrationTtlMs;
+    this.o.onKeepalive?.(msg.homeId, from);
+    this.o.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
+    this.o.afterAnswer?.(msg.tx, req);
+  }
+
+  private error(tx: number, code: ErrorCode, message: string, req: Request): void {
+    this.o.reply({ type: 'error', tx, code, message }, req);
+  }
+
+  /** Key-derived ids need a valid, fresh signature; open ids are accepted unless requireSigned. */
+  private refusal(msg: MessageOf<'register'>): string | undefined {
+    if (!DERIVED_ID.test(msg.homeId)) {
+      return this.o.cfg.requireSigned
+        ? 'this rendezvous only accepts signed homes (porthole home --state)'
+        : undefined;
+    }
+    const v = verifyRegistration(msg.homeId, msg.auth);
+    if (!v.ok) return `registration refused: ${v.reason}`;
+    const wall = this.o.env.clock.wallNow?.();
+    if (wall === undefined) return 'registration refused: this rendezvous has no wall clock';
+    if (!this.replay.accept(v.nonce, v.time, wall))
+      return 'registration refused: stale or replayed (check the home clock)';
+    return undefined;
+  }
+}
