@@ -18,6 +18,7 @@ import {
 } from '../../src/relay/client-path.js';
 import { HomeRelay } from '../../src/relay/home-relay.js';
 import type { RelayLimits } from '../../src/relay/limits.js';
+import type { RelayMetrics } from '../../src/ops/metrics.js';
 import { UdpRelay } from '../../src/relay/udp-relay.js';
 import { clientRelayAuth } from '../../src/secure/client-trust.js';
 import { HomeTrustStore } from '../../src/secure/home-trust.js';
@@ -38,7 +39,7 @@ export function pair(home: State, client: State, name: string): void {
   });
 }
 
-export function relayWorld(limits: Partial<RelayLimits> = {}) {
+export function relayWorld(limits: Partial<RelayLimits> & { metrics?: RelayMetrics } = {}) {
   const w = new VirtualWorld(7);
   const env = (host: VirtualHost): Env => ({
     net: host,
