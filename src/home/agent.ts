@@ -15,7 +15,7 @@ import { Peers } from './peers.js';
 import { homeRelay, type RelayedPathHandler } from './relayed.js';
 import type { HomeRelay } from '../relay/home-relay.js';
 import { Registration } from './registration.js';
-import { HomeRelayNode } from './relay-node.js';
+import { HomeRelayNode, type MakeRegistration } from './relay-node.js';
 import { RendezvousRotation } from './rotation.js';
 import { Sprays } from './sprays.js';
 import { HomeCandidates } from './candidates.js';
@@ -68,23 +68,24 @@ export class HomeAgent {
     this.tx = new TxIds(env.rng);
     const send = (msg: Message, to: SocketAddr, padTo?: number, ttl?: number): void =>
       this.sock?.send(msg, to, { ttl, padTo });
-    this.registration = new Registration(
-      env,
+    const register: MakeRegistration = (o, cfg, rv, peer) =>
+      new Registration(
+        env,
+        o,
+        cfg,
+        this.tx,
+        send,
+        () => this.sock?.ep.localAddress()?.port,
+        rv,
+        peer,
+      );
+    this.registration = register(
       opts,
       this.cfg,
-      this.tx,
-      send,
-      () => this.sock?.ep.localAddress()?.port,
       new RendezvousRotation([opts.rendezvous, ...(opts.rendezvousNodes ?? [])]),
+      'rendezvous',
     );
-    this.relayNode = new HomeRelayNode(
-      env,
-      opts,
-      this.cfg,
-      this.tx,
-      send,
-      () => this.sock?.ep.localAddress()?.port,
-    );
+    this.relayNode = new HomeRelayNode(env, opts, this.cfg, register);
     this.relay = homeRelay(
       opts,
       send,

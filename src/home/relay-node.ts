@@ -3,14 +3,21 @@
 // from its listening socket, exactly as with the rendezvous (same Registration, same signed
 // proof, own keepalives), so the relay node holds a live NAT mapping to offer sessions through.
 // A new name replaces the old registration; nothing is sent before the rendezvous names one.
-import type { TxIds } from '../net/tx-ids.js';
 import type { Env, SocketAddr } from '../net/types.js';
 import { isUnicastAddr } from '../relay/redirect.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import type { Message } from '../wire/messages.js';
 import type { HomeConfig, HomeOptions } from './config.js';
-import { Registration, type HomeSend } from './registration.js';
+import type { Registration } from './registration.js';
 import { RendezvousRotation } from './rotation.js';
+
+/** The agent's way to make a Registration on its socket (its tx ids, send, port). */
+export type MakeRegistration = (
+  opts: HomeOptions,
+  cfg: HomeConfig,
+  rv: RendezvousRotation,
+  peer: string,
+) => Registration;
 
 export class HomeRelayNode {
   private reg: Registration | undefined;
@@ -20,9 +27,7 @@ export class HomeRelayNode {
     private readonly env: Env,
     private readonly opts: HomeOptions,
     private readonly cfg: HomeConfig,
-    private readonly tx: TxIds,
-    private readonly send: HomeSend,
-    private readonly localPort: () => number | undefined,
+    private readonly register: MakeRegistration,
   ) {}
 
   /** The relay node registered with (or being registered with), if any. */
@@ -41,13 +46,9 @@ export class HomeRelayNode {
     this.addr = relay;
     this.env.log.info({ relay: formatAddr(relay) }, 'the rendezvous relays through a relay node');
     // No LAN addresses, no metrics, no hop measurement: the relay node only needs the mapping.
-    this.reg = new Registration(
-      this.env,
+    this.reg = this.register(
       { ...this.opts, localIps: undefined, metrics: undefined },
       { ...this.cfg, sprayTtl: 'os' },
-      this.tx,
-      this.send,
-      this.localPort,
       new RendezvousRotation([relay]),
       'relay node',
     );

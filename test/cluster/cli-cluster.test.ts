@@ -4,28 +4,20 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createClient } from 'redis';
 import { connectAsync } from '../../src/client/connector.js';
 import { realEnv } from '../../src/net/real-env.js';
 import { silentLogger, type SocketAddr } from '../../src/net/types.js';
 import { formatAddr } from '../../src/wire/addr.js';
 import { BIN } from '../support/cli.js';
-import { until } from '../support/cluster.js';
+import { scrape, until } from '../support/cluster.js';
 import { freePort } from '../support/mosquitto.js';
-import { startRedis, type RedisServer } from '../support/redis.js';
+import { redisForFile } from '../support/redis.js';
 
 const env = realEnv(silentLogger);
-let redis: RedisServer;
-const procs: ChildProcess[] = [];
-
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await redis.stop();
-});
+const fixture = redisForFile();
+const procs = fixture.procs;
 
 function freeUdpPort(ip: string): Promise<number> {
   const s = dgram.createSocket('udp4');
@@ -50,7 +42,7 @@ async function node(
     '--listen',
     `127.0.0.2:${addr.port}`,
     '--cluster',
-    redis.url,
+    fixture.redis().url,
     '--node-id',
     id,
     '--metrics',
@@ -64,12 +56,6 @@ async function node(
   proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
   await until(`${id} to reach redis`, 10_000, () => log.includes('cluster mode active'));
   return { addr, metrics: `http://127.0.0.1:${metricsPort}`, proc };
-}
-
-async function counter(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-  return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
 /** A `porthole home` process; `via` is the node of its last 'registered with rendezvous' line. */
@@ -117,7 +103,7 @@ test('rendezvous and home processes: cross-node connect, metrics on both roles, 
   const connect = () =>
     connectAsync(env, { home: 'h-cli', rendezvous: b.addr, bindIp: '127.0.0.4', sockets: 20 });
   await until('registered with A', 10_000, () => home.via() === formatAddr(a.addr));
-  const c = createClient({ url: redis.url });
+  const c = createClient({ url: fixture.redis().url });
   await c.connect();
   await until('the directory entry', 3000, async () => (await c.get('ph:home:h-cli')) !== null);
   c.destroy();
@@ -127,18 +113,18 @@ test('rendezvous and home processes: cross-node connect, metrics on both roles, 
   r.connection.close();
   const forwarded = 'porthole_assists_total{outcome="forwarded",role="rendezvous"}';
   const accepted = 'porthole_assists_total{outcome="accepted",role="rendezvous"}';
-  assert.ok((await counter(b.metrics, forwarded)) >= 1);
-  assert.equal(await counter(a.metrics, accepted), 1);
+  assert.ok((await scrape(b.metrics, forwarded)) >= 1);
+  assert.equal(await scrape(a.metrics, accepted), 1);
   assert.equal((await fetch(`${b.metrics}/readyz`)).status, 200);
   await until('the home counted its spray and punch', 3000, async () => {
     const punched =
       'porthole_punch_outcomes_total{strategy="patent",path="punched",result="ok",role="home"}';
     return (
-      (await counter(homeMetrics, 'porthole_sprays_total{role="home"}')) === 1 &&
-      (await counter(homeMetrics, punched)) === 1
+      (await scrape(homeMetrics, 'porthole_sprays_total{role="home"}')) === 1 &&
+      (await scrape(homeMetrics, punched)) === 1
     );
   });
-  assert.equal(await counter(homeMetrics, 'porthole_registrations_total{role="home"}'), 1);
+  assert.equal(await scrape(homeMetrics, 'porthole_registrations_total{role="home"}'), 1);
 
   const died = Date.now();
   a.proc.kill('SIGKILL');
@@ -151,6 +137,6 @@ test('rendezvous and home processes: cross-node connect, metrics on both roles, 
   const again = await connect();
   assert.ok(again.ok, again.ok ? '' : again.error);
   again.connection.close();
-  assert.ok((await counter(b.metrics, accepted)) >= 1);
-  assert.equal(await counter(homeMetrics, 'porthole_registrations_total{role="home"}'), 2);
+  assert.ok((await scrape(b.metrics, accepted)) >= 1);
+  assert.equal(await scrape(homeMetrics, 'porthole_registrations_total{role="home"}'), 2);
 });

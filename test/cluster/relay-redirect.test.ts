@@ -3,22 +3,15 @@
 // redirects it to A (the owner, from the directory); the device answer comes back relayed via A,
 // and A's /metrics count the relayed session and bytes.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
 import { BIN, jsonLine, run } from '../support/cli.js';
-import { until } from '../support/cluster.js';
+import { scrape, until } from '../support/cluster.js';
 import { freePort } from '../support/mosquitto.js';
-import { startRedis, type RedisServer } from '../support/redis.js';
+import { redisForFile } from '../support/redis.js';
 
-let redis: RedisServer;
-const procs: ChildProcess[] = [];
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await redis.stop();
-});
+const fixture = redisForFile();
+const procs = fixture.procs;
 
 const PORT = 30_000 + (process.pid % 15_000);
 
@@ -38,19 +31,22 @@ async function role(args: string[], ready: string): Promise<{ log: () => string 
   return { log: () => log };
 }
 
-async function metric(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
 test('a relayOpen to the node without the home is redirected to its owner', async () => {
   const A = `127.0.0.2:${PORT}`;
   const B = `127.0.0.2:${PORT + 3}`;
   const metricsA = `127.0.0.1:${await freePort()}`;
   const node = (id: string, listen: string, extra: string[] = []) =>
     role(
-      ['rendezvous', '--listen', listen, '--cluster', redis.url, '--node-id', id, ...extra],
+      [
+        'rendezvous',
+        '--listen',
+        listen,
+        '--cluster',
+        fixture.redis().url,
+        '--node-id',
+        id,
+        ...extra,
+      ],
       'cluster mode active',
     );
   const a = await node('relay-a', A, ['--metrics', metricsA]);
@@ -79,11 +75,11 @@ test('a relayOpen to the node without the home is redirected to its owner', asyn
   // Relay metrics (the hook on the rendezvous' own series): bytes both ways on A.
   const url = `http://${metricsA}`;
   await until('relayed bytes on A', 3000, async () => {
-    const toHome = await metric(
+    const toHome = await scrape(
       url,
       'porthole_relayed_bytes_total{direction="to_home",role="rendezvous"}',
     );
-    const toClient = await metric(
+    const toClient = await scrape(
       url,
       'porthole_relayed_bytes_total{direction="to_client",role="rendezvous"}',
     );

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { until } from '../support/cluster.js';
+import { scrape, until } from '../support/cluster.js';
 import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 import { freePort } from '../support/mosquitto.js';
 
@@ -21,12 +21,6 @@ after(() => {
   procs.stopAll();
   for (const p of own) p.kill('SIGTERM');
 });
-
-async function metric(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 test(
   'paired client relayed through a `porthole relay` node; stranger refused',
@@ -94,10 +88,10 @@ test(
     );
     const url = `http://${metrics}`;
     assert.ok(
-      (await metric(url, 'porthole_relayed_bytes_total{direction="to_home",role="relay"}')) > 0,
+      (await scrape(url, 'porthole_relayed_bytes_total{direction="to_home",role="relay"}')) > 0,
     );
     assert.ok(
-      (await metric(url, 'porthole_relayed_bytes_total{direction="to_client",role="relay"}')) > 0,
+      (await scrape(url, 'porthole_relayed_bytes_total{direction="to_client",role="relay"}')) > 0,
     );
 
     // The stranger knows the home (copied the home list) but was never paired: the home says no.

@@ -73,3 +73,10 @@ export async function until(what: string, ms: number, check: () => boolean | Pro
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/** One series' value from a /metrics endpoint (`url` without the path); 0 when absent. */
+export async function scrape(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}

@@ -1,6 +1,7 @@
 // Starts Debian's redis-server on 127.0.0.1 and a free port (no persistence), for the cluster
 // tests and the bench. Fails loudly when redis-server is missing (apt-get install redis-server).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { existsSync } from 'node:fs';
 import { accepting, freePort } from './mosquitto.js';
 
@@ -58,5 +59,28 @@ export async function startRedis(): Promise<RedisServer> {
     restart: async () => {
       proc = await launch(bin, port);
     },
+  };
+}
+
+/**
+ * For a test file with role processes: a redis-server started before its tests and stopped after
+ * them, with every process pushed on `procs` killed (SIGKILL) first.
+ */
+export function redisForFile(): { redis: () => RedisServer; procs: ChildProcess[] } {
+  let server: RedisServer | undefined;
+  const procs: ChildProcess[] = [];
+  before(async () => {
+    server = await startRedis();
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await server?.stop();
+  });
+  return {
+    redis: () => {
+      if (!server) throw new Error('redis-server not started yet');
+      return server;
+    },
+    procs,
   };
 }
