@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SocketAddr } from '../../src/net/types.js';
-import { isUnicastAddr } from '../../src/relay/redirect.js';
+import { followRedirect, isUnicastAddr } from '../../src/relay/redirect.js';
 import { decode, encode, type MessageOf } from '../../src/wire/messages.js';
 import { RELAY, relayWorld } from './world.js';
 
@@ -87,4 +87,27 @@ test('a redirect from another address than the relay asked is ignored', () => {
   const r = x.connect(x.client(), { transport: 'udp', relay: front.addr });
   assert.equal(!r.opened?.ok && r.opened?.error.kind, 'relay-timeout');
   assert.ok(front.seen.opens > 1, 'the client kept asking the relay it chose');
+});
+
+test('stream transports follow to the same transport on the port the redirect names', () => {
+  const m = (tcpPort: number, wsPort: number): MessageOf<'relayRedirect'> => ({
+    type: 'relayRedirect',
+    tx: 1,
+    session: '0123456789abcdef',
+    relay: { ip: '2001:db8::5', port: 7410 },
+    tcpPort,
+    wsPort,
+  });
+  const tcp = { transport: 'tcp' as const, relay: { ip: '192.0.2.1', port: 443 } };
+  const wss = { transport: 'ws' as const, url: 'wss://relay.example.net/porthole' };
+  assert.deepEqual(followRedirect(tcp, m(443, 0)), {
+    transport: 'tcp',
+    relay: { ip: '2001:db8::5', port: 443 },
+  });
+  assert.equal(followRedirect(tcp, m(0, 8443)), undefined, 'no TCP front named');
+  assert.deepEqual(followRedirect(wss, m(0, 8443)), {
+    transport: 'ws',
+    url: 'wss://[2001:db8::5]:8443/porthole',
+  });
+  assert.equal(followRedirect(wss, m(443, 0)), undefined, 'no WebSocket front named');
 });
