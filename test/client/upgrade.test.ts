@@ -1,0 +1,110 @@
+// Relayed → direct and back on one Noise session (issue 10), real sockets on loopback: a paired
+// client starts relayed (`first`), moves onto the direct path found in the background, and falls
+// back onto a fresh relayed session when the direct path dies; the home's echo app sees every
+// message once, the client gets every echo once, and no new handshake happens.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ConnectionPath } from '../../src/client/connection-path.js';
+import { closeReached, reach, type Reached } from '../../src/client/reach.js';
+import { LOOPBACK } from '../support/local-stack.js';
+import { startTrustStack, type TrustStack } from '../support/trust-stack.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Sends `n` numbered messages, one every `gapMs`; returns the echoes counted per number. */
+async function stream(r: Reached, from: number, n: number, gapMs: number): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    r.channel.send(Buffer.from(String(i)));
+    await sleep(gapMs);
+  }
+}
+
+async function relayedFirst(t: TrustStack): Promise<{ r: Reached; echoes: Map<number, number> }> {
+  const client = t.newClient();
+  await t.pair(client);
+  const r = await reach(
+    t.env,
+    { home: t.home.homeId, rendezvous: t.stack.rvAddr, bindIp: LOOPBACK.client, sockets: 20 },
+    { identity: client.identity, homeDh: t.home.identity.dhPublic },
+    {
+      mode: 'first',
+      transport: 'udp',
+      upgrade: { lingerMs: 300, pingEveryMs: 300, pingRetryMs: 100, pingTimeoutMs: 150 },
+    },
+  );
+  const echoes = new Map<number, number>();
+  r.channel.onMessage((d) => {
+    const i = Number(Buffer.from(d).toString());
+    echoes.set(i, (echoes.get(i) ?? 0) + 1);
+  });
+  return { r, echoes };
+}
+
+test('a relayed session moves onto the direct path and back, every message once', async () => {
+  const t = await startTrustStack();
+  try {
+    const { r, echoes } = await relayedFirst(t);
+    assert.equal(r.report.path, 'relayed');
+    const changes: string[] = [];
+    r.paths!.onChange((c) => changes.push(`${c.kind}:${c.reason}`));
+    const relayLive = (): number => t.stack.rv.stats.relay?.sessions ?? -1;
+
+    // Upgrade while messages flow.
+    const sending = stream(r, 0, 60, 10);
+    await until('the upgrade', () => r.paths!.path.kind !== 'relayed');
+    await sending;
+    await until('all 60 echoes', () => echoes.size === 60);
+    assert.ok(
+      [...echoes.values()].every((n) => n === 1),
+      'each echo exactly once',
+    );
+    assert.match(changes[0]!, /^(punched|direct):upgrade$/);
+    assert.equal(r.upgrade?.stats.upgrades, 1);
+    await until('the relayed session closed after the overlap', () => relayLive() === 0);
+
+    // The direct path dies (as seen from the client: nothing goes out, no ping answered).
+    const direct = r.paths!.path as ConnectionPath;
+    direct.connection.send = () => {};
+    direct.connection.ping = (_ms, cb) => cb(undefined);
+    await until('the fall-back', () => r.paths!.path.kind === 'relayed');
+    assert.match(changes[1]!, /^relayed:direct path lost/);
+    assert.equal(r.upgrade?.stats.fallbacks, 1);
+    await stream(r, 60, 20, 10);
+    await until('all 80 echoes', () => echoes.size === 80);
+    assert.ok(
+      [...echoes.values()].every((n) => n === 1),
+      'each echo exactly once after the fall-back',
+    );
+    closeReached(r);
+  } finally {
+    t.close();
+  }
+});
+
+test('auto: a traversal that wins the head start race never opens the relay', async () => {
+  const t = await startTrustStack();
+  try {
+    const client = t.newClient();
+    await t.pair(client);
+    const r = await reach(
+      t.env,
+      { home: t.home.homeId, rendezvous: t.stack.rvAddr, bindIp: LOOPBACK.client, sockets: 20 },
+      { identity: client.identity, homeDh: t.home.identity.dhPublic },
+      { mode: 'auto', transport: 'udp' },
+    );
+    assert.notEqual(r.report.path, 'relayed');
+    assert.equal(r.upgrade, undefined);
+    assert.equal(t.stack.rv.stats.relay?.opened.udp, 0);
+    closeReached(r);
+  } finally {
+    t.close();
+  }
+});
