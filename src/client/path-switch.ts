@@ -5,6 +5,7 @@
 // the overlap are still delivered (Noise drops duplicates and replays). A candidate path can be
 // tried first (`through`): frames sent inside it go there, and what arrives on it is heard.
 import type { Path, PathKind } from '../net/path.js';
+import type { Clock } from '../net/types.js';
 import { isRoamable, type RoamableChannel, type RoamCheck } from '../net/roam.js';
 
 export interface PathChange {
@@ -12,6 +13,8 @@ export interface PathChange {
   remote: string;
   /** Why the previous path was left ("upgrade", or the dead path's close reason). */
   reason: string;
+  /** ms since the channel's first path was up (when the switch was given a clock). */
+  afterMs?: number;
 }
 
 /** A path that can measure its own round trip (a punched connection); relayed ones cannot. */
@@ -38,8 +41,14 @@ export class PathSwitch implements RoamableChannel {
   private endCbs: (() => void)[] = [];
   private closed = false;
 
-  constructor(first: Path) {
+  private readonly since: number | undefined;
+
+  constructor(
+    first: Path,
+    private readonly clock?: Clock,
+  ) {
     this.current = first;
+    this.since = clock?.now();
     this.attach(first);
   }
 
@@ -121,7 +130,13 @@ export class PathSwitch implements RoamableChannel {
     this.previous = old;
     this.current = next;
     this.attach(next);
-    for (const cb of this.changeCbs) cb({ kind: next.kind, remote: next.remote, reason });
+    const afterMs =
+      this.clock && this.since !== undefined
+        ? Math.round(this.clock.now() - this.since)
+        : undefined;
+    const change: PathChange = { kind: next.kind, remote: next.remote, reason };
+    if (afterMs !== undefined) change.afterMs = afterMs;
+    for (const cb of this.changeCbs) cb(change);
     return old;
   }
 

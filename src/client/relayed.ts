@@ -57,7 +57,7 @@ export function reachRelayed(
         homeId: opts.home,
         auth: paired ? clientRelayAuth(paired.identity) : NO_AUTH,
         early: (path) => {
-          paths = new PathSwitch(path);
+          paths = new PathSwitch(path, env.clock);
           // Sent synchronously: Noise message 1 rides in the relayOpen.
           if (paired) secure = openSecureChannel(paths, paired.identity, paired.homeDh, env.clock);
         },
