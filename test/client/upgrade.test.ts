@@ -3,9 +3,12 @@
 // back onto a fresh relayed session when the direct path dies; the home's echo app sees every
 // message once, the client gets every echo once, and no new handshake happens.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import type { ConnectionPath } from '../../src/client/connection-path.js';
 import { closeReached, reach, type Reached } from '../../src/client/reach.js';
+import { encode } from '../../src/wire/messages.js';
 import { LOOPBACK } from '../support/local-stack.js';
 import { startTrustStack, type TrustStack } from '../support/trust-stack.js';
 
@@ -105,6 +108,38 @@ test('auto: a traversal that wins the head start race never opens the relay', as
     assert.equal(t.stack.rv.stats.relay?.opened.udp, 0);
     closeReached(r);
   } finally {
+    t.close();
+  }
+});
+
+test('a forged frame from a stranger does not move a relayed session', async () => {
+  const t = await startTrustStack();
+  const stranger = createSocket('udp4');
+  try {
+    const client = t.newClient();
+    await t.pair(client);
+    const r = await reach(
+      t.env,
+      { home: t.home.homeId, rendezvous: t.stack.rvAddr, bindIp: LOOPBACK.client, sockets: 20 },
+      { identity: client.identity, homeDh: t.home.identity.dhPublic },
+      { mode: 'only', transport: 'udp' },
+    );
+    const echoes: string[] = [];
+    r.channel.onMessage((d) => echoes.push(Buffer.from(d).toString()));
+    await new Promise<void>((res) => stranger.bind(0, LOOPBACK.client, res));
+    // Shaped like a Noise transport frame (type 3, a high counter), but not sealed by the session.
+    const forged = Buffer.concat([Buffer.from([3, 0xff, 0xff, 0xff, 0x00]), randomBytes(40)]);
+    for (let i = 0; i < 20; i++) {
+      const wire = encode({ type: 'data', payload: forged });
+      stranger.send(wire, t.stack.homeAddr.port, t.stack.homeAddr.ip);
+    }
+    await sleep(200);
+    r.channel.send(Buffer.from('still here'));
+    await until('the echo over the relay', () => echoes.includes('still here'));
+    assert.ok((t.stack.home.stats.dropped['data-from-stranger'] ?? 0) >= 1);
+    closeReached(r);
+  } finally {
+    stranger.close();
     t.close();
   }
 });
