@@ -79,6 +79,7 @@ export function registerClientUp(client: Command): void {
           },
           path: r.report.path,
           remote: r.report.relay ?? r.report.home,
+          onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
         };
       };
       const live: { agent?: ClientAgent } = {};
