@@ -126,6 +126,8 @@ function raceWithRelay(
   const trav = traverse(env, opts, paired);
   return new Promise<Reached>((resolve, reject) => {
     let settled = false;
+    /** The relayed winner's upgrader took the traversal over (else a late connection is closed). */
+    let handedOver = false;
     let relayState: 'idle' | 'running' | 'failed' = 'idle';
     let travFailure: Extract<ConnectResult, { ok: false }> | undefined;
     const travError = (r: Extract<ConnectResult, { ok: false }>): ReachError =>
@@ -144,6 +146,7 @@ function raceWithRelay(
       reachRelayed(env, opts, relay, paired, upgrade).then(
         (r) => {
           if (!settle()) return closeReached(r); // the traversal won meanwhile
+          handedOver = r.upgrade !== undefined;
           const t = travFailure?.report;
           r.report = {
             ...r.report,
@@ -167,7 +170,11 @@ function raceWithRelay(
     const headStart = env.clock.setTimer(headStartMs, goRelay);
     trav.then(
       (r) => {
-        if (settled) return; // relayed already: the upgrader has this result
+        if (settled) {
+          // Relayed already: the upgrader has this result, or nobody wants it.
+          if (r.ok && !handedOver) r.connection.close();
+          return;
+        }
         if (r.ok) {
           settle();
           return void secureOn(env, opts, r, paired).then(resolve, reject);
