@@ -126,8 +126,10 @@ function raceWithRelay(
   const trav = traverse(env, opts, paired);
   return new Promise<Reached>((resolve, reject) => {
     let settled = false;
-    /** The relayed winner's upgrader took the traversal over (else a late connection is closed). */
-    let handedOver = false;
+    /** The relayed winner's upgrader takes the traversal's result through this (its first attempt). */
+    let handOver: ((r: ConnectResult) => void) | undefined;
+    const handed = new Promise<ConnectResult>((res) => (handOver = res));
+    let upgrading = false;
     let relayState: 'idle' | 'running' | 'failed' = 'idle';
     let travFailure: Extract<ConnectResult, { ok: false }> | undefined;
     const travError = (r: Extract<ConnectResult, { ok: false }>): ReachError =>
@@ -142,11 +144,12 @@ function raceWithRelay(
       if (relayState !== 'idle') return;
       relayState = 'running';
       // Relayed first while the traversal runs on: its result is the first upgrade attempt.
-      const upgrade = upgradeFor(env, opts, paired, relay, trav);
+      const upgrade = upgradeFor(env, opts, paired, relay, handed);
       reachRelayed(env, opts, relay, paired, upgrade).then(
         (r) => {
           if (!settle()) return closeReached(r); // the traversal won meanwhile
-          handedOver = r.upgrade !== undefined;
+          upgrading = r.upgrade !== undefined;
+          if (travFailure) handOver?.(travFailure);
           const t = travFailure?.report;
           r.report = {
             ...r.report,
@@ -171,8 +174,9 @@ function raceWithRelay(
     trav.then(
       (r) => {
         if (settled) {
-          // Relayed already: the upgrader has this result, or nobody wants it.
-          if (r.ok && !handedOver) r.connection.close();
+          // Relayed already: the upgrader takes this result, or nobody wants it.
+          if (upgrading) handOver?.(r);
+          else if (r.ok) r.connection.close();
           return;
         }
         if (r.ok) {

@@ -143,3 +143,36 @@ test('a forged frame from a stranger does not move a relayed session', async () 
     t.close();
   }
 });
+
+test('auto: a slow traversal loses the head-start race to the relay, then becomes the upgrade', async () => {
+  const t = await startTrustStack();
+  try {
+    const client = t.newClient();
+    await t.pair(client);
+    const r = await reach(
+      t.env,
+      {
+        home: t.home.homeId,
+        rendezvous: t.stack.rvAddr,
+        bindIp: LOOPBACK.client,
+        sockets: 20,
+        // Step 1 towards an address where nothing answers: the traversal takes 400 ms more.
+        direct: { ip: '127.0.0.9', port: 9 },
+        directTimeoutMs: 400,
+      },
+      { identity: client.identity, homeDh: t.home.identity.dhPublic },
+      { mode: 'auto', transport: 'udp', headStartMs: 50 },
+    );
+    assert.equal(r.report.path, 'relayed');
+    assert.equal(r.report.steps.headStart, 50);
+    await until('the upgrade', () => r.paths!.path.kind !== 'relayed');
+    assert.equal(r.upgrade?.stats.attempts, 1, 'the race traversal was the first attempt');
+    const echoes: string[] = [];
+    r.channel.onMessage((d) => echoes.push(Buffer.from(d).toString()));
+    r.channel.send(Buffer.from('after'));
+    await until('the echo', () => echoes.includes('after'));
+    closeReached(r);
+  } finally {
+    t.close();
+  }
+});
