@@ -83,9 +83,11 @@ export class AppSession extends LinkEvents {
 
   private schedulePing(): void {
     this.pingTimer = this.env.clock.setTimer(PING_MS, () => {
-      // A relayed link has no ping of its own; its path reports its own end.
-      const conn = this.link?.connection;
-      if (!conn) return;
+      // A relayed link has no ping of its own (its path reports its own end); one that moved onto
+      // a direct path pings through its path switch.
+      const paths = this.link?.paths;
+      const conn = this.link?.connection ?? (paths?.path.kind === 'relayed' ? undefined : paths);
+      if (!conn) return this.schedulePing();
       conn.ping(1500, (rtt) => {
         if (this.closed) return;
         if (rtt === undefined) {

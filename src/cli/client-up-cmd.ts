@@ -60,19 +60,26 @@ export function registerClientUp(client: Command): void {
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
       const connect = async (home: string): Promise<KeptLink> => {
         const r = await reachFromCli({ ...o, home }, log);
-        // A relayed link has no ping below the channel: it is alive until its path is lost.
+        // A relayed link has no ping below the channel: it is alive until its path is lost (the
+        // path switch pings a direct path it moved onto).
         let lost = false;
         r.paths?.onLost(() => (lost = true));
         const conn = r.connection;
+        const paths = r.paths;
         return {
           channel: r.channel,
-          ping: (ms, cb) => (conn ? conn.ping(ms, cb) : cb(lost ? undefined : 0)),
+          ping: (ms, cb) => {
+            if (conn) return conn.ping(ms, cb);
+            if (lost || !paths) return cb(undefined);
+            paths.ping(ms, cb);
+          },
           close: () => {
             r.channel.close();
             closeReached(r);
           },
           path: r.report.path,
           remote: r.report.relay ?? r.report.home,
+          onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
         };
       };
       const live: { agent?: ClientAgent } = {};

@@ -1,6 +1,11 @@
 // The options every command that reaches a home shares, and turning them into a reach().
 import { Option, type Command } from 'commander';
-import type { RelayChoice, RelayMode, RelayTransport } from '../client/relay-choice.js';
+import {
+  RELAY_HEAD_START_MS,
+  type RelayChoice,
+  type RelayMode,
+  type RelayTransport,
+} from '../client/relay-choice.js';
 import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
@@ -36,6 +41,8 @@ export interface ConnectCliOptions {
   relay?: RelayMode;
   relayTransport?: RelayTransport;
   relayAddr?: SocketAddr;
+  relayFirst?: boolean;
+  relayHeadStart?: number;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -77,10 +84,17 @@ export function withConnectOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--relay <MODE>',
-        'relay through the rendezvous: auto (when punching fails), off, only',
+        'relay through the rendezvous: auto (traversal first; the relay too after --relay-head-start, then upgrade to direct), off, only (never direct), first (relayed at once, then upgrade; for tests)',
       )
-        .choices(['auto', 'off', 'only'])
+        .choices(['auto', 'off', 'only', 'first'])
         .default('auto'),
+    )
+    .option('--relay-first', 'same as --relay first: start relayed, then move onto a direct path')
+    .option(
+      '--relay-head-start <MS>',
+      'with --relay auto: how long traversal runs alone before the relay is tried beside it',
+      intArg(0, 60_000),
+      RELAY_HEAD_START_MS,
     )
     .addOption(
       new Option('--relay-transport <T>', 'how to reach the relay (tcp/ws where UDP is blocked)')
@@ -163,7 +177,8 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
     const rv = rendezvous[i] as SocketAddr;
     try {
       const relay: RelayChoice = {
-        mode: o.relay ?? 'auto',
+        mode: o.relayFirst ? 'first' : (o.relay ?? 'auto'),
+        headStartMs: o.relayHeadStart ?? RELAY_HEAD_START_MS,
         transport: o.relayTransport ?? 'udp',
         ...(o.relayAddr ? { addr: o.relayAddr } : {}),
       };

@@ -7,7 +7,13 @@ export function reportPathEvents(paths: PathSwitch, json: boolean): void {
   paths.onChange((c) => {
     if (json)
       process.stdout.write(
-        JSON.stringify({ event: 'path', path: c.kind, remote: c.remote, reason: c.reason }) + '\n',
+        JSON.stringify({
+          event: 'path',
+          path: c.kind,
+          remote: c.remote,
+          reason: c.reason,
+          ...(c.afterMs !== undefined ? { afterMs: c.afterMs } : {}),
+        }) + '\n',
       );
     else process.stderr.write(`path: now ${c.kind} (${c.remote})\n`);
   });

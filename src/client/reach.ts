@@ -1,6 +1,6 @@
 // Connect, then (for a paired home) authenticate and encrypt: what every client command, the app
 // and the tests call to get an application channel to a home.
-import { isPortholeError, PortholeError } from '../errors.js';
+import { PortholeError } from '../errors.js';
 import type { Env, SocketAddr } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
@@ -18,8 +18,14 @@ import {
 import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
 import type { Connection } from './connection.js';
 import type { PathSwitch } from './path-switch.js';
-import { goRelayed, type RelayChoice, type RelayTransport } from './relay-choice.js';
-import { reachRelayed } from './relayed.js';
+import {
+  goRelayed,
+  RELAY_HEAD_START_MS,
+  type RelayChoice,
+  type RelayTransport,
+} from './relay-choice.js';
+import { openRelayed, reachRelayed, type UpgradeStart } from './relayed.js';
+import { Upgrader } from './upgrade.js';
 
 /** The connector's report, or a relayed one (issue 10): path "relayed" with relay and transport. */
 export type ReachReport = Omit<ConnectReport, 'path'> & {
@@ -38,6 +44,8 @@ export interface Reached {
   secure: boolean;
   /** The path switch under the channel when it can move between paths (relayed sessions). */
   paths?: PathSwitch;
+  /** Background attempts to move a relayed session onto a direct path (issue 10). */
+  upgrade?: Upgrader;
 }
 
 /** What pairing left in the client's state dir about one home. */
@@ -84,53 +92,126 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
   };
 }
 
+type ReachOptions = ConnectOptions & { candidates?: ClientCandidateOptions };
+type ReachPaired = Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>;
+
 /**
  * Connects to `opts.home`; with `paired`, signs the assist request and opens the Noise channel
  * bound to the home's key (report.steps.secure: its ms). Rejects with a ReachError.
+ * Relay (issue 10): `off` never, `only` never direct, `first` relayed then upgraded (tests),
+ * `auto` traversal with a head start, then the relay too; the first that works wins, and a
+ * relayed session keeps trying to move onto a direct path (upgrade.ts).
  */
 export async function reach(
   env: Env,
-  opts: ConnectOptions & { candidates?: ClientCandidateOptions },
-  paired?: Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>,
+  opts: ReachOptions,
+  paired?: ReachPaired,
   relay: RelayChoice = { mode: 'off', transport: 'udp' },
 ): Promise<Reached> {
+  if (relay.mode === 'off') return secureOn(env, opts, await traverse(env, opts, paired), paired);
   if (relay.mode === 'only') return reachRelayed(env, opts, relay, paired);
-  const started = env.clock.now();
-  try {
-    return await reachTraversed(env, opts, paired);
-  } catch (e) {
-    const kind = isPortholeError(e, 'unreachable')
-      ? (e as ReachError).detail.connectKind
-      : undefined;
-    if (relay.mode !== 'auto' || !goRelayed(kind, relay.transport)) throw e;
-    try {
-      const r = await reachRelayed(env, opts, relay, paired);
-      // The report counts from the start: the traversal that failed, then the relay.
-      r.report.steps = { traversal: (e as ReachError).detail.report.ms, ...r.report.steps };
-      r.report.ms = Math.round((env.clock.now() - started) * 10) / 10;
-      return r;
-    } catch (re) {
-      // The traversal's reason stays the answer; the relay's is logged.
-      env.log.info({ reason: (re as Error).message }, 'relayed fallback failed too');
-      throw e;
-    }
-  }
+  if (relay.mode === 'first')
+    return reachRelayed(env, opts, relay, paired, upgradeFor(env, opts, paired, relay));
+  return raceWithRelay(env, opts, paired, relay);
 }
 
-/** Remembered path, then mapped/IPv6 candidates, then the connector; then the Noise channel. */
-async function reachTraversed(
+/** The head-start race (RFC 8305 in spirit): traversal first, the relay after `headStartMs`. */
+function raceWithRelay(
   env: Env,
-  opts: ConnectOptions & { candidates?: ClientCandidateOptions },
-  paired?: Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>,
+  opts: ReachOptions,
+  paired: ReachPaired | undefined,
+  relay: RelayChoice,
 ): Promise<Reached> {
+  const started = env.clock.now();
+  const trav = traverse(env, opts, paired);
+  return new Promise<Reached>((resolve, reject) => {
+    let settled = false;
+    /** The relayed winner's upgrader takes the traversal's result through this (its first attempt). */
+    let handOver: ((r: ConnectResult) => void) | undefined;
+    const handed = new Promise<ConnectResult>((res) => (handOver = res));
+    let upgrading = false;
+    let relayState: 'idle' | 'running' | 'failed' = 'idle';
+    let travFailure: Extract<ConnectResult, { ok: false }> | undefined;
+    const travError = (r: Extract<ConnectResult, { ok: false }>): ReachError =>
+      reachError('unreachable', opts.home, r.error, r.report, r.kind);
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      headStart.cancel();
+      return true;
+    };
+    const goRelay = (): void => {
+      if (relayState !== 'idle') return;
+      relayState = 'running';
+      // Relayed first while the traversal runs on: its result is the first upgrade attempt.
+      const upgrade = upgradeFor(env, opts, paired, relay, handed);
+      reachRelayed(env, opts, relay, paired, upgrade).then(
+        (r) => {
+          if (!settle()) return closeReached(r); // the traversal won meanwhile
+          upgrading = r.upgrade !== undefined;
+          if (travFailure) handOver?.(travFailure);
+          const t = travFailure?.report;
+          r.report = {
+            ...r.report,
+            ...(t?.strategy ? { strategy: t.strategy } : {}),
+            ...(t?.homeNat ? { homeNat: t.homeNat } : {}),
+            ...(t?.clientNat ? { clientNat: t.clientNat } : {}),
+            steps: { ...(t ? { traversal: t.ms } : { headStart: headStartMs }), ...r.report.steps },
+            ms: Math.round((env.clock.now() - started) * 10) / 10,
+          };
+          resolve(r);
+        },
+        (re: Error) => {
+          relayState = 'failed';
+          env.log.info({ reason: re.message }, 'relayed path failed');
+          // The traversal's reason stays the answer.
+          if (travFailure && settle()) reject(travError(travFailure));
+        },
+      );
+    };
+    const headStartMs = relay.headStartMs ?? RELAY_HEAD_START_MS;
+    const headStart = env.clock.setTimer(headStartMs, goRelay);
+    trav.then(
+      (r) => {
+        if (settled) {
+          // Relayed already: the upgrader takes this result, or nobody wants it.
+          if (upgrading) handOver?.(r);
+          else if (r.ok) r.connection.close();
+          return;
+        }
+        if (r.ok) {
+          settle();
+          return void secureOn(env, opts, r, paired).then(resolve, reject);
+        }
+        travFailure = r;
+        if (goRelayed(r.kind, relay.transport)) goRelay();
+        if (relayState !== 'running' && settle()) reject(travError(r));
+      },
+      (e: Error) => settle() && reject(e),
+    );
+  });
+}
+
+/** Remembered path, then mapped/IPv6 candidates, then the connector: a connection, unsecured. */
+function traverse(env: Env, opts: ReachOptions, paired?: ReachPaired): Promise<ConnectResult> {
   const { candidates, ...connectOpts } = opts;
   const withTrust = { ...connectOpts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) };
   // Issue 13: mapped/IPv6 candidates first (off unless asked), then the connector.
   const full = (): Promise<ConnectResult> => connectWithCandidates(env, withTrust, candidates);
   const paths = paired?.paths;
-  const r = await (paths ? viaRemembered(env, connectOpts, paths, full) : full());
+  return paths ? viaRemembered(env, connectOpts, paths, full) : full();
+}
+
+/** The Noise channel on a traversed connection (for a paired home). */
+async function secureOn(
+  env: Env,
+  opts: ReachOptions,
+  r: ConnectResult,
+  paired?: ReachPaired,
+): Promise<Reached> {
   if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
+  const paths = paired.paths;
   const started = env.clock.now();
   try {
     const channel = await openSecureChannel(
@@ -149,8 +230,37 @@ async function reachTraversed(
   }
 }
 
+/**
+ * How a relayed session of a paired home moves onto a direct path: background traversals (quiet:
+ * no progress lines), and fresh relayed paths for the fall-back. Open homes cannot tie a new path
+ * to a session (no Noise), so they stay relayed.
+ */
+function upgradeFor(
+  env: Env,
+  opts: ReachOptions,
+  paired: ReachPaired | undefined,
+  relay: RelayChoice,
+  pending?: Promise<ConnectResult>,
+): UpgradeStart | undefined {
+  if (!paired) return undefined;
+  const quiet: ReachOptions = { ...opts, onStep: undefined };
+  return (paths, secure) =>
+    new Upgrader(
+      env,
+      paths,
+      secure,
+      {
+        traverse: () => traverse(env, quiet, { identity: paired.identity, homeDh: paired.homeDh }),
+        relay: () => openRelayed(env, opts, relay, paired.identity),
+        ...(pending ? { pending } : {}),
+      },
+      relay.upgrade,
+    ).start();
+}
+
 /** Closes what carries a Reached channel: the punched connection, or the relayed path(s). */
 export function closeReached(r: Reached): void {
+  r.upgrade?.stop();
   r.connection?.close();
   r.paths?.close();
 }

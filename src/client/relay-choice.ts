@@ -3,9 +3,21 @@ import type { SocketAddr } from '../net/types.js';
 import type { RelayTarget } from '../relay/client-path.js';
 import { formatAddr } from '../wire/addr.js';
 import type { ConnectErrorKind } from './connect-error.js';
+import type { UpgradeTiming } from './upgrade.js';
 
-/** auto: when traversal cannot or does not work; only: never try a direct path; off: never relay. */
-export type RelayMode = 'auto' | 'off' | 'only';
+/**
+ * auto: traversal with a head start, the relay when it is slow or cannot work, then upgrade;
+ * only: never try a direct path; off: never relay; first: relayed at once, then upgrade (tests).
+ */
+export type RelayMode = 'auto' | 'off' | 'only' | 'first';
+
+/**
+ * How long traversal runs alone before the relay is opened beside it. A cone pair connects in a
+ * few round trips and the patent round within its 2 s punch timeout; past 1 s a user is waiting,
+ * and the relay costs one round trip more, so it starts then (a relayed session moves onto the
+ * direct path when the traversal finishes after all).
+ */
+export const RELAY_HEAD_START_MS = 1_000;
 export type RelayTransport = RelayTarget['transport'];
 
 export interface RelayChoice {
@@ -13,6 +25,10 @@ export interface RelayChoice {
   transport: RelayTransport;
   /** The relay's TCP/WS address; default: the rendezvous' host on the same port number. */
   addr?: SocketAddr;
+  /** auto: traversal alone this long before the relay too (default RELAY_HEAD_START_MS). */
+  headStartMs?: number;
+  /** Timing of the background upgrade and fall-back (tests shorten it). */
+  upgrade?: Partial<UpgradeTiming>;
 }
 
 /**

@@ -5,11 +5,16 @@ import { PortholeError } from '../errors.js';
 import type { Env } from '../net/types.js';
 import { openRelayPath, type RelayClientPath } from '../relay/client-path.js';
 import { clientRelayAuth, openSecureChannel } from '../secure/client-trust.js';
+import type { Identity } from '../secure/keys.js';
 import type { SecureChannel } from '../secure/noise-channel.js';
 import type { ConnectOptions } from './connector.js';
 import { PathSwitch } from './path-switch.js';
 import { relayTarget, type RelayChoice } from './relay-choice.js';
 import type { PairedHome, Reached, ReachReport } from './reach.js';
+import type { Upgrader } from './upgrade.js';
+
+/** Starts the background upgrade of a secure relayed session (reach.ts decides when). */
+export type UpgradeStart = (paths: PathSwitch, secure: SecureChannel) => Upgrader;
 
 /** Open homes take any relayed session: no proof to give. */
 const NO_AUTH = (): Uint8Array => new Uint8Array(0);
@@ -33,6 +38,7 @@ export function reachRelayed(
   opts: ConnectOptions,
   choice: RelayChoice,
   paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
+  upgrade?: UpgradeStart,
 ): Promise<Reached> {
   const t0 = env.clock.now();
   let paths: PathSwitch | undefined;
@@ -51,7 +57,7 @@ export function reachRelayed(
         homeId: opts.home,
         auth: paired ? clientRelayAuth(paired.identity) : NO_AUTH,
         early: (path) => {
-          paths = new PathSwitch(path);
+          paths = new PathSwitch(path, env.clock);
           // Sent synchronously: Noise message 1 rides in the relayOpen.
           if (paired) secure = openSecureChannel(paths, paired.identity, paired.homeDh, env.clock);
         },
@@ -60,19 +66,43 @@ export function reachRelayed(
         if (!r.ok || !paths) return reject(fail('unreachable', r.ok ? 'no path' : r.error.message));
         const sw = paths;
         const report = relayReport(opts, 0, r.path);
-        const done = (channel: Reached['channel'], isSecure: boolean): void => {
+        const done = (channel: Reached['channel'], isSecure: boolean, up?: Upgrader): void => {
           report.ms = report.steps.relay = Math.round((env.clock.now() - t0) * 10) / 10;
-          resolve({ ok: true, report, channel, secure: isSecure, paths: sw });
+          resolve({
+            ok: true,
+            report,
+            channel,
+            secure: isSecure,
+            paths: sw,
+            ...(up ? { upgrade: up } : {}),
+          });
         };
         if (!secure) return done(sw, false);
         secure.then(
-          (ch) => done(ch, true),
+          (ch) => done(ch, true, upgrade?.(sw, ch)),
           (e: Error) => {
             sw.close();
             reject(fail('handshake-failed', e.message));
           },
         );
       },
+    );
+  });
+}
+
+/** A fresh relayed path to the home with no early frame: where a session falls back to. */
+export function openRelayed(
+  env: Env,
+  opts: ConnectOptions,
+  choice: RelayChoice,
+  identity: Identity,
+): Promise<RelayClientPath> {
+  return new Promise((resolve, reject) => {
+    openRelayPath(
+      env,
+      relayTarget(choice, opts.rendezvous),
+      { homeId: opts.home, auth: clientRelayAuth(identity) },
+      (r) => (r.ok ? resolve(r.path) : reject(r.error)),
     );
   });
 }

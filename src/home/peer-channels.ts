@@ -1,10 +1,19 @@
-// Turns the home agent's datagram stream into one MessageChannel per client that reached it,
-// so the device service can treat every client as its own conversation. A client whose address
-// changed mid-session keeps its channel when its frame authenticates on it (net/roam.ts).
+// Turns the home agent's datagram stream and its relayed sessions into one MessageChannel per
+// client, so the device service can treat every client as its own conversation. A channel's route
+// is the client's UDP address or a relayed session; it moves to another route when a frame from
+// there authenticates on it (net/roam.ts): a client whose address changed, a relayed client that
+// punched a direct path (the upgrade), or one that fell back onto the relay (issue 10).
+import type { Path } from '../net/path.js';
 import type { SocketAddr } from '../net/types.js';
 import { RoamGate, type RoamableChannel, type RoamCheck } from '../net/roam.js';
 import { addrKey } from '../wire/addr.js';
-import type { HomeAgent, RoamResult } from './agent.js';
+import type { HomeAgent } from './agent.js';
+
+/** Where a channel's frames go: the client's UDP address, or (with `path`) a relayed session. */
+interface Route {
+  peer: SocketAddr;
+  path?: Path;
+}
 
 class PeerChannel implements RoamableChannel {
   private cbs: Array<(data: Uint8Array) => void> = [];
@@ -15,13 +24,14 @@ class PeerChannel implements RoamableChannel {
   answered = false;
   constructor(
     private readonly agent: HomeAgent,
-    public peer: SocketAddr,
+    public route: Route,
     private readonly onClose: (ch: PeerChannel) => void,
   ) {}
   send(data: Uint8Array): void {
     if (this.closed) return;
     this.answered = true;
-    this.agent.sendData(this.peer, data);
+    if (this.route.path) this.route.path.send(data);
+    else this.agent.sendData(this.route.peer, data);
   }
   onMessage(cb: (data: Uint8Array) => void): void {
     this.cbs.push(cb);
@@ -33,16 +43,17 @@ class PeerChannel implements RoamableChannel {
     for (const cb of this.cbs) cb(data);
   }
   /**
-   * Does `frame` from `to` authenticate here? Then it was delivered, and the channel moved to
-   * `to` unless it moved too recently ('stayed'). The peer is set first, for synchronous replies.
+   * Does `frame` arriving over `to` authenticate here? Then it was delivered, and the channel
+   * moved to `to` unless it moved too recently ('stayed'). The route is set first, so a reply the
+   * frame triggers (a nudge's answer) already takes the new one.
    */
-  tryRoam(frame: Uint8Array, to: SocketAddr, now: number): 'moved' | 'stayed' | false {
+  tryRoam(frame: Uint8Array, to: Route, now: number): 'moved' | 'stayed' | false {
     if (this.closed || !this.roamCheck) return false;
-    const old = this.peer;
+    const old = this.route;
     const move = this.roams.open(now);
-    if (move) this.peer = to;
+    if (move) this.route = to;
     if (!this.roamCheck(frame)) {
-      this.peer = old;
+      this.route = old;
       return false;
     }
     if (!move) return 'stayed';
@@ -52,12 +63,14 @@ class PeerChannel implements RoamableChannel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.route.path?.close();
     this.onClose(this);
   }
 }
 
 /**
- * Calls `onChannel` once for each new peer, with a channel carrying that peer's data.
+ * Calls `onChannel` once for each new client (a new UDP peer, or a relayed session whose first
+ * frame is not an existing channel's), with a channel carrying that client's data.
  * At most `maxChannels` live at once; the least recently active one is closed to make room.
  */
 export function servePeerChannels(
@@ -66,47 +79,72 @@ export function servePeerChannels(
   maxChannels = 64,
 ): void {
   const channels = new Map<string, PeerChannel>();
+  const relayKeys = new WeakMap<Path, string>();
+  let relayCount = 0;
+  const keyOf = (r: Route): string => (r.path ? (relayKeys.get(r.path) ?? '') : addrKey(r.peer));
   const touch = (key: string, ch: PeerChannel): void => {
     channels.delete(key); // re-insert: Map order is recency order
     channels.set(key, ch);
   };
-  /** A frame from an address with no (answered) channel: does it authenticate on a live one? */
-  const roam = (payload: Uint8Array, from: SocketAddr): RoamResult => {
-    if (channels.size === 0 || !agent.mayTryRoam(from)) return undefined;
+  const open = (route: Route): PeerChannel => {
+    if (channels.size >= maxChannels) channels.values().next().value?.close();
+    const ch = new PeerChannel(agent, route, (c) => {
+      const k = keyOf(c.route);
+      if (channels.get(k) === c) channels.delete(k);
+    });
+    channels.set(keyOf(route), ch);
+    onChannel(ch, route.peer);
+    return ch;
+  };
+  /** A frame over a route with no (answered) channel: does it authenticate on a live one? */
+  const roam = (payload: Uint8Array, to: Route): PeerChannel | 'stayed' | undefined => {
+    if (channels.size === 0 || !agent.mayTryRoam(to.peer)) return undefined;
     const now = agent.now();
-    const to = addrKey(from);
+    const toKey = keyOf(to);
     for (const [key, ch] of [...channels].reverse()) {
-      const old = ch.peer;
-      const r = ch.tryRoam(payload, from, now);
+      const old = ch.route;
+      const r = ch.tryRoam(payload, to, now);
       if (!r) continue;
       if (r === 'stayed') return 'stayed';
       channels.delete(key);
-      const stray = channels.get(to);
+      const stray = channels.get(toKey);
       if (stray && stray !== ch) stray.close();
-      touch(to, ch);
-      agent.peerMoved(old, from);
-      return old;
+      touch(toKey, ch);
+      if (!old.path && !to.path) agent.peerMoved(old.peer, to.peer);
+      return ch;
     }
     return undefined;
   };
-  agent.onRoam(roam);
+  agent.onRoam((payload, from) => {
+    const r = roam(payload, { peer: from });
+    return r === undefined || r === 'stayed' ? r : from;
+  });
   agent.onData((payload, from) => {
     const key = addrKey(from);
     let ch = channels.get(key);
     // A roamed client's keepalive probe made its new address known before its data arrived; and
     // a frame that arrived there first may have opened a channel that never answered.
-    if (!ch?.answered && roam(payload, from)) return;
-    if (ch) {
-      touch(key, ch);
-    } else {
-      if (channels.size >= maxChannels) channels.values().next().value?.close();
-      ch = new PeerChannel(agent, from, (c) => {
-        const k = addrKey(c.peer);
-        if (channels.get(k) === c) channels.delete(k);
-      });
-      channels.set(key, ch);
-      onChannel(ch, from);
-    }
+    if (!ch?.answered && roam(payload, { peer: from })) return;
+    if (ch) touch(key, ch);
+    else ch = open({ peer: from });
     ch.deliver(payload);
+  });
+  // A relayed session: its first frame either authenticates on a live channel (that client fell
+  // back onto the relay) or starts a new one (a Noise handshake). Later frames go to that channel
+  // even after it moved on, for the ones still on their way.
+  agent.onRelayedPath((path, client) => {
+    relayKeys.set(path, `relay ${++relayCount}`);
+    let owner: PeerChannel | undefined;
+    path.onMessage((d) => {
+      if (owner && !owner.closed) return owner.deliver(d);
+      const route = { peer: client, path };
+      const moved = roam(d, route);
+      if (moved === 'stayed') return;
+      owner = moved ?? open(route);
+      if (!moved) owner.deliver(d);
+    });
+    path.onClose(() => {
+      if (owner?.route.path === path) owner.close();
+    });
   });
 }

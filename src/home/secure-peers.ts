@@ -16,9 +16,8 @@ export function serveApp(
   trust: HomeTrustStore | undefined,
   app: AppHandler,
 ): void {
+  // Punched and relayed clients alike (a relayed one may later move onto a punched path).
   servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app));
-  // A relayed session gets the same guarded channel: the device layer sees no difference.
-  agent.onRelayedPath((path, peer) => serveChannel(path, peer, trust, app));
 }
 
 /**

@@ -7,6 +7,9 @@
 //   0x02 | IK message 2            home → client (cached and re-sent for a duplicate message 1)
 //   0x03 | counter (u32) | AEAD    either way; header is the associated data
 //   0x04 | reason (ASCII)          home → client: refused (a hint only; it is unauthenticated)
+// A 0x03 frame with an empty plaintext is a nudge: it authenticates on the session (so it can move
+// the peer onto a new path, net/roam.ts) and is never delivered; one that moved the channel is
+// answered with a nudge on the new path, which tells the mover the other side followed.
 import Noise, { type KeyPair } from 'noise-handshake';
 import Cipher from 'noise-handshake/cipher.js';
 import { createHash } from 'node:crypto';
@@ -26,6 +29,8 @@ const MAX_PLAINTEXT = 1024;
 const MAX_COUNTER = 0xffffffff;
 
 export interface SecureChannel extends MessageChannel {
+  /** Sends an authenticated empty frame (a path-change signal, see the header). */
+  nudge(): void;
   onReady(cb: () => void): void;
   onError(cb: (err: Error) => void): void;
   readonly ready: boolean;
@@ -115,7 +120,9 @@ abstract class BaseChannel implements SecureChannel {
     if (this.closed || !this.session || frame[0] !== DATA) return false;
     const pt = this.session.open(frame, true);
     if (!pt) return false;
-    for (const cb of this.msgCbs) cb(pt);
+    // The transport already points at the new path: the answer goes there.
+    if (pt.length === 0) this.session.seal(pt);
+    else for (const cb of this.msgCbs) cb(pt);
     return true;
   }
 
@@ -131,7 +138,12 @@ abstract class BaseChannel implements SecureChannel {
 
   send(data: Uint8Array): void {
     if (!this.session) throw new Error('secure channel not ready');
+    if (data.length === 0) throw new RangeError('empty secure message (use nudge)');
     if (!this.closed) this.session.seal(data);
+  }
+
+  nudge(): void {
+    if (this.session && !this.closed) this.session.seal(new Uint8Array(0));
   }
 
   onMessage(cb: (d: Uint8Array) => void): void {
@@ -149,7 +161,7 @@ abstract class BaseChannel implements SecureChannel {
 
   protected deliver(frame: Uint8Array): void {
     const pt = this.session?.open(frame);
-    if (pt) for (const cb of this.msgCbs) cb(pt);
+    if (pt?.length) for (const cb of this.msgCbs) cb(pt);
   }
 
   protected becomeReady(keys: Keys): void {

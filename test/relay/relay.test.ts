@@ -57,3 +57,20 @@ test('early handshake: Noise message 1 rides in the open; the channel is ready i
   early.run(1000, () => b.got.length > 0);
   assert.deepEqual(b.got, ['x']);
 });
+
+test('time to the first device answer over the relay: two relayed round trips (virtual time)', () => {
+  // client ⇄ relay and relay ⇄ home are 20 ms round trips each (world.ts): one relayed round trip
+  // (40 ms) opens the session with the handshake inside, a second carries the request and answer.
+  const x = relayWorld();
+  const t0 = x.w.clock.now();
+  const c = x.connect(x.client(), undefined, true);
+  c.channel?.send(Buffer.from('light.kitchen?'));
+  x.run(1000, () => c.got.length > 0);
+  const ms = x.w.clock.now() - t0;
+  const needed = 2 * 40;
+  console.log(
+    `# relayed first answer: ${ms} ms; the round trips it needs: ${needed} ms (${(ms / needed).toFixed(2)}×)`,
+  );
+  assert.deepEqual(c.got, ['light.kitchen?']);
+  assert.ok(ms <= 1.5 * needed, `${ms} ms`);
+});

@@ -15,6 +15,8 @@ export interface KeptLink {
   close(): void;
   path: string;
   remote: string;
+  /** The live channel moved to another path (a relayed session upgraded, or fell back). */
+  onMoved?(cb: (path: string, remote: string) => void): void;
 }
 
 export interface KeeperConfig {
@@ -144,6 +146,9 @@ export class HomeKeeper {
         this.attempt = 0;
         this.misses = 0;
         this.set('up', { path: link.path, remote: link.remote, lastError: undefined });
+        link.onMoved?.((path, remote) => {
+          if (link === this.link && !this.stopped) this.set('up', { path, remote });
+        });
         for (const cb of this.upCbs) cb(link);
         this.schedulePing(this.cfg.pingEveryMs);
       },
