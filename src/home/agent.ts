@@ -105,11 +105,26 @@ export class HomeAgent {
         port: () => this.sock?.ep.localAddress()?.port,
         observedIp: () => this.registration.observed?.ip,
         onV6Message: (sock, m, from) => this.onV6Message(sock, m, from),
+        changed: () => this.changed(),
         ...(opts.trust ? { authorize: (m) => trustsCandidates(opts.trust!, m) } : {}),
       },
       this.drops,
     );
-    this.registration.onRegistered(() => this.candidates.onRegistered());
+    this.registration.onRegistered(() => {
+      this.candidates.onRegistered();
+      this.changed();
+    });
+    opts.metrics?.observePortmap?.(() => this.candidates.status.portmap);
+  }
+
+  private readonly changeCbs: Array<() => void> = [];
+  private changed(): void {
+    for (const cb of this.changeCbs) cb();
+  }
+
+  /** What `stats` shows changed (registration, NAT class, port mapping, IPv6): `home status`. */
+  onChange(cb: () => void): void {
+    this.changeCbs.push(cb);
   }
 
   get id(): string {
@@ -134,6 +149,7 @@ export class HomeAgent {
       (c) => {
         this.env.log.info({ nat: c }, 'home NAT classified');
         this.registration.start();
+        this.changed();
       },
     );
     this.nat = nat;

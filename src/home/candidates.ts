@@ -46,6 +46,8 @@ export interface CandidateDeps {
   observedIp: () => string | undefined;
   /** Secure home: may this client's query learn our candidates? (HomeTrust.authorizeCandidates) */
   authorize?: (msg: MessageOf<'candidatesQuery'>) => { ok: true } | { ok: false; reason: string };
+  /** Something `status` shows changed (port mapping, IPv6 socket): status file, metrics. */
+  changed?: () => void;
   /** Datagrams on the IPv6 socket (probes and data of clients that came that way). */
   onV6Message: (sock: MessageSocket, msg: Message, from: SocketAddr) => void;
 }
@@ -54,6 +56,10 @@ export interface CandidateStatus {
   portmap: PortmapStatus;
   ipv6: string | undefined;
   knocks: number;
+  /** What clients get (a secure home: only clients it accepts), e.g. "mapped 203.0.113.5:7401". */
+  advertised: string[];
+  /** Candidates queries a secure home refused (not paired, bad signature…). */
+  refused: number;
 }
 
 const REFRESH_MS = 20_000;
@@ -91,6 +97,8 @@ export class HomeCandidates {
       portmap: this.mapper?.status ?? { state: 'off' },
       ipv6: v6 && formatAddr(v6),
       knocks: this.knocks,
+      advertised: this.list().map((c) => `${c.kind} ${formatAddr(c.addr)}`),
+      refused: this.refused,
     };
   }
 
@@ -117,6 +125,7 @@ export class HomeCandidates {
         if (!at) return this.env.log.warn({ ipv6: ip }, 'cannot bind the IPv6 candidate socket');
         this.env.log.info({ ipv6: formatAddr(at) }, 'IPv6 candidate socket open');
         this.advertise();
+        this.deps.changed?.();
       });
     }
     const tick = (): void => {
@@ -149,6 +158,7 @@ export class HomeCandidates {
       },
       'port mapping',
     );
+    this.deps.changed?.(); // renewals too: the lease restarts
     const next = s.state === 'mapped' ? s.external : undefined;
     if (next?.ip === this.mapped?.ip && next?.port === this.mapped?.port) return;
     this.mapped = next;
