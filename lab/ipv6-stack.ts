@@ -69,12 +69,13 @@ export async function startV6Stack(lab: Lab6, homeId: string, port: number): Pro
   }
 }
 
-/** One `client connect --json` to `homeId`; v6-only: over the rendezvous' IPv6 address. */
-export function connectV6(lab: Lab6, s: V6Stack, homeId: string, v6only = false) {
+/** One `client connect --json` to `homeId` (or `ping`, `extra` args); v6-only: over the rendezvous' IPv6. */
+export function connectV6(lab: Lab6, s: V6Stack, homeId: string, v6only = false, ping?: string[]) {
   const via = v6only
     ? ['--rendezvous', s.rv6Addr]
     : ['--rendezvous', s.rvAddr, '--bind', lab.clientIp];
-  return connectIn(lab.ns.client, ['--home', homeId, ...via, '--ipv6', lab.v6.clientIp6 ?? 'off']);
+  const args = ['--home', homeId, ...via, '--ipv6', lab.v6.clientIp6 ?? 'off', ...(ping ?? [])];
+  return connectIn(lab.ns.client, args, ping ? 'ping' : 'connect');
 }
 
 /** Takes the client host's IPv4 away (addresses and routes): only IPv6 is left to it. */
