@@ -84,3 +84,8 @@ export function connectIn(
     return { error: `exit ${r.status}: ${r.stderr.trim().slice(0, 400)}`, wallMs };
   }
 }
+
+/** The failure text of a connectIn result: `--json` prints it as `error`, else stderr's. */
+export function connectErrorText(r: ReturnType<typeof connectIn>): string {
+  return typeof r.json?.error === 'string' ? r.json.error : (r.error ?? '');
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildLab6, type Ipv6Spec } from '../../lab/ipv6.js';
 import { connectV6, makeClientV6Only, startV6Stack } from '../../lab/ipv6-stack.js';
+import { connectErrorText } from '../../lab/roles.js';
 import type { LabSpec } from '../../lab/topology.js';
 import { requireLab, skipLab } from './prereq.js';
 
@@ -97,7 +98,7 @@ test(
   async () => {
     const { c } = await row({ home: 'off', client: 'on' }, 43041, true);
     // --json prints the failure report with its `error` text (the existing contract).
-    const error = typeof c.json?.error === 'string' ? c.json.error : (c.error ?? '');
+    const error = connectErrorText(c);
     assert.match(error, /v6-only client/);
     assert.match(error, /v4-only home/);
     console.log(`candidates ipv6 lab: v6-only client × v4-only home → ${error}`);
