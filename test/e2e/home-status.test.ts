@@ -23,7 +23,10 @@ before(async () => {
   const init = run(['home', 'init', '--state', s.home, '--json']);
   assert.equal(init.status, 0, init.stderr);
   s.homeId = String(jsonLine(init.stdout).homeId);
-  await procs.start(['rendezvous', '--listen', RV], 'rendezvous listening');
+  await procs.start(
+    ['rendezvous', '--listen', RV, '--listen', '[::1]:47430'],
+    'rendezvous listening',
+  );
 });
 
 after(() => {
@@ -102,6 +105,13 @@ test('home status: registration, port mapping verdict, IPv6, candidates; metrics
   ]);
   assert.equal(c.status, 0, c.stderr);
   assert.equal(jsonLine(c.stdout).path, 'ipv6', c.stdout);
+  // The same paired client as a v6-only one: its signed query goes over IPv6, forwarded all the same.
+  const v6 = run([
+    ...['client', 'connect', '--state', client, '--home', s.homeId],
+    ...['--rendezvous', '[::1]:47430', '--ipv6', '::1', '--json'],
+  ]);
+  assert.equal(v6.status, 0, v6.stderr);
+  assert.equal(jsonLine(v6.stdout).path, 'ipv6', v6.stdout);
 });
 
 test('home status: after SIGTERM, "not running (stopped at …)" with the last state, exit 3', async () => {
