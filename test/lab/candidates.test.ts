@@ -172,13 +172,13 @@ test(
   'candidates lab: secure home — `home status` shows the verified mapping and its lease; a paired client takes it, a stranger does not learn it',
   opts,
   async () => {
-    const l = lab as PortmapLab;
-    await l.startRouter('pcp');
     const dir = mkdtempSync(join(tmpdir(), 'porthole-pmstatus-'));
     const homeDir = join(dir, 'home');
     const init = run(['home', 'init', '--state', homeDir, '--json']);
     assert.equal(init.status, 0, init.stderr);
     const homeId = String(jsonLine(init.stdout).homeId);
+    const l = lab as PortmapLab;
+    await l.startRouter('pcp');
     // The first connect comes from a client with no state: a stranger to this home.
     const who = ['--state', homeDir];
     const { rv, home, c: stranger } = await homeAndClient(l, 42030, 42430, 'mapped', who, homeId);
