@@ -61,15 +61,16 @@ export class Role {
   }
 }
 
-/** `porthole client connect --json …` in `ns`: the JSON line, or the error text. */
+/** `porthole client connect --json …` in `ns` (or `client ping`): the JSON line, or the error text. */
 export function connectIn(
   ns: string,
   args: string[],
+  sub: 'connect' | 'ping' = 'connect',
 ): { json?: Record<string, unknown>; error?: string; wallMs: number } {
   const t0 = Date.now();
   const r = spawnSync(
     'ip',
-    ['netns', 'exec', ns, process.execPath, BIN, 'client', 'connect', '--json', ...args],
+    ['netns', 'exec', ns, process.execPath, BIN, 'client', sub, '--json', ...args],
     {
       encoding: 'utf8',
       timeout: 40_000,
@@ -82,4 +83,9 @@ export function connectIn(
   } catch {
     return { error: `exit ${r.status}: ${r.stderr.trim().slice(0, 400)}`, wallMs };
   }
+}
+
+/** The failure text of a connectIn result: `--json` prints it as `error`, else stderr's. */
+export function connectErrorText(r: ReturnType<typeof connectIn>): string {
+  return typeof r.json?.error === 'string' ? r.json.error : (r.error ?? '');
 }

@@ -5,6 +5,8 @@ import type { Logger, SocketAddr } from '../net/types.js';
 import { loadConfig, loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
+import { registerHomeStatus } from './home-status-cmd.js';
+import { keepStatusFile } from '../home/status-file.js';
 import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
@@ -107,10 +109,12 @@ export function registerHome(program: Command): Command {
         : undefined;
       let running = await startHome(first, cmd, log, ops);
       live.agent = running.agent;
+      let status = statusFileFor(first.state, running, log);
       const stop = async (): Promise<void> => {
         log.info({ stats: running.agent.stats }, 'home agent stopping');
         running.close();
         await running.agent.whenClosed; // the router mapping is deleted (bounded)
+        status?.stop();
         log.info({ portmap: running.agent.stats.candidates.portmap.state }, 'home agent stopped');
       };
       // SIGHUP: read config.json and PORTHOLE_* again (flags still win), restart the agent.
@@ -121,6 +125,7 @@ export function registerHome(program: Command): Command {
         await stop();
         running = await startHome(next, cmd, log, ops);
         live.agent = running.agent;
+        status = statusFileFor(next.state, running, log);
       });
       onShutdown(async () => {
         void ops?.close();
@@ -128,7 +133,16 @@ export function registerHome(program: Command): Command {
       });
     });
   registerHomeTrustCommands(home);
+  registerHomeStatus(home);
   return home;
+}
+
+/** With --state, `status.json` there follows the agent (`porthole home status`). */
+function statusFileFor(dir: string | undefined, running: RunningHome, log: Logger) {
+  if (!dir) return undefined;
+  return keepStatusFile(dir, running.agent, !!running.trust, Date.now, (e) =>
+    log.warn({ error: e.message }, 'cannot write status.json; `home status` will be stale'),
+  );
 }
 
 /** Resolves the options into a running home (agent, trust, devices); exits on bad input. */

@@ -1,6 +1,7 @@
 // Asks the rendezvous for the home's extra candidates (mapped, IPv6) and hands it ours (IPv6),
-// from a short-lived socket. Bounded: 2 requests, one deadline; silence or an error means "none"
-// (an older rendezvous drops the unknown type), and the caller goes on with IPv4 traversal.
+// from a short-lived socket. Bounded: 2 requests, one deadline; an error means "none", silence
+// resolves undefined (an older rendezvous drops the unknown type); the caller goes on with IPv4
+// traversal either way, or, with no IPv4 (v6-only client), says which it was.
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { TxIds } from '../net/tx-ids.js';
@@ -13,16 +14,18 @@ export interface QueryOptions {
   session: string;
   mine: Candidate[];
   bindIp?: string;
-  /** Default 600 ms (requests at 0 and 300 ms). */
+  /** The client's signature over the query (secure homes answer only clients they accept). */
+  auth?: Uint8Array;
+  /** Default 600 ms (requests at 0 and half the deadline). */
   deadlineMs?: number;
 }
 
-export function queryCandidates(env: Env, o: QueryOptions): Promise<Candidate[]> {
+export function queryCandidates(env: Env, o: QueryOptions): Promise<Candidate[] | undefined> {
   const deadline = o.deadlineMs ?? 600;
   return new Promise((resolve) => {
     const timers: TimerHandle[] = [];
     const tx = new TxIds(env.rng).next();
-    const end = (list: Candidate[]): void => {
+    const end = (list: Candidate[] | undefined): void => {
       for (const t of timers) t.cancel();
       sock.close();
       resolve(list);
@@ -39,12 +42,19 @@ export function queryCandidates(env: Env, o: QueryOptions): Promise<Candidate[]>
     );
     const send = (): void =>
       sock.send(
-        { type: 'candidatesQuery', tx, homeId: o.homeId, session: o.session, list: o.mine },
+        {
+          type: 'candidatesQuery',
+          tx,
+          homeId: o.homeId,
+          session: o.session,
+          list: o.mine,
+          auth: o.auth ?? new Uint8Array(),
+        },
         o.rendezvous,
         { padTo: CANDIDATES_PAD },
       );
     send();
     timers.push(env.clock.setTimer(deadline / 2, send));
-    timers.push(env.clock.setTimer(deadline, () => end([])));
+    timers.push(env.clock.setTimer(deadline, () => end(undefined)));
   });
 }

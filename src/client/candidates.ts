@@ -4,16 +4,18 @@
 // races IPv4 traversal with a head start (net/race.ts); the first path wins, the other is
 // cancelled. Either way the result is the connector's ConnectResult, with report.path 'ipv6' or
 // 'mapped' when those won.
+import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { DERIVED_ID } from '../secure/keys.js';
 import { boundAddr } from '../net/bound.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { knockAttempt, type KnockWin } from '../net/knock6.js';
-import { raceAttempts, type Attempt } from '../net/race.js';
+import { raceAttempts, type Attempt, type AttemptOutcome } from '../net/race.js';
 import { TxIds } from '../net/tx-ids.js';
 import { usableIpv6 } from '../net/ipv6.js';
 import type { Env, SocketAddr, UdpEndpoint } from '../net/types.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import type { Candidate } from '../wire/candidates.js';
+import { candidateListBytes, type Candidate } from '../wire/candidates.js';
 import { decode, encode } from '../wire/messages.js';
 import { queryCandidates } from './candidate-query.js';
 import { connect, connectAsync, Connection, DEFAULT_CONNECT } from './connector.js';
@@ -31,6 +33,9 @@ export interface ClientCandidateOptions {
 
 type Won = { ok: true } & Extract<ConnectResult, { ok: true }>;
 
+/** A signed home answers the query itself (forwarded by the rendezvous): one more round trip. */
+const SIGNED_QUERY_MS = 1200;
+
 /** Runs the candidates step, then the connector; resolves like connectAsync. */
 export async function connectWithCandidates(
   env: Env,
@@ -39,19 +44,26 @@ export async function connectWithCandidates(
 ): Promise<ConnectResult> {
   if ((c.mode ?? 'off') === 'off' || opts.direct) return connectAsync(env, opts);
   const t0 = env.clock.now();
+  // The rendezvous given as an IPv6 address: this client has no IPv4 path (v6-only).
+  const v6only = isIPv6(opts.rendezvous.ip);
   const session = Buffer.from(env.rng.bytes(8)).toString('hex');
   const v6sock = openV6(env, c.ipv6 ?? 'auto');
   const v6addr = v6sock && (await boundAddr(env.clock, v6sock));
   const mine: Candidate[] = v6addr ? [{ kind: 'ipv6', addr: v6addr }] : [];
-  const theirs = await queryCandidates(env, {
+  if (v6only && !v6sock) return v6Failed(opts, 'this client has no global IPv6 address to use');
+  const answer = await queryCandidates(env, {
     homeId: opts.home,
     rendezvous: opts.rendezvous,
     session,
     mine,
-    bindIp: opts.bindIp,
+    bindIp: v6only ? (v6addr?.ip ?? '::') : opts.bindIp,
+    auth: opts.trust?.candidatesAuth?.(opts.home, session, candidateListBytes(mine)),
+    ...(DERIVED_ID.test(opts.home) ? { deadlineMs: SIGNED_QUERY_MS } : {}),
   });
+  const theirs = answer ?? [];
   const mapped = theirs.find((x) => x.kind === 'mapped')?.addr;
   const home6 = theirs.find((x) => x.kind === 'ipv6')?.addr;
+  if (v6only) return v6Only(env, opts, v6sock, v6addr, home6, answer !== undefined, session, t0);
   const v4opts: ConnectOptions = mapped
     ? { ...opts, direct: mapped, directProbes: 3, directTimeoutMs: 300, forceAssist: false }
     : opts;
@@ -60,6 +72,58 @@ export async function connectWithCandidates(
     return asMapped(await connectAsync(env, v4opts), mapped);
   }
   return race(env, v4opts, v6sock, home6, session, t0, c.headStartMs, mapped);
+}
+
+/** No IPv4 at all: the IPv6 knock is the only way; each missing piece is named. */
+async function v6Only(
+  env: Env,
+  opts: ConnectOptions,
+  sock: UdpEndpoint | undefined,
+  mine: SocketAddr | undefined,
+  home6: SocketAddr | undefined,
+  answered: boolean,
+  session: string,
+  t0: number,
+): Promise<ConnectResult> {
+  const why =
+    !sock || !mine
+      ? 'this client has no global IPv6 address to use'
+      : !answered
+        ? `the rendezvous did not answer the candidates query over IPv6`
+        : !home6
+          ? 'the home has no IPv6 address (or did not accept this client), and this client has ' +
+            'no IPv4: a v4-only home cannot be reached from a v6-only client'
+          : undefined;
+  if (why || !sock || !home6) {
+    sock?.close();
+    return v6Failed(opts, why ?? '');
+  }
+  const knock = homeKnock(env, sock, home6, opts.home, session);
+  const r = await new Promise<AttemptOutcome<KnockWin>>((resolve) => knock.start(resolve));
+  if (r.ok) return ipv6Win(env, opts, sock, r.value, session, t0);
+  sock.close();
+  return v6Failed(opts, `v6-only client: ${r.error.message}`);
+}
+
+function v6Failed(opts: ConnectOptions, reason: string): ConnectResult {
+  return raceFailed(`v6-only client (rendezvous ${formatAddr(opts.rendezvous)}): ${reason}`, opts);
+}
+
+/** The IPv6 knock towards the home: our probe, answered by the home's probeReply. */
+function homeKnock(
+  env: Env,
+  sock: UdpEndpoint,
+  home6: SocketAddr,
+  homeId: string,
+  session: string,
+): Attempt<KnockWin> {
+  const tx = new TxIds(env.rng).next();
+  const probe = encode({ type: 'probe', tx, homeId, session });
+  const answers = (d: Uint8Array): boolean => {
+    const r = decode(d);
+    return r.ok && r.msg.type === 'probeReply' && r.msg.session === session;
+  };
+  return knockAttempt(env.clock, sock, home6, { payload: probe, accept: answers });
 }
 
 function openV6(env: Env, choice: string): UdpEndpoint | undefined {
@@ -107,13 +171,7 @@ function race(
   headStartMs: number | undefined,
   mapped: SocketAddr | undefined,
 ): Promise<ConnectResult> {
-  const tx = new TxIds(env.rng).next();
-  const probe = encode({ type: 'probe', tx, homeId: v4opts.home, session });
-  const answers = (d: Uint8Array): boolean => {
-    const r = decode(d);
-    return r.ok && r.msg.type === 'probeReply' && r.msg.session === session;
-  };
-  const knock = knockAttempt(env.clock, sock, home6, { payload: probe, accept: answers });
+  const knock = homeKnock(env, sock, home6, v4opts.home, session);
   let v4failure: ConnectResult | undefined;
   const v6: Attempt<Won | KnockWin> = knock;
   return new Promise((resolve) => {

@@ -43,6 +43,7 @@ function text(kind: ConnectErrorKind, d: ConnectErrorDetail): string {
     case 'no-rendezvous':
       return `rendezvous ${d.rendezvous} did not answer; is it running and reachable?`;
     case 'no-path':
+      if (d.rounds === undefined && d.reason) return `no path to home ${d.home}: ${d.reason}`;
       return `no path to home ${d.home} after ${d.rounds} assisted rounds (${learned(d)})`;
     case 'needs-relay':
       return `no punching method can reach home ${d.home}: ${d.reason}; a relay is needed`;

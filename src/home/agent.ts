@@ -7,8 +7,14 @@ import { dropCounter } from '../ops/drops.js';
 import { TxIds } from '../net/tx-ids.js';
 import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, HOME_ID_PATTERN, type Message } from '../wire/messages.js';
-import { DEFAULT_HOME, type HomeConfig, type HomeOptions, type HomeStats } from './config.js';
+import { ErrorCode, HOME_ID_PATTERN, type Message, type MessageOf } from '../wire/messages.js';
+import {
+  DEFAULT_HOME,
+  type HomeConfig,
+  type HomeOptions,
+  type HomeStats,
+  type HomeTrust,
+} from './config.js';
 import type { KnockBack } from '../punch/knock-back.js';
 import type { NatClass } from '../discovery/nat-class.js';
 import { Peers } from './peers.js';
@@ -26,6 +32,10 @@ const NAT_MAX_AGE_MS = 10 * 60_000;
 
 export { DEFAULT_HOME };
 export type { HomeConfig, HomeOptions, HomeStats, HomeTrust } from './config.js';
+
+/** A trust without the candidates check (older) refuses: a secure home's addresses stay private. */
+const trustsCandidates = (trust: HomeTrust, m: MessageOf<'candidatesQuery'>) =>
+  trust.authorizeCandidates?.(m) ?? { ok: false as const, reason: 'no candidates check' };
 
 export type DataHandler = (payload: Uint8Array, from: SocketAddr) => void;
 /**
@@ -112,10 +122,26 @@ export class HomeAgent {
         port: () => this.sock?.ep.localAddress()?.port,
         observedIp: () => this.registration.observed?.ip,
         onV6Message: (sock, m, from) => this.onV6Message(sock, m, from),
+        changed: () => this.changed(),
+        ...(opts.trust ? { authorize: (m) => trustsCandidates(opts.trust!, m) } : {}),
       },
       this.drops,
     );
-    this.registration.onRegistered(() => this.candidates.onRegistered());
+    this.registration.onRegistered(() => {
+      this.candidates.onRegistered();
+      this.changed();
+    });
+    opts.metrics?.observePortmap?.(() => this.candidates.status.portmap);
+  }
+
+  private readonly changeCbs: Array<() => void> = [];
+  private changed(): void {
+    for (const cb of this.changeCbs) cb();
+  }
+
+  /** What `stats` shows changed (registration, NAT class, port mapping, IPv6): `home status`. */
+  onChange(cb: () => void): void {
+    this.changeCbs.push(cb);
   }
 
   get id(): string {
@@ -140,6 +166,7 @@ export class HomeAgent {
       (c) => {
         this.env.log.info({ nat: c }, 'home NAT classified');
         this.registration.start();
+        this.changed();
       },
     );
     this.nat = nat;
@@ -268,6 +295,9 @@ export class HomeAgent {
         return;
       case 'peerCandidates':
         if (fromRendezvous) return this.candidates.onPeerCandidates(msg);
+        break;
+      case 'candidatesQuery':
+        if (fromRendezvous) return this.candidates.onQuery(msg, from);
         break;
       case 'mapNonce':
         // From anywhere: the rendezvous sends it from a fresh socket, through the router mapping.

@@ -3,6 +3,8 @@
 // the rendezvous (`candidates`, again every `refreshMs`); a client's IPv6 addresses arrive as
 // `peerCandidates` and get a short knock from the IPv6 socket, which opens the home's stateful
 // firewall to that client while the client knocks towards us.
+// A secure home publishes nothing: the rendezvous forwards each client's signed query here, and
+// only a client the home would accept for an assist gets the list (others an empty one).
 import { networkInterfaces } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { boundAddr } from '../net/bound.js';
@@ -42,6 +44,10 @@ export interface CandidateDeps {
   send: (msg: Message, to: SocketAddr, padTo?: number) => void;
   port: () => number | undefined;
   observedIp: () => string | undefined;
+  /** Secure home: may this client's query learn our candidates? (HomeTrust.authorizeCandidates) */
+  authorize?: (msg: MessageOf<'candidatesQuery'>) => { ok: true } | { ok: false; reason: string };
+  /** Something `status` shows changed (port mapping, IPv6 socket): status file, metrics. */
+  changed?: () => void;
   /** Datagrams on the IPv6 socket (probes and data of clients that came that way). */
   onV6Message: (sock: MessageSocket, msg: Message, from: SocketAddr) => void;
 }
@@ -50,12 +56,18 @@ export interface CandidateStatus {
   portmap: PortmapStatus;
   ipv6: string | undefined;
   knocks: number;
+  /** What clients get (a secure home: only clients it accepts), e.g. "mapped 203.0.113.5:7401". */
+  advertised: string[];
+  /** Candidates queries a secure home refused (not paired, bad signature…). */
+  refused: number;
 }
 
 const REFRESH_MS = 20_000;
 const KNOCKS = 10;
 const KNOCK_MS = 50;
 const MAX_KNOCK_JOBS = 8;
+/** Answers to forwarded queries, kept so a retransmission (same signature) gets the same one. */
+const MAX_ANSWERS = 64;
 
 export class HomeCandidates {
   private mapper: PortMapper | undefined;
@@ -66,7 +78,9 @@ export class HomeCandidates {
   /** Knocks in progress, by the client address they go to. */
   private knockJobs = new Map<string, TimerHandle>();
   private started = false;
+  private readonly answers = new Map<string, Candidate[]>();
   knocks = 0;
+  refused = 0;
 
   constructor(
     private readonly env: Env,
@@ -83,6 +97,8 @@ export class HomeCandidates {
       portmap: this.mapper?.status ?? { state: 'off' },
       ipv6: v6 && formatAddr(v6),
       knocks: this.knocks,
+      advertised: this.list().map((c) => `${c.kind} ${formatAddr(c.addr)}`),
+      refused: this.refused,
     };
   }
 
@@ -109,6 +125,7 @@ export class HomeCandidates {
         if (!at) return this.env.log.warn({ ipv6: ip }, 'cannot bind the IPv6 candidate socket');
         this.env.log.info({ ipv6: formatAddr(at) }, 'IPv6 candidate socket open');
         this.advertise();
+        this.deps.changed?.();
       });
     }
     const tick = (): void => {
@@ -141,6 +158,7 @@ export class HomeCandidates {
       },
       'port mapping',
     );
+    this.deps.changed?.(); // renewals too: the lease restarts
     const next = s.state === 'mapped' ? s.external : undefined;
     if (next?.ip === this.mapped?.ip && next?.port === this.mapped?.port) return;
     this.mapped = next;
@@ -174,6 +192,7 @@ export class HomeCandidates {
   }
 
   private advertise(): void {
+    if (this.deps.authorize) return; // secure: answered per signed query instead
     const msg = {
       type: 'candidates',
       tx: this.deps.tx.next(),
@@ -187,15 +206,38 @@ export class HomeCandidates {
     this.check.onNonce(msg);
   }
 
+  /** A secure home's answer to a client's query the rendezvous forwarded (same tx back). */
+  onQuery(msg: MessageOf<'candidatesQuery'>, from: SocketAddr): void {
+    const key = `${msg.session}/${Buffer.from(msg.auth).toString('hex')}`;
+    let list = this.answers.get(key);
+    if (!list) {
+      const v = this.deps.authorize?.(msg) ?? { ok: true };
+      if (v.ok) this.knockTowards(msg.session, msg.list);
+      else {
+        this.refused++;
+        this.drops.count('candidates-refused');
+        this.env.log.debug({ session: msg.session, reason: v.reason }, 'candidates query refused');
+      }
+      list = v.ok ? this.list() : [];
+      if (this.answers.size >= MAX_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+      this.answers.set(key, list);
+    }
+    this.deps.send({ type: 'peerCandidates', tx: msg.tx, session: msg.session, list }, from);
+  }
+
   /** A client's IPv6 addresses for `session`: knock towards them so our firewall lets it in. */
   onPeerCandidates(msg: MessageOf<'peerCandidates'>): void {
+    this.knockTowards(msg.session, msg.list);
+  }
+
+  private knockTowards(session: string, list: readonly Candidate[]): void {
     const sock = this.v6;
     if (!sock) return;
-    for (const c of msg.list.filter((x) => x.kind === 'ipv6').slice(0, 2)) {
+    for (const c of list.filter((x) => x.kind === 'ipv6').slice(0, 2)) {
       const key = addrKey(c.addr);
       if (this.knockJobs.has(key)) continue;
       if (this.knockJobs.size >= MAX_KNOCK_JOBS) return this.drops.count('knock6-busy');
-      const payload = encode({ type: 'punch', session: msg.session });
+      const payload = encode({ type: 'punch', session });
       let n = 0;
       const step = (): void => {
         this.knockJobs.delete(key);

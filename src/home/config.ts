@@ -102,6 +102,10 @@ export interface HomeTrust {
   authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
   /** A relayed session (issue 10), let in exactly as an assist; without it relays are refused. */
   authorizeRelay?(msg: MessageOf<'relayOffer'>): { ok: true } | { ok: false; reason: string };
+  /** Issue 13: may this client learn the home's candidates? Absent: refused (a secure home). */
+  authorizeCandidates?(
+    msg: MessageOf<'candidatesQuery'>,
+  ): { ok: true } | { ok: false; reason: string };
 }
 
 export interface HomeStats {

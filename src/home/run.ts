@@ -11,6 +11,7 @@ import type { Env, SocketAddr } from '../net/types.js';
 import { HomeTrustStore } from '../secure/home-trust.js';
 import type { State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
+import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
 
@@ -41,10 +42,14 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   if (id === undefined) throw new TypeError('runHome: give state or id');
   const trust = state ? new HomeTrustStore(state) : undefined;
   const devices = typeof spec === 'string' ? await openDeviceSource(spec, env.clock) : spec;
+  const localIps = o.localIps ?? lanIps(o.listen?.ip ?? '0.0.0.0');
+  // Registration carries MAX_LOCALS LAN addresses (IPv6 goes in the candidates, not here).
+  if (localIps.length > MAX_LOCALS)
+    env.log.warn({ localIps, kept: MAX_LOCALS }, 'more LAN addresses than a registration carries');
   const agent = new HomeAgent(env, {
     ...agentOpts,
     id,
-    localIps: o.localIps ?? lanIps(o.listen?.ip ?? '0.0.0.0'),
+    localIps,
     ...(trust ? { trust } : {}),
   });
   // Every client's channel (encrypted in secure mode) gets the device service.

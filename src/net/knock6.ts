@@ -2,7 +2,8 @@
 // from the socket bound to their own advertised address, so each stateful firewall sees an
 // outbound flow and lets the other side's packets in — a simultaneous knock, no NAT, no spray.
 // The first accepted datagram from the peer wins; one answer goes back at once (the peer's
-// firewall is open by then), so the peer hears us too. Bounded: `maxPackets` knocks, then a
+// firewall is open by then), so the peer hears us too. The first datagram from the peer that is
+// not an answer (its own knock) triggers one extra knock at once, for the same reason. Bounded: `maxPackets` knocks, then a
 // grace period for late answers, then a typed failure.
 import { PortholeError } from '../errors.js';
 import { sameAddr } from '../wire/addr.js';
@@ -81,8 +82,16 @@ export function knockAttempt(
         timer?.cancel();
         done(outcome);
       };
+      let nudged = false;
       sock.onDatagram((data, from) => {
-        if (over || !sameAddr(from, peer) || !o.accept(data)) return;
+        if (over || !sameAddr(from, peer)) return;
+        if (!o.accept(data)) {
+          // The peer's own knock: its firewall is open now, so knock again at once rather than
+          // wait out the interval (once; within maxPackets).
+          if (!nudged && sent < o.maxPackets) send();
+          nudged = true;
+          return;
+        }
         send();
         finish({ ok: true, value: { peer, sent, elapsedMs: clock.now() - t0 } });
       });

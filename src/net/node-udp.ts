@@ -39,7 +39,8 @@ class NodeUdpEndpoint implements UdpEndpoint {
 
   constructor(opts: BindOptions) {
     const ipv6 = opts.ip !== undefined && isIPv6(opts.ip);
-    this.sock = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4' });
+    // ipv6Only: a socket on "::" must not also take IPv4 as ::ffff:a.b.c.d (one socket per family).
+    this.sock = dgram.createSocket(ipv6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
     this.sock.on('message', (msg, rinfo) => {
       if (this.closed) return;
       try {

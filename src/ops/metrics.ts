@@ -96,7 +96,17 @@ export interface HomeMetrics extends RoleMetrics {
   registration(): void;
   spray(): void;
   punch(strategy: PunchStrategy, path: PunchPath, ok: boolean): void;
+  /** Issue 13: the router port mapping, read at scrape time. */
+  observePortmap?(read: () => PortmapGauge): void;
 }
+
+/** What the port-mapping gauges read (structurally the home's PortmapStatus). */
+export interface PortmapGauge {
+  state: (typeof PORTMAP_STATES)[number];
+  protocol?: string;
+  lifetimeS?: number;
+}
+export const PORTMAP_STATES = ['off', 'probing', 'mapped', 'unavailable', 'failed'] as const;
 
 export type RelayDirection = 'to_home' | 'to_client';
 

@@ -8,6 +8,8 @@ import {
   type ClientMetrics,
   type ClusterMetrics,
   type HomeMetrics,
+  type PortmapGauge,
+  PORTMAP_STATES,
   type RelayMetrics,
   type RendezvousMetrics,
 } from './metrics.js';
@@ -139,6 +141,26 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     },
   });
 
+  let readPortmap: (() => PortmapGauge) | undefined;
+  new Gauge({
+    name: 'porthole_portmap_state',
+    help: 'Router port mapping (issue 13): 1 for the current state (mapped = verified, advertised)',
+    labelNames: ['state'],
+    registers: reg,
+    collect() {
+      const now = readPortmap?.().state;
+      if (now) for (const state of PORTMAP_STATES) this.set({ state }, state === now ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'porthole_portmap_lifetime_seconds',
+    help: 'Lifetime the router granted the current mapping (0 when none)',
+    registers: reg,
+    collect() {
+      if (readPortmap) this.set(readPortmap().lifetimeS ?? 0);
+    },
+  });
+
   const drop = (reason: string): void => {
     drops.inc({ reason: dropLabel(reason) });
     const scope = RATE_LIMIT_DROPS[reason];
@@ -179,6 +201,9 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
       registration: () => registrations.inc(),
       spray: () => sprays.inc(),
       punch,
+      observePortmap: (fn) => {
+        readPortmap = fn;
+      },
     },
     relay: { relayed, sessions: relaySessionDelta },
     client: { drop, punch, reconnect: () => reconnects.inc() },

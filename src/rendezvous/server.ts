@@ -231,6 +231,8 @@ export class RendezvousServer {
         return this.candidates.onCandidates(msg, from);
       case 'candidatesQuery':
         return this.candidates.onQuery(msg, from, size);
+      case 'peerCandidates':
+        return this.candidates.onHomeAnswer(msg, from);
       case 'mapCheck':
         return this.candidates.onMapCheck(msg, from);
       case 'hopProbe':

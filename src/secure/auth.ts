@@ -11,6 +11,9 @@
 // relayOpen.auth is the same blob under its own tag ("porthole-relay-v1", so neither proof can
 // stand in for the other) and with no address: a relay never sends to an address the client
 // claims, and the client may not know its own (TCP/WebSocket through a proxy).
+// candidatesQuery.auth (issue 13) is the same blob under "porthole-candidates-v1", no address,
+// and the client's own candidate list (as encoded) at the end of the transcript: the home knocks
+// only at addresses the client signed.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
@@ -73,10 +76,11 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
 
 export const AssistKind = { Paired: 1, Pairing: 2 } as const;
 
-export type AssistPurpose = 'assist' | 'relay';
+export type AssistPurpose = 'assist' | 'relay' | 'candidates';
 const PURPOSE_TAG: Record<AssistPurpose, string> = {
   assist: 'porthole-assist-v1',
   relay: 'porthole-relay-v1',
+  candidates: 'porthole-candidates-v1',
 };
 const NO_ADDR: SocketAddr = { ip: '0.0.0.0', port: 0 };
 
@@ -89,6 +93,8 @@ interface AssistFields {
   time: number;
   nonce: Uint8Array;
   codeId?: Uint8Array;
+  /** Purpose-specific bytes the signature also covers (candidates: the client's list). */
+  extra?: Uint8Array;
 }
 
 function assistTranscript(f: AssistFields): Uint8Array {
@@ -100,6 +106,7 @@ function assistTranscript(f: AssistFields): Uint8Array {
     .addr(f.client);
   writeTime(w, f.time).bytes(f.nonce);
   if (f.codeId) w.bytes(f.codeId);
+  if (f.extra) w.bytes(f.extra);
   return w.finish();
 }
 
@@ -112,6 +119,7 @@ export function assistAuth(
     now: number;
     pairing?: { codeId: string; secret: Uint8Array };
     purpose?: AssistPurpose;
+    extra?: Uint8Array;
   },
 ): Uint8Array {
   const nonce = new Uint8Array(randomBytes(8));
@@ -126,6 +134,7 @@ export function assistAuth(
     time: a.now,
     nonce,
     codeId,
+    extra: a.extra,
   });
   const w = writeTime(new Writer().u8(kind).bytes(id.edPublic), a.now).bytes(nonce);
   if (a.pairing && codeId)
@@ -150,6 +159,7 @@ export function verifyAssist(
   client: SocketAddr,
   auth: Uint8Array,
   purpose: AssistPurpose = 'assist',
+  extra?: Uint8Array,
 ): Verdict<{ claim: AssistClaim }> {
   try {
     const r = new Reader(auth);
@@ -163,7 +173,17 @@ export function verifyAssist(
     const mac = kind === AssistKind.Pairing ? new Uint8Array(r.bytes(32)) : undefined;
     const sig = new Uint8Array(r.bytes(64));
     r.end();
-    const t = assistTranscript({ purpose, kind, homeId, session, client, time, nonce, codeId });
+    const t = assistTranscript({
+      purpose,
+      kind,
+      homeId,
+      session,
+      client,
+      time,
+      nonce,
+      codeId,
+      extra,
+    });
     if (!verifyBytes(clientEd, t, sig))
       return { ok: false, reason: 'bad client signature (or the request was redirected)' };
     const claim: AssistClaim = {
@@ -204,4 +224,31 @@ export function verifyRelay(
   auth: Uint8Array,
 ): Verdict<{ claim: AssistClaim }> {
   return verifyAssist(homeId, session, NO_ADDR, auth, 'relay');
+}
+
+// --- candidates (issue 13) -------------------------------------------------------------------
+
+/** candidatesQuery.auth: the client's proof, covering its own candidate list (`list` as encoded). */
+export function candidatesAuth(
+  id: Identity,
+  a: {
+    homeId: string;
+    session: string;
+    list: Uint8Array;
+    now: number;
+    pairing?: { codeId: string; secret: Uint8Array };
+  },
+): Uint8Array {
+  const { list, ...rest } = a;
+  return assistAuth(id, { ...rest, client: NO_ADDR, purpose: 'candidates', extra: list });
+}
+
+/** The home's check of a forwarded candidatesQuery (then the same trust decision as an assist). */
+export function verifyCandidates(
+  homeId: string,
+  session: string,
+  list: Uint8Array,
+  auth: Uint8Array,
+): Verdict<{ claim: AssistClaim }> {
+  return verifyAssist(homeId, session, NO_ADDR, auth, 'candidates', list);
 }

@@ -2,7 +2,7 @@
 // home's key from pairing.
 import type { Clock, SocketAddr } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
-import { assistAuth, relayAuth } from './auth.js';
+import { assistAuth, candidatesAuth, relayAuth } from './auth.js';
 import type { Identity } from './keys.js';
 import { secureClient, type SecureChannel } from './noise-channel.js';
 import type { ClientTrust } from './trust.js';
@@ -18,6 +18,14 @@ export function clientTrust(
         homeId,
         session,
         client: observed,
+        now: wallClock(),
+        ...(pairing ? { pairing } : {}),
+      }),
+    candidatesAuth: (homeId: string, session: string, list: Uint8Array) =>
+      candidatesAuth(identity, {
+        homeId,
+        session,
+        list,
         now: wallClock(),
         ...(pairing ? { pairing } : {}),
       }),

@@ -4,7 +4,14 @@
 // its own static key, and only then is it written to the authorized list.
 import type { MessageOf } from '../wire/messages.js';
 import { RateLimiter } from '../util/rate-limit.js';
-import { AssistKind, registrationAuth, verifyAssist, verifyRelay } from './auth.js';
+import {
+  AssistKind,
+  registrationAuth,
+  verifyAssist,
+  verifyCandidates,
+  verifyRelay,
+} from './auth.js';
+import { candidateListBytes } from '../wire/candidates.js';
 import { fingerprint } from './keys.js';
 import { parsePairingProof } from './pairing-proof.js';
 import { ReplayGuard } from './replay.js';
@@ -23,6 +30,8 @@ export class HomeTrustStore implements HomeTrust {
   private readonly replay = new ReplayGuard();
   /** Sprays per client key: a paired client still cannot turn the home into a packet cannon. */
   private readonly perClient = new RateLimiter({ ratePerSec: 0.5, burst: 5, maxKeys: 10_000 });
+  /** Candidates queries (issue 13) have their own budget: one comes before every assist. */
+  private readonly perClientQuery = new RateLimiter({ ratePerSec: 0.5, burst: 5, maxKeys: 10_000 });
 
   constructor(
     private readonly state: State,
@@ -56,7 +65,20 @@ export class HomeTrustStore implements HomeTrust {
     return this.authorizeClaim(verifyRelay(this.state.homeId, msg.session, msg.auth));
   }
 
-  private authorizeClaim(v: ReturnType<typeof verifyAssist>): Verdict {
+  /**
+   * Issue 13: the home's addresses go only to a client this home would accept for an assist
+   * (paired, or holding a live pairing code); the signature also covers the client's list.
+   */
+  authorizeCandidates(msg: MessageOf<'candidatesQuery'>): Verdict {
+    const list = candidateListBytes(msg.list);
+    const v = verifyCandidates(this.state.homeId, msg.session, list, msg.auth);
+    return this.authorizeClaim(v, this.perClientQuery);
+  }
+
+  private authorizeClaim(
+    v: ReturnType<typeof verifyAssist>,
+    limiter: RateLimiter = this.perClient,
+  ): Verdict {
     if (!v.ok) return refuse('bad-signature', v.reason);
     const c = v.claim;
     if (!this.replay.accept(c.nonce, c.time, this.wallClock())) return refuse('replayed');
@@ -68,7 +90,7 @@ export class HomeTrustStore implements HomeTrust {
     } else if (!this.authorized.byEdKey(c.clientEd)) {
       return refuse('not-paired');
     }
-    if (!this.perClient.take(key, this.wallClock())) return refuse('rate-limited');
+    if (!limiter.take(key, this.wallClock())) return refuse('rate-limited');
     return { ok: true };
   }
 

@@ -43,4 +43,6 @@ export interface HomeTrust {
 export interface ClientTrust {
   /** Proof over (home, session, the client's address as the rendezvous sees it). */
   assistAuth(homeId: string, session: string, observed: SocketAddr): Uint8Array;
+  /** Issue 13: proof for a candidates query, over the client's own list (as encoded). */
+  candidatesAuth?(homeId: string, session: string, list: Uint8Array): Uint8Array;
 }

@@ -4,12 +4,16 @@
 //
 //   candidates       home → rendezvous: my list (stored with the registration; resent periodically)
 //   candidatesQuery  client → rendezvous, padded: the home's list please; here are my IPv6 ones
-//   peerCandidates   rendezvous → client (answer), rendezvous → home (the client's list, to knock)
+//                    (auth: the client's signature, docs/candidates.md; empty when unpaired);
+//                    rendezvous → home, for a signed home: the same query, to answer or refuse
+//   peerCandidates   rendezvous → client (answer), rendezvous → home (the client's list, to knock),
+//                    signed home → rendezvous (its answer to a forwarded query, same tx)
 //   mapCheck         home → rendezvous: send `nonce` to `external` (my mapped address)
 //   mapNonce         rendezvous (fresh socket) → external: the nonce
 import { isIPv4, isIPv6 } from 'node:net';
 import type { SocketAddr } from '../net/types.js';
-import { DecodeError, type Reader, type Writer } from './codec.js';
+import { DecodeError, Writer, type Reader } from './codec.js';
+import { MAX_AUTH } from './limits.js';
 import { readSession, writeSession } from './session.js';
 
 export type CandidateKind = 'mapped' | 'ipv6';
@@ -27,7 +31,14 @@ export const CANDIDATES_PAD = 160;
 
 export type CandidateMessage =
   | { type: 'candidates'; tx: number; homeId: string; list: Candidate[] }
-  | { type: 'candidatesQuery'; tx: number; homeId: string; session: string; list: Candidate[] }
+  | {
+      type: 'candidatesQuery';
+      tx: number;
+      homeId: string;
+      session: string;
+      list: Candidate[];
+      auth: Uint8Array;
+    }
   | { type: 'peerCandidates'; tx: number; session: string; list: Candidate[] }
   | { type: 'mapCheck'; tx: number; homeId: string; external: SocketAddr; nonce: string }
   | { type: 'mapNonce'; nonce: string };
@@ -67,6 +78,13 @@ function readList(r: Reader): Candidate[] {
   return list;
 }
 
+/** The list as it travels: what a signed query's transcript covers (auth.ts). */
+export function candidateListBytes(list: readonly Candidate[]): Uint8Array {
+  const w = new Writer();
+  writeList(w, list);
+  return w.finish();
+}
+
 const writeNonce = (w: Writer, n: string): void => void w.bytes(Buffer.from(n, 'hex'));
 const readNonce = (r: Reader): string => Buffer.from(r.bytes(8)).toString('hex');
 
@@ -78,7 +96,8 @@ export function encodeCandidateMessage(w: Writer, msg: CandidateMessage): void {
     case 'candidatesQuery':
       w.u32(msg.tx).str(msg.homeId);
       writeSession(w, msg.session);
-      return writeList(w, msg.list);
+      writeList(w, msg.list);
+      return void w.varBytes(msg.auth);
     case 'peerCandidates':
       w.u32(msg.tx);
       writeSession(w, msg.session);
@@ -100,7 +119,14 @@ export function decodeCandidateMessage(
     case 'candidates':
       return { type, tx: r.u32(), homeId: homeIdOf(r), list: readList(r) };
     case 'candidatesQuery':
-      return { type, tx: r.u32(), homeId: homeIdOf(r), session: readSession(r), list: readList(r) };
+      return {
+        type,
+        tx: r.u32(),
+        homeId: homeIdOf(r),
+        session: readSession(r),
+        list: readList(r),
+        auth: r.varBytes(MAX_AUTH),
+      };
     case 'peerCandidates':
       return { type, tx: r.u32(), session: readSession(r), list: readList(r) };
     case 'mapCheck': {

@@ -80,6 +80,9 @@ export class Reader {
     if (family === 6) {
       const b = this.bytes(16);
       const parts: string[] = [];
+      // IPv4-mapped (::ffff:a.b.c.d): the dotted spelling a dual-stack node:dgram socket reports.
+      if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff)
+        return { ip: `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`, port: this.u16() };
       for (let i = 0; i < 16; i += 2)
         parts.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
       return { ip: compressV6(parts), port: this.u16() };
@@ -155,6 +158,8 @@ export class Writer {
       this.u8(4);
       for (const part of a.ip.split('.')) this.u8(Number(part));
     } else if (isIPv6(a.ip)) {
+      // A zone (fe80::1%eth0) means nothing to the peer: refuse rather than drop it silently.
+      if (a.ip.includes('%')) throw new RangeError(`zoned address cannot be sent: ${a.ip}`);
       this.u8(6);
       for (const group of expandV6(a.ip)) this.u16(group);
     } else {

@@ -37,14 +37,15 @@ before(async () => {
 
 after(() => procs.stopAll());
 
-const connect = (home: string, ...extra: string[]) =>
+const connect = (home: string, ...extra: string[]) => connectVia(RV, home, ...extra);
+const connectVia = (rv: string, home: string, ...extra: string[]) =>
   run([
     'client',
     'connect',
     '--home',
     home,
     '--rendezvous',
-    RV,
+    rv,
     '--bind',
     '127.0.0.4',
     '--sockets',
@@ -81,4 +82,19 @@ test('rendezvous --listen refuses the dual-stack wildcard (v4-mapped addresses w
   const r = run(['rendezvous', '--listen', '[::]:47420']);
   assert.equal(r.status, 1 + 1);
   assert.match(r.stderr, /explicit address per family/);
+});
+
+test('client connect --json: a v6-only client (rendezvous over IPv6) reaches a dual-stack home over IPv6', (t) => {
+  const r = connectVia('[::1]:47410', 'cand6-home', '--ipv6', '::1');
+  assert.equal(r.status, 0, r.stderr);
+  const j = jsonLine(r.stdout);
+  assert.equal(j.path, 'ipv6', r.stdout);
+  t.diagnostic(`v6-only client: ipv6 in ${String(j.ms)} ms, ${String(j.packetsSent)} packets`);
+});
+
+test('client connect: a v6-only client and a v4-only home fail with an error naming that', () => {
+  const r = connectVia('[::1]:47410', 'cand-home', '--ipv6', '::1');
+  assert.notEqual(r.status, 0, r.stdout);
+  assert.match(r.stderr + r.stdout, /v6-only client/);
+  assert.match(r.stderr + r.stdout, /v4-only home/);
 });

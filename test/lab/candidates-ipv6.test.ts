@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildLab6, type Ipv6Spec } from '../../lab/ipv6.js';
-import { connectIn, killRoles, Role } from '../../lab/roles.js';
+import { connectV6, makeClientV6Only, startV6Stack } from '../../lab/ipv6-stack.js';
+import { connectErrorText } from '../../lab/roles.js';
 import type { LabSpec } from '../../lab/topology.js';
 import { requireLab, skipLab } from './prereq.js';
 
@@ -16,62 +17,20 @@ const v4: LabSpec = {
   lossPct: 0,
 };
 
-async function row(modes: Ipv6Spec, port: number) {
+async function row(modes: Ipv6Spec, port: number, v6only = false) {
   requireLab();
   const lab = buildLab6(v4, modes);
-  const rvAddr = `${lab.rendezvousIp}:7400`;
-  const roles: Role[] = [];
   try {
-    const rv = Role.start(lab.ns.rendezvous, [
-      'rendezvous',
-      '--listen',
-      rvAddr,
-      '--listen',
-      `[${lab.v6.rendezvousIp6}]:7400`,
-    ]);
-    roles.push(rv);
-    assert.ok(
-      await rv.waitFor((x) => x.msg === 'rendezvous listening', 10_000),
-      'rendezvous did not start',
-    );
-    const home6 = lab.v6.homeIp6 ?? 'off';
-    const home = Role.start(lab.ns.home, [
-      'home',
-      '--id',
-      'v6home',
-      '--rendezvous',
-      rvAddr,
-      '--listen',
-      `${lab.homeIp}:${port}`,
-      '--portmap',
-      'off',
-      '--ipv6',
-      home6,
-    ]);
-    roles.push(home);
-    const ready =
-      home6 === 'off'
-        ? (x: Record<string, unknown>) => x.msg === 'registered with rendezvous'
-        : (x: Record<string, unknown>) => x.msg === 'IPv6 candidate socket open';
-    assert.ok(await home.waitFor(ready, 10_000), 'the home did not come up');
-    await new Promise((r) => setTimeout(r, 300));
-    const c = connectIn(lab.ns.client, [
-      '--home',
-      'v6home',
-      '--rendezvous',
-      rvAddr,
-      '--bind',
-      lab.clientIp,
-      '--ipv6',
-      lab.v6.clientIp6 ?? 'off',
-    ]);
-    await home.stop();
-    const stats = home.lines.find((x) => x.msg === 'home agent stopping')?.stats as
-      { sprays: number; candidates: { knocks: number } } | undefined;
-    return { c, knocks: stats?.candidates.knocks, sprays: stats?.sprays };
+    if (v6only) makeClientV6Only(lab);
+    const stack = await startV6Stack(lab, 'v6home', port);
+    try {
+      const c = connectV6(lab, stack, 'v6home', v6only);
+      const { knocks, sprays } = await stack.stopHome();
+      return { c, knocks, sprays };
+    } finally {
+      await stack.stop();
+    }
   } finally {
-    for (const r of roles) await r.stop();
-    killRoles();
     lab.teardown();
   }
 }
@@ -116,5 +75,32 @@ test(
     console.log(
       `candidates ipv6 lab: v4-only home → ${String(c.json.path)} in ${String(c.json.ms)} ms`,
     );
+  },
+);
+
+test(
+  'candidates ipv6 lab: v6-only client (no IPv4 at all), dual-stack home → IPv6 path',
+  opts,
+  async () => {
+    const { c, knocks, sprays } = await row({ home: 'on', client: 'on' }, 43031, true);
+    assert.ok(c.json, c.error);
+    assert.equal(c.json.path, 'ipv6', JSON.stringify(c.json));
+    assert.equal(sprays, 0);
+    console.log(
+      `candidates ipv6 lab: v6-only client → ipv6 in ${String(c.json.ms)} ms, client packets ${String(c.json.packetsSent)}, home knocks ${knocks}`,
+    );
+  },
+);
+
+test(
+  'candidates ipv6 lab: v6-only client, v4-only home → a clear error naming both',
+  opts,
+  async () => {
+    const { c } = await row({ home: 'off', client: 'on' }, 43041, true);
+    // --json prints the failure report with its `error` text (the existing contract).
+    const error = connectErrorText(c);
+    assert.match(error, /v6-only client/);
+    assert.match(error, /v4-only home/);
+    console.log(`candidates ipv6 lab: v6-only client × v4-only home → ${error}`);
   },
 );

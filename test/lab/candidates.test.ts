@@ -3,10 +3,23 @@
 // with no spray; behind a second NAT the mapping is not advertised; SIGTERM removes it from the
 // router. Root only (fails loudly otherwise); numbers printed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildPortmapLab, killRouters, type PortmapLab } from '../../lab/portmap-lab.js';
-import { connectIn, killRoles, Role } from '../../lab/roles.js';
+import { connectErrorText, connectIn, killRoles, Role } from '../../lab/roles.js';
 import { requireLab, skipLab } from './prereq.js';
+import { jsonLine, run } from '../support/cli.js';
+import { BIN } from '../../lab/runner.js';
+
+/** A porthole command run to completion inside a lab namespace. */
+const inLab = (ns: string, args: string[]) =>
+  spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 
 const opts = { skip: skipLab, timeout: 60_000 };
 let lab: PortmapLab | undefined;
@@ -29,7 +42,14 @@ const portmapState = (state: string) => (l: Record<string, unknown>) =>
 const sprays = (stop: Record<string, unknown> | undefined): unknown =>
   (stop?.stats as { sprays?: number } | undefined)?.sprays;
 
-async function homeAndClient(l: PortmapLab, homePort: number, rvPort: number, wanted: string) {
+async function homeAndClient(
+  l: PortmapLab,
+  homePort: number,
+  rvPort: number,
+  wanted: string,
+  who: string[] = ['--id', `pm-${homePort}`],
+  id = `pm-${homePort}`,
+) {
   const rv = Role.start(l.ns.inet, ['rendezvous', '--listen', `${l.inetIp}:${rvPort}`]);
   assert.ok(
     await rv.waitFor((x) => x.msg === 'rendezvous listening', 10_000),
@@ -37,8 +57,7 @@ async function homeAndClient(l: PortmapLab, homePort: number, rvPort: number, wa
   );
   const home = Role.start(l.ns.home, [
     'home',
-    '--id',
-    `pm-${homePort}`,
+    ...who,
     '--rendezvous',
     `${l.inetIp}:${rvPort}`,
     '--listen',
@@ -56,7 +75,7 @@ async function homeAndClient(l: PortmapLab, homePort: number, rvPort: number, wa
   );
   const mapMs = Date.now() - t0;
   await new Promise((r) => setTimeout(r, 300)); // the advertisement reaches the rendezvous
-  const args = ['--home', `pm-${homePort}`, '--rendezvous', `${l.inetIp}:${rvPort}`];
+  const args = ['--home', id, '--rendezvous', `${l.inetIp}:${rvPort}`];
   const again = () => connectIn(l.ns.inet, [...args, '--bind', l.inetIp, '--ipv6', 'off']);
   return { rv, home, c: again(), again, mapMs, settled };
 }
@@ -146,5 +165,65 @@ test(
       await l2.stopRouter();
       l2.teardown();
     }
+  },
+);
+
+test(
+  'candidates lab: secure home — `home status` shows the verified mapping and its lease; a paired client takes it, a stranger does not learn it',
+  opts,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-pmstatus-'));
+    const homeDir = join(dir, 'home');
+    const init = run(['home', 'init', '--state', homeDir, '--json']);
+    assert.equal(init.status, 0, init.stderr);
+    const homeId = String(jsonLine(init.stdout).homeId);
+    const l = lab as PortmapLab;
+    await l.startRouter('pcp');
+    // The first connect comes from a client with no state: a stranger to this home.
+    const who = ['--state', homeDir];
+    const { rv, home, c: stranger } = await homeAndClient(l, 42030, 42430, 'mapped', who, homeId);
+    try {
+      const st = jsonLine(run(['home', 'status', '--state', homeDir, '--json']).stdout);
+      const pm = st.portmap as Record<string, unknown>;
+      assert.equal(st.running, true);
+      assert.equal(pm.state, 'mapped', JSON.stringify(st));
+      assert.equal(pm.protocol, 'pcp');
+      assert.equal(pm.external, `${l.routerWan}:42030`);
+      assert.ok(Number(pm.leaseLeftS) > 0, JSON.stringify(pm));
+      assert.deepEqual(st.advertised, [`mapped ${l.routerWan}:42030`]);
+      const human = run(['home', 'status', '--state', homeDir]).stdout;
+      assert.match(human, /port mapping: mapped via pcp, external .* s left, verified/);
+      console.log(`candidates lab: home status →\n${human}`);
+      assert.notEqual(stranger.json?.path, 'mapped', 'a stranger learnt the mapped address');
+      assert.match(connectErrorText(stranger), /the home refused/);
+      const client = join(dir, 'client');
+      assert.equal(run(['client', 'init', '--state', client]).status, 0);
+      const code = String(
+        jsonLine(run(['home', 'pair', '--state', homeDir, '--json']).stdout).code,
+      );
+      const pair = inLab(l.ns.inet, [
+        'client',
+        'pair',
+        code,
+        '--state',
+        client,
+        '--bind',
+        l.inetIp,
+      ]);
+      assert.equal(pair.status, 0, pair.stderr);
+      const paired = connectIn(l.ns.inet, [
+        ...['--state', client, '--home', homeId, '--bind', l.inetIp, '--ipv6', 'off'],
+      ]);
+      assert.equal(paired.json?.path, 'mapped', JSON.stringify(paired.json ?? paired.error));
+      console.log(
+        `candidates lab: secure home, paired client → mapped in ${String(paired.json?.ms)} ms; stranger → ${connectErrorText(stranger)}`,
+      );
+    } finally {
+      await home.stop();
+      await rv.stop();
+      await l.stopRouter();
+    }
+    const after = run(['home', 'status', '--state', homeDir]);
+    assert.equal(after.status, 3);
   },
 );

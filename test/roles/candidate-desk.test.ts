@@ -6,6 +6,8 @@ import { RendezvousServer } from '../../src/rendezvous/server.js';
 import { CANDIDATES_PAD } from '../../src/wire/candidates.js';
 import { ErrorCode } from '../../src/wire/messages.js';
 import { fakeEnv } from '../support/fakes.js';
+import { registrationAuth } from '../../src/secure/auth.js';
+import { generateIdentity, homeIdOf } from '../../src/secure/keys.js';
 
 const HOME = { ip: '198.51.100.10', port: 5000 };
 const CLIENT = { ip: '203.0.113.20', port: 6000 };
@@ -27,7 +29,14 @@ function setup() {
 test('desk: the home list is stored from the home only and given to a client that asks', () => {
   const s = setup();
   s.ep.deliver({ type: 'candidates', tx: 2, homeId: 'h', list: [MAPPED] }, CLIENT); // not the home
-  const query = { type: 'candidatesQuery' as const, tx: 3, homeId: 'h', session: S, list: [] };
+  const query = {
+    type: 'candidatesQuery' as const,
+    tx: 3,
+    homeId: 'h',
+    session: S,
+    list: [],
+    auth: new Uint8Array(),
+  };
   s.ep.deliver(query, CLIENT, CANDIDATES_PAD);
   assert.deepEqual(s.net.of('peerCandidates')[0]?.msg.list, []);
   s.ep.deliver({ type: 'candidates', tx: 4, homeId: 'h', list: [MAPPED, HOME6] }, HOME);
@@ -42,7 +51,14 @@ test("desk: the client's IPv6 goes on to a home that has IPv6; unknown homes get
   const s = setup();
   s.ep.deliver({ type: 'candidates', tx: 2, homeId: 'h', list: [HOME6] }, HOME);
   s.ep.deliver(
-    { type: 'candidatesQuery', tx: 3, homeId: 'h', session: S, list: [CLIENT6] },
+    {
+      type: 'candidatesQuery',
+      tx: 3,
+      homeId: 'h',
+      session: S,
+      list: [CLIENT6],
+      auth: new Uint8Array(),
+    },
     CLIENT,
     CANDIDATES_PAD,
   );
@@ -50,7 +66,14 @@ test("desk: the client's IPv6 goes on to a home that has IPv6; unknown homes get
   assert.deepEqual(toHome?.msg.list, [CLIENT6]);
   assert.equal(toHome?.msg.session, S);
   s.ep.deliver(
-    { type: 'candidatesQuery', tx: 9, homeId: 'nope', session: S, list: [] },
+    {
+      type: 'candidatesQuery',
+      tx: 9,
+      homeId: 'nope',
+      session: S,
+      list: [],
+      auth: new Uint8Array(),
+    },
     CLIENT,
     CANDIDATES_PAD,
   );
@@ -87,4 +110,38 @@ test("desk: a map check sends one nonce, only to the home's own IP, from a fresh
     'fresh sockets closed',
   );
   assert.equal(s.rv.stats.dropped['mapcheck-rate-limited'], 6);
+});
+
+test('desk: a signed home is never answered from storage; its own answer goes back to the client', () => {
+  const f = fakeEnv('192.0.2.1');
+  const rv = new RendezvousServer(f.env, { listen: { port: 7400 } });
+  rv.start();
+  const ep = f.net.endpoints[0]!;
+  const id = generateIdentity();
+  const homeId = homeIdOf(id);
+  const auth = registrationAuth(id, homeId, f.clock.wallNow());
+  ep.deliver({ type: 'register', tx: 1, homeId, locals: [], auth }, HOME);
+  assert.equal(f.net.of('registered').length, 1);
+  ep.deliver({ type: 'candidates', tx: 2, homeId, list: [MAPPED, HOME6] }, HOME); // not stored
+  assert.equal(rv.candidates.size, 0);
+  const signed = new Uint8Array([1, 2, 3]);
+  const query = { type: 'candidatesQuery' as const, tx: 3, homeId, session: S, list: [CLIENT6] };
+  ep.deliver({ ...query, auth: signed }, CLIENT, CANDIDATES_PAD);
+  assert.equal(f.net.of('peerCandidates').length, 0, 'no answer from storage');
+  const fwd = f.net.of('candidatesQuery').at(-1)!;
+  assert.deepEqual(fwd.to, HOME);
+  assert.deepEqual(fwd.msg.auth, signed);
+  assert.deepEqual(fwd.msg.list, [CLIENT6]);
+  assert.notEqual(fwd.msg.tx, 3);
+  const answer = { type: 'peerCandidates' as const, tx: fwd.msg.tx, session: S, list: [HOME6] };
+  ep.deliver(answer, CLIENT); // a forged answer from someone else: dropped
+  assert.equal(f.net.of('peerCandidates').length, 0);
+  ep.deliver(answer, HOME);
+  const back = f.net.of('peerCandidates');
+  assert.equal(back.length, 1);
+  assert.deepEqual(back[0]!.to, CLIENT);
+  assert.deepEqual(back[0]!.msg, { ...answer, tx: 3 });
+  ep.deliver(answer, HOME); // answered once only
+  assert.equal(f.net.of('peerCandidates').length, 1);
+  assert.equal(rv.stats.dropped['candidates-answer-unexpected'], 2);
 });

@@ -13,7 +13,14 @@ const S = '0011223344556677';
 
 const samples: Message[] = [
   { type: 'candidates', tx: 1, homeId: 'h', list: [MAPPED, V6(1)] },
-  { type: 'candidatesQuery', tx: 2, homeId: 'h', session: S, list: [V6(2)] },
+  {
+    type: 'candidatesQuery',
+    tx: 2,
+    homeId: 'h',
+    session: S,
+    list: [V6(2)],
+    auth: new Uint8Array([1, 2, 3]),
+  },
   { type: 'peerCandidates', tx: 3, session: S, list: [] },
   { type: 'mapCheck', tx: 4, homeId: 'h', external: MAPPED.addr, nonce: 'a1b2c3d4e5f60718' },
   { type: 'mapNonce', nonce: 'a1b2c3d4e5f60718' },
@@ -27,7 +34,7 @@ test('candidates: the largest answer fits the padded query (no amplification)', 
   const list = Array.from({ length: MAX_CANDIDATES }, (_, i) => V6(i + 1));
   const answer = encode({ type: 'peerCandidates', tx: 1, session: S, list });
   const query = encode(
-    { type: 'candidatesQuery', tx: 1, homeId: 'h', session: S, list: [] },
+    { type: 'candidatesQuery', tx: 1, homeId: 'h', session: S, list: [], auth: new Uint8Array() },
     CANDIDATES_PAD,
   );
   assert.ok(answer.length <= query.length, `${answer.length} > ${query.length}`);

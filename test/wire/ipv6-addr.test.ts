@@ -84,25 +84,23 @@ test('ipv6 codec: unencodable text is refused at encode time, not sent', () => {
     assert.throws(() => encode({ type: 'observed', tx: 1, addr: { ip, port: 1 } }), RangeError);
 });
 
-// ---- Known gaps (issue 13; the codec is owned by another room in this phase) ----
-// These pin TODAY's behaviour so the suite stays green and readable; each says what is wanted.
-// Whoever fixes the codec flips the assertion to the wanted one.
+// ---- Formerly known gaps (issue 13), now the wanted behaviour ----
 
-test('ipv6 codec known gap: an IPv4-mapped address changes spelling on the way through', () => {
-  // Wanted: '::ffff:1.2.3.4' back (what a dual-stack node:dgram socket reports), or a v4 address;
-  // today sameAddr() between the decoded and the dgram-reported address is false.
+test('ipv6 codec: an IPv4-mapped address keeps the dotted spelling node:dgram reports', () => {
   const m = roundTrip({ type: 'observed', tx: 1, addr: { ip: '::ffff:1.2.3.4', port: 9 } });
-  assert.deepEqual(m, { type: 'observed', tx: 1, addr: { ip: '::ffff:102:304', port: 9 } });
+  assert.deepEqual(m, { type: 'observed', tx: 1, addr: { ip: '::ffff:1.2.3.4', port: 9 } });
+  const hex = roundTrip({ type: 'observed', tx: 1, addr: { ip: '::ffff:102:304', port: 9 } });
+  assert.deepEqual(hex, m);
 });
 
-test('ipv6 codec known gap: a zoned link-local address loses its zone silently', () => {
-  // Wanted: encode() refuses "fe80::1%eth0" (a zone means nothing to the peer).
-  const m = roundTrip({ type: 'observed', tx: 1, addr: { ip: 'fe80::1%eth0', port: 9 } });
-  assert.deepEqual(m, { type: 'observed', tx: 1, addr: { ip: 'fe80::1', port: 9 } });
+test('ipv6 codec: a zoned link-local address is refused at encode time', () => {
+  assert.throws(
+    () => encode({ type: 'observed', tx: 1, addr: { ip: 'fe80::1%eth0', port: 9 } }),
+    RangeError,
+  );
 });
 
-test('ipv6 codec known gap: locals past MAX_LOCALS are dropped without a word', () => {
-  // Wanted: room for a dual-stack home (2 LAN v4 + 3 global v6), or a separate v6 list.
+test('ipv6 codec: register locals are cut at MAX_LOCALS (the home warns; IPv6 goes in candidates)', () => {
   const locals = [v4, { ip: '10.0.0.2', port: 1 }, g1, g2, g3];
   const m = roundTrip({ type: 'register', tx: 1, homeId: 'h', locals, auth });
   assert.deepEqual((m as Extract<Message, { type: 'register' }>).locals, locals.slice(0, 4));

@@ -1,0 +1,148 @@
+// `porthole home status` (issue 13): the running home writes `status.json` (atomic, 0600) in its
+// state dir on every change its stats show (registration, NAT class, port mapping, IPv6), and
+// once more, marked stopped, on exit; `home status` reads it back. A file, not a socket: nothing
+// listens, and a crashed home is told apart by its pid being gone.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { natLabel } from '../discovery/nat-class.js';
+import { writeJson } from '../secure/state.js';
+import { formatAddr } from '../wire/addr.js';
+import type { HomeAgent } from './agent.js';
+
+export const STATUS_FILE = 'status.json';
+
+export interface HomeStatus {
+  id: string;
+  secure: boolean;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  /** Set once the home stopped cleanly. */
+  stoppedAt?: string;
+  registration: {
+    registered: boolean;
+    rendezvous: string;
+    observed?: string;
+    nat: string;
+  };
+  portmap: {
+    state: string;
+    protocol?: string;
+    external?: string;
+    lifetimeS?: number;
+    /** Wall time the current lease ends (from the last grant or renewal). */
+    leaseEndsAt?: string;
+    /** `mapped` is verified through the rendezvous; otherwise why nothing is advertised. */
+    reason?: string;
+  };
+  ipv6: string[];
+  /** What clients are given (a secure home: only clients it accepts). */
+  advertised: string[];
+}
+
+/** The agent's state as `status.json` holds it. */
+export function snapshot(
+  agent: HomeAgent,
+  meta: { secure: boolean; pid: number; startedAt: string },
+  wallNow: number,
+  leaseEndsAt?: string,
+): HomeStatus {
+  const st = agent.stats;
+  const pm = st.candidates.portmap;
+  return {
+    id: agent.id,
+    ...meta,
+    updatedAt: new Date(wallNow).toISOString(),
+    registration: {
+      registered: st.registered,
+      rendezvous: formatAddr(agent.rendezvous),
+      ...(st.observed ? { observed: st.observed } : {}),
+      nat: natLabel(agent.natClass),
+    },
+    portmap: {
+      state: pm.state,
+      ...(pm.protocol ? { protocol: pm.protocol } : {}),
+      ...(pm.external ? { external: formatAddr(pm.external) } : {}),
+      ...(pm.lifetimeS !== undefined ? { lifetimeS: pm.lifetimeS } : {}),
+      ...(pm.state === 'mapped' && leaseEndsAt ? { leaseEndsAt } : {}),
+      ...(pm.reason ? { reason: pm.reason } : {}),
+    },
+    ipv6: st.candidates.ipv6 ? [st.candidates.ipv6] : [],
+    advertised: st.candidates.advertised,
+  };
+}
+
+/**
+ * Keeps `dir/status.json` current for `agent`: on each change, and marked stopped by `stop()`.
+ * Write errors are reported once through `onError` and never stop the home.
+ */
+export function keepStatusFile(
+  dir: string,
+  agent: HomeAgent,
+  secure: boolean,
+  wallNow: () => number,
+  onError: (e: Error) => void,
+): { stop(): void } {
+  const meta = { secure, pid: process.pid, startedAt: new Date(wallNow()).toISOString() };
+  let failed = false;
+  // Each grant or renewal is a new status object from the mapper: the lease restarts then.
+  let lease: { of: object; endsAt?: string } | undefined;
+  const write = (extra: Partial<HomeStatus> = {}): void => {
+    try {
+      const now = wallNow();
+      const pm = agent.stats.candidates.portmap;
+      if (lease?.of !== pm) {
+        const s = pm.lifetimeS;
+        lease = { of: pm, endsAt: s ? new Date(now + s * 1000).toISOString() : undefined };
+      }
+      writeJson(dir, STATUS_FILE, { ...snapshot(agent, meta, now, lease.endsAt), ...extra });
+    } catch (e) {
+      if (!failed) onError(e as Error);
+      failed = true;
+    }
+  };
+  let live = true;
+  agent.onChange(() => {
+    if (live) write();
+  });
+  write();
+  return {
+    stop() {
+      live = false;
+      write({ stoppedAt: new Date(wallNow()).toISOString() });
+    },
+  };
+}
+
+export type StatusRead =
+  { running: true; status: HomeStatus } | { running: false; status?: HomeStatus; message: string };
+
+/** Reads `dir/status.json`; `alive(pid)` tells a crashed home from a running one. */
+export function readHomeStatus(dir: string, alive: (pid: number) => boolean): StatusRead {
+  const path = join(dir, STATUS_FILE);
+  if (!existsSync(path))
+    return { running: false, message: `the home is not running (no ${STATUS_FILE} in ${dir})` };
+  let status: HomeStatus;
+  try {
+    status = JSON.parse(readFileSync(path, 'utf8')) as HomeStatus;
+    if (typeof status?.pid !== 'number') throw new Error('no pid');
+  } catch (e) {
+    return {
+      running: false,
+      message: `${path} is not a home status file: ${(e as Error).message}`,
+    };
+  }
+  if (status.stoppedAt)
+    return {
+      running: false,
+      status,
+      message: `the home is not running (stopped at ${status.stoppedAt})`,
+    };
+  if (!alive(status.pid))
+    return {
+      running: false,
+      status,
+      message: `the home is not running (pid ${status.pid} is gone; last update ${status.updatedAt})`,
+    };
+  return { running: true, status };
+}
