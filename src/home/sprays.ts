@@ -152,7 +152,7 @@ export class Sprays {
         // A per-destination home gets in only by a packet sent after the client knocked (about
         // one round trip after SprayDone): full-TTL re-sends then, before the usual ones.
         const rtt = this.host.rvRttMs() ?? 100;
-        this.followUp(punch, msg.client, state, false, [rtt, 2 * rtt, 4 * rtt]);
+        this.followUp(punch, msg.client, state, false, [2 * rtt + 20, 4 * rtt + 40]);
       },
     );
   }
