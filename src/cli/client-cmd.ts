@@ -1,3 +1,4 @@
+import { natLearning } from './nat-cache.js';
 import { closeReached } from '../client/reach.js';
 import type { Command } from 'commander';
 import type { Connection } from '../client/connection.js';
@@ -41,6 +42,8 @@ export function registerClient(program: Command): Command {
           `${r.secure ? ', end-to-end encrypted' : ''}\n`,
       );
     }
+    // A NAT classification that outlived the connect fills the cache for the next one.
+    await natLearning.idle(3000);
     process.exit(0);
   });
 

@@ -124,6 +124,11 @@ export class NatClassifier {
     this.cleanup();
   }
 
+  /** Datagrams sent so far, retransmissions included. */
+  get sent(): number {
+    return this.clients.reduce((n, c) => n + c.sent, 0);
+  }
+
   private client(): StunClient {
     const c = openClient(this.env, this.opts.server, this.opts.retransmit, this.opts.bindIp);
     this.clients.push(c);
@@ -281,7 +286,7 @@ export class NatClassifier {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const sent = this.clients.reduce((n, c) => n + c.sent, 0);
+    const sent = this.sent;
     this.cleanup();
     const o = this.other;
     const p = this.opts.server;
