@@ -164,6 +164,7 @@ async function main(): Promise<void> {
             trials,
             homeArgs: [...homeArgs, ...MODE_ARGS[mode].home],
             clientArgs: [...clientArgs, ...MODE_ARGS[mode].client],
+            prime: mode === 'ladder',
           });
           rows.push({ mode, r });
           const out = values.json ? JSON.stringify({ mode, ...r }) : matrixRow(r, mode);

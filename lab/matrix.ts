@@ -19,8 +19,8 @@ export const MATRIX_SITES = [
 export const MATRIX_PAIRS = MATRIX_SITES.flatMap((h) => MATRIX_SITES.map((c) => `${h}:${c}`));
 
 /**
- * A row's mode. 'ladder': the defaults (the client's NAT class cache starts empty for the pair,
- * so the first trial classifies and the others use the cache); 'cold': the client never caches
+ * A row's mode. 'ladder': the defaults, measured warm (the client's NAT class cache starts empty
+ * for the pair; one uncounted connect fills it, its time is '1st ms'); 'cold': the client never caches
  * (--no-nat-cache: every connect classifies beside its first round); 'patent': discovery off on
  * both sides, the patent round first (the behaviour before issue 9).
  */
