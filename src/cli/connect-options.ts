@@ -119,9 +119,9 @@ function toConnectOptions(
     ...(file
       ? {
           onNatStart: natLearning.started,
-          onNat: (nat, ip) => {
+          onNat: (nat, ip, sent) => {
             saveCachedNat(file, key, nat, ip);
-            natLearning.ended();
+            natLearning.ended(nat, sent);
           },
         }
       : {}),

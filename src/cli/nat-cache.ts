@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { homedir, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NatClass } from '../discovery/nat-class.js';
-import { natFromWire, natToWire } from '../discovery/nat-class.js';
+import { natFromWire, natLabel, natToWire } from '../discovery/nat-class.js';
 import type { SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 
@@ -125,18 +125,27 @@ function isEntry(x: unknown): x is Entry {
 export class NatLearning {
   private running = 0;
   private waiters: Array<() => void> = [];
+  private last: { nat: NatClass; sent: number } | undefined;
 
   readonly started = (): void => {
     this.running++;
   };
 
-  readonly ended = (): void => {
+  readonly ended = (nat: NatClass, sent: number): void => {
+    if (nat.mapping !== 'unknown') this.last = { nat, sent };
     this.running = Math.max(0, this.running - 1);
     if (this.running > 0) return;
     const w = this.waiters;
     this.waiters = [];
     for (const cb of w) cb();
   };
+
+  /** A report made before classification ended: the class (and its STUN count) it learned. */
+  complete<R extends { clientNat?: string; discoveryPackets?: number }>(report: R): R {
+    const l = this.last;
+    if (!l || (report.clientNat !== undefined && report.clientNat !== 'unknown')) return report;
+    return { ...report, clientNat: natLabel(l.nat), discoveryPackets: l.sent };
+  }
 
   /** Resolves once none runs, or after maxMs. */
   idle(maxMs: number): Promise<void> {

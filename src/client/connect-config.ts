@@ -98,10 +98,11 @@ export interface ConnectOptions extends Partial<ConnectConfig> {
   /** Classification deadline (default 2500 ms). */
   discoveryMs?: number;
   /**
-   * Called when a classification ends, with the class (unknown when it failed) and the public
-   * IP it saw, to cache them. With it set, a classification outlives the connect (≤ discoveryMs).
+   * Called when a classification ends, with the class (unknown when it failed), the public IP
+   * it saw (to cache them) and the STUN requests sent so far. With it set, a classification
+   * outlives the connect (≤ discoveryMs).
    */
-  onNat?: (nat: NatClass, publicIp: string | undefined) => void;
+  onNat?: (nat: NatClass, publicIp: string | undefined, stunSent: number) => void;
   /** Called when a classification starts (onNat follows). */
   onNatStart?: () => void;
   /** Signs assist requests (porthole client --state); without it the request is anonymous. */

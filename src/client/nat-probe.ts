@@ -29,7 +29,7 @@ export class ClientNatProbe {
     /** Classification's hooks, to cache its class (`learned` also gets an unknown one). */
     private readonly hooks: {
       started?: () => void;
-      learned?: (c: NatClass, publicIp: string | undefined) => void;
+      learned?: (c: NatClass, publicIp: string | undefined, stunSent: number) => void;
     } = {},
   ) {}
 
@@ -95,7 +95,7 @@ export class ClientNatProbe {
       this.sentBefore += d.classify.sent;
       this.result = d.nat;
       this.seenIp = d.classify.mapped?.ip;
-      this.hooks.learned?.(d.nat, this.seenIp);
+      this.hooks.learned?.(d.nat, this.seenIp, this.sentBefore);
       for (const cb of [...this.listeners]) cb();
     });
   }
