@@ -254,17 +254,17 @@ export class ConnectAttempt {
     });
   }
 
-  /** Our class arrived and this round's method cannot work for the pair: act now (true). */
+  /** Our class rules this round's method out: act now (true); the round doesn't count. */
   private replan(): boolean {
     const m = this.nats.misfit();
-    if (m === undefined) return false;
-    if (m !== 'next-round') this.fail('needs-relay', { reason: m.relay });
-    else {
+    if (m !== undefined && m !== 'next-round') this.fail('needs-relay', { reason: m.relay });
+    else if (m === 'next-round') {
       this.progress.lap('knock');
       this.say(5, 'settle', `our NAT is ${this.nats.facts().clientNat}: new round`);
+      this.round--;
       this.startRound();
     }
-    return true;
+    return m !== undefined;
   }
 
   private onAddrReply(msg: MessageOf<'addrReply'>): void {
