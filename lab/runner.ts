@@ -31,6 +31,8 @@ export interface LabPairResult {
   path: string;
   p50ms: number | null;
   p95ms: number | null;
+  /** Share of the trials (failed ones included) that connected in under 300 ms. */
+  under300: number;
   /** The first trial's ms (a client with an empty NAT class cache), null when it failed. */
   firstMs: number | null;
   packets: number | null;
@@ -334,6 +336,7 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     path,
     p50ms: ms.length ? percentile(ms, 50) : null,
     p95ms: ms.length ? percentile(ms, 95) : null,
+    under300: Math.round((ms.filter((x) => x < 300).length / Math.max(1, o.trials)) * 1000) / 1000,
     firstMs,
     packets: packets.length
       ? Math.round(packets.reduce((a, b) => a + b, 0) / packets.length)

@@ -150,9 +150,10 @@ export class Sprays {
       (n) => {
         this.opened(msg.session, state, n);
         // A per-destination home gets in only by a packet sent after the client knocked (about
-        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones.
-        const rtt = this.host.rvRttMs() ?? 100;
-        this.followUp(punch, msg.client, state, false, [rtt, 2 * rtt, 4 * rtt]);
+        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones. On a
+        // sub-millisecond path the client's own wake-up dominates: not sooner than 20 ms apart.
+        const rtt = Math.max(this.host.rvRttMs() ?? 100, 20);
+        this.followUp(punch, msg.client, state, false, [rtt, 2 * rtt, 4 * rtt, 8 * rtt]);
       },
     );
   }

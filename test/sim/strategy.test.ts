@@ -94,3 +94,12 @@ test('a cached class from another network is learned again when the rendezvous s
   assert.match(same.error ?? '', /no path/);
   assert.equal(same.report.discoveryPackets, 0);
 });
+
+test('a sequential symmetric client is seen as such even when its first round runs beside the test', () => {
+  // The cold connect's knock takes a port between two allocation probes; the classifier reads
+  // the doubled step as the same allocator, so the next round predicts.
+  const r = runTrial({ ...base, home: 'port', client: 'symmetric-seq', seed: 2 });
+  assert.equal(r.ok, true, r.error);
+  assert.equal(r.report.strategy, 'predict');
+  assert.match(r.report.clientNat ?? '', /sequential \+1/);
+});
