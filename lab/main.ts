@@ -6,7 +6,14 @@
 import { parseArgs } from 'node:util';
 import { checkLabPrerequisites, deleteNamespaces } from './netns.js';
 import { checkSite, natCheckRow, NAT_CHECK_HEADER } from './nat-check.js';
-import { MATRIX_HEADER, MATRIX_PAIRS, matrixRow, PATENT_ARGS } from './matrix.js';
+import {
+  MATRIX_HEADER,
+  MATRIX_PAIRS,
+  matrixRow,
+  matrixTargets,
+  MODE_ARGS,
+  type MatrixMode,
+} from './matrix.js';
 import { killLabProcesses, runLabPair, type LabPairResult } from './runner.js';
 import { parseSite, type LabSpec } from './topology.js';
 import { killUdpAgents } from './udp-agent.js';
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
       'nat-check': { type: 'boolean', default: false },
       matrix: { type: 'boolean', default: false },
       patent: { type: 'boolean', default: false },
+      cold: { type: 'boolean', default: false },
       sites: { type: 'string', default: NAT_CHECK_SITES },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -86,9 +94,10 @@ async function main(): Promise<void> {
       'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--rv-depth H]\n' +
         '                      [--spray-ttl auto|os|N] [--spray N] [--sockets M] [--rounds R] [--json]\n' +
         '       npm run lab -- --nat-check [--sites SITE,…] [--json]\n' +
-        '       npm run lab -- --matrix [--patent] [--trials K] [--pairs …] [--json]\n' +
+        '       npm run lab -- --matrix [--patent] [--cold] [--trials K] [--pairs …] [--json]\n' +
         '         (every kind pair, firewall on; --patent adds each pair with --no-discovery on\n' +
-        '          both sides: the patent round first)\n' +
+        '          both sides: the patent round first; --cold each pair with the client never\n' +
+        "          caching its NAT class; then issue 9's targets against the rows)\n" +
         'sites: none, full, restricted, port, symmetric, each optionally cgnat-…\n',
     );
     return;
@@ -142,16 +151,22 @@ async function main(): Promise<void> {
   ];
   if (values.matrix) {
     if (!values.json) process.stdout.write(MATRIX_HEADER + '\n');
-    const modes = values.patent ? (['ladder', 'patent'] as const) : (['ladder'] as const);
+    const modes: MatrixMode[] = [
+      'ladder',
+      ...(values.cold ? (['cold'] as const) : []),
+      ...(values.patent ? (['patent'] as const) : []),
+    ];
+    const rows: Array<{ mode: MatrixMode; r: LabPairResult }> = [];
     try {
       for (const spec of specs) {
         for (const mode of modes) {
-          const patent = mode === 'patent';
           const r = await runLabPair(spec, {
             trials,
-            homeArgs: [...homeArgs, ...(patent ? PATENT_ARGS.home : [])],
-            clientArgs: [...clientArgs, ...(patent ? PATENT_ARGS.client : [])],
+            homeArgs: [...homeArgs, ...MODE_ARGS[mode].home],
+            clientArgs: [...clientArgs, ...MODE_ARGS[mode].client],
+            prime: mode === 'ladder',
           });
+          rows.push({ mode, r });
           const out = values.json ? JSON.stringify({ mode, ...r }) : matrixRow(r, mode);
           process.stdout.write(out + '\n');
         }
@@ -159,6 +174,7 @@ async function main(): Promise<void> {
     } finally {
       cleanup();
     }
+    if (!values.json) process.stdout.write(matrixTargets(rows).join('\n') + '\n');
     return;
   }
   if (!values.json) process.stdout.write(HEADER + '\n');

@@ -1,7 +1,8 @@
 // Runs every compiled test file under dist/test with node's test runner.
 // Node 20's runner takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -18,9 +19,13 @@ if (files.length === 0) {
   console.error('run-tests: no test files found under dist/test');
   process.exit(1);
 }
+// Every `porthole client` a test starts caches its NAT class (src/cli/nat-cache.ts) in this run's
+// own dir, never in the user's ~/.cache.
+const cache = mkdtempSync(join(tmpdir(), 'porthole-test-cache-'));
 const r = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, XDG_CACHE_HOME: cache } },
 );
+rmSync(cache, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -1,3 +1,4 @@
+import { natLearning } from './nat-cache.js';
 import { closeReached } from '../client/reach.js';
 import type { Command } from 'commander';
 import type { Connection } from '../client/connection.js';
@@ -32,9 +33,13 @@ export function registerClient(program: Command): Command {
   ).action(async (o: ConnectCliOptions, cmd: Command) => {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
     closeReached(r);
-    if (o.json) process.stdout.write(JSON.stringify({ ...r.report, secure: r.secure }) + '\n');
+    // A NAT classification that outlived the connect fills the cache for the next one, and the
+    // report's clientNat (its ms are the connect's, taken before).
+    await natLearning.idle(3000);
+    const report = natLearning.complete(r.report);
+    if (o.json) process.stdout.write(JSON.stringify({ ...report, secure: r.secure }) + '\n');
     else {
-      const s = r.report;
+      const s = report;
       process.stdout.write(
         `connected: ${s.path} to ${s.home} in ${s.ms} ms (round ${s.attempts}, ` +
           `${s.packetsSent} packets, ${s.socketsOpened} sockets)` +

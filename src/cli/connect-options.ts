@@ -15,7 +15,13 @@ import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
-import { loadCachedNat, saveCachedNat } from './nat-cache.js';
+import {
+  loadCachedNat,
+  natCacheFile,
+  natLearning,
+  networkKey,
+  saveCachedNat,
+} from './nat-cache.js';
 import { makeLogger } from './logger.js';
 import { addrArg, homeIdArg, intArg, ipArg, type LogLevel } from './parse.js';
 import { hostPortArg, resolveHostPort, type HostPort } from './resolve.js';
@@ -35,6 +41,8 @@ export interface ConnectCliOptions {
   forceAssist?: boolean;
   /** --no-discovery sets false: no NAT classification, the patent round then the reversed. */
   discovery?: boolean;
+  /** --no-nat-cache sets false: classify on every connect, keep nothing. */
+  natCache?: boolean;
   json?: boolean;
   candidates: 'auto' | 'off';
   ipv6: string;
@@ -79,7 +87,11 @@ export function withConnectOptions(cmd: Command): Command {
     )
     .option(
       '--no-discovery',
-      "don't classify this NAT (STUN, ≤ 1 s beside step 1): no method choice, patent round first",
+      "don't classify this NAT (STUN beside the connect): no method choice, patent round first",
+    )
+    .option(
+      '--no-nat-cache',
+      'classify this NAT on every connect (default: cached 5 min per network, in --state or ~/.cache/porthole)',
     )
     .addOption(
       new Option(
@@ -112,12 +124,21 @@ function toConnectOptions(
   o: Omit<ConnectCliOptions, 'rendezvous'> & { home: string; rendezvous: SocketAddr },
 ): ConnectOptions & { candidates: ClientCandidateOptions } {
   const discovery = o.discovery !== false;
-  const cached = discovery && o.state ? loadCachedNat(o.state) : undefined;
-  const state = o.state;
+  const file = discovery && o.natCache !== false ? natCacheFile(o.state) : undefined;
+  const key = networkKey(o.rendezvous, o.bind);
+  const cached = file ? loadCachedNat(file, key) : undefined;
   return {
     candidates: { mode: o.candidates, ipv6: o.ipv6 },
-    ...(cached ? { nat: cached } : {}),
-    ...(discovery && state ? { onNat: (nat) => saveCachedNat(state, nat) } : {}),
+    ...(cached ? { nat: cached.nat, natPublicIp: cached.publicIp } : {}),
+    ...(file
+      ? {
+          onNatStart: natLearning.started,
+          onNat: (nat, ip, sent) => {
+            saveCachedNat(file, key, nat, ip);
+            natLearning.ended(nat, sent);
+          },
+        }
+      : {}),
     home: o.home,
     rendezvous: o.rendezvous,
     direct: o.direct,

@@ -106,8 +106,8 @@ export class ConnectAttempt {
 
   start(): void {
     if (!HOME_ID_PATTERN.test(this.opts.home)) return this.fail('bad-home-id');
-    // Classification runs beside step 1; the first assist waits for it (bounded by its deadline).
-    this.nats.start();
+    // Classification runs beside the connect; no assist waits for it (round-nats.ts).
+    this.nats.start(() => this.phase === 'reach' && this.replan());
     if (this.opts.direct && !this.cfg.forceAssist) return this.tryDirect(this.opts.direct);
     const why = this.cfg.forceAssist ? 'assisted path forced' : 'no direct address known';
     this.say(1, 'direct', `skipped (${why})`);
@@ -148,7 +148,7 @@ export class ConnectAttempt {
     this.phase = 'done';
     this.timers.clear();
     this.requests.cancel();
-    this.nats.cancel();
+    this.nats.stop();
   }
 
   // --- step 1: direct ---------------------------------------------------------------------------
@@ -175,22 +175,15 @@ export class ConnectAttempt {
     this.answeredSpray.clear();
     if (this.round >= this.cfg.rounds) return this.fail('no-path', { rounds: this.round });
     // A signed assist names our address as the rendezvous sees it, so learn it first.
-    if (this.opts.trust && !this.selfObserved) return this.observeSelf();
-    const next = (): void => {
-      if (this.phase !== 'done') this.startRound();
-    };
-    if (!this.nats.settledOr(next)) {
+    if (this.opts.trust && !this.selfObserved) {
       this.phase = 'assist';
-      return;
+      return this.requests.observe();
     }
     this.round++;
     this.phase = 'assist';
     this.session = newSessionId(this.env.rng);
-    this.say(
-      2,
-      'assist',
-      `round ${this.round}: assist request to ${formatAddr(this.opts.rendezvous)}`,
-    );
+    const rv = formatAddr(this.opts.rendezvous);
+    this.say(2, 'assist', `round ${this.round}: assist request to ${rv}`);
     const session = this.session;
     const observed = this.selfObserved;
     this.requests.assist(
@@ -209,11 +202,6 @@ export class ConnectAttempt {
     return this.cfg.reverseRounds && this.round % 2 === 0 ? 'reverse' : 'patent';
   }
 
-  private observeSelf(): void {
-    this.phase = 'assist';
-    this.requests.observe();
-  }
-
   private onObserved(msg: MessageOf<'observed'>): void {
     if (msg.tx !== this.requests.observeTx || this.selfObserved) return;
     this.requests.ack();
@@ -226,13 +214,11 @@ export class ConnectAttempt {
     if (msg.session !== this.session) return;
     this.requests.ack();
     this.observed = msg.observed;
+    this.nats.observed(msg.observed);
     this.progress.lap('assist');
     this.phase = 'waitReady';
-    this.say(
-      3,
-      this.step3(),
-      `rendezvous saw us at ${formatAddr(msg.observed)}; home is opening holes`,
-    );
+    const seen = `rendezvous saw us at ${formatAddr(msg.observed)}`;
+    this.say(3, this.step3(), `${seen}; home is opening holes`);
     this.timers.add(this.cfg.readyTimeoutMs, () => {
       this.progress.lap('spray');
       this.say(3, this.step3(), `no Ready in ${this.cfg.readyTimeoutMs} ms; retrying`);
@@ -256,6 +242,7 @@ export class ConnectAttempt {
     this.phase = 'reach';
     this.home = msg.home;
     const nats = this.nats.onReady(msg);
+    if (this.replan()) return;
     this.say(4, ...step4Event(msg, this.cfg, nats));
     knockFromFirstSocket(this.io, msg, this.cfg);
     this.requests.addrQuery();
@@ -265,6 +252,19 @@ export class ConnectAttempt {
       this.say(5, 'settle', `no answer from the home in ${this.cfg.punchTimeoutMs} ms; new round`);
       this.startRound();
     });
+  }
+
+  /** Our class rules this round's method out: act now (true); the round doesn't count. */
+  private replan(): boolean {
+    const m = this.nats.misfit();
+    if (m !== undefined && m !== 'next-round') this.fail('needs-relay', { reason: m.relay });
+    else if (m === 'next-round') {
+      this.progress.lap('knock');
+      this.say(5, 'settle', `our NAT is ${this.nats.facts().clientNat}: new round`);
+      this.round--;
+      this.startRound();
+    }
+    return m !== undefined;
   }
 
   private onAddrReply(msg: MessageOf<'addrReply'>): void {

@@ -86,16 +86,25 @@ export interface ConnectOptions extends Partial<ConnectConfig> {
   bindIp?: string;
   onStep?: (e: StepEvent) => void;
   /**
-   * Issue 9: classify our NAT against the rendezvous's STUN while step 1 runs (bounded by
-   * discoveryMs) and send the class with the assist, so the rendezvous picks the method.
+   * Issue 9: classify our NAT against the rendezvous's STUN beside the connect (never holding an
+   * assist back; bounded by discoveryMs) and send the class with the assists once known, so the
+   * rendezvous picks the method (client/nat-probe.ts).
    */
   discovery?: boolean;
   /** Our class when already known (a cache): no classification, the class goes out as is. */
   nat?: NatClass;
-  /** Classification deadline (default 1000 ms). */
+  /** The public IP `nat` was learned behind: if the rendezvous sees another, it is re-learned. */
+  natPublicIp?: string;
+  /** Classification deadline (default 2500 ms). */
   discoveryMs?: number;
-  /** Called with the class discovery learned (to cache it). */
-  onNat?: (nat: NatClass) => void;
+  /**
+   * Called when a classification ends, with the class (unknown when it failed), the public IP
+   * it saw (to cache them) and the STUN requests sent so far. With it set, a classification
+   * outlives the connect (≤ discoveryMs).
+   */
+  onNat?: (nat: NatClass, publicIp: string | undefined, stunSent: number) => void;
+  /** Called when a classification starts (onNat follows). */
+  onNatStart?: () => void;
   /** Signs assist requests (porthole client --state); without it the request is anonymous. */
   trust?: ClientTrust;
 }

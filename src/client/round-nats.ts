@@ -1,6 +1,6 @@
-// What the connect attempt knows about the two NATs (issue 9): our class (classified beside
-// step 1, or given), the home's (from Ready) and the methods earlier rounds ran, for the assist's
-// NAT extension, step 4's routing and the report.
+// What the connect attempt knows about the two NATs (issue 9): our class (classified beside the
+// connect, or cached), the home's (from Ready) and the methods earlier rounds ran, for the
+// assist's NAT extension, step 4's routing, the late-class re-plan and the report.
 import {
   natFromWire,
   natLabel,
@@ -8,8 +8,8 @@ import {
   UNKNOWN_NAT,
   type NatClass,
 } from '../discovery/nat-class.js';
-import type { Env } from '../net/types.js';
-import { methodOf } from '../punch/strategy.js';
+import type { Env, SocketAddr } from '../net/types.js';
+import { ladder, methodOf, misfits, relayReason } from '../punch/strategy.js';
 import { modeMask, type MessageOf, type PunchMode, type WireNat } from '../wire/messages.js';
 import type { ConnectOptions, ConnectReport } from './connect-config.js';
 import { ClientNatProbe } from './nat-probe.js';
@@ -21,46 +21,79 @@ export type NatFacts = Pick<
 
 export class RoundNats {
   private readonly probe: ClientNatProbe | undefined;
+  /** Someone caches what classification learns: it may outlive the connect. */
+  private readonly caching: boolean;
   private home: NatClass = UNKNOWN_NAT;
   private readonly tried: PunchMode[] = [];
+  /** Our class as the current round's assist named it (unknown: not known then). */
+  private roundClient: NatClass = UNKNOWN_NAT;
 
   constructor(env: Env, opts: ConnectOptions) {
+    this.caching = opts.onNat !== undefined;
     if (!opts.discovery && !opts.nat) return;
+    const known = opts.nat
+      ? { nat: opts.nat, ...(opts.natPublicIp ? { publicIp: opts.natPublicIp } : {}) }
+      : undefined;
     this.probe = new ClientNatProbe(
       env,
       opts.rendezvous,
       {
-        deadlineMs: opts.discoveryMs ?? 1000,
+        deadlineMs: opts.discoveryMs ?? 2500,
         ...(opts.bindIp !== undefined ? { bindIp: opts.bindIp } : {}),
-        ...(opts.nat ? { known: opts.nat } : {}),
+        ...(known ? { known } : {}),
       },
-      opts.onNat,
+      {
+        ...(opts.onNatStart ? { started: opts.onNatStart } : {}),
+        ...(opts.onNat ? { learned: opts.onNat } : {}),
+      },
     );
   }
 
-  start(): void {
+  /** Starts classification (unless cached); `late` runs whenever one ends during the connect. */
+  start(late: () => void): void {
+    this.probe?.onSettled(late);
     this.probe?.start();
   }
 
-  /** True when the first assist may go; otherwise `then` runs once classification ended. */
-  settledOr(then: () => void): boolean {
-    if (!this.probe || this.probe.settled) return true;
-    this.probe.whenSettled(then);
-    return false;
-  }
-
-  /** A known class goes with the assist; the rendezvous then picks the method (strategy.ts). */
+  /**
+   * With discovery on every assist carries the extension: our class, or "unknown" while it is
+   * pending (or failed), on which the rendezvous plans from the home's class alone.
+   */
   assistExt(): { nat: WireNat; tried: number } | undefined {
-    const nat = this.probe?.nat;
-    if (!nat || nat.mapping === 'unknown') return undefined;
-    return { nat: natToWire(nat), tried: modeMask(this.tried) };
+    if (!this.probe) return undefined;
+    this.roundClient = this.probe.nat;
+    return { nat: natToWire(this.roundClient), tried: modeMask(this.tried) };
   }
 
-  /** Ready names the round's mode and the home's class: both classes for step 4's routing. */
+  /** The address the rendezvous saw us at: a cached class from another network is re-learned. */
+  observed(addr: SocketAddr): void {
+    this.probe?.observed(addr.ip);
+  }
+
+  /**
+   * Ready names the round's mode and the home's class: both classes for step 4's routing (ours
+   * as the assist named it, so both sides read the mode alike).
+   */
   onReady(msg: MessageOf<'ready'>): { home: NatClass; client: NatClass } {
     if (msg.homeNat) this.home = natFromWire(msg.homeNat);
     this.tried.push(msg.mode);
-    return { home: this.home, client: this.probe?.nat ?? UNKNOWN_NAT };
+    return { home: this.home, client: this.roundClient };
+  }
+
+  /**
+   * The running round was planned without our class (or with an old one) and cannot open a
+   * path for the pair as now known: better start the next round, or fail towards the relay
+   * when no method can work, now than wait for the round's timeout.
+   */
+  misfit(): undefined | 'next-round' | { relay: string } {
+    const mode = this.tried[this.tried.length - 1];
+    const now = this.probe?.nat;
+    if (mode === undefined || !now || now.mapping === 'unknown') return undefined;
+    if (natLabel(now) === natLabel(this.roundClient)) return undefined;
+    if (!misfits(this.home, now, methodOf(mode))) return undefined;
+    return ladder(this.home, now) === 'relay'
+      ? { relay: relayReason(this.home, now) }
+      : 'next-round';
   }
 
   /** strategy / homeNat / clientNat for the report, once discovery is on. */
@@ -75,7 +108,8 @@ export class RoundNats {
     };
   }
 
-  cancel(): void {
-    this.probe?.cancel();
+  /** The connect ended (see ClientNatProbe.stop). */
+  stop(): void {
+    this.probe?.stop(this.caching);
   }
 }

@@ -124,6 +124,11 @@ export class NatClassifier {
     this.cleanup();
   }
 
+  /** Datagrams sent so far, retransmissions included. */
+  get sent(): number {
+    return this.clients.reduce((n, c) => n + c.sent, 0);
+  }
+
   private client(): StunClient {
     const c = openClient(this.env, this.opts.server, this.opts.retransmit, this.opts.bindIp);
     this.clients.push(c);
@@ -252,15 +257,16 @@ export class NatClassifier {
 
   private decideAllocation(seen: ReadonlyArray<{ local: number; mapped: number }>): void {
     const steps = seen.slice(1).map((s, i) => s.mapped - (seen[i] as { mapped: number }).mapped);
-    const step = steps[0] ?? 0;
+    const sign = Math.sign(steps[0] ?? 0);
     if (seen.every((s) => s.mapped === s.local)) this.allocation = 'preserving';
     else if (
-      step !== 0 &&
-      Math.abs(step) <= this.opts.maxSequentialStep &&
-      steps.every((d) => d === step)
+      sign !== 0 &&
+      steps.every((d) => Math.sign(d) === sign && Math.abs(d) <= this.opts.maxSequentialStep)
     ) {
+      // Small steps of one sign: sequential. Another socket of the host (a connect running
+      // beside us) may take a port between two probes, doubling a step: delta is their gcd.
       this.allocation = 'sequential';
-      this.delta = step;
+      this.delta = sign * steps.map(Math.abs).reduce(gcd);
     } else this.allocation = 'random';
     this.allocationDone = true;
     this.afterAllocation();
@@ -281,7 +287,7 @@ export class NatClassifier {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const sent = this.clients.reduce((n, c) => n + c.sent, 0);
+    const sent = this.sent;
     this.cleanup();
     const o = this.other;
     const p = this.opts.server;
@@ -320,6 +326,10 @@ export function classifyNat(
   return new Promise((resolve) =>
     new NatClassifier(env, { ...DEFAULT_CLASSIFY, ...opts, server }).start(resolve),
   );
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** A server bound to a wildcard address names it in OTHER-ADDRESS: read it as the server's IP. */

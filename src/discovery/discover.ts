@@ -66,6 +66,11 @@ export class NatDiscovery {
     this.classifier?.cancel();
     this.meter?.cancel();
   }
+
+  /** STUN requests classification sent so far (the depth search not included). */
+  get sent(): number {
+    return this.classifier?.sent ?? 0;
+  }
 }
 
 export function discoverNat(

@@ -150,9 +150,13 @@ export class Sprays {
       (n) => {
         this.opened(msg.session, state, n);
         // A per-destination home gets in only by a packet sent after the client knocked (about
-        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones.
-        const rtt = this.host.rvRttMs() ?? 100;
-        this.followUp(punch, msg.client, state, false, [2 * rtt + 20, 4 * rtt + 40]);
+        // one round trip after SprayDone): full-TTL re-sends then, before the usual ones. Not
+        // sooner: one that reaches the client's router before the client's knock left makes a
+        // router without a firewall bind that port pair to the stranger, and the knock then maps
+        // to another port (lab, port × port, firewall off: 2.7 s over two rounds → one knock).
+        // On a sub-millisecond path the client's own wake-up dominates: at least 20 ms.
+        const rtt = Math.max(this.host.rvRttMs() ?? 100, 20);
+        this.followUp(punch, msg.client, state, false, [2 * rtt, 4 * rtt, 8 * rtt]);
       },
     );
   }

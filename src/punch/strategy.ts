@@ -8,7 +8,8 @@
 //   client per destination, home not          → [predict if the client allocates sequentially] → spray
 //   home per destination, client not         → [predict if the home allocates sequentially]   → reverse
 //   both per destination                      → relay   (no punching method works)
-//   either side unknown                       → spray, then reverse (the behaviour before discovery)
+//   home unknown                              → spray, then reverse (the behaviour before discovery)
+//   client not known (yet)                    → planned for a port-restricted cone client (ASSUMED_CLIENT)
 //
 // Each method then lives in its own file: knock.ts, spray.ts (+ patent-knock.ts), reverse-spray.ts
 // (+ knock-back.ts), predict.ts. When a side's list is exhausted the birthday rounds alternate.
@@ -48,12 +49,36 @@ function lenientFilter(c: NatClass): boolean {
   return c.filtering === 'independent' || c.filtering === 'address';
 }
 
-/** The method for the next round, given the methods earlier rounds of this connect tried. */
+/**
+ * Who the rendezvous plans for while the client's class is not known (its classification runs
+ * beside the first round, which never waits for it, or it failed): the common client, a cone
+ * NAT filtering by address and port. A cone home then knocks, a per-destination home reverses
+ * first (or predicts): both work for a cone client of any filtering. When the real class
+ * arrives and the round's method cannot work for it, the client starts the next round at once
+ * (`misfits`, client/round-nats.ts). A home of unknown class keeps today's order.
+ */
+export const ASSUMED_CLIENT: NatClass = {
+  mapping: 'independent',
+  filtering: 'address-port',
+  allocation: 'unknown',
+};
+
+/** True when a round of `method` cannot open a path for the pair (the ladder doesn't list it). */
+export function misfits(home: NatClass, client: NatClass, method: Method): boolean {
+  const order = ladder(home, client);
+  return order === 'relay' || !order.includes(method);
+}
+
+/**
+ * The method for the next round, given the methods earlier rounds of this connect tried. An
+ * unknown client class is planned as ASSUMED_CLIENT.
+ */
 export function chooseMethod(
   home: NatClass,
-  client: NatClass,
+  clientNat: NatClass,
   tried: readonly Method[],
 ): Method | 'relay' {
+  const client = clientNat.mapping === 'unknown' ? ASSUMED_CLIENT : clientNat;
   const order = ladder(home, client);
   if (order === 'relay') return 'relay';
   const next = order.find((m) => !tried.includes(m));

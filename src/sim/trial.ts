@@ -7,7 +7,7 @@ import { silentLogger } from '../net/types.js';
 import { PRESETS, type PresetName } from '../net/virtual/presets.js';
 import { VirtualWorld } from '../net/virtual/world.js';
 import { RendezvousServer } from '../rendezvous/server.js';
-import type { ConnectConfig } from '../client/connector.js';
+import type { ConnectConfig, ConnectOptions } from '../client/connector.js';
 import { NatDiscovery } from '../discovery/discover.js';
 import type { NatClass } from '../discovery/nat-class.js';
 
@@ -23,7 +23,8 @@ export interface TrialOptions {
   /** Routers' "drop unsolicited" firewall. */
   firewall: boolean;
   homeConfig?: Partial<HomeConfig>;
-  clientConfig?: Partial<ConnectConfig>;
+  /** The client's config, and (issue 9) a class it knows already, as a cache gives it. */
+  clientConfig?: Partial<ConnectConfig> & Pick<ConnectOptions, 'nat' | 'natPublicIp'>;
   /**
    * 'patent' (default): no discovery, the patent round (then reversed). 'auto' (issue 9): the
    * rendezvous answers STUN on two ports, both sides classify, the ladder picks the method.

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NatClass } from '../../src/discovery/nat-class.js';
-import { chooseMethod, relayReason, roundShape, type Method } from '../../src/punch/strategy.js';
+import {
+  chooseMethod,
+  misfits,
+  relayReason,
+  roundShape,
+  type Method,
+} from '../../src/punch/strategy.js';
 
 const cls = (
   mapping: NatClass['mapping'],
@@ -87,9 +93,25 @@ test('the ladder for every (home, client) class pair', () => {
   for (const [h, row] of Object.entries(EXPECTED))
     for (const [c, want] of Object.entries(row))
       assert.deepEqual(rounds(CLASSES[h]!, CLASSES[c]!), want, `home ${h} × client ${c}`);
-  // An unknown client with any known home: the behaviour before discovery.
-  for (const h of ['full', 'port', 'sym', 'seq'])
-    assert.deepEqual(rounds(CLASSES[h]!, CLASSES.unknown!), ['spray', 'reverse', 'spray'], h);
+  // A client whose class is not known (yet) is planned as a port-restricted cone.
+  const pending: Record<string, Array<Method | 'relay'>> = {
+    full: ['knock', 'spray', 'reverse'],
+    port: ['knock', 'spray', 'reverse'],
+    sym: ['reverse', 'spray', 'reverse'],
+    seq: ['predict', 'reverse', 'spray'],
+  };
+  for (const [h, want] of Object.entries(pending))
+    assert.deepEqual(rounds(CLASSES[h]!, CLASSES.unknown!), want, h);
+});
+
+test('a round planned without the client class misfits only when it cannot work for the pair', () => {
+  // Knock, planned for a cone client, against a port-restricted home: a symmetric client's new
+  // mapping is filtered, so the next round starts at once; a full-cone home lets it in.
+  assert.equal(misfits(CLASSES.port!, CLASSES.sym!, 'knock'), true);
+  assert.equal(misfits(CLASSES.full!, CLASSES.sym!, 'knock'), false);
+  assert.equal(misfits(CLASSES.sym!, CLASSES.sym!, 'reverse'), true, 'relay');
+  assert.equal(misfits(CLASSES.sym!, CLASSES.full!, 'reverse'), false);
+  assert.equal(misfits(CLASSES.unknown!, CLASSES.sym!, 'spray'), false);
 });
 
 test('the symmetric home × cone client goes reversed first; the relay reason names both', () => {

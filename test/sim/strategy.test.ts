@@ -30,18 +30,76 @@ test('cone pairs: a knock from one socket each, ≤ 20 packets per side, no spra
       }
 });
 
-test('symmetric home × cone client: the reversed round first (one round suffices)', () => {
-  const r = runTrial({ ...base, home: 'symmetric', client: 'port', seed: 3 });
-  assert.equal(r.report.strategy, 'reverse');
-  assert.equal(r.report.attempts, 1);
-  assert.equal(r.report.homeNat, 'symmetric (random)');
-  assert.equal(r.report.clientNat, 'port-restricted cone');
+test('symmetric home × cone client: the reversed round first, never waiting for our class', () => {
+  // Cold: the client's classification still runs when the path opens (one RTT after Ready).
+  const cold = runTrial({ ...base, home: 'symmetric', client: 'port', seed: 3 });
+  assert.equal(cold.report.strategy, 'reverse');
+  assert.equal(cold.report.attempts, 1);
+  assert.equal(cold.report.homeNat, 'symmetric (random)');
+  assert.equal(cold.report.clientNat, 'unknown');
+  assert.ok(cold.ms < 300, `${cold.ms} ms`);
+  // Cached: the class goes with the first assist.
+  const warm = runTrial({
+    ...base,
+    home: 'symmetric',
+    client: 'port',
+    seed: 3,
+    strategy: 'auto-cached',
+  });
+  assert.equal(warm.report.strategy, 'reverse');
+  assert.equal(warm.report.clientNat, 'port-restricted cone');
+  assert.equal(warm.report.discoveryPackets, 0);
 });
 
-test('both symmetric: fails fast with needs-relay naming both classes, no round spent', () => {
+test('both symmetric: needs-relay as soon as our class arrives, naming both classes', () => {
   const r = runTrial({ ...base, home: 'symmetric', client: 'symmetric', seed: 1 });
   assert.equal(r.ok, false);
   assert.match(r.error ?? '', /both NATs map per destination \(home: symmetric/);
   assert.equal('path' in r.report, false);
   assert.ok(r.ms < 2000, `${r.ms} ms`);
+  const cached = runTrial({
+    ...base,
+    home: 'symmetric',
+    client: 'symmetric',
+    seed: 1,
+    strategy: 'auto-cached',
+  });
+  assert.match(cached.error ?? '', /both NATs map per destination/);
+  assert.ok(cached.ms < 300, `no round spent: ${cached.ms} ms`);
+});
+
+test('a cached class from another network is learned again when the rendezvous sees a new IP', () => {
+  const stale = {
+    mapping: 'independent',
+    filtering: 'address-port',
+    allocation: 'random',
+  } as const;
+  const trial = (natPublicIp: string) =>
+    runTrial({
+      ...base,
+      home: 'symmetric',
+      client: 'symmetric',
+      seed: 1,
+      clientConfig: { rounds: 1, nat: stale, natPublicIp, punchTimeoutMs: 1500 },
+    });
+  // Seen behind another IP than the cached one: classified again, and the real class (symmetric,
+  // like the home) ends the round planned for a cone client at once.
+  const moved = trial('0.0.0.0');
+  assert.match(moved.error ?? '', /both NATs map per destination/);
+  assert.ok((moved.report.discoveryPackets ?? 0) > 0);
+  assert.match(moved.report.clientNat ?? '', /^symmetric/);
+  // Behind the IP it was learned at: trusted, no STUN; the reversed round times out.
+  const ip = moved.report.clientObserved?.split(':')[0] ?? '';
+  const same = trial(ip);
+  assert.match(same.error ?? '', /no path/);
+  assert.equal(same.report.discoveryPackets, 0);
+});
+
+test('a sequential symmetric client is seen as such even when its first round runs beside the test', () => {
+  // The cold connect's knock takes a port between two allocation probes; the classifier reads
+  // the doubled step as the same allocator, so the next round predicts.
+  const r = runTrial({ ...base, home: 'port', client: 'symmetric-seq', seed: 2 });
+  assert.equal(r.ok, true, r.error);
+  assert.equal(r.report.strategy, 'predict');
+  assert.match(r.report.clientNat ?? '', /sequential \+1/);
 });

@@ -1,12 +1,18 @@
 // Runs the real `porthole` binary: long-running roles in the background, commands to completion.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../../bin/porthole.js', import.meta.url));
+
+// The client's NAT class cache (src/cli/nat-cache.ts) of every command the tests start goes to a
+// temp dir of this test process, never to the user's ~/.cache.
+const cacheDir = mkdtempSync(join(tmpdir(), 'porthole-cache-'));
+process.env.XDG_CACHE_HOME = cacheDir;
+process.on('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
 
 export class Procs {
   private readonly list: ChildProcess[] = [];
