@@ -1,9 +1,9 @@
 import { natLearning } from './nat-cache.js';
-import { closeReached } from '../client/reach.js';
 import type { Command } from 'commander';
 import type { Connection } from '../client/connection.js';
 import { registerClientPair } from './client-pair-cmd.js';
 import {
+  closeBeforeExit,
   connectOrExit,
   logFor,
   withConnectOptions,
@@ -32,10 +32,10 @@ export function registerClient(program: Command): Command {
       .description('find a path to the home and report how (patent steps 1-5)'),
   ).action(async (o: ConnectCliOptions, cmd: Command) => {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
-    closeReached(r);
+    const closed = closeBeforeExit(r);
     // A NAT classification that outlived the connect fills the cache for the next one, and the
     // report's clientNat (its ms are the connect's, taken before).
-    await natLearning.idle(3000);
+    await Promise.all([natLearning.idle(3000), closed]);
     const report = natLearning.complete(r.report);
     if (o.json) process.stdout.write(JSON.stringify({ ...report, secure: r.secure }) + '\n');
     else {

@@ -9,7 +9,13 @@ import {
 import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
-import { loadPairedHome, reach, type PairedHome, type Reached } from '../client/reach.js';
+import {
+  closeReached,
+  loadPairedHome,
+  reach,
+  type PairedHome,
+  type Reached,
+} from '../client/reach.js';
 import { listHomes } from '../secure/state.js';
 import { isPortholeError, PortholeError } from '../errors.js';
 import { realEnv } from '../net/real-env.js';
@@ -235,4 +241,14 @@ export async function connectOrExit(o: ConnectCliOptions, log: Logger): Promise<
     const report = isPortholeError(e, 'unreachable', 'handshake-failed') ? e.detail.report : {};
     return fail(o, (e as Error).message, report as object);
   }
+}
+
+/**
+ * Closes what carries a command's channel before the process exits: a relayed session's goodbye
+ * (relayClosed) is sent asynchronously, and without it the relay holds the session (and the
+ * client IP's session count) until its idle timeout.
+ */
+export async function closeBeforeExit(r: Reached): Promise<void> {
+  closeReached(r);
+  if (r.paths) await new Promise((res) => setTimeout(res, 100));
 }

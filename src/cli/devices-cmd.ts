@@ -1,5 +1,4 @@
 // `porthole client devices | get | set | watch`: the home's devices through the tunnel.
-import { closeReached } from '../client/reach.js';
 import { reportPathEvents } from './path-events.js';
 import type { Command } from 'commander';
 import {
@@ -14,6 +13,7 @@ import { agentFor } from './client-up-cmd.js';
 import { DeviceClient } from '../devices/rpc-client.js';
 import { cryptoRandom, realClock } from '../net/real-env.js';
 import {
+  closeBeforeExit,
   connectOrExit,
   logFor,
   withConnectOptions,
@@ -60,11 +60,7 @@ async function withDevices(
     };
     // Path changes (relayed ⇄ punched) and a path lost under the channel are reported too.
     if (r.paths) reportPathEvents(r.paths, Boolean(o.json));
-    done = async () => {
-      closeReached(r);
-      // A relayed session's goodbye (relayClosed) leaves before we exit, so the relay frees it.
-      if (r.paths) await new Promise((res) => setTimeout(res, 100));
-    };
+    done = () => closeBeforeExit(r);
   }
   try {
     await fn(devices);

@@ -151,9 +151,13 @@ function raceWithRelay(
           upgrading = r.upgrade !== undefined;
           if (travFailure) handOver?.(travFailure);
           const t = travFailure?.report;
+          // The ladder said relay (both NATs map per destination): no round ran, the method is it.
+          const strategy =
+            t?.strategy ?? (travFailure?.kind === 'needs-relay' ? 'relay' : undefined);
           r.report = {
             ...r.report,
-            ...(t?.strategy ? { strategy: t.strategy } : {}),
+            ...(strategy ? { strategy } : {}),
+            ...(t?.discoveryPackets !== undefined ? { discoveryPackets: t.discoveryPackets } : {}),
             ...(t?.homeNat ? { homeNat: t.homeNat } : {}),
             ...(t?.clientNat ? { clientNat: t.clientNat } : {}),
             steps: { ...(t ? { traversal: t.ms } : { headStart: headStartMs }), ...r.report.steps },
