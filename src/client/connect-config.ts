@@ -59,7 +59,7 @@ export const DEFAULT_CONNECT: ConnectConfig = {
   keepaliveMs: 15_000,
   forceAssist: false,
   reverseRounds: true,
-  reverseSpray: 500,
+  reverseSpray: 750,
   portRange: DEFAULT_PORT_RANGE,
 };
 
