@@ -9,7 +9,7 @@ import { formatAddr, sameAddr } from '../wire/addr.js';
 import { ErrorCode, type Message, type MessageOf, type SessionId } from '../wire/messages.js';
 import type { RendezvousConfig, RendezvousOptions } from './config.js';
 import type { HomeRegistry } from './registry.js';
-import type { NatTable } from './nat-table.js';
+import { chooseRound } from './round-choice.js';
 import type { Request, Session } from './session.js';
 
 /** What the desk needs from the server it runs in. */
@@ -18,7 +18,6 @@ export interface AssistIo {
   readonly cfg: RendezvousConfig;
   readonly opts: RendezvousOptions;
   readonly registry: HomeRegistry;
-  readonly nats: NatTable;
   readonly perHome: RateLimiter;
   readonly counts: { assists: number; readies: number };
   /** Answer a request (never larger than it). */
@@ -85,8 +84,7 @@ export class AssistDesk {
       const text = 'too many requests for this home; retry shortly';
       return this.io.error(msg.tx, ErrorCode.RateLimited, text, req);
     }
-    const homeNat = this.io.nats.get(msg.homeId);
-    const choice = this.io.nats.choose(msg, homeNat);
+    const choice = chooseRound(msg, home.nat);
     if ('relay' in choice) {
       this.io.drop('assist-needs-relay');
       return this.io.error(msg.tx, ErrorCode.NeedsRelay, choice.relay, req);
@@ -106,7 +104,7 @@ export class AssistDesk {
       expiresAt: now + this.io.cfg.sessionTtlMs,
       state: 'spraying',
       mode,
-      homeNat,
+      homeNat: home.nat,
       route: req.route,
       peerInfo: new Retransmitter(
         this.io.env.clock,

@@ -45,6 +45,7 @@ export class RegistrationDesk {
       id: msg.homeId,
       addr: from,
       locals: msg.locals,
+      ...(msg.nat ? { nat: msg.nat } : {}),
       registeredAt: prev && sameAddr(prev.addr, from) ? prev.registeredAt : now,
       expiresAt: now + cfg.registrationTtlMs,
     });

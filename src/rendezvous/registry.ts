@@ -3,12 +3,15 @@
 // mapping points at that node's socket), so lookups for local homes never leave the process.
 // Scale-out adds a separate, asynchronous directory (Redis) to find the node owning a remote home.
 import type { SocketAddr } from '../net/types.js';
+import type { WireNat } from '../wire/messages.js';
 
 export interface HomeRecord {
   readonly id: string;
   readonly addr: SocketAddr;
   /** LAN addresses the home reported, offered only to clients behind the same public IP. */
   readonly locals: SocketAddr[];
+  /** The NAT class the home registered with (issue 9); absent from homes that sent none. */
+  readonly nat?: WireNat;
   readonly registeredAt: number;
   expiresAt: number;
 }

@@ -22,7 +22,6 @@ import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
 import { isV4Mapped, listenList, socketFor } from './listen.js';
 import { attachStun, type RendezvousStun } from './stun.js';
-import { NatTable } from './nat-table.js';
 import { RelayCore } from '../relay/server.js';
 import type { RedirectTarget } from '../relay/redirect.js';
 import { relayMetrics } from '../ops/metrics.js';
@@ -38,8 +37,6 @@ export class RendezvousServer {
   /** Issue 13: the homes' mapped/IPv6 candidates and the mapping check. */
   readonly candidates: CandidateDesk;
   private stun: RendezvousStun | undefined;
-  /** Each home's NAT class as it registered it (issue 9); absent = unknown. */
-  private readonly nats: NatTable;
   /** Relayed sessions to registered homes (issue 10), over these sockets and any TCP/WS fronts. */
   private relayCore: RelayCore | undefined;
   private sweepTimer: TimerHandle | undefined;
@@ -59,7 +56,6 @@ export class RendezvousServer {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
     this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
-    this.nats = new NatTable(this.cfg.maxHomes);
     this.tx = new TxIds(env.rng);
     this.perIp = new RateLimiter(this.cfg.perIpLimit);
     this.perHome = new RateLimiter(this.cfg.perHomeAssistLimit);
@@ -82,7 +78,6 @@ export class RendezvousServer {
       drop: (reason) => this.drops.count(reason),
       onRegistered: (msg, from, isNew) => {
         opts.cluster?.onLocalRegister(msg.homeId, from);
-        this.nats.remember(msg.homeId, msg.nat);
         if (!isNew) return;
         this.counts.registrations++;
         opts.metrics?.registration();
@@ -98,7 +93,6 @@ export class RendezvousServer {
       cfg: this.cfg,
       opts,
       registry: this.registry,
-      nats: this.nats,
       perHome: this.perHome,
       counts: this.counts,
       reply: (m, req) => this.reply(m, req),
