@@ -116,7 +116,7 @@ export class HomeAgent {
       opts.candidates ?? {},
       {
         id: opts.id,
-        rendezvous: () => opts.rendezvous,
+        rendezvous: () => this.registration.rendezvous,
         tx: this.tx,
         send,
         port: () => this.sock?.ep.localAddress()?.port,
