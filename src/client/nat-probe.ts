@@ -49,11 +49,6 @@ export class ClientNatProbe {
     this.classify();
   }
 
-  /** Classification runs and no class is known yet. */
-  get pending(): boolean {
-    return this.result === undefined;
-  }
-
   /** The class (unknown while pending, or when classification failed). */
   get nat(): NatClass {
     return this.result ?? UNKNOWN_NAT;

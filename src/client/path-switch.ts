@@ -173,7 +173,8 @@ export class PathSwitch implements RoamableChannel {
     p.onMessage((d) => {
       if (this.closed || !this.live(p)) return;
       this.msgCb(d);
-      for (const cb of [...this.heardCbs]) cb(p);
+      // Unsubscribing replaces the array, so iterating the current one is safe.
+      for (const cb of this.heardCbs) cb(p);
     });
     p.onClose((reason) => {
       if (this.closed || p !== this.current) return;

@@ -40,11 +40,6 @@ export const mappingOf = (b: number): Mapping => MAPPINGS[b] ?? 'unknown';
 export const filteringOf = (b: number): Filtering => FILTERINGS[b] ?? 'unknown';
 export const allocationOf = (b: number): Allocation => ALLOCATIONS[b] ?? 'unknown';
 
-/** True when the side's mapping is the same for every destination (a cone NAT or no NAT). */
-export function isConeMapping(c: NatClass): boolean {
-  return c.mapping === 'independent';
-}
-
 /**
  * "port-restricted cone", "symmetric (sequential +1)", "no NAT seen"… for logs and reports.
  * Cone names follow RFC 3489's (full / restricted / port-restricted) by filtering behaviour.

@@ -70,10 +70,6 @@ export class HomeKeeper {
     return { ...this.status };
   }
 
-  get channel(): MessageChannel | undefined {
-    return this.link?.channel;
-  }
-
   /** Called with every new link (first connect and each reconnect). */
   onUp(cb: (l: KeptLink) => void): void {
     this.upCbs.push(cb);
