@@ -4,6 +4,7 @@
 // races IPv4 traversal with a head start (net/race.ts); the first path wins, the other is
 // cancelled. Either way the result is the connector's ConnectResult, with report.path 'ipv6' or
 // 'mapped' when those won.
+import { newSessionId } from '../net/tx-ids.js';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { DERIVED_ID } from '../secure/keys.js';
@@ -46,7 +47,7 @@ export async function connectWithCandidates(
   const t0 = env.clock.now();
   // The rendezvous given as an IPv6 address: this client has no IPv4 path (v6-only).
   const v6only = isIPv6(opts.rendezvous.ip);
-  const session = Buffer.from(env.rng.bytes(8)).toString('hex');
+  const session = newSessionId(env.rng);
   const v6sock = openV6(env, c.ipv6 ?? 'auto');
   const v6addr = v6sock && (await boundAddr(env.clock, v6sock));
   const mine: Candidate[] = v6addr ? [{ kind: 'ipv6', addr: v6addr }] : [];

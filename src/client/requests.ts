@@ -4,7 +4,7 @@
 import type { MessageSocket } from '../net/message-socket.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { TxIds } from '../net/tx-ids.js';
-import type { Env, Random, SocketAddr } from '../net/types.js';
+import type { Env, SocketAddr } from '../net/types.js';
 import {
   REQUEST_PAD,
   type Message,
@@ -86,9 +86,4 @@ export class RendezvousRequests {
   cancel(): void {
     this.pending?.cancel();
   }
-}
-
-/** 8 random bytes as 16 hex characters: one traversal round's session id. */
-export function newSessionId(rng: Random): SessionId {
-  return Buffer.from(rng.bytes(8)).toString('hex');
 }

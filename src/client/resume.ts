@@ -2,6 +2,7 @@
 // the home's remembered address a few times within ONE short timeout. The home answers any probe
 // for its id (peers.ts) without a spray; the Noise handshake that follows still authenticates it.
 // If nothing answers in time the caller runs the full connect: a stale path costs this timeout.
+import { newSessionId } from '../net/tx-ids.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { TxIds } from '../net/tx-ids.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
@@ -29,7 +30,7 @@ export function resume(
       return resolve(undefined);
     }
     const started = env.clock.now();
-    const session = Buffer.from(env.rng.bytes(8)).toString('hex');
+    const session = newSessionId(env.rng);
     const tx = new TxIds(env.rng);
     const sent = new Set<number>();
     const timers: TimerHandle[] = [];

@@ -1,6 +1,7 @@
 // Transaction ids for requests that need an answer: one counter per role, started at a random
 // point drawn from the Env's Random (seeded in the simulator), so ids are unpredictable to an
 // off-path sender yet cost one draw, not one per request.
+import type { SessionId } from '../wire/messages.js';
 import type { Random } from './types.js';
 
 export class TxIds {
@@ -14,4 +15,9 @@ export class TxIds {
     this.seq = (this.seq + 1) >>> 0;
     return this.seq;
   }
+}
+
+/** 8 random bytes as 16 hex characters: a traversal round's, candidates query's or relayed session's id. */
+export function newSessionId(rng: Random): SessionId {
+  return Buffer.from(rng.bytes(8)).toString('hex');
 }

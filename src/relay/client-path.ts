@@ -2,6 +2,7 @@
 // WebSocket and, once the home accepted it, exposes it as a Path of kind 'relayed' that carries
 // the same Noise frames a punched path would. Every wait has a timeout; every failure is a
 // PortholeError with a relay-* kind (from the relay's close code when it gave one).
+import { newSessionId } from '../net/tx-ids.js';
 import type { PortholeError } from '../errors.js';
 import { Retransmitter, type RetransmitOptions } from '../net/retransmit.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
@@ -66,7 +67,7 @@ export function openRelayPath(
   opts: RelayPathOptions & { early?: (path: RelayClientPath) => void },
   done: (r: RelayOpenResult) => void,
 ): () => void {
-  const session = Buffer.from(env.rng.bytes(8)).toString('hex');
+  const session = newSessionId(env.rng);
   const tx = env.rng.int(0xffffffff);
   let current = target;
   let link = linkFor(env, target);
