@@ -5,9 +5,10 @@
 // classification saw, and the connect learns the class again when the rendezvous sees another
 // (client/nat-probe.ts). Entries live 5 minutes; the file holds at most 16, is written 0600 and
 // atomically (temp file + rename), and a file that is unreadable, too big or malformed is ignored.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeJson } from '../secure/state.js';
 import { homedir, networkInterfaces } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { NatClass } from '../discovery/nat-class.js';
 import { natFromWire, natLabel, natToWire } from '../discovery/nat-class.js';
 import type { SocketAddr } from '../net/types.js';
@@ -77,9 +78,7 @@ export function saveCachedNat(
   const entries: Entry[] = [{ key, at: now, ip: publicIp, nat: natToWire(nat) }, ...keep];
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: 2, entries }) + '\n', { mode: 0o600 });
-    renameSync(tmp, file);
+    writeJson(dirname(file), basename(file), { v: 2, entries });
   } catch {
     // read-only or full: the class is learned again next time
   }
