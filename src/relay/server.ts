@@ -81,6 +81,9 @@ export class RelayCore {
       case 'relayClosed': {
         const s = this.sessions.get(msg.session);
         if (s && sameAddr(s.home, from)) this.fromHome(msg, from);
+        // The session's own UDP client: no new transport (two address strings) per frame.
+        else if (s?.client.kind === 'udp' && sameAddr(s.client.addr, from))
+          this.fromClient(msg, s.client, size);
         else this.fromClient(msg, this.udpClient(from), size);
         return true;
       }
