@@ -3,6 +3,7 @@
 // conntrack flushed mid-session, so the watch's next packet leaves from a new public port. The
 // home must follow it there (an authenticated Noise frame from the new address), and every
 // command before and after must show up in the watch exactly once.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inNs } from './netns.js';
 import { pairInLab, spawnWatch } from './paired.js';
 import { killLabProcesses, runClient } from './runner.js';
@@ -17,7 +18,6 @@ export interface RebindResult {
   afterFlush: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const STATES = ['on', 'off', 'on', 'off', 'on', 'off'];
 /** The watch's device keepalive is 10 s: the roam happens at its next one at the latest. */
 const ROAM_WAIT_MS = 11_000;

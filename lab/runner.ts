@@ -1,6 +1,7 @@
 // Runs the real porthole programs inside the lab: the rendezvous on the core, the home agent on
 // the home host, and K client connects from the client host, with every NAT's conntrack table
 // flushed between trials.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -157,8 +158,6 @@ function mode(xs: string[]): string {
   for (const x of xs) n.set(x, (n.get(x) ?? 0) + 1);
   return [...n].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '-';
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function flushConntrack(lab: Lab): void {
   for (const ns of lab.ns.nats) {

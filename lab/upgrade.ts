@@ -3,6 +3,7 @@
 // and must move onto the punched path by itself while `client set` commands run; every state
 // change must reach the watch exactly once, in order. Prints the time from the relayed channel
 // being up to the move (the path event's afterMs).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pairInLab, spawnWatch, type WatchLine } from './paired.js';
 import { killLabProcesses, runClient } from './runner.js';
 import { buildLab, parseSite } from './topology.js';
@@ -18,7 +19,6 @@ export interface UpgradeTrial {
   set: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const STATES = ['on', 'off', 'on', 'off', 'on', 'off'];
 
 interface Line {

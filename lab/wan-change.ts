@@ -6,6 +6,7 @@
 // reconnect through the rendezvous). `client set … toggle` commands before and after: every
 // answer must be the next state (a toggle applied twice or lost shows), the watch must show each
 // state, and the time from the move to the first command seen again in the watch is measured.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inNs } from './netns.js';
 import { pairInLab, spawnWatch, type WatchLine } from './paired.js';
 import { killLabProcesses, runClient, start } from './runner.js';
@@ -39,7 +40,6 @@ export interface WanResult {
   moved: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Bounds: commands retried after the move for at most this long, each wait this long. */
 const RESUME_BOUND_MS = 50_000;
 const SHOW_BOUND_MS = 15_000;

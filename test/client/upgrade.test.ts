@@ -2,6 +2,7 @@
 // client starts relayed (`first`), moves onto the direct path found in the background, and falls
 // back onto a fresh relayed session when the direct path dies; the home's echo app sees every
 // message once, the client gets every echo once, and no new handshake happens.
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -13,8 +14,6 @@ import type { RelayChoice } from '../../src/client/relay-choice.js';
 import { encode } from '../../src/wire/messages.js';
 import { LOOPBACK } from '../support/local-stack.js';
 import { startTrustStack, type TrustStack } from '../support/trust-stack.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
