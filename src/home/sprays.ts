@@ -16,7 +16,7 @@ import { KnockBack } from '../punch/knock-back.js';
 import type { HomeSend } from './registration.js';
 import { natFromWire, type NatClass } from '../discovery/nat-class.js';
 import { DEFAULT_KNOCK, knockTowards } from '../punch/knock.js';
-import { predictThenSpray } from '../punch/predict.js';
+import { sprayPortsFor } from '../punch/predict.js';
 import { roundShape } from '../punch/strategy.js';
 
 interface SpraySession {
@@ -168,16 +168,9 @@ export class Sprays {
   private spray(msg: MessageOf<'peerInfo'>, state: SpraySession, predict?: NatClass): void {
     const client = msg.client;
     const punch: Message = { type: 'punch', session: msg.session };
-    const ports = predict
-      ? predictThenSpray(
-          this.env.rng,
-          this.cfg.spray,
-          this.cfg.portRange,
-          client.port,
-          predict.delta,
-          Math.ceil(this.cfg.spray / 2),
-        )
-      : pickSprayPorts(this.env.rng, this.cfg.spray, this.cfg.portRange, client.port);
+    const { spray, portRange } = this.cfg;
+    const delta = predict ? (predict.delta ?? 1) : undefined;
+    const ports = sprayPortsFor(this.env.rng, spray, portRange, client.port, delta);
     const ttl = this.host.holeTtl();
     this.env.log.debug({ client: formatAddr(client), packets: ports.length + 1, ttl }, 'spraying');
     this.sprayPorts(punch, client, [client.port, ...ports], ttl, state, () => {

@@ -5,16 +5,21 @@
 import type { Random } from '../net/types.js';
 import { pickSprayPorts, type PortRange } from './spray.js';
 
-/** Predicted ports first, then distinct random ones: `n` in all, never `observed` itself. */
-export function predictThenSpray(
+/**
+ * The ports a birthday round sprays: with `delta` (a sequential allocator on that side) the next
+ * ⌈n/2⌉ predicted ports first, then distinct random ones; without it the random ones alone.
+ * `n` in all, never `observed` itself.
+ */
+export function sprayPortsFor(
   rng: Random,
   n: number,
   range: PortRange,
   observed: number,
-  delta: number | undefined,
-  predicted: number,
+  delta?: number,
 ): number[] {
-  const step = delta && delta !== 0 ? delta : 1;
+  if (delta === undefined) return pickSprayPorts(rng, n, range, observed);
+  const predicted = Math.ceil(n / 2);
+  const step = delta !== 0 ? delta : 1;
   const first: number[] = [];
   const seen = new Set<number>([observed]);
   for (let k = 1; first.length < Math.min(predicted, n) && k <= predicted * 2; k++) {

@@ -5,8 +5,8 @@
 import { pace, type Paced } from '../net/pacer.js';
 import type { Random, SocketAddr } from '../net/types.js';
 import type { ClientRoundIo } from './round-io.js';
-import { pickSprayPorts, type PortRange } from './spray.js';
-import { predictThenSpray } from './predict.js';
+import type { PortRange } from './spray.js';
+import { sprayPortsFor } from './predict.js';
 
 export interface ReverseSprayOptions {
   /** N */
@@ -24,17 +24,7 @@ export function sprayHomePorts(
   home: SocketAddr,
   o: ReverseSprayOptions,
 ): Paced {
-  const ports =
-    o.predictDelta !== undefined
-      ? predictThenSpray(
-          rng,
-          o.ports,
-          o.portRange,
-          home.port,
-          o.predictDelta,
-          Math.ceil(o.ports / 2),
-        )
-      : pickSprayPorts(rng, o.ports, o.portRange, home.port);
+  const ports = sprayPortsFor(rng, o.ports, o.portRange, home.port, o.predictDelta);
   return pace(
     io.clock,
     { batch: o.batch, paceMs: o.paceMs },
