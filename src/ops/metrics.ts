@@ -75,12 +75,8 @@ export interface RendezvousMetrics extends RoleMetrics {
   ready(): void;
   /** Gauges read at scrape time (homes held, sessions in flight). */
   observe(read: () => { homes: number; sessions: number }): void;
-  /**
-   * Relay hook (issue 10): the rendezvous' relay calls these for every relayed datagram and
-   * when a relayed session opens (+1) or ends (-1). Same series as RelayMetrics.
-   */
-  relayedBytes(direction: RelayDirection, bytes: number): void;
-  relaySessions(delta: 1 | -1): void;
+  /** The rendezvous' relay (issue 10) reports on the same series as `porthole relay`. */
+  readonly relay: RelayMetrics;
 }
 
 export interface ClusterMetrics {
@@ -114,14 +110,6 @@ export type RelayDirection = 'to_home' | 'to_client';
 export interface RelayMetrics {
   relayed(direction: RelayDirection, bytes: number): void;
   sessions(delta: 1 | -1): void;
-}
-
-/** The rendezvous' relay reports on the rendezvous' own series. */
-export function relayMetrics(m: RendezvousMetrics): RelayMetrics {
-  return {
-    relayed: (direction, bytes) => m.relayedBytes(direction, bytes),
-    sessions: (delta) => m.relaySessions(delta),
-  };
 }
 
 /**

@@ -171,9 +171,10 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
   const punch = (...[strategy, path, ok]: Parameters<HomeMetrics['punch']>): void => {
     punches.inc({ strategy, path, result: ok ? 'ok' : 'failed' });
   };
-  const relayed: RelayMetrics['relayed'] = (direction, bytes) =>
-    relayBytes.inc({ direction }, bytes);
-  const relaySessionDelta: RelayMetrics['sessions'] = (delta) => relaySessions.inc(delta);
+  const relay: RelayMetrics = {
+    relayed: (direction, bytes) => relayBytes.inc({ direction }, bytes),
+    sessions: (delta) => relaySessions.inc(delta),
+  };
   return {
     registry,
     contentType: registry.contentType,
@@ -186,8 +187,7 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
       observe: (fn) => {
         read = fn;
       },
-      relayedBytes: relayed,
-      relaySessions: relaySessionDelta,
+      relay,
     },
     cluster: {
       redisLatency: (command, s) => redisSeconds.observe({ command }, s),
@@ -205,7 +205,7 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
         readPortmap = fn;
       },
     },
-    relay: { relayed, sessions: relaySessionDelta },
+    relay,
     client: { drop, punch, reconnect: () => reconnects.inc() },
   };
 }

@@ -24,7 +24,6 @@ import { isV4Mapped, listenList, socketFor } from './listen.js';
 import { attachStun, type RendezvousStun } from './stun.js';
 import { RelayCore } from '../relay/server.js';
 import type { RedirectTarget } from '../relay/redirect.js';
-import { relayMetrics } from '../ops/metrics.js';
 
 export { DEFAULT_RENDEZVOUS };
 export type { RendezvousConfig, RendezvousOptions, RendezvousStats } from './config.js';
@@ -124,7 +123,7 @@ export class RendezvousServer {
         sendUdp: (d, to) => socketFor(this.socks, to)?.ep.send(d, to),
         relayNode: this.opts.relayNode,
         locate: this.ownerRelay(),
-        metrics: this.opts.metrics && relayMetrics(this.opts.metrics),
+        metrics: this.opts.metrics?.relay,
       });
     this.scheduleSweep();
   }
