@@ -85,9 +85,6 @@ export function candidateListBytes(list: readonly Candidate[]): Uint8Array {
   return w.finish();
 }
 
-const writeNonce = (w: Writer, n: string): void => void w.bytes(Buffer.from(n, 'hex'));
-const readNonce = (r: Reader): string => Buffer.from(r.bytes(8)).toString('hex');
-
 export function encodeCandidateMessage(w: Writer, msg: CandidateMessage): void {
   switch (msg.type) {
     case 'candidates':
@@ -104,9 +101,9 @@ export function encodeCandidateMessage(w: Writer, msg: CandidateMessage): void {
       return writeList(w, msg.list);
     case 'mapCheck':
       w.u32(msg.tx).str(msg.homeId).addr(msg.external);
-      return writeNonce(w, msg.nonce);
+      return writeSession(w, msg.nonce);
     case 'mapNonce':
-      return writeNonce(w, msg.nonce);
+      return writeSession(w, msg.nonce);
   }
 }
 
@@ -134,9 +131,9 @@ export function decodeCandidateMessage(
       const homeId = homeIdOf(r);
       const external = r.addr();
       if (!isIPv4(external.ip) || external.port === 0) throw new DecodeError('bad mapped address');
-      return { type, tx, homeId, external, nonce: readNonce(r) };
+      return { type, tx, homeId, external, nonce: readSession(r) };
     }
     case 'mapNonce':
-      return { type, nonce: readNonce(r) };
+      return { type, nonce: readSession(r) };
   }
 }

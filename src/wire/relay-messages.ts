@@ -19,6 +19,9 @@
 // registration answer (the strict decoder refuses trailing bytes).
 import type { SocketAddr } from '../net/types.js';
 import { DecodeError, type Reader, type Writer } from './codec.js';
+import { ERROR_TEXT_PATTERN } from './error-code.js';
+import { HOME_ID_PATTERN, MAX_AUTH } from './limits.js';
+import { readSession, sessionBytes } from './session.js';
 
 /** Why a relayed session ended (or never started); travels as one byte. */
 export enum RelayCloseCode {
@@ -91,12 +94,7 @@ export const RELAY_TYPE_CODES: Record<RelayMessageType, number> = {
 export const MAX_RELAY_PAYLOAD = 1100;
 /** Largest early frame: room for the open's other fields in one datagram (IK message 1 is ~100–200). */
 export const MAX_EARLY = 512;
-const MAX_AUTH = 255;
-const HOME_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const TEXT = /^[\x20-\x7e]{0,200}$/;
-
-const session = (r: Reader): string => Buffer.from(r.bytes(8)).toString('hex');
-const text = (r: Reader): string => r.str(200, TEXT);
+const text = (r: Reader): string => r.str(200, ERROR_TEXT_PATTERN);
 
 function closeCode(n: number): RelayCloseCode {
   if (!(n in RelayCloseCode)) throw new DecodeError(`unknown relay close code ${n}`);
@@ -108,10 +106,9 @@ export function encodeRelay(w: Writer, m: RelayMessage): void {
     w.u32(m.tx).addr(m.relay);
     return;
   }
-  const sid = Buffer.from(m.session, 'hex');
+  const sid = sessionBytes(m.session);
   if ('early' in m && m.early.length > MAX_EARLY)
     throw new RangeError(`early frame over ${MAX_EARLY} bytes`);
-  if (sid.length !== 8) throw new RangeError('relay session id must be 16 hex chars');
   switch (m.type) {
     case 'relayOpen':
       w.u32(m.tx).str(m.homeId).bytes(sid).varBytes(m.auth).longBytes(m.early);
@@ -146,8 +143,8 @@ export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
       return {
         type,
         tx: r.u32(),
-        homeId: r.str(64, HOME_ID),
-        session: session(r),
+        homeId: r.str(64, HOME_ID_PATTERN),
+        session: readSession(r),
         auth: r.varBytes(MAX_AUTH),
         early: r.longBytes(MAX_EARLY),
       };
@@ -155,25 +152,25 @@ export function decodeRelay(type: RelayMessageType, r: Reader): RelayMessage {
       return {
         type,
         tx: r.u32(),
-        session: session(r),
+        session: readSession(r),
         client: r.addr(),
         auth: r.varBytes(MAX_AUTH),
         early: r.longBytes(MAX_EARLY),
       };
     case 'relayAccept':
     case 'relayReady':
-      return { type, tx: r.u32(), session: session(r) };
+      return { type, tx: r.u32(), session: readSession(r) };
     case 'relayRefuse':
-      return { type, tx: r.u32(), session: session(r), message: text(r) };
+      return { type, tx: r.u32(), session: readSession(r), message: text(r) };
     case 'relayClosed':
-      return { type, session: session(r), code: closeCode(r.u8()), message: text(r) };
+      return { type, session: readSession(r), code: closeCode(r.u8()), message: text(r) };
     case 'relayData':
-      return { type, session: session(r), payload: r.longBytes(MAX_RELAY_PAYLOAD) };
+      return { type, session: readSession(r), payload: r.longBytes(MAX_RELAY_PAYLOAD) };
     case 'relayRedirect':
       return {
         type,
         tx: r.u32(),
-        session: session(r),
+        session: readSession(r),
         relay: r.addr(),
         tcpPort: r.u16(),
         wsPort: r.u16(),

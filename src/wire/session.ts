@@ -1,8 +1,15 @@
-// The 8-byte session id on the wire, shown as 16 lowercase hex chars.
+// The 8-byte ids on the wire (sessions, nonces), shown as 16 lowercase hex chars.
 import type { Reader, Writer } from './codec.js';
 
+/** The id's 8 bytes; anything else is a caller's bug, not something to send. */
+export function sessionBytes(s: string): Uint8Array {
+  const b = Buffer.from(s, 'hex');
+  if (b.length !== 8) throw new RangeError('a session id must be 16 hex chars');
+  return b;
+}
+
 export function writeSession(w: Writer, s: string): void {
-  w.bytes(Buffer.from(s, 'hex'));
+  w.bytes(sessionBytes(s));
 }
 
 export function readSession(r: Reader): string {
