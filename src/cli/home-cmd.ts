@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runHome, type RunningHome } from '../home/run.js';
 import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
-import { loadConfig, loadState, saveConfig, type State } from '../secure/state.js';
+import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { registerHomeStatus } from './home-status-cmd.js';
@@ -13,7 +13,7 @@ import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
 import { ipv6Arg, portmapArg } from './candidate-args.js';
 import type { PortmapMode } from '../portmap/index.js';
 import { applyEnvAndConfig } from './config.js';
-import { die, onReload, onShutdown, orDie } from './lifecycle.js';
+import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { homeIdArg, intArg, listenArg, resprayArg, sprayTtlArg, type LogLevel } from './parse.js';
 
@@ -154,9 +154,9 @@ async function startHome(
 ): Promise<RunningHome> {
   if (!opts.id === !opts.state)
     cmd.error('error: give exactly one of --state DIR (secure) or --id ID (open)');
-  // With --state, the rendezvous last given (config.json) is the default (the service unit).
-  const saved = opts.state ? orDie(() => loadConfig(opts.state!)).rendezvous : undefined;
-  const given = opts.rendezvous ?? (saved ? orDie(() => hostPortListArg(saved)) : undefined);
+  // With --state, the rendezvous last given (config.json) is the default (the service unit): the
+  // option layer (config.ts) fills it from there like any other option.
+  const given = opts.rendezvous;
   if (!given) cmd.error("error: required option '--rendezvous <HOST:PORT>' not specified");
   const nodes = await resolveNodes(given).catch((e: Error) => die(e.message, 2));
   const rendezvous = nodes[0]!;

@@ -3,18 +3,12 @@ import type { Command } from 'commander';
 import qrcode from 'qrcode-terminal';
 import { codeId, encodePairingCode, newSecret } from '../secure/pairing-code.js';
 import { fingerprint } from '../secure/keys.js';
-import {
-  addPendingCode,
-  listAuthorized,
-  loadConfig,
-  loadState,
-  revokeAuthorized,
-} from '../secure/state.js';
-import { firstNode } from './rendezvous-nodes.js';
+import { addPendingCode, listAuthorized, loadState, revokeAuthorized } from '../secure/state.js';
+import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
+import type { HostPort } from './resolve.js';
 import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
-import { addrArg, intArg } from './parse.js';
-import type { SocketAddr } from '../net/types.js';
+import { intArg } from './parse.js';
 
 export function registerHomeTrustCommands(home: Command): void {
   registerInit(home, 'home');
@@ -27,19 +21,19 @@ export function registerHomeTrustCommands(home: Command): void {
     .requiredOption('--state <DIR>', 'the home state dir')
     .option(
       '--rendezvous <HOST:PORT>',
-      'rendezvous the client should use (default: the one the home runs with)',
-      addrArg,
+      'rendezvous the client should use (default: the one the home runs with; of a list, the first)',
+      hostPortListArg,
     )
     .option('--expires <MIN>', 'minutes until the code expires', intArg(1, 24 * 60), 10)
     .option('--json', 'machine-readable output')
     .action(
-      async (o: { state: string; rendezvous?: SocketAddr; expires: number; json?: boolean }) => {
+      async (o: { state: string; rendezvous?: HostPort[]; expires: number; json?: boolean }) => {
         const s = orDie(() => loadState(o.state, 'home'));
-        const saved = orDie(() => loadConfig(o.state)).rendezvous;
-        // The saved form may be a DNS name or a cluster's list: the code carries its first node.
-        const rendezvous =
-          o.rendezvous ??
-          (saved ? await firstNode(saved).catch((e: Error) => die(e.message)) : undefined);
+        // Given or saved (config.json, filled by the option layer), a DNS name or a cluster's
+        // list: the code carries its first node.
+        const rendezvous = o.rendezvous
+          ? await firstNode(o.rendezvous).catch((e: Error) => die(e.message))
+          : undefined;
         if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
         const secret = newSecret();
         const expiresAt = Date.now() + o.expires * 60_000;

@@ -32,8 +32,8 @@ export function formatNodeList(list: readonly HostPort[]): string {
 }
 
 /** The first node of a saved list, resolved (what a pairing code carries). */
-export async function firstNode(saved: string, lookup?: Lookup): Promise<SocketAddr> {
-  return (await resolveNodes(hostPortListArg(saved).slice(0, 1), lookup))[0] as SocketAddr;
+export async function firstNode(list: readonly HostPort[], lookup?: Lookup): Promise<SocketAddr> {
+  return (await resolveNodes(list.slice(0, 1), lookup))[0] as SocketAddr;
 }
 
 /** Every node, names resolved, at most MAX_RENDEZVOUS_NODES (the rotation drops duplicates). */

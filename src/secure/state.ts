@@ -258,7 +258,3 @@ export function saveConfig(dir: string, cfg: { rendezvous: string }): void {
     typeof current === 'object' && current !== null && !Array.isArray(current) ? current : {};
   writeJson(dir, FILES.config, { ...kept, ...cfg });
 }
-
-export function loadConfig(dir: string): { rendezvous?: string } {
-  return readJson<{ rendezvous?: string }>(dir, FILES.config, {});
-}

@@ -122,7 +122,7 @@ test('--rendezvous: repeated, comma lists and DNS names (every record a node)', 
 test('the saved form (config.json) round-trips; a pairing code takes its first node', async () => {
   const list = hostPortListArg('rv.example.net:7400,[2001:db8::1]:7400');
   assert.equal(formatNodeList(list), 'rv.example.net:7400,[2001:db8::1]:7400');
-  const first = await firstNode(formatNodeList(list), () =>
+  const first = await firstNode(hostPortListArg(formatNodeList(list)), () =>
     Promise.resolve([{ address: '203.0.113.10', family: 4 }]),
   );
   assert.deepEqual(first, { ip: '203.0.113.10', port: 7400 });
