@@ -6,14 +6,13 @@
 // 'mapped' when those won.
 import { newSessionId } from '../net/tx-ids.js';
 import { isIPv6 } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { DERIVED_ID } from '../secure/keys.js';
 import { boundAddr } from '../net/bound.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
 import { knockAttempt, type KnockWin } from '../net/knock6.js';
 import { raceAttempts, type Attempt, type AttemptOutcome } from '../net/race.js';
 import { TxIds } from '../net/tx-ids.js';
-import { usableIpv6 } from '../net/ipv6.js';
+import { localIpv6 } from '../net/local-ipv6.js';
 import type { Env, SocketAddr, UdpEndpoint } from '../net/types.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { candidateListBytes, type Candidate } from '../wire/candidates.js';
@@ -129,7 +128,7 @@ function homeKnock(
 
 function openV6(env: Env, choice: string): UdpEndpoint | undefined {
   if (choice === 'off') return undefined;
-  const ip = choice === 'auto' ? usableIpv6(networkInterfaces(), { max: 1 })[0]?.ip : choice;
+  const ip = choice === 'auto' ? localIpv6() : choice;
   if (!ip) return undefined;
   const ep = env.net.open({ ip });
   ep.onError(() => ep.close());

@@ -5,11 +5,9 @@
 // firewall to that client while the client knocks towards us.
 // A secure home publishes nothing: the rendezvous forwards each client's signed query here, and
 // only a client the home would accept for an assist gets the list (others an empty one).
-import { networkInterfaces } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { boundAddr } from '../net/bound.js';
 import { DropCounter, MessageSocket } from '../net/message-socket.js';
-import { parseIfInet6, usableIpv6 } from '../net/ipv6.js';
+import { localIpv6 } from '../net/local-ipv6.js';
 import type { TxIds } from '../net/tx-ids.js';
 import type { Env, SocketAddr, TimerHandle } from '../net/types.js';
 import {
@@ -169,13 +167,7 @@ export class HomeCandidates {
     const c = this.opts.ipv6 ?? 'off';
     if (c === 'off') return undefined;
     if (c !== 'auto') return c[0];
-    let flags;
-    try {
-      flags = parseIfInet6(readFileSync('/proc/net/if_inet6', 'utf8'));
-    } catch {
-      flags = undefined; // not Linux: no flags, every global address passes
-    }
-    return usableIpv6(networkInterfaces(), { flags, max: 1 })[0]?.ip;
+    return localIpv6();
   }
 
   private v6Addr(): SocketAddr | undefined {
