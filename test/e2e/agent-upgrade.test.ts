@@ -7,7 +7,7 @@ import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 const procs = new Procs();
 after(() => procs.stopAll());
-const RV = '127.0.0.2:47834';
+const RV = '127.0.0.2:27834';
 
 test(
   'client up --relay-first: the kept session upgrades; status follows; no reconnect',
@@ -15,7 +15,7 @@ test(
   async () => {
     const { clients } = await pairedStack(procs, {
       rvArgs: ['--listen', RV],
-      homeListen: '127.0.0.3:47835',
+      homeListen: '127.0.0.3:27835',
       clients: ['phone'],
     });
     const phone = clients.phone as string;

@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { jsonLine, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47410';
+const RV = '127.0.0.2:27410';
 const procs = new Procs();
 
 before(async () => {
   await procs.start(
-    ['rendezvous', '--listen', RV, '--listen', '[::1]:47410'],
+    ['rendezvous', '--listen', RV, '--listen', '[::1]:27410'],
     'rendezvous listening',
   );
   await procs.start(
-    ['home', '--id', 'cand-home', '--rendezvous', RV, '--listen', '127.0.0.3:47510'],
+    ['home', '--id', 'cand-home', '--rendezvous', RV, '--listen', '127.0.0.3:27510'],
     'registered with rendezvous',
   );
   await procs.start(
@@ -25,7 +25,7 @@ before(async () => {
       '--rendezvous',
       RV,
       '--listen',
-      '127.0.0.3:47511',
+      '127.0.0.3:27511',
       '--portmap',
       'off',
       '--ipv6',
@@ -79,13 +79,13 @@ test('client connect --json: a home without candidates (portmap auto finds no ro
 });
 
 test('rendezvous --listen refuses the dual-stack wildcard (v4-mapped addresses would leak)', () => {
-  const r = run(['rendezvous', '--listen', '[::]:47420']);
+  const r = run(['rendezvous', '--listen', '[::]:27420']);
   assert.equal(r.status, 1 + 1);
   assert.match(r.stderr, /explicit address per family/);
 });
 
 test('client connect --json: a v6-only client (rendezvous over IPv6) reaches a dual-stack home over IPv6', (t) => {
-  const r = connectVia('[::1]:47410', 'cand6-home', '--ipv6', '::1');
+  const r = connectVia('[::1]:27410', 'cand6-home', '--ipv6', '::1');
   assert.equal(r.status, 0, r.stderr);
   const j = jsonLine(r.stdout);
   assert.equal(j.path, 'ipv6', r.stdout);
@@ -93,7 +93,7 @@ test('client connect --json: a v6-only client (rendezvous over IPv6) reaches a d
 });
 
 test('client connect: a v6-only client and a v4-only home fail with an error naming that', () => {
-  const r = connectVia('[::1]:47410', 'cand-home', '--ipv6', '::1');
+  const r = connectVia('[::1]:27410', 'cand-home', '--ipv6', '::1');
   assert.notEqual(r.status, 0, r.stdout);
   assert.match(r.stderr + r.stdout, /v6-only client/);
   assert.match(r.stderr + r.stdout, /v4-only home/);

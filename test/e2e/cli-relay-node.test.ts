@@ -12,7 +12,8 @@ import { scrape, until } from '../support/cluster.js';
 import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 import { freePort } from '../support/mosquitto.js';
 
-const PORT = 20_000 + ((process.pid + 7_000) % 20_000);
+// Below the ephemeral range (32768+), so no socket bound to port 0 elsewhere can take it.
+const PORT = 10_000 + ((process.pid + 5_000) % 10_000);
 const RV = `127.0.0.2:${PORT}`;
 const RELAY = `127.0.0.6:${PORT + 3}`;
 const procs = new Procs();

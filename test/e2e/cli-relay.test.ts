@@ -10,7 +10,8 @@ import { after, test } from 'node:test';
 import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 // Ports from the pid: other worktrees run their own suites on this machine at the same time.
-const PORT = 20_000 + (process.pid % 20_000);
+// Below the ephemeral range (32768+), so no socket bound to port 0 elsewhere can take it.
+const PORT = 10_000 + (process.pid % 10_000);
 const RV = `127.0.0.2:${PORT}`;
 const TCP = `127.0.0.2:${PORT + 1}`;
 const WS = `127.0.0.2:${PORT + 2}`;

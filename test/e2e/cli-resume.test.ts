@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47620';
+const RV = '127.0.0.2:27620';
 const procs = new Procs();
 after(() => procs.stopAll());
 
@@ -15,7 +15,7 @@ test(
   async () => {
     const { homeId, clients } = await pairedStack(procs, {
       rvArgs: ['--listen', RV],
-      homeListen: '127.0.0.3:47621',
+      homeListen: '127.0.0.3:27621',
       clients: ['phone'],
     });
     const phone = clients.phone as string;

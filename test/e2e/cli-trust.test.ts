@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { jsonLine, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47600';
+const RV = '127.0.0.2:27600';
 const procs = new Procs();
 after(() => procs.stopAll());
 
@@ -31,7 +31,7 @@ test(
 
     await procs.start(['rendezvous', '--listen', RV], 'rendezvous listening');
     await procs.start(
-      ['home', '--state', home, '--rendezvous', RV, '--listen', '127.0.0.3:47601'],
+      ['home', '--state', home, '--rendezvous', RV, '--listen', '127.0.0.3:27601'],
       'registered with rendezvous',
     );
 

@@ -5,8 +5,8 @@ import { after, before, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { BIN, jsonLine, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47400';
-const HOME = '127.0.0.3:47500';
+const RV = '127.0.0.2:27400';
+const HOME = '127.0.0.3:27500';
 const procs = new Procs();
 
 before(async () => {

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47700';
+const RV = '127.0.0.2:27700';
 const procs = new Procs();
 after(() => procs.stopAll());
 
 test('client up: 50 commands through one kept connection', { timeout: 180_000 }, async () => {
   const { clients } = await pairedStack(procs, {
     rvArgs: ['--listen', RV],
-    homeListen: '127.0.0.3:47701',
+    homeListen: '127.0.0.3:27701',
     clients: ['phone'],
   });
   const phone = clients.phone as string;

@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { jsonLine, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47430';
-const METRICS = '127.0.0.3:47630';
+const RV = '127.0.0.2:27430';
+const METRICS = '127.0.0.3:27630';
 const procs = new Procs();
 const homeProc = new Procs();
 const dir = mkdtempSync(join(tmpdir(), 'porthole-status-'));
@@ -24,7 +24,7 @@ before(async () => {
   assert.equal(init.status, 0, init.stderr);
   s.homeId = String(jsonLine(init.stdout).homeId);
   await procs.start(
-    ['rendezvous', '--listen', RV, '--listen', '[::1]:47430'],
+    ['rendezvous', '--listen', RV, '--listen', '[::1]:27430'],
     'rendezvous listening',
   );
 });
@@ -49,7 +49,7 @@ test('home status: registration, port mapping verdict, IPv6, candidates; metrics
       '--rendezvous',
       RV,
       '--listen',
-      '127.0.0.3:47530',
+      '127.0.0.3:27530',
       '--ipv6',
       '::1',
       '--metrics',
@@ -63,7 +63,7 @@ test('home status: registration, port mapping verdict, IPv6, candidates; metrics
   const reg = j.registration as Record<string, unknown>;
   assert.equal(reg.registered, true);
   assert.equal(reg.rendezvous, RV);
-  assert.match(String(reg.observed), /^127\.0\.0\.3:47530$/);
+  assert.match(String(reg.observed), /^127\.0\.0\.3:27530$/);
   assert.match(String((j.ipv6 as string[])[0]), /^\[::1\]:\d+$/);
   assert.ok((j.advertised as string[]).some((c) => c.startsWith('ipv6 [::1]:')));
   // No router on loopback: the mapper settles on "unavailable" (bounded wait) and says why.
@@ -108,7 +108,7 @@ test('home status: registration, port mapping verdict, IPv6, candidates; metrics
   // The same paired client as a v6-only one: its signed query goes over IPv6, forwarded all the same.
   const v6 = run([
     ...['client', 'connect', '--state', client, '--home', s.homeId],
-    ...['--rendezvous', '[::1]:47430', '--ipv6', '::1', '--json'],
+    ...['--rendezvous', '[::1]:27430', '--ipv6', '::1', '--json'],
   ]);
   assert.equal(v6.status, 0, v6.stderr);
   assert.equal(jsonLine(v6.stdout).path, 'ipv6', v6.stdout);

@@ -29,11 +29,11 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'porthole-reload-'));
     const home = join(dir, 'home');
     assert.equal(run(['home', 'init', '--state', home]).status, 0);
-    await procs.start(['rendezvous', '--listen', '127.0.0.2:47810'], 'rendezvous listening');
-    await procs.start(['rendezvous', '--listen', '127.0.0.2:47820'], 'rendezvous listening');
+    await procs.start(['rendezvous', '--listen', '127.0.0.2:27810'], 'rendezvous listening');
+    await procs.start(['rendezvous', '--listen', '127.0.0.2:27820'], 'rendezvous listening');
     writeFileSync(
       join(home, 'config.json'),
-      JSON.stringify({ rendezvous: '127.0.0.2:47810', keep: 1 }),
+      JSON.stringify({ rendezvous: '127.0.0.2:27810', keep: 1 }),
     );
     const p = spawn(
       process.execPath,
@@ -45,7 +45,7 @@ test(
         '--state',
         home,
         '--listen',
-        '127.0.0.3:47811',
+        '127.0.0.3:27811',
         '--portmap',
         'off',
       ],
@@ -54,7 +54,7 @@ test(
     let log = '';
     p.stderr.on('data', (b: Buffer) => (log += b.toString()));
     try {
-      await waitFor(() => log, /"rendezvous":"127\.0\.0\.2:47810"[^\n]*home agent started/);
+      await waitFor(() => log, /"rendezvous":"127\.0\.0\.2:27810"[^\n]*home agent started/);
       await waitFor(() => log, /registered with rendezvous/);
       const cfg = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as Record<
         string,
@@ -63,13 +63,13 @@ test(
       assert.equal(cfg.keep, 1, 'the home keeps keys it does not own in config.json');
       writeFileSync(
         join(home, 'config.json'),
-        JSON.stringify({ ...cfg, rendezvous: '127.0.0.2:47820' }),
+        JSON.stringify({ ...cfg, rendezvous: '127.0.0.2:27820' }),
       );
       p.kill('SIGHUP');
-      await waitFor(() => log, /"rendezvous":"127\.0\.0\.2:47820"[^\n]*home agent started/);
-      const after = log.slice(log.lastIndexOf('127.0.0.2:47820'));
+      await waitFor(() => log, /"rendezvous":"127\.0\.0\.2:27820"[^\n]*home agent started/);
+      const after = log.slice(log.lastIndexOf('127.0.0.2:27820'));
       await waitFor(
-        () => log.slice(log.lastIndexOf('127.0.0.2:47820')),
+        () => log.slice(log.lastIndexOf('127.0.0.2:27820')),
         /registered with rendezvous/,
       );
       assert.ok(after.length > 0);

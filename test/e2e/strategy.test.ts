@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { jsonLine, Procs, run } from '../support/cli.js';
 
-const RV = '127.0.0.2:47640';
-const HOME = '127.0.0.3:47740';
+const RV = '127.0.0.2:27640';
+const HOME = '127.0.0.3:27740';
 const procs = new Procs();
 
 before(async () => {
@@ -24,13 +24,13 @@ before(async () => {
 after(() => procs.stopAll());
 
 test("coturn's STUN client gets a mapped address from the rendezvous port", () => {
-  const r = spawnSync('turnutils_stunclient', ['-L', '127.0.0.6', '-p', '47640', '127.0.0.2'], {
+  const r = spawnSync('turnutils_stunclient', ['-L', '127.0.0.6', '-p', '27640', '127.0.0.2'], {
     encoding: 'utf8',
     timeout: 10_000,
   });
   assert.equal(r.error, undefined, 'turnutils_stunclient (Debian coturn) must be installed');
   assert.match(r.stdout, /reflexive addr: 127\.0\.0\.6:\d+/);
-  assert.match(r.stdout, /Other addr: : 127\.0\.0\.5:47641/);
+  assert.match(r.stdout, /Other addr: : 127\.0\.0\.5:27641/);
 });
 
 test('client connect --json: both sides classified, the knock, few packets, one socket', () => {

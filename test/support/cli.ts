@@ -28,13 +28,16 @@ export class Procs {
         () => reject(new Error(`${args[0]} did not log "${readyText}" in 10 s`)),
         10_000,
       );
+      let err = '';
       p.stderr.on('data', (b: Buffer) => {
+        err = (err + b.toString()).slice(-2000);
         if (b.toString().includes(readyText)) {
           clearTimeout(timer);
           resolve();
         }
       });
-      p.on('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
+      // Why it died (e.g. a port taken) belongs in the failure.
+      p.on('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${err.slice(-400)}`)));
     });
   }
 
