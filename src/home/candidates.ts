@@ -156,11 +156,13 @@ export class HomeCandidates {
       },
       'port mapping',
     );
-    this.deps.changed?.(); // renewals too: the lease restarts
     const next = s.state === 'mapped' ? s.external : undefined;
-    if (next?.ip === this.mapped?.ip && next?.port === this.mapped?.port) return;
+    const moved = next?.ip !== this.mapped?.ip || next?.port !== this.mapped?.port;
     this.mapped = next;
-    this.advertise();
+    // After the update, so `home status` never shows a mapping without its advert; renewals
+    // report too (the lease restarts).
+    this.deps.changed?.();
+    if (moved) this.advertise();
   }
 
   private chooseIpv6(): string | undefined {
