@@ -6,6 +6,7 @@ import type { ClusterNode } from '../rendezvous/cluster/node.js';
 // Node ids share the home id alphabet (rendezvous/cluster/validate.ts: NODE_ID_PATTERN); the
 // leaf module keeps the wire codec out of `--help`.
 import { HOME_ID_PATTERN as NODE_ID_PATTERN } from '../wire/limits.js';
+import { homeRate } from './relay-cmd.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
@@ -27,6 +28,7 @@ interface RendezvousCmdOpts {
   relayTcp?: number;
   relayWs?: number;
   relayMaxBytes?: number;
+  relayHomeRate?: number;
   relayNode?: SocketAddr;
   relayNodeTcp?: number;
   relayNodeWs?: number;
@@ -122,8 +124,13 @@ export function registerRendezvous(program: Command): void {
       intArg(1, 65535),
     )
     .option(
+      '--relay-home-rate <BYTES_PER_S>',
+      'relayed bytes per second per home, all its sessions (default 1048576; burst 16x)',
+      intArg(1024, 2 ** 40),
+    )
+    .option(
       '--relay-max-bytes <N>',
-      'bytes per relayed session (default 4 MiB)',
+      'also cap the bytes of each relayed session (off by default: the per-home rate applies)',
       intArg(1024, 2 ** 40),
     )
     .option(
@@ -189,9 +196,10 @@ export function registerRendezvous(program: Command): void {
         metrics: metrics?.rendezvous,
         ...stunConfig({ ...opts, listen: first }),
         relay: opts.relay
-          ? opts.relayMaxBytes
-            ? { maxSessionBytes: opts.relayMaxBytes }
-            : {}
+          ? {
+              ...(opts.relayMaxBytes ? { maxSessionBytes: opts.relayMaxBytes } : {}),
+              ...homeRate(opts.relayHomeRate),
+            }
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
         ...(opts.relayNode
