@@ -70,3 +70,57 @@ export function layersConfig({ files = ['src/**/*.ts'], srcDir = './src', basePa
     },
   };
 }
+
+/**
+ * Platform-neutral code (issue 18): the wire codec, the Noise framing, the device-call client and
+ * what they stand on run in Node and in the phone's browser (src/phone/ bundles them). No `node:`
+ * module, no Node-only package, no Buffer: Uint8Array and wire/bytes.ts instead.
+ */
+export const NEUTRAL = [
+  'src/wire/**/*.ts',
+  'src/errors.ts',
+  'src/net/types.ts',
+  'src/net/channel.ts',
+  'src/net/path.ts',
+  'src/net/retransmit.ts',
+  'src/net/roam.ts',
+  'src/net/tx-ids.ts',
+  'src/secure/noise-frames.ts',
+  'src/secure/noise-ik.ts',
+  'src/secure/replay-window.ts',
+  'src/secure/neutral-auth.ts',
+  'src/secure/pairing-code.ts',
+  'src/secure/pairing-proof.ts',
+  'src/secure/base32.ts',
+  'src/devices/model.ts',
+  'src/devices/rpc-wire.ts',
+  'src/devices/rpc-client.ts',
+  'src/phone/**/*.ts',
+  'src/ui/**/*.ts',
+];
+
+/** Bare builtins and Node-only packages, by exact name (patterns would also match ../net/…). */
+const NODE_ONLY = ['fs', 'net', 'dgram', 'crypto', 'os', 'path', 'buffer', 'child_process'];
+const NODE_PACKAGES = ['noise-handshake', 'ws', 'pino', 'hono'];
+
+export function neutralConfig({ files = NEUTRAL } = {}) {
+  const message = 'platform-neutral file (eslint.layers.mjs NEUTRAL): it also runs in the browser';
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_ONLY, ...NODE_PACKAGES].map((name) => ({ name, message })),
+          patterns: [{ group: ['node:*', 'noise-handshake/*', 'hono/*'], message }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message },
+        { name: 'process', message },
+        { name: 'require', message },
+      ],
+    },
+  };
+}

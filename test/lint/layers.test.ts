@@ -13,6 +13,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface LayersModule {
   layersConfig: (o?: { files?: string[]; srcDir?: string; basePath?: string }) => Linter.Config;
+  neutralConfig: (o?: { files?: string[] }) => Linter.Config;
+  NEUTRAL: string[];
 }
 
 const loadLayers = async (): Promise<LayersModule> =>
@@ -75,4 +77,50 @@ test('eslint.config.mjs applies both rules to src/', async () => {
   };
   for (const rule of ['import-x/no-cycle', 'import-x/no-restricted-paths'])
     assert.equal(cfg.rules[rule]?.[0], 2, `${rule} is an error`);
+});
+
+test('platform-neutral files may not import node: modules or use Buffer (issue 18)', async () => {
+  const { neutralConfig } = await loadLayers();
+  const dir = tree({
+    'src/wire/bad-import.ts': "import { isIP } from 'node:net';\nexport const f = isIP;\n",
+    'src/wire/bad-bare.ts': "import { createHash } from 'crypto';\nexport const f = createHash;\n",
+    'src/wire/bad-global.ts': 'export const f = (s: string): unknown => Buffer.from(s);\n',
+    'src/wire/ok.ts': "import type { T } from '../net/types.js';\nexport const ok: T = 1;\n",
+    'src/net/types.ts': 'export type T = number;\n',
+  });
+  try {
+    const eslint = new ESLint({
+      cwd: dir,
+      overrideConfigFile: true,
+      overrideConfig: [
+        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+        neutralConfig({ files: ['src/wire/**/*.ts'] }),
+      ],
+    });
+    const results = await eslint.lintFiles(['src/**/*.ts']);
+    const byFile = Object.fromEntries(
+      results.map((r) => [r.filePath.slice(dir.length + 1), r.messages.map((m) => m.ruleId)]),
+    );
+    assert.deepEqual(byFile['src/wire/bad-import.ts'], ['no-restricted-imports']);
+    assert.deepEqual(byFile['src/wire/bad-bare.ts'], ['no-restricted-imports']);
+    assert.deepEqual(byFile['src/wire/bad-global.ts'], ['no-restricted-globals']);
+    assert.deepEqual(byFile['src/wire/ok.ts'], []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('eslint.config.mjs applies the neutral rules to the shared protocol code', async () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  for (const file of [
+    'src/wire/codec.ts',
+    'src/secure/noise-frames.ts',
+    'src/devices/rpc-client.ts',
+  ]) {
+    const cfg = (await eslint.calculateConfigForFile(join(ROOT, file))) as {
+      rules: Record<string, unknown[]>;
+    };
+    for (const rule of ['no-restricted-imports', 'no-restricted-globals'])
+      assert.equal(cfg.rules[rule]?.[0], 2, `${rule} on ${file}`);
+  }
 });
