@@ -73,7 +73,19 @@ export function registerClientUp(client: Command): void {
         r.paths?.onLost(() => (lost = true));
         const conn = r.connection;
         const paths = r.paths;
+        const up = r.upgrade;
+        // A paired home's session: its upgrader owns liveness (issue 21); the keeper only hears
+        // when the session is lost, and passes on its suspicions.
+        const owned: Partial<KeptLink> =
+          up && paths
+            ? {
+                onLost: (cb) => paths.onLost((_p, reason) => cb(reason)),
+                suspect: () => up.suspect(),
+                rttMs: () => (paths.path.kind === 'relayed' ? undefined : up.rttMs),
+              }
+            : {};
         return {
+          ...owned,
           channel: r.channel,
           ping: (ms, cb) => {
             if (conn) return conn.ping(ms, cb);
