@@ -4,7 +4,7 @@
 // are accepted unless requireSigned; a keepalive from another address than the registered one
 // (unknown, expired, or the NAT mapping changed) gets UnknownHome, so the home registers again.
 import type { Env, SocketAddr } from '../net/types.js';
-import { verifyRegistration } from '../secure/auth.js';
+import { verifyRegistration, type ServerRole } from '../secure/auth.js';
 import { DERIVED_ID } from '../secure/keys.js';
 import { ReplayGuard } from '../secure/replay.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
@@ -16,6 +16,10 @@ export interface RegistrationDeskOptions {
   env: Env;
   registry: HomeRegistry;
   cfg: { registrationTtlMs: number; requireSigned: boolean };
+  /** What this server is: a proof bound to another role is refused. */
+  role: ServerRole;
+  /** Is `addr` (where a home says it sent its proof) this server? See `ownAddresses`. */
+  isSelf(addr: SocketAddr): boolean;
   /** Answers never carry more bytes than the request did (the role's socket enforces it). */
   reply(msg: Message, req: Request): void;
   drop(reason: string): void;
@@ -90,10 +94,35 @@ export class RegistrationDesk {
     }
     const v = verifyRegistration(msg.homeId, msg.auth);
     if (!v.ok) return `registration refused: ${v.reason}`;
+    // Bound to another server: a replay (or a home that dialled an address we do not know as
+    // ours: --advertise). An unbound proof comes from a home older than the binding: taken.
+    if (v.server && (v.server.role !== this.o.role || !this.o.isSelf(v.server.addr)))
+      return `registration refused: the proof is for ${v.server.role} ${formatAddr(v.server.addr)}, not this ${this.o.role} (a replay, or start it with --advertise)`;
     const wall = this.o.env.clock.wallNow?.();
     if (wall === undefined) return 'registration refused: this rendezvous has no wall clock';
     if (!this.replay.accept(v.nonce, v.time, wall))
       return 'registration refused: stale or replayed (check the home clock)';
     return undefined;
   }
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+const plain = (ip: string): string => ip.replace(/^::ffff:(?=\d+\.)/i, '');
+
+/**
+ * Which addresses count as this server's (docs/security.md): the ports of its sockets and of its
+ * `--advertise` addresses; and, when it knows them, their IPs — sockets bound to a specific IP,
+ * and advertised ones. A server on 0.0.0.0 with no --advertise may not know its public IP (behind
+ * a cloud 1:1 NAT it never sees it): then only the port and the role are checked.
+ */
+export function ownAddresses(
+  locals: () => readonly (SocketAddr | undefined)[],
+  advertise: readonly SocketAddr[] = [],
+): (addr: SocketAddr) => boolean {
+  return (addr) => {
+    const known = [...locals().filter((a): a is SocketAddr => a !== undefined), ...advertise];
+    if (!known.some((a) => a.port === addr.port)) return false;
+    const ips = known.map((a) => plain(a.ip)).filter((ip) => !WILDCARD.has(ip));
+    return ips.length === 0 || ips.includes(plain(addr.ip));
+  };
 }

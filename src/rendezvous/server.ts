@@ -16,7 +16,7 @@ import {
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 import type { Request } from './session.js';
 import { AssistDesk } from './assist-desk.js';
-import { RegistrationDesk } from './registration-desk.js';
+import { ownAddresses, RegistrationDesk } from './registration-desk.js';
 import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
@@ -73,6 +73,11 @@ export class RendezvousServer {
       env,
       registry: this.registry,
       cfg: this.cfg,
+      role: 'rendezvous',
+      isSelf: ownAddresses(
+        () => this.socks.map((sk) => sk.ep.localAddress()),
+        opts.advertise ? [opts.advertise] : [],
+      ),
       reply: (m, req) => this.reply(m, req),
       drop: (reason) => this.drops.count(reason),
       onRegistered: (msg, from, isNew) => {

@@ -7,6 +7,7 @@ import { RateLimiter } from '../util/rate-limit.js';
 import {
   AssistKind,
   registrationAuth,
+  type ServerBinding,
   verifyAssist,
   verifyCandidates,
   verifyRelay,
@@ -44,8 +45,8 @@ export class HomeTrustStore implements HomeTrust {
     return { publicKey: this.state.identity.dhPublic, secretKey: this.state.identity.dhSecret };
   }
 
-  registrationAuth(homeId: string): Uint8Array {
-    return registrationAuth(this.state.identity, homeId, this.wallClock());
+  registrationAuth(homeId: string, server?: ServerBinding): Uint8Array {
+    return registrationAuth(this.state.identity, homeId, this.wallClock(), server);
   }
 
   private liveCode(codeIdHex: string | undefined): PendingCode | TrustRefusal {
