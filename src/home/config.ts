@@ -101,6 +101,8 @@ export interface HomeOptions extends Partial<HomeConfig> {
 export interface HomeTrust {
   /** `server`: the server the proof is for (it is bound to it: issue 21 item 4). */
   registrationAuth(homeId: string, server?: ServerBinding): Uint8Array;
+  /** The signed goodbye for one server (issue 21 item 9); absent: an open home's empty one. */
+  deregistrationAuth?(homeId: string, server: ServerBinding): Uint8Array;
   authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
   /** A relayed session (issue 10), let in exactly as an assist; without it relays are refused. */
   authorizeRelay?(msg: MessageOf<'relayOffer'>): { ok: true } | { ok: false; reason: string };

@@ -57,12 +57,14 @@ export class RelayNode {
     this.udp = new UdpRelay(env, {
       ...opts,
       lookupHome: (id) => this.registry.get(id, env.clock.now())?.addr,
+      offline: (id) => this.desk.isOffline(id, env.clock.now()),
       onOther: (msg, from, size) => {
-        if (msg.type !== 'register' && msg.type !== 'keepalive')
+        if (msg.type !== 'register' && msg.type !== 'keepalive' && msg.type !== 'deregister')
           return this.udp.drops.count(`unexpected-${msg.type}`);
         if (!this.perIp.take(from.ip, env.clock.now()))
           return this.udp.drops.count('rate-limited-ip');
         if (msg.type === 'register') this.desk.onRegister(msg, { from, size });
+        else if (msg.type === 'deregister') this.desk.onDeregister(msg, { from, size });
         else this.desk.onKeepalive(msg, { from, size });
       },
     });
@@ -77,6 +79,7 @@ export class RelayNode {
       ),
       reply: (m, req) => this.udp.socket?.reply(m, req.from, req.size),
       drop: (reason) => this.udp.drops.count(reason),
+      onDeregistered: (id) => this.udp.relay.forgetHome(id),
     });
   }
 

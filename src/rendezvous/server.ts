@@ -87,6 +87,10 @@ export class RendezvousServer {
         opts.metrics?.registration();
       },
       onKeepalive: (homeId, from) => opts.cluster?.onLocalKeepalive(homeId, from),
+      onDeregistered: (homeId) => {
+        opts.cluster?.onLocalDeregister?.(homeId);
+        this.relayCore?.forgetHome(homeId);
+      },
       // Relay placement: each answer is followed by the relay node homes must register with.
       afterAnswer: (tx, req) => {
         if (opts.relayNode) this.reply({ type: 'relayNode', tx, relay: opts.relayNode.relay }, req);
@@ -104,6 +108,7 @@ export class RendezvousServer {
       send: (m, to) => this.send(m, to),
       nextTx: () => this.tx.next(),
       drop: (reason) => this.drops.count(reason),
+      offline: (id, now) => this.homes.isOffline(id, now),
     });
   }
 
@@ -127,6 +132,7 @@ export class RendezvousServer {
         lookupHome: (id) => this.registry.get(id, this.env.clock.now())?.addr,
         sendUdp: (d, to) => socketFor(this.socks, to)?.ep.send(d, to),
         relayNode: this.opts.relayNode,
+        offline: (id) => this.homes.isOffline(id, this.env.clock.now()),
         locate: this.ownerRelay(),
         metrics: this.opts.metrics?.relay,
       });
@@ -215,6 +221,8 @@ export class RendezvousServer {
         return this.homes.onRegister(msg, req);
       case 'keepalive':
         return this.homes.onKeepalive(msg, req);
+      case 'deregister':
+        return this.homes.onDeregister(msg, req);
       case 'assist':
         return this.assists.onAssist(msg, req);
       case 'sprayDone':

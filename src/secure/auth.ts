@@ -49,10 +49,11 @@ function registerTranscript(
   time: number,
   nonce: Uint8Array,
   server: ServerBinding | undefined,
+  tag = 'porthole-register',
 ): Uint8Array {
   const w = new Writer();
-  if (!server) w.str('porthole-register-v1').str(homeId);
-  else w.str('porthole-register-v2').str(homeId).u8(ROLE_CODE[server.role]).addr(server.addr);
+  if (!server) w.str(`${tag}-v1`).str(homeId);
+  else w.str(`${tag}-v2`).str(homeId).u8(ROLE_CODE[server.role]).addr(server.addr);
   return writeTime(w, time).bytes(nonce).finish();
 }
 
@@ -62,9 +63,10 @@ export function registrationAuth(
   homeId: string,
   now: number,
   server?: ServerBinding,
+  tag = 'porthole-register',
 ): Uint8Array {
   const nonce = new Uint8Array(randomBytes(8));
-  const sig = signBytes(id, registerTranscript(homeId, now, nonce, server));
+  const sig = signBytes(id, registerTranscript(homeId, now, nonce, server, tag));
   const w = writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now).bytes(nonce);
   if (server) w.u8(ROLE_CODE[server.role]).addr(server.addr);
   return w.bytes(sig).finish();
@@ -77,8 +79,35 @@ export interface RegistrationProof {
   server?: ServerBinding;
 }
 
+/**
+ * deregister.auth (issue 21 item 9): the registration proof's layout under its own tag
+ * ("porthole-deregister-v2", always bound to the server), so neither stands in for the other.
+ */
+export function deregistrationAuth(
+  id: Identity,
+  homeId: string,
+  now: number,
+  server: ServerBinding,
+): Uint8Array {
+  return registrationAuth(id, homeId, now, server, 'porthole-deregister');
+}
+
+/** Checks a deregister proof (bound to a server: an unbound one is refused). */
+export function verifyDeregistration(
+  homeId: string,
+  auth: Uint8Array,
+): Verdict<RegistrationProof & { server: ServerBinding }> {
+  const v = verifyRegistration(homeId, auth, 'porthole-deregister');
+  if (v.ok && !v.server) return { ok: false, reason: 'unbound goodbye' };
+  return v as Verdict<RegistrationProof & { server: ServerBinding }>;
+}
+
 /** Checks a signed registration; the caller applies the replay guard to time/nonce. */
-export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<RegistrationProof> {
+export function verifyRegistration(
+  homeId: string,
+  auth: Uint8Array,
+  tag = 'porthole-register',
+): Verdict<RegistrationProof> {
   if (!DERIVED_ID.test(homeId))
     return { ok: false, reason: 'only key-derived home ids (ph-…) can be signed' };
   try {
@@ -98,7 +127,7 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
     r.end();
     if (homeIdOf({ edPublic, dhPublic }) !== homeId)
       return { ok: false, reason: 'keys do not match the home id' };
-    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce, server), sig))
+    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce, server, tag), sig))
       return { ok: false, reason: 'bad signature' };
     return {
       ok: true,

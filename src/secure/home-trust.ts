@@ -6,6 +6,7 @@ import type { MessageOf } from '../wire/messages.js';
 import { RateLimiter } from '../util/rate-limit.js';
 import {
   AssistKind,
+  deregistrationAuth,
   registrationAuth,
   type ServerBinding,
   verifyAssist,
@@ -47,6 +48,10 @@ export class HomeTrustStore implements HomeTrust {
 
   registrationAuth(homeId: string, server?: ServerBinding): Uint8Array {
     return registrationAuth(this.state.identity, homeId, this.wallClock(), server);
+  }
+
+  deregistrationAuth(homeId: string, server: ServerBinding): Uint8Array {
+    return deregistrationAuth(this.state.identity, homeId, this.wallClock(), server);
   }
 
   private liveCode(codeIdHex: string | undefined): PendingCode | TrustRefusal {
