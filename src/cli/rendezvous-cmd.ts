@@ -90,7 +90,8 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--advertise <HOST:PORT>',
-      'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',
+      "public UDP address of this node, told to the other nodes and bound into the homes' " +
+        'registrations (default: --listen unless 0.0.0.0)',
       addrArg,
     )
     .option(
@@ -190,6 +191,7 @@ export function registerRendezvous(program: Command): void {
       }
       const server = new RendezvousServer(env, {
         listen,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
         registrationTtlMs: ttl,
         maxHomes: opts.maxHomes,
         cluster,
