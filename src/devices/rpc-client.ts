@@ -7,6 +7,7 @@ import { Retransmitter } from '../net/retransmit.js';
 import type { Clock, Random, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
+import { toHex } from '../wire/bytes.js';
 import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
 
 export interface RpcClientOptions {
@@ -67,7 +68,7 @@ type Pending = {
 
 /** 64 random bits as 16 hex digits: this client's run, so ids never repeat for one client key. */
 function drawRun(rng: Random): string {
-  return Buffer.from(rng.bytes(8)).toString('hex');
+  return toHex(rng.bytes(8));
 }
 
 export class DeviceClient {

@@ -1,5 +1,6 @@
 // The remote-procedure messages between a client and the home's device service: compact JSON,
 // at most MAX_RPC bytes each (one datagram, encrypted or not), parsed strictly.
+import { fromUtf8, utf8, utf8Length } from '../wire/bytes.js';
 import { DeviceError, parseEntityState, type EntityState } from './model.js';
 
 /** Fits a secure-channel datagram (1,024 bytes of plaintext) with room to spare. */
@@ -34,7 +35,7 @@ const isId = (v: unknown): v is number =>
 const isSeqOrNone = (v: unknown): v is number => v === -1 || isId(v);
 
 export function encodeRpc(m: RpcMessage): Uint8Array {
-  const b = Buffer.from(JSON.stringify(m));
+  const b = utf8(JSON.stringify(m));
   if (b.length > MAX_RPC)
     throw new RangeError(`rpc message of ${b.length} bytes exceeds ${MAX_RPC}`);
   return b;
@@ -45,7 +46,7 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
   if (data.length > MAX_RPC) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(data).toString('utf8'));
+    v = JSON.parse(fromUtf8(data));
   } catch {
     return undefined;
   }
@@ -109,7 +110,7 @@ export function fitState(s: EntityState): EntityState {
     attributes[k] = typeof v === 'string' ? v.slice(0, MAX_ATTR_TEXT) : v;
   }
   const out: EntityState = { ...s, state: s.state.slice(0, 64), attributes };
-  const size = (): number => Buffer.byteLength(JSON.stringify(out)) + ENVELOPE;
+  const size = (): number => utf8Length(JSON.stringify(out)) + ENVELOPE;
   const bySize = Object.keys(attributes).sort(
     (a, b) => JSON.stringify(attributes[b]).length - JSON.stringify(attributes[a]).length,
   );
