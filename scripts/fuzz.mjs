@@ -4,9 +4,11 @@
 // (test/fuzz/corpus/<name>/) and keeps what it learns in $FUZZ_WORK/<name>/ (default
 // $TMPDIR/porthole-fuzz), never in the repository. Prints executions, edges covered (libFuzzer's
 // "cov") and features ("ft") per target as a markdown table; exits 1 if any target found a crash
-// (its input: the artifact path printed). docs/fuzzing.md.
+// (its input: the artifact path printed). Then each target's corpus is replayed once with
+// coverage: line and branch coverage of its own sources (FUZZ_COVERAGE=0 skips this;
+// FUZZ_SECONDS=0 reports coverage only). docs/fuzzing.md.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +60,9 @@ function run(t) {
     `-max_total_time=${seconds}`,
     ...(runs ? [`-runs=${runs}`] : []),
     `-max_len=${t.maxLen ?? 4096}`,
+    // Lengths up to max_len from the start (libFuzzer otherwise grows them slowly: after 1M STUN
+    // runs it had tried nothing over 96 bytes).
+    '-len_control=0',
     '-rss_limit_mb=2048',
     '-print_final_stats=1',
     `-artifact_prefix=${dir}/`,
@@ -94,19 +99,73 @@ function run(t) {
   });
 }
 
+/**
+ * Line and branch coverage of the target's own source files (its `sources`): its corpus — the
+ * committed one and what the run learned — replayed once under jazzer's istanbul coverage.
+ */
+function coverage(t) {
+  const dir = join(work, t.name);
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, '.coverage');
+  rmSync(out, { recursive: true, force: true });
+  const args = [
+    cli,
+    join(root, 'dist/test/fuzz/jazzer-entry.js'),
+    dir,
+    join(root, 'test/fuzz/corpus', t.name),
+    '--sync',
+    '--includes=dist/src/',
+    '--mode=regression',
+    '--coverage',
+    `--coverage_directory=${out}`,
+    '--coverage_reporters=json-summary',
+    '--',
+    '-runs=0',
+  ];
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
+      stdio: 'ignore',
+    });
+    p.on('close', () => {
+      try {
+        const summary = JSON.parse(readFileSync(join(out, 'coverage-summary.json'), 'utf8'));
+        const mine = Object.entries(summary).filter(([f]) =>
+          (t.sources ?? []).some((s) => f.endsWith(join('dist', s.replace(/\.ts$/, '.js')))),
+        );
+        const sum = (k) =>
+          mine.reduce((a, [, v]) => [a[0] + v[k].covered, a[1] + v[k].total], [0, 0]);
+        const pct = ([c, n]) => (n ? `${((100 * c) / n).toFixed(1)}% of ${n}` : '?');
+        resolve({ lines: pct(sum('lines')), branches: pct(sum('branches')) });
+      } catch {
+        resolve({ lines: '?', branches: '?' });
+      }
+    });
+  });
+}
+
+const n = (x) => (Number.isNaN(x) ? '-' : x.toLocaleString('en'));
 const rows = [];
 for (const t of targets) {
-  console.log(`fuzz: ${t.name} for ${seconds} s …`);
-  const r = await run(t);
-  console.log(`fuzz: ${t.name}: ${r.execs} executions, cov ${r.cov}, ft ${r.ft}, ${r.result}`);
+  let r = { name: t.name, execs: NaN, perSec: NaN, cov: '-', ft: '-', corpus: '-', rss: NaN };
+  if (seconds > 0) {
+    console.log(`fuzz: ${t.name} for ${seconds} s …`);
+    r = await run(t);
+    console.log(`fuzz: ${t.name}: ${r.execs} executions, cov ${r.cov}, ft ${r.ft}, ${r.result}`);
+  }
+  if (process.env.FUZZ_COVERAGE !== '0') {
+    Object.assign(r, await coverage(t));
+    console.log(`fuzz: ${t.name}: lines ${r.lines}, branches ${r.branches} of its sources`);
+  }
   rows.push(r);
 }
 console.log(
-  `\n| target | executions | exec/s | edges (cov) | features (ft) | corpus | peak RSS MB | result |`,
+  '\n| target | executions | exec/s | edges (cov) | features (ft) | corpus | lines of its sources | branches | peak RSS MB | result |',
 );
-console.log(`|---|---:|---:|---:|---:|---|---:|---|`);
+console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---|');
 for (const r of rows)
   console.log(
-    `| ${r.name} | ${r.execs.toLocaleString('en')} | ${r.perSec} | ${r.cov} | ${r.ft} | ${r.corpus} | ${r.rss} | ${r.result} |`,
+    `| ${r.name} | ${n(r.execs)} | ${n(r.perSec)} | ${r.cov} | ${r.ft} | ${r.corpus} | ${r.lines ?? '-'} | ${r.branches ?? '-'} | ${n(r.rss)} | ${r.result ?? '-'} |`,
   );
-process.exit(rows.some((r) => r.result !== 'no finding') ? 1 : 0);
+process.exit(rows.some((r) => r.result && r.result !== 'no finding') ? 1 : 0);

@@ -14,6 +14,8 @@ export interface FuzzTarget {
   fuzz(data: Buffer): void;
   /** Representative valid inputs (recorded into the corpus by test/fuzz/record-seeds.ts). */
   seeds?(): Uint8Array[];
+  /** The source files it exercises (repo paths): `npm run fuzz` reports their line coverage. */
+  readonly sources?: readonly string[];
   /** Largest input worth trying (libFuzzer's -max_len); default 4096. */
   readonly maxLen?: number;
 }

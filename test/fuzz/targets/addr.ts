@@ -11,6 +11,7 @@ const wire = (a: SocketAddr): SocketAddr => new Reader(new Writer().addr(a).fini
 export const target: FuzzTarget = {
   name: 'addr',
   about: 'src/wire/addr.ts parseAddr/formatAddr, codec.ts Writer.addr/Reader.addr',
+  sources: ['src/wire/addr.ts'],
   maxLen: 128,
   seeds: () =>
     ['203.0.113.7:7000', '[2001:db8::1]:443', '[::ffff:192.0.2.1]:1', '[fe80::1%eth0]:9'].map((s) =>

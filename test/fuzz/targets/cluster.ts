@@ -23,6 +23,7 @@ const seed = (i: number, v: unknown): Uint8Array =>
 export const target: FuzzTarget = {
   name: 'cluster',
   about: 'src/rendezvous/cluster/validate.ts parseEntry/parseNode/parseEnvelope (Redis values)',
+  sources: ['src/rendezvous/cluster/validate.ts'],
   maxLen: 4096,
   seeds: () => [
     seed(0, { n: 'node-1', a: '198.51.100.1:7000', x: NOW + 60_000 }),

@@ -28,6 +28,7 @@ const ownError = (e: unknown): boolean =>
 export const target: FuzzTarget = {
   name: 'config-file',
   about: 'src/cli/config.ts readConfigFile + applyEnvAndConfig (config.json through the parsers)',
+  sources: ['src/cli/config.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.from(

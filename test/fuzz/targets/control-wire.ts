@@ -22,6 +22,7 @@ const lines = [
 export const target: FuzzTarget = {
   name: 'control-wire',
   about: 'src/client/agent/control-wire.ts LineSplitter + parseRequest (the agent socket)',
+  sources: ['src/client/agent/control-wire.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),

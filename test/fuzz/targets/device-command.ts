@@ -24,6 +24,7 @@ const seed = (i: number, v: unknown): Uint8Array =>
 export const target: FuzzTarget = {
   name: 'device-command',
   about: 'src/devices/model.ts parseCommand, parseEntityState, checkSupported (network JSON)',
+  sources: ['src/devices/model.ts'],
   maxLen: 2048,
   seeds: () => [
     seed(0, { service: 'turn_on', brightness: 128, color_temp: 300 }),

@@ -18,6 +18,7 @@ function json(b: Buffer): unknown {
 export const target: FuzzTarget = {
   name: 'mqtt',
   about: 'src/devices mqtt-ha parseDiscovery/haUpdate, mqtt-z2m z2mDomain/z2mState (MQTT payloads)',
+  sources: ['src/devices/mqtt-ha.ts', 'src/devices/mqtt-z2m.ts'],
   maxLen: 4096,
   seeds: () => [
     headed(

@@ -11,6 +11,7 @@ const KEY = '198.51.100.1:7000 * 192.168.1.20';
 export const target: FuzzTarget = {
   name: 'nat-cache',
   about: 'src/cli/nat-cache.ts loadCachedNat (nat.json)',
+  sources: ['src/cli/nat-cache.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.from(

@@ -27,6 +27,7 @@ function withChecksum(body: Uint8Array): string {
 export const target: FuzzTarget = {
   name: 'pairing-code',
   about: 'src/secure/pairing-code.ts decodePairingCode() (typed or scanned codes)',
+  sources: ['src/secure/pairing-code.ts'],
   maxLen: 512,
   seeds: () => {
     const code = encodePairingCode({

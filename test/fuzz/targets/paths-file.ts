@@ -10,6 +10,7 @@ const NOW = Date.UTC(2026, 11, 3);
 export const target: FuzzTarget = {
   name: 'paths-file',
   about: 'src/client/remembered.ts pathMemory().recall() (paths.json)',
+  sources: ['src/client/remembered.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.from(

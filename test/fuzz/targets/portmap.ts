@@ -31,6 +31,7 @@ function pcpReply(): Uint8Array {
 export const target: FuzzTarget = {
   name: 'portmap',
   about: 'src/portmap decodeNatpmpAddress/decodeNatpmpMap/decodePcpMap (gateway replies)',
+  sources: ['src/portmap/natpmp-codec.ts', 'src/portmap/pcp-codec.ts'],
   maxLen: 1200,
   seeds: () => [
     Uint8Array.from([0, ...natpmpReply(0, [203, 0, 113, 5])]),

@@ -26,6 +26,7 @@ function feed(chunks: Buffer[]): { frames: Uint8Array[]; error?: string; held: n
 export const target: FuzzTarget = {
   name: 'relay-frames',
   about: 'src/relay/frames.ts FrameDecoder.push() over arbitrarily cut streams; frame() round trip',
+  sources: ['src/relay/frames.ts'],
   maxLen: 8192,
   seeds: () => {
     const stream = Buffer.concat(SAMPLES.slice(0, 8).map((m) => frame(encode(m))));

@@ -32,6 +32,7 @@ export const target: FuzzTarget = {
   name: 'relay-stream',
   about:
     'src/relay StreamClient.receive() (TCP/WebSocket fronts) + RelayCore.onUdp() from the home',
+  sources: ['src/relay/stream-client.ts', 'src/relay/server.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.concat([

@@ -24,6 +24,7 @@ const samples: RpcMessage[] = [
 export const target: FuzzTarget = {
   name: 'rpc-wire',
   about: 'src/devices/rpc-wire.ts decodeRpc() (device RPC inside the secure channel)',
+  sources: ['src/devices/rpc-wire.ts'],
   maxLen: 1100,
   seeds: () => samples.map((m) => encodeRpc(m)),
   fuzz(data) {

@@ -27,6 +27,7 @@ function seed(i: number, v: unknown): Uint8Array {
 export const target: FuzzTarget = {
   name: 'state-files',
   about: 'src/secure/state.ts loadState, authorized clients, known homes, pending codes',
+  sources: ['src/secure/state.ts'],
   maxLen: 4096,
   seeds: () => [
     seed(0, {

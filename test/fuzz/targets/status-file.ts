@@ -42,6 +42,7 @@ function wellFormed(s: HomeStatus): boolean {
 export const target: FuzzTarget = {
   name: 'status-file',
   about: 'src/home/status-file.ts readHomeStatus (status.json, read by `home status`)',
+  sources: ['src/home/status-file.ts'],
   maxLen: 4096,
   seeds: () => [
     Buffer.from(

@@ -48,6 +48,7 @@ function encodable(m: StunMessage): StunMessage {
 export const target: FuzzTarget = {
   name: 'stun',
   about: 'src/discovery/stun-codec.ts decodeStun()/isStun(), encodeStun() round trip',
+  sources: ['src/discovery/stun-codec.ts'],
   maxLen: 2100,
   seeds: () => STUN_SAMPLES.map((m) => encodeStun(m)),
   fuzz(data) {

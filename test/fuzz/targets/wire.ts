@@ -63,6 +63,13 @@ export const SAMPLES: Message[] = [
 export const target: FuzzTarget = {
   name: 'wire',
   about: 'src/wire decode(): every message family (core, candidates, relay), addresses, NAT ext',
+  sources: [
+    'src/wire/messages.ts',
+    'src/wire/core-messages.ts',
+    'src/wire/candidates.ts',
+    'src/wire/relay-messages.ts',
+    'src/wire/codec.ts',
+  ],
   maxLen: 1300,
   seeds: () => SAMPLES.map((m) => encode(m)),
   fuzz(data) {
