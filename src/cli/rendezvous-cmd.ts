@@ -10,13 +10,14 @@ import { ClusterNode } from '../rendezvous/cluster/node.js';
 import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
 import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
 import { startRelayFronts } from './relay-fronts.js';
+import { addWebOptions, appUrlOf, startWebFromOptions, type WebCmdOpts } from './web-front.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
 
-interface RendezvousCmdOpts {
+interface RendezvousCmdOpts extends WebCmdOpts {
   listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
@@ -64,8 +65,7 @@ function stunConfig(o: {
 }
 
 export function registerRendezvous(program: Command): void {
-  program
-    .command('rendezvous')
+  addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
@@ -186,6 +186,7 @@ export function registerRendezvous(program: Command): void {
             : {}
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -222,6 +223,7 @@ export function registerRendezvous(program: Command): void {
         'rendezvous listening',
       );
       const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const web = await startWebFromOptions(server.relay, opts, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {
@@ -235,6 +237,7 @@ export function registerRendezvous(program: Command): void {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
         void fronts.close();
+        void web.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);

@@ -64,6 +64,12 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
    * the owner node too: the nodes of a cluster are assumed to run the same fronts.
    */
   relayFrontPorts?: { tcpPort: number; wsPort: number };
+  /**
+   * Where this node serves the phone app (issue 18: `rendezvous --web`, or `--web-url` behind a
+   * proxy), e.g. "https://rv.example.net/". The relay seam's serverInfo announces it to homes
+   * (docs/seams.md §8); unset = no app served here.
+   */
+  appUrl?: string;
 }
 
 export interface RendezvousStats {
