@@ -26,7 +26,7 @@ export async function launchChromium(
       ? {
           hasTouch: true,
           isMobile: true,
-          deviceScaleFactor: 3,
+          deviceScaleFactor: 2,
           ignoreHTTPSErrors: phone.ignoreHTTPSErrors ?? false,
         }
       : {}),
