@@ -69,6 +69,12 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
    * --advertise): registration proofs bound to it are taken (issue 21 item 4, docs/security.md).
    */
   advertise?: SocketAddr;
+  /**
+   * Where this node serves the phone app (issue 18: `rendezvous --web`, or `--web-url` behind a
+   * proxy), e.g. "https://rv.example.net/". The relay seam's serverInfo announces it to homes
+   * (docs/seams.md §8); unset = no app served here.
+   */
+  appUrl?: string;
 }
 
 export interface RendezvousStats {
