@@ -6,13 +6,15 @@ import type { ClusterNode } from '../rendezvous/cluster/node.js';
 // Node ids share the home id alphabet (rendezvous/cluster/validate.ts: NODE_ID_PATTERN); the
 // leaf module keeps the wire codec out of `--help`.
 import { HOME_ID_PATTERN as NODE_ID_PATTERN } from '../wire/limits.js';
+import { homeRate } from './relay-cmd.js';
+import { addWebOptions, appUrlOf, type WebCmdOpts } from './web-options.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
 
-interface RendezvousCmdOpts {
+interface RendezvousCmdOpts extends WebCmdOpts {
   listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
@@ -27,6 +29,7 @@ interface RendezvousCmdOpts {
   relayTcp?: number;
   relayWs?: number;
   relayMaxBytes?: number;
+  relayHomeRate?: number;
   relayNode?: SocketAddr;
   relayNodeTcp?: number;
   relayNodeWs?: number;
@@ -60,8 +63,7 @@ function stunConfig(o: {
 }
 
 export function registerRendezvous(program: Command): void {
-  program
-    .command('rendezvous')
+  addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
@@ -88,7 +90,8 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--advertise <HOST:PORT>',
-      'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',
+      "public UDP address of this node, told to the other nodes and bound into the homes' " +
+        'registrations (default: --listen unless 0.0.0.0)',
       addrArg,
     )
     .option(
@@ -122,8 +125,13 @@ export function registerRendezvous(program: Command): void {
       intArg(1, 65535),
     )
     .option(
+      '--relay-home-rate <BYTES_PER_S>',
+      'relayed bytes per second per home, all its sessions (default 1048576; burst 16x)',
+      intArg(1024, 2 ** 40),
+    )
+    .option(
       '--relay-max-bytes <N>',
-      'bytes per relayed session (default 4 MiB)',
+      'also cap the bytes of each relayed session (off by default: the per-home rate applies)',
       intArg(1024, 2 ** 40),
     )
     .option(
@@ -188,17 +196,20 @@ export function registerRendezvous(program: Command): void {
       }
       const server = new RendezvousServer(env, {
         listen,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
         registrationTtlMs: ttl,
         maxHomes: opts.maxHomes,
         cluster,
         metrics: metrics?.rendezvous,
         ...stunConfig({ ...opts, listen: first }),
         relay: opts.relay
-          ? opts.relayMaxBytes
-            ? { maxSessionBytes: opts.relayMaxBytes }
-            : {}
+          ? {
+              ...(opts.relayMaxBytes ? { maxSessionBytes: opts.relayMaxBytes } : {}),
+              ...homeRate(opts.relayHomeRate),
+            }
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -237,6 +248,8 @@ export function registerRendezvous(program: Command): void {
         'rendezvous listening',
       );
       const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const { startWebFromOptions } = await import('./web-front.js');
+      const web = await startWebFromOptions(server.relay, opts, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {
@@ -250,6 +263,7 @@ export function registerRendezvous(program: Command): void {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
         void fronts.close();
+        void web.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);
