@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natLabel } from '../discovery/nat-class.js';
-import { writeJson } from '../secure/state.js';
+import { writeJson } from '../secure/json-file.js';
 import { formatAddr } from '../wire/addr.js';
 import type { HomeAgent } from './agent.js';
 
