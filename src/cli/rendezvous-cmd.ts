@@ -120,8 +120,9 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--relay-tcp <PORT>',
-      'also relay for clients over TCP on this port (off by default)',
-      intArg(1, 65535),
+      'relay for clients over TCP on this port (default: the UDP listen port, so clients whose ' +
+        'UDP is blocked find it by themselves; 0: off)',
+      intArg(0, 65535),
     )
     .option(
       '--relay-ws <PORT>',
@@ -195,7 +196,7 @@ export function registerRendezvous(program: Command): void {
               ...homeRate(opts.relayHomeRate),
             }
           : false,
-        relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        relayFrontPorts: { tcpPort: 0, wsPort: 0 }, // announced once the fronts listen
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -231,7 +232,26 @@ export function registerRendezvous(program: Command): void {
         },
         'rendezvous listening',
       );
-      const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const host = bound[0]!.ip;
+      const fronts = await startRelayFronts(
+        server.relay,
+        {
+          // TCP on the UDP port number unless told otherwise (0: off).
+          relayTcp: opts.relay ? (opts.relayTcp ?? bound[0]!.port) : opts.relayTcp,
+          relayWs: opts.relayWs,
+        },
+        host,
+        log,
+      );
+      // A wildcard host stays 0.0.0.0 in the URL: clients put the rendezvous address there.
+      const wsHost = opts.advertise?.ip ?? host;
+      server.announceFronts({
+        tcpPort: fronts.tcpPort,
+        wsPort: fronts.wsPort,
+        ...(fronts.wsPort
+          ? { wsUrl: `ws://${formatAddr({ ip: wsHost, port: fronts.wsPort })}/porthole` }
+          : {}),
+      });
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {

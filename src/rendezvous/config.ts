@@ -69,6 +69,13 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
    * --advertise): registration proofs bound to it are taken (issue 21 item 4, docs/security.md).
    */
   advertise?: SocketAddr;
+  /**
+   * Where this node's WebSocket relay front is, as clients should dial it (issue 21 item 1;
+   * told in serverInfo). "" or absent: none. The phone branch's --web front fills it.
+   */
+  wsUrl?: string;
+  /** Where this node serves the phone app (issue 18), told to homes and clients; "" = none. */
+  appUrl?: string;
 }
 
 export interface RendezvousStats {
