@@ -2,16 +2,11 @@
 // with it when their rendezvous names it (`porthole rendezvous --relay-node HOST:PORT`); clients
 // are redirected to it by the rendezvous. UDP always; TCP and WebSocket fronts on request.
 import type { Command } from 'commander';
-import { whenBound } from '../net/node-udp.js';
-import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { serveRoleMetrics } from '../ops/serve.js';
-import { RelayNode } from '../relay/relay-node.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, listenArg, type LogLevel } from './parse.js';
-import { startRelayFronts } from './relay-fronts.js';
 
 interface RelayCmdOpts {
   listen?: SocketAddr;
@@ -85,15 +80,26 @@ export function registerRelay(program: Command): void {
     .action(async (opts: RelayCmdOpts, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'relay');
+      // The relay's parts load when it runs, not for --help.
+      const [{ whenBound }, { realEnv }, { RelayNode }, { startRelayFronts }] = await Promise.all([
+        import('../net/node-udp.js'),
+        import('../net/real-env.js'),
+        import('../relay/relay-node.js'),
+        import('./relay-fronts.js'),
+      ]);
       const env = realEnv(log);
       const listen = opts.listen ?? listenArg('0.0.0.0:7410');
       const ops = opts.metrics
-        ? await serveRoleMetrics('relay', opts.metrics, () => ({
-            ready: true,
-            detail: 'ready',
-          })).catch((e: Error) =>
-            die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+        ? await (
+            await import('../ops/serve.js')
           )
+            .serveRoleMetrics('relay', opts.metrics, () => ({
+              ready: true,
+              detail: 'ready',
+            }))
+            .catch((e: Error) =>
+              die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+            )
         : undefined;
       const node = new RelayNode(env, {
         listen,

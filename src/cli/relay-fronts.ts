@@ -3,8 +3,6 @@
 // UDP port number by default (issue 21 item 1); the relay node and WebSocket only when asked.
 import type { Logger } from '../net/types.js';
 import type { RelayCore } from '../relay/server.js';
-import { startTcpRelay } from '../relay/tcp-server.js';
-import { startWsRelay } from '../relay/ws-server.js';
 import { die } from './lifecycle.js';
 
 export interface RelayFrontOptions {
@@ -27,6 +25,7 @@ export async function startRelayFronts(
   const fail = (what: string) => (e: Error) =>
     die(`cannot listen for the relay on ${what}: ${e.message}`);
   if (o.relayTcp) {
+    const { startTcpRelay } = await import('../relay/tcp-server.js');
     const tcp = await startTcpRelay(core, { host, port: o.relayTcp }).catch(
       fail(`tcp ${o.relayTcp}`),
     );
@@ -35,6 +34,7 @@ export async function startRelayFronts(
     log.info({ port: tcp.port }, 'relay listening on tcp');
   }
   if (o.relayWs) {
+    const { startWsRelay } = await import('../relay/ws-server.js'); // `ws` only when asked for
     const ws = await startWsRelay(core, { host, port: o.relayWs }).catch(fail(`ws ${o.relayWs}`));
     closers.push(() => ws.close());
     ports.wsPort = ws.port;

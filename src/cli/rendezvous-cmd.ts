@@ -1,23 +1,20 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { hostname } from 'node:os';
-import { whenBound } from '../net/node-udp.js';
-import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { startOpsServer } from '../ops/http.js';
-import { createMetrics } from '../ops/prom.js';
-import { ClusterNode } from '../rendezvous/cluster/node.js';
-import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
-import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
-import { startRelayFronts } from './relay-fronts.js';
+import type { ClusterNode } from '../rendezvous/cluster/node.js';
+// Node ids share the home id alphabet (rendezvous/cluster/validate.ts: NODE_ID_PATTERN); the
+// leaf module keeps the wire codec out of `--help`.
+import { HOME_ID_PATTERN as NODE_ID_PATTERN } from '../wire/limits.js';
 import { homeRate } from './relay-cmd.js';
+import { addWebOptions, appUrlOf, type WebCmdOpts } from './web-options.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
 
-interface RendezvousCmdOpts {
+interface RendezvousCmdOpts extends WebCmdOpts {
   listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
@@ -65,9 +62,23 @@ function stunConfig(o: {
   return { stun: { ips, ports } };
 }
 
+/**
+ * The WebSocket relay URL serverInfo names (seam §8): the --web front's /porthole (the phone
+ * app's origin), else the plain --relay-ws front; a wildcard host stays 0.0.0.0 in the URL and
+ * clients put the rendezvous' address there.
+ */
+function wsUrlOf(o: WebCmdOpts, wsPort: number, host: string): { wsUrl?: string } {
+  const app = appUrlOf(o);
+  if (app) {
+    const u = new URL('/porthole', app);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return { wsUrl: u.href };
+  }
+  return wsPort ? { wsUrl: `ws://${formatAddr({ ip: host, port: wsPort })}/porthole` } : {};
+}
+
 export function registerRendezvous(program: Command): void {
-  program
-    .command('rendezvous')
+  addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
@@ -155,8 +166,19 @@ export function registerRendezvous(program: Command): void {
       if (opts.relayNode && !opts.relay) die('--relay-node needs the relay (drop --no-relay)', 2);
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'rendezvous');
+      // The server's parts load when it runs (Redis only with --cluster, prom-client and the HTTP
+      // endpoint only with --metrics), not for --help.
+      const [{ whenBound }, { realEnv }, { DEFAULT_RENDEZVOUS, RendezvousServer }, fronts_] =
+        await Promise.all([
+          import('../net/node-udp.js'),
+          import('../net/real-env.js'),
+          import('../rendezvous/server.js'),
+          import('./relay-fronts.js'),
+        ]);
       const env = realEnv(log);
-      const metrics = opts.metrics ? createMetrics('rendezvous') : undefined;
+      const metrics = opts.metrics
+        ? (await import('../ops/prom.js')).createMetrics('rendezvous')
+        : undefined;
       const listen = opts.listen ?? [listenArg('0.0.0.0:7400')];
       const first = listen[0] as SocketAddr;
       const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
@@ -172,6 +194,7 @@ export function registerRendezvous(program: Command): void {
           `${hostname()
             .replace(/[^A-Za-z0-9._-]/g, '-')
             .slice(0, 50)}-${first.port}`;
+        const { ClusterNode } = await import('../rendezvous/cluster/node.js');
         cluster = new ClusterNode(env, {
           redisUrl: opts.cluster,
           nodeId,
@@ -197,6 +220,7 @@ export function registerRendezvous(program: Command): void {
             }
           : false,
         relayFrontPorts: { tcpPort: 0, wsPort: 0 }, // announced once the fronts listen
+        appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -215,13 +239,17 @@ export function registerRendezvous(program: Command): void {
       metrics?.rendezvous.observe(() => server.stats);
       const ops =
         metrics && opts.metrics
-          ? await startOpsServer(opts.metrics, {
-              metrics: () => metrics.text(),
-              contentType: metrics.contentType,
-              readiness: () => cluster?.readiness() ?? { ready: true, detail: 'ready' },
-            }).catch((e: Error) =>
-              die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+          ? await (
+              await import('../ops/http.js')
             )
+              .startOpsServer(opts.metrics, {
+                metrics: () => metrics.text(),
+                contentType: metrics.contentType,
+                readiness: () => cluster?.readiness() ?? { ready: true, detail: 'ready' },
+              })
+              .catch((e: Error) =>
+                die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+              )
           : undefined;
       log.info(
         {
@@ -233,7 +261,7 @@ export function registerRendezvous(program: Command): void {
         'rendezvous listening',
       );
       const host = bound[0]!.ip;
-      const fronts = await startRelayFronts(
+      const fronts = await fronts_.startRelayFronts(
         server.relay,
         {
           // TCP on the UDP port number unless told otherwise (0: off).
@@ -243,14 +271,12 @@ export function registerRendezvous(program: Command): void {
         host,
         log,
       );
-      // A wildcard host stays 0.0.0.0 in the URL: clients put the rendezvous address there.
-      const wsHost = opts.advertise?.ip ?? host;
+      const { startWebFromOptions } = await import('./web-front.js');
+      const web = await startWebFromOptions(server.relay, opts, log);
       server.announceFronts({
         tcpPort: fronts.tcpPort,
         wsPort: fronts.wsPort,
-        ...(fronts.wsPort
-          ? { wsUrl: `ws://${formatAddr({ ip: wsHost, port: fronts.wsPort })}/porthole` }
-          : {}),
+        ...wsUrlOf(opts, fronts.wsPort, opts.advertise?.ip ?? host),
       });
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
@@ -265,6 +291,7 @@ export function registerRendezvous(program: Command): void {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
         void fronts.close();
+        void web.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);

@@ -12,6 +12,8 @@ export interface ConnectionPath extends PingablePath {
   /** Ends the path with `reason` (the path switch reports it as lost when it is current). */
   kill(reason: string): void;
   onRoamCandidate(check: RoamCheck): void;
+  /** Each keepalive's outcome (Connection.onKeepalive): the liveness owner reads these. */
+  onKeepalive(cb: (rttMs: number | undefined) => void): void;
 }
 
 export function connectionPath(
@@ -37,6 +39,7 @@ export function connectionPath(
     onMessage: (cb) => connection.onMessage(cb),
     onRoamCandidate: (check) => connection.onRoamCandidate(check),
     ping: (ms, cb) => connection.ping(ms, cb),
+    onKeepalive: (cb) => connection.onKeepalive(cb),
     onClose: (cb) => (open ? void closeCbs.push(cb) : cb('closed')),
     close: () => end('closed'),
     kill: end,

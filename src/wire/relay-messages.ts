@@ -17,7 +17,7 @@
 // "register with this relay node too, and take its offers". A separate message rather than a
 // trailing field of `registered`: older homes drop it as unexpected instead of rejecting the
 // registration answer (the strict decoder refuses trailing bytes).
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
 import { DecodeError, type Reader, type Writer } from './codec.js';
 import { ERROR_TEXT_PATTERN } from './error-code.js';
 import { HOME_ID_PATTERN, MAX_AUTH, MAX_RELAY_PAYLOAD } from './limits.js';
