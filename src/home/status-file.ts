@@ -38,6 +38,11 @@ export interface HomeStatus {
   ipv6: string[];
   /** What clients are given (a secure home: only clients it accepts). */
   advertised: string[];
+  /**
+   * Where the rendezvous serves the phone app (its serverInfo; "" = none): `home pair` prints
+   * it. Always written; absent only in a file from an older home.
+   */
+  appUrl?: string;
 }
 
 /** The agent's state as `status.json` holds it. */
@@ -69,6 +74,7 @@ export function snapshot(
     },
     ipv6: st.candidates.ipv6 ? [st.candidates.ipv6] : [],
     advertised: st.candidates.advertised,
+    appUrl: agent.serverInfo?.appUrl ?? '',
   };
 }
 
