@@ -118,6 +118,11 @@ test('a suspicion the path answers (a slow home, not a dead path): stays direct,
   assert.equal(s.relays.length, 1, 'a relay was readied beside the probes');
   assert.ok(s.relays[0]!.state.closed, 'and closed when the path answered');
   assert.equal(s.relays[0]!.state.sent, 0, 'never used');
+  // Another suspicion moments later (the home is slow again): probed, no relay readied.
+  s.up.suspect();
+  await s.run(1000);
+  assert.equal(s.up.stats.cleared, 2);
+  assert.equal(s.relays.length, 1);
 });
 
 test('a missed keepalive and no probe answered within 600 ms: falls back onto the readied relay', async () => {
