@@ -53,7 +53,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     ...(trust ? { trust } : {}),
   });
   // Every client's channel (encrypted in secure mode) gets the device service.
-  serveApp(agent, trust, (ch) => void serveDevices(ch, devices, env.clock));
+  serveApp(agent, trust, (ch) => void serveDevices(ch, devices, env.clock), env.clock);
   const close = (): void => {
     agent.close();
     devices.close();
