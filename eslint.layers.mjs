@@ -14,33 +14,13 @@ export const LAYERS = [
   ['cli'],
 ];
 
-/**
- * The one downward exception: net/types.ts holds only the seam's types (SocketAddr, Env), which
- * the wire codec names. It imports nothing, so it cannot carry a dependency upwards.
- */
-const SEAM_TYPES = { folder: 'net', except: ['./types.ts'] };
-
 /** No-restricted-paths zones per layer: its folders may not import any folder above it. */
 export function layerZones(srcDir = './src') {
   return LAYERS.slice(0, -1).flatMap((layer, i) => {
     const target = layer.map((f) => `${srcDir}/${f}`);
     const message = `layer order (eslint.layers.mjs): ${layer.join('/')} may not import a higher layer`;
     const above = LAYERS.slice(i + 1).flat();
-    const zones = [
-      {
-        target,
-        from: above.filter((f) => f !== SEAM_TYPES.folder).map((f) => `${srcDir}/${f}`),
-        message,
-      },
-    ];
-    if (above.includes(SEAM_TYPES.folder))
-      zones.push({
-        target,
-        from: `${srcDir}/${SEAM_TYPES.folder}`,
-        except: SEAM_TYPES.except,
-        message,
-      });
-    return zones;
+    return [{ target, from: above.map((f) => `${srcDir}/${f}`), message }];
   });
 }
 

@@ -4,7 +4,6 @@
 // A phone needs HTTPS: service workers, installing the app and `wss:` from the page all require
 // a secure context. Strict CSP: the page loads only its own hashed script and style and talks
 // only to its own origin.
-import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
@@ -14,7 +13,7 @@ import type { RelayCore } from '../relay/server.js';
 import { startWsRelay } from '../relay/ws-server.js';
 import { formatAddr } from '../wire/addr.js';
 import { die } from './lifecycle.js';
-import { listenArg } from './parse.js';
+import { appUrlOf, type WebCmdOpts } from './web-options.js';
 
 export const WEB_ROOT = new URL('../../web/phone/', import.meta.url).pathname;
 
@@ -134,53 +133,6 @@ export async function startWebFront(core: RelayCore, o: WebFrontOptions): Promis
       });
     },
   };
-}
-
-// --- the rendezvous command's options ----------------------------------------------------------
-
-export interface WebCmdOpts {
-  web?: SocketAddr;
-  tlsCert?: string;
-  tlsKey?: string;
-  webUrl?: string;
-}
-
-function urlArg(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new InvalidArgumentError(`"${text}" is not a URL (https://HOST[:PORT]/)`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:')
-    throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
-  return u.href;
-}
-
-export function addWebOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--web <HOST:PORT>',
-      'serve the phone app and the relay WebSocket (path /porthole) on this address, HTTPS with ' +
-        '--tls-cert/--tls-key. Without them it is plain HTTP, for loopback and labs only: a phone ' +
-        'needs HTTPS (a secure context) for the service worker, installing the app, and wss:',
-      listenArg,
-    )
-    .option('--tls-cert <FILE>', 'certificate chain (PEM) for --web')
-    .option('--tls-key <FILE>', 'private key (PEM) for --web')
-    .option(
-      '--web-url <URL>',
-      'the app URL homes put in pairing QRs, when --web sits behind a proxy or a DNS name ' +
-        '(default: derived from --web)',
-      urlArg,
-    );
-}
-
-/** The app URL this rendezvous announces (RendezvousOptions.appUrl), or undefined. */
-export function appUrlOf(o: WebCmdOpts): string | undefined {
-  if (o.webUrl) return o.webUrl;
-  if (!o.web || o.web.port === 0 || o.web.ip === '0.0.0.0' || o.web.ip === '::') return undefined;
-  return `${o.tlsCert ? 'https' : 'http'}://${formatAddr(o.web)}/`;
 }
 
 /** Starts the --web front when asked; exits (die) on a bad certificate or a busy port. */

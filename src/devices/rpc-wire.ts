@@ -6,12 +6,21 @@ import { DeviceError, parseEntityState, type EntityState } from './model.js';
 /** Fits a secure-channel datagram (1,024 bytes of plaintext) with room to spare. */
 export const MAX_RPC = 1000;
 
-export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub';
+/** `fate` (issue 21): "did you apply request `id` of run `k`?" — answered from the home's memory
+ *  (the original answer), else "not applied" (and the home will never apply it afterwards). An
+ *  older home drops it unanswered, so the client can only say "not confirmed" there. */
+export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub' | 'fate';
+
+/** A client run's id: 16 hex digits (64 random bits), drawn once per device client. */
+export const RUN_ID = /^[0-9a-f]{16}$/;
 
 export type RpcMessage =
-  | { t: 'req'; id: number; m: Method; p: Record<string, unknown> }
+  /** `k` (optional; older clients omit it, older homes ignore it): the client run the id belongs
+   *  to, so (client key, k, id) names one request across channels and reconnects. */
+  | { t: 'req'; id: number; m: Method; p: Record<string, unknown>; k?: string }
   | { t: 'res'; id: number; ok: true; r: unknown }
-  | { t: 'res'; id: number; ok: false; e: string }
+  /** `na: true`: the home says for sure that it did not apply the request (and never will). */
+  | { t: 'res'; id: number; ok: false; e: string; na?: true }
   /** A pushed state change, numbered so the client can ack it and notice gaps. */
   | { t: 'evt'; seq: number; s: EntityState }
   | { t: 'ack'; seq: number }
@@ -20,7 +29,7 @@ export type RpcMessage =
   | { t: 'ping'; n: number }
   | { t: 'pong'; n: number; seq: number; sub: boolean };
 
-const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub'];
+const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub', 'fate'];
 const isId = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 31;
 const isSeqOrNone = (v: unknown): v is number => v === -1 || isId(v);
@@ -48,12 +57,25 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
       case 'req':
         if (!isId(r.id) || !METHODS.includes(r.m as Method)) return undefined;
         if (typeof r.p !== 'object' || r.p === null || Array.isArray(r.p)) return undefined;
-        return { t: 'req', id: r.id, m: r.m as Method, p: r.p as Record<string, unknown> };
+        if (r.k !== undefined && (typeof r.k !== 'string' || !RUN_ID.test(r.k))) return undefined;
+        return {
+          t: 'req',
+          id: r.id,
+          m: r.m as Method,
+          p: r.p as Record<string, unknown>,
+          ...(r.k !== undefined ? { k: r.k } : {}),
+        };
       case 'res':
         if (!isId(r.id)) return undefined;
         if (r.ok === true) return { t: 'res', id: r.id, ok: true, r: r.r };
         if (r.ok === false && typeof r.e === 'string')
-          return { t: 'res', id: r.id, ok: false, e: r.e.slice(0, 300) };
+          return {
+            t: 'res',
+            id: r.id,
+            ok: false,
+            e: r.e.slice(0, 300),
+            ...(r.na === true ? { na: true as const } : {}),
+          };
         return undefined;
       case 'evt':
         return isId(r.seq) ? { t: 'evt', seq: r.seq, s: parseEntityState(r.s) } : undefined;

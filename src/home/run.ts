@@ -3,6 +3,7 @@
 // the end-to-end tests start.
 import { networkInterfaces } from 'node:os';
 import type { DeviceSource } from '../devices/model.js';
+import { RequestMemory } from '../devices/request-memory.js';
 import { serveDevices } from '../devices/rpc-server.js';
 import { openDeviceSource } from '../devices/source.js';
 import { PortholeError } from '../errors.js';
@@ -52,8 +53,16 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     localIps,
     ...(trust ? { trust } : {}),
   });
-  // Every client's channel (encrypted in secure mode) gets the device service.
-  serveApp(agent, trust, (ch) => void serveDevices(ch, devices, env.clock), env.clock);
+  // Every client's channel (encrypted in secure mode) gets the device service; a paired client's
+  // requests are remembered across its channels (a command re-sent over a new path applies once).
+  const memory = new RequestMemory();
+  serveApp(
+    agent,
+    trust,
+    (ch, _peer, client) =>
+      void serveDevices(ch, devices, env.clock, client ? { memory, client } : undefined),
+    env.clock,
+  );
   const close = (): void => {
     agent.close();
     devices.close();

@@ -9,7 +9,8 @@ import { secureServer } from '../secure/noise-channel.js';
 import type { HomeAgent } from './agent.js';
 import { servePeerChannels } from './peer-channels.js';
 
-export type AppHandler = (channel: MessageChannel, peer: SocketAddr) => void;
+/** `client`: the client's Noise static key (base64url) in trust mode; undefined in open mode. */
+export type AppHandler = (channel: MessageChannel, peer: SocketAddr, client?: string) => void;
 
 /** How often a live channel's key is checked against the authorized list (a stat of one file). */
 const REVOKE_CHECK_MS = 250;
@@ -74,6 +75,7 @@ export function serveChannel(
         sec.close();
       },
     };
-    app(guarded, peer);
+    const rs = sec.remoteStatic;
+    app(guarded, peer, rs ? Buffer.from(rs).toString('base64url') : undefined);
   });
 }

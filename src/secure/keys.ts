@@ -11,8 +11,15 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { generateKeyPair as x25519KeyPair } from 'noise-handshake/dh.js';
+import { createRequire } from 'node:module';
 import { base32Encode } from './base32.js';
+
+// libsodium (behind noise-handshake) loads on the first X25519 key, not with this module: a
+// command that never makes or checks a key (`--help`, one through the client agent) skips it.
+type Dh = typeof import('noise-handshake/dh.js');
+let dh: Dh | undefined;
+const x25519KeyPair: Dh['generateKeyPair'] = (secret) =>
+  (dh ??= createRequire(import.meta.url)('noise-handshake/dh.js') as Dh).generateKeyPair(secret);
 
 export interface Identity {
   readonly edPublic: Uint8Array; // 32 bytes

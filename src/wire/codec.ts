@@ -1,7 +1,7 @@
 // Bounds-checked binary reader/writer for the datagram formats. Every read checks the remaining
 // length and throws DecodeError, which the message decoder turns into a typed result; nothing
 // here ever reads past the buffer or allocates more than the datagram holds.
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
 import { fromLatin1, latin1 } from './bytes.js';
 import { isIPv4, isIPv6 } from './ip.js';
 

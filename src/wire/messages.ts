@@ -17,8 +17,14 @@ import {
   isCoreType,
   type CoreMessage,
 } from './core-messages.js';
-import { MAX_DATAGRAM } from './limits.js';
+import { MAX_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
+import {
+  decodeServerMessage,
+  encodeServerMessage,
+  SERVER_TYPE_CODES,
+  type ServerMessage,
+} from './server-messages.js';
 
 export type { WireNat } from './nat-ext.js';
 export type { SessionId, TxId } from './core-messages.js';
@@ -30,6 +36,8 @@ export {
   MAX_DATA,
   MAX_DATAGRAM,
   MAX_LOCALS,
+  MAX_RELAY_DATAGRAM,
+  MAX_RELAY_PAYLOAD,
   REQUEST_PAD,
 } from './limits.js';
 
@@ -42,7 +50,9 @@ export type Message =
   /** Issue 13: mapped and IPv6 candidates, and the mapping check (wire/candidates.ts). */
   | CandidateMessage
   /** Relayed sessions (issue 10): see relay-messages.ts. */
-  | RelayMessage;
+  | RelayMessage
+  /** Issue 21: serverInfo/infoQuery (the relay's fronts), deregister (server-messages.ts). */
+  | ServerMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -51,6 +61,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   ...CORE_TYPE_CODES,
   ...CANDIDATE_TYPE_CODES,
   ...RELAY_TYPE_CODES,
+  ...SERVER_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -61,6 +72,9 @@ const isCandidateType = (type: string): type is CandidateType =>
   Object.hasOwn(CANDIDATE_TYPE_CODES, type);
 const isCore = (msg: Message): msg is CoreMessage => isCoreType(msg.type);
 const isCandidate = (msg: Message): msg is CandidateMessage => isCandidateType(msg.type);
+type ServerType = ServerMessage['type'];
+const isServerType = (type: string): type is ServerType => Object.hasOwn(SERVER_TYPE_CODES, type);
+const isServer = (msg: Message): msg is ServerMessage => isServerType(msg.type);
 
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; error: string };
 
@@ -76,12 +90,19 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   if (isCore(msg)) encodeCore(w, msg);
   else if (isCandidate(msg)) encodeCandidateMessage(w, msg);
+  else if (isServer(msg)) encodeServerMessage(w, msg);
   else encodeRelay(w, msg);
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
   if (out !== body) out.set(body);
-  if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
+  if (out.length > maxSize(msg.type))
+    throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
   return out;
+}
+
+/** Only relayData may exceed MAX_DATAGRAM (docs/seams.md §8); answers stay within requests. */
+function maxSize(type: MessageType): number {
+  return type === 'relayData' ? MAX_RELAY_DATAGRAM : MAX_DATAGRAM;
 }
 
 /** Cheap check used to count (not parse) foreign traffic. */
@@ -90,13 +111,15 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  if (data.length > MAX_DATAGRAM)
+  if (data.length > MAX_RELAY_DATAGRAM)
     return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
   if (data[2] !== WIRE_VERSION) return { ok: false, error: `unsupported version ${data[2]}` };
   const type = TYPE_BY_CODE.get(data[3] as number);
   if (!type) return { ok: false, error: `unknown message type ${data[3]}` };
+  if (data.length > maxSize(type))
+    return { ok: false, error: `oversized ${type} (${data.length} bytes)` };
   try {
     const r = new Reader(data.subarray(4));
     const msg = decodeBody(type, r);
@@ -113,5 +136,6 @@ export function decode(data: Uint8Array): DecodeResult {
 function decodeBody(type: MessageType, r: Reader): Message {
   if (isCoreType(type)) return decodeCore(type, r);
   if (isCandidateType(type)) return decodeCandidateMessage(type, r, homeIdOf);
+  if (isServerType(type)) return decodeServerMessage(type, r);
   return decodeRelay(type, r);
 }
