@@ -61,6 +61,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     trust,
     (ch, _peer, client) =>
       void serveDevices(ch, devices, env.clock, client ? { memory, client } : undefined),
+    env.clock,
   );
   const close = (): void => {
     agent.close();
