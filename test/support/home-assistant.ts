@@ -162,6 +162,11 @@ export async function startHomeAssistant(): Promise<RunningHa> {
   let proc!: ChildProcess;
   const spawnHa = async (): Promise<number> => {
     proc = spawn(info.hass, ['-c', dir, '--skip-pip'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const me = proc;
+    // Never leave an HA behind, whatever happens to this test process.
+    const reap = (): void => void me.kill('SIGKILL');
+    process.once('exit', reap);
+    me.once('exit', () => process.off('exit', reap));
     const keep = (d: Buffer): void => void (out = (out + String(d)).slice(-50_000));
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
