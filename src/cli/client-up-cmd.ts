@@ -2,15 +2,13 @@
 // serves the control socket), and `porthole client status`, which asks it how each home is.
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { ClientAgent } from '../client/agent/agent.js';
-import { closeReached } from '../client/reach.js';
+import type { ClientAgent } from '../client/agent/agent.js';
 import { ControlClient } from '../client/agent/control-client.js';
-import { ControlServer, socketAnswers } from '../client/agent/control-server.js';
+import { socketAnswers } from '../client/agent/control-server.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
 import type { KeptLink } from '../client/agent/keeper.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import type { RoleOps } from '../ops/serve.js';
 import { formatAddr } from '../wire/addr.js';
 import { listHomes } from '../secure/state.js';
 import { PRECEDENCE_HELP } from './config.js';
@@ -56,6 +54,15 @@ export function registerClientUp(client: Command): void {
     .action(async (o: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
       const log = logFor(cmd, 'agent');
       if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
+      // The agent's own parts load when it runs (`client status` and device commands need only
+      // the control socket's client).
+      const [{ ClientAgent }, { ControlServer }, { closeReached }, { cryptoRandom, realClock }] =
+        await Promise.all([
+          import('../client/agent/agent.js'),
+          import('../client/agent/control-server.js'),
+          import('../client/reach.js'),
+          import('../net/real-env.js'),
+        ]);
       const state = o.state;
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
       const connect = async (home: string): Promise<KeptLink> => {
@@ -66,7 +73,19 @@ export function registerClientUp(client: Command): void {
         r.paths?.onLost(() => (lost = true));
         const conn = r.connection;
         const paths = r.paths;
+        const up = r.upgrade;
+        // A paired home's session: its upgrader owns liveness (issue 21); the keeper only hears
+        // when the session is lost, and passes on its suspicions.
+        const owned: Partial<KeptLink> =
+          up && paths
+            ? {
+                onLost: (cb) => paths.onLost((_p, reason) => cb(reason)),
+                suspect: () => up.suspect(),
+                rttMs: () => (paths.path.kind === 'relayed' ? undefined : up.rttMs),
+              }
+            : {};
         return {
+          ...owned,
           channel: r.channel,
           ping: (ms, cb) => {
             if (conn) return conn.ping(ms, cb);
@@ -84,12 +103,16 @@ export function registerClientUp(client: Command): void {
       };
       const live: { agent?: ClientAgent } = {};
       const ops: RoleOps | undefined = o.metrics
-        ? await serveRoleMetrics('client', o.metrics, () => {
-            const up = live.agent?.status().filter((h) => h.state === 'up').length ?? 0;
-            return { ready: up > 0, detail: `${up} of ${homes.length} homes connected` };
-          }).catch((e: Error) =>
-            die(`cannot serve metrics on ${formatAddr(o.metrics!)}: ${e.message}`),
+        ? await (
+            await import('../ops/serve.js')
           )
+            .serveRoleMetrics('client', o.metrics, () => {
+              const up = live.agent?.status().filter((h) => h.state === 'up').length ?? 0;
+              return { ready: up > 0, detail: `${up} of ${homes.length} homes connected` };
+            })
+            .catch((e: Error) =>
+              die(`cannot serve metrics on ${formatAddr(o.metrics!)}: ${e.message}`),
+            )
         : undefined;
       let agent: ClientAgent;
       try {

@@ -10,8 +10,6 @@ import {
 import type { ControlClient } from '../client/agent/control-client.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
 import { agentFor } from './client-up-cmd.js';
-import { DeviceClient } from '../devices/rpc-client.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
 import {
   closeBeforeExit,
   connectOrExit,
@@ -51,6 +49,10 @@ async function withDevices(
     done = () => agent.close();
   } else {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
+    const [{ DeviceClient }, { cryptoRandom, realClock }] = await Promise.all([
+      import('../devices/rpc-client.js'),
+      import('../net/real-env.js'),
+    ]);
     const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
     devices = {
       list: () => dc.list(),

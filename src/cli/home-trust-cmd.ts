@@ -1,7 +1,5 @@
 // `porthole home init | pair | clients`: the home's identity and who may reach it.
 import type { Command } from 'commander';
-import qrcode from 'qrcode-terminal';
-import { codeId, encodePairingCode, newSecret } from '../secure/pairing-code.js';
 import { fingerprint } from '../secure/keys.js';
 import { addPendingCode, listAuthorized, loadState, revokeAuthorized } from '../secure/state.js';
 import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
@@ -35,6 +33,7 @@ export function registerHomeTrustCommands(home: Command): void {
           ? await firstNode(o.rendezvous).catch((e: Error) => die(e.message))
           : undefined;
         if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
+        const { codeId, encodePairingCode, newSecret } = await import('../secure/pairing-code.js');
         const secret = newSecret();
         const expiresAt = Date.now() + o.expires * 60_000;
         const id = codeId(secret);
@@ -60,8 +59,10 @@ export function registerHomeTrustCommands(home: Command): void {
         process.stdout.write(
           `pairing code for home ${s.homeId} (one use, expires in ${o.expires} min):\n\n${code}\n\n`,
         );
-        if (process.stdout.isTTY)
+        if (process.stdout.isTTY) {
+          const { default: qrcode } = await import('qrcode-terminal');
           qrcode.generate(code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+        }
         process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
       },
     );

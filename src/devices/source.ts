@@ -1,9 +1,7 @@
 // Opens the device source named on the command line: the simulated house, an MQTT broker, or
 // Home Assistant.
 import type { Clock } from '../net/types.js';
-import { openHaBridge } from './ha-bridge.js';
 import { DeviceError, type DeviceSource } from './model.js';
-import { openMqttBridge } from './mqtt-bridge.js';
 import { SimulatedHouse } from './simulated.js';
 
 export interface DeviceSourceOptions {
@@ -19,8 +17,11 @@ export async function openDeviceSource(
   o: DeviceSourceOptions = {},
 ): Promise<DeviceSource> {
   if (spec === 'simulated') return new SimulatedHouse(clock);
-  if (/^mqtts?:\/\/[^/]+$/.test(spec)) return openMqttBridge(spec);
-  if (/^has?:\/\/[^/\s]+\/?$/.test(spec)) return openHaBridge(spec, o.haTokenFile, clock);
+  // The MQTT client loads only for a broker (a simulated house never needs it); the same for HA.
+  if (/^mqtts?:\/\/[^/]+$/.test(spec))
+    return (await import('./mqtt-bridge.js')).openMqttBridge(spec);
+  if (/^has?:\/\/[^/\s]+\/?$/.test(spec))
+    return (await import('./ha-bridge.js')).openHaBridge(spec, o.haTokenFile, clock);
   throw new DeviceError(
     `--devices ${spec}: expected "simulated" or mqtt://HOST:PORT, or ha://HOST:PORT (has:// for TLS)`,
   );

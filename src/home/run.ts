@@ -4,6 +4,7 @@
 import { networkInterfaces } from 'node:os';
 import { exposedView, ExposureStore } from '../devices/exposure.js';
 import type { DeviceSource } from '../devices/model.js';
+import { RequestMemory } from '../devices/request-memory.js';
 import { serveDevices } from '../devices/rpc-server.js';
 import { openDeviceSource } from '../devices/source.js';
 import { PortholeError } from '../errors.js';
@@ -69,10 +70,14 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     localIps,
     ...(trust ? { trust } : {}),
   });
-  // Every client's channel (encrypted in secure mode) gets the device service.
+  // Every client's channel (encrypted in secure mode) gets the device service; a paired client's
+  // requests are remembered across its channels (a command re-sent over a new path applies once).
+  // A source the owner exposes per client (Home Assistant) is seen through that client's view.
+  const memory = new RequestMemory();
   serveApp(agent, trust, (ch, _peer, client) => {
-    const view = exposure ? exposedView(devices, exposure, client) : devices;
-    void serveDevices(ch, view, env.clock);
+    const fp = client ? trust?.fingerprintOf(Buffer.from(client, 'base64url')) : undefined;
+    const view = exposure ? exposedView(devices, exposure, fp) : devices;
+    void serveDevices(ch, view, env.clock, client ? { memory, client } : undefined);
   });
   const close = (): void => {
     agent.close();

@@ -110,6 +110,8 @@ export type RelayDirection = 'to_home' | 'to_client';
 export interface RelayMetrics {
   relayed(direction: RelayDirection, bytes: number): void;
   sessions(delta: 1 | -1): void;
+  /** Payload bytes dropped over a home's rate budget (docs/seams.md §8). */
+  budgetDropped?(bytes: number): void;
 }
 
 /**

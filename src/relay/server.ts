@@ -15,7 +15,7 @@ import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import { closeReasonName } from './errors.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
-import { SessionTable, type RelaySession } from './sessions.js';
+import { claimedKey, SessionTable, type RelaySession } from './sessions.js';
 import { RelayStatsCounter, type RelayStats } from './stats.js';
 import { answerWithin, udpTransport, type ClientTransport } from './transport.js';
 import { redirectMessage, type RedirectTarget } from './redirect.js';
@@ -49,6 +49,8 @@ export class RelayCore {
   private closed = false;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
+  /** Relayed payload bytes per home (docs/seams.md §8): one bucket over all its sessions. */
+  private readonly homeBytes: RateLimiter;
 
   constructor(
     private readonly env: Env,
@@ -59,6 +61,11 @@ export class RelayCore {
     this.txSeq = env.rng.int(0x7fffffff);
     this.perIp = new RateLimiter(this.limits.opensPerIp);
     this.perHome = new RateLimiter(this.limits.offersPerHome);
+    this.homeBytes = new RateLimiter({
+      ratePerSec: this.limits.homeBytesPerSec,
+      burst: this.limits.homeBurstBytes,
+      maxKeys: this.limits.maxSessions,
+    });
     this.scheduleSweep();
   }
 
@@ -179,7 +186,9 @@ export class RelayCore {
     }
     const home = this.opts.relayNode ? undefined : this.opts.lookupHome(msg.homeId);
     if (!home) return this.elsewhere(msg, t, size);
-    const busy = this.capReached(msg.homeId, t.addr.ip) ?? this.rateLimited(msg.homeId, t.addr.ip);
+    const clientKey = claimedKey(msg.auth);
+    const busy =
+      this.capReached(msg.homeId, t.addr.ip, clientKey) ?? this.rateLimited(msg.homeId, t.addr.ip);
     if (busy) {
       this.counters.drop(`cap-${busy}`);
       return this.refuseOpen(msg, t, size, RelayCloseCode.Busy, `too many requests (${busy})`);
@@ -188,6 +197,7 @@ export class RelayCore {
     const s: RelaySession = {
       id: msg.session,
       homeId: msg.homeId,
+      clientKey,
       home,
       client: t,
       openTx: msg.tx,
@@ -248,10 +258,18 @@ export class RelayCore {
     );
   }
 
-  private capReached(homeId: string, ip: string): string | undefined {
+  /**
+   * Before the home accepts, a request proves nothing: it counts against its IP (pending). The
+   * per-key count holds accepted sessions only, so a request claiming someone else's key cannot
+   * use up that key's allowance; it is checked here (the home is spared a signature check) and
+   * again at the accept.
+   */
+  private capReached(homeId: string, ip: string, clientKey: string): string | undefined {
     if (this.sessions.size >= this.limits.maxSessions) return 'global';
-    if (this.sessions.countForIp(ip) >= this.limits.maxSessionsPerIp) return 'per-ip';
+    if (this.sessions.pendingForIp(ip) >= this.limits.maxPendingPerIp) return 'pending-per-ip';
     if (this.sessions.countForHome(homeId) >= this.limits.maxSessionsPerHome) return 'per-home';
+    if (this.sessions.countForKey(homeId, clientKey) >= this.limits.maxSessionsPerKey)
+      return 'per-key';
     return undefined;
   }
 
@@ -286,7 +304,11 @@ export class RelayCore {
         if (s.state === 'offered') {
           s.offer?.ack();
           s.offer = undefined; // the offer's bytes go with it
-          s.state = 'open';
+          if (this.sessions.countForKey(s.homeId, s.clientKey) >= this.limits.maxSessionsPerKey) {
+            this.counters.drop('cap-per-key');
+            return this.end(s, RelayCloseCode.Busy, 'too many requests (per-key)');
+          }
+          this.sessions.accept(s);
           s.lastActive = this.env.clock.now();
           this.counters.accepted();
           this.env.log.info(
@@ -309,10 +331,14 @@ export class RelayCore {
   private forward(s: RelaySession, msg: MessageOf<'relayData'>, dir: 'toHome' | 'toClient'): void {
     const now = this.env.clock.now();
     s.lastActive = now;
-    if (msg.payload.length === 0) return; // a keepalive: it only refreshes the session
-    if (s.bytes + msg.payload.length > this.limits.maxSessionBytes)
-      return this.end(s, RelayCloseCode.ByteCap, `over ${this.limits.maxSessionBytes} bytes`);
-    s.bytes += msg.payload.length;
+    const n = msg.payload.length;
+    if (n === 0) return; // a keepalive: it only refreshes the session
+    const cap = this.limits.maxSessionBytes;
+    if (cap > 0 && s.bytes + n > cap)
+      return this.end(s, RelayCloseCode.ByteCap, `over ${cap} bytes`);
+    // Over the home's budget: dropped, never answered or closed (the stream backs off).
+    if (!this.homeBytes.take(s.homeId, now, n)) return this.counters.budgetDropped(n);
+    s.bytes += n;
     this.counters.bytes(dir, msg.payload.length);
     const frame = encode(msg);
     if (dir === 'toHome') this.opts.sendUdp(frame, s.home);

@@ -18,15 +18,19 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
 import { DERIVED_ID, homeIdOf, signBytes, verifyBytes, type Identity } from './keys.js';
+import {
+  AssistKind,
+  assistTranscript,
+  NO_ADDR,
+  readTime,
+  signedAssistBlob,
+  writeTime,
+  type AssistPurpose,
+} from './neutral-auth.js';
+
+export { AssistKind, type AssistPurpose } from './neutral-auth.js';
 
 export type Verdict<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
-
-function writeTime(w: Writer, ms: number): Writer {
-  return w.u32(Math.floor(ms / 0x100000000)).u32(ms % 0x100000000);
-}
-function readTime(r: Reader): number {
-  return r.u32() * 0x100000000 + r.u32();
-}
 
 // --- registration ---------------------------------------------------------------------------
 
@@ -74,42 +78,6 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
 
 // --- assist ---------------------------------------------------------------------------------
 
-export const AssistKind = { Paired: 1, Pairing: 2 } as const;
-
-export type AssistPurpose = 'assist' | 'relay' | 'candidates';
-const PURPOSE_TAG: Record<AssistPurpose, string> = {
-  assist: 'porthole-assist-v1',
-  relay: 'porthole-relay-v1',
-  candidates: 'porthole-candidates-v1',
-};
-const NO_ADDR: SocketAddr = { ip: '0.0.0.0', port: 0 };
-
-interface AssistFields {
-  purpose: AssistPurpose;
-  kind: number;
-  homeId: string;
-  session: string;
-  client: SocketAddr;
-  time: number;
-  nonce: Uint8Array;
-  codeId?: Uint8Array;
-  /** Purpose-specific bytes the signature also covers (candidates: the client's list). */
-  extra?: Uint8Array;
-}
-
-function assistTranscript(f: AssistFields): Uint8Array {
-  const w = new Writer()
-    .str(PURPOSE_TAG[f.purpose])
-    .u8(f.kind)
-    .str(f.homeId)
-    .bytes(Buffer.from(f.session, 'hex'))
-    .addr(f.client);
-  writeTime(w, f.time).bytes(f.nonce);
-  if (f.codeId) w.bytes(f.codeId);
-  if (f.extra) w.bytes(f.extra);
-  return w.finish();
-}
-
 export function assistAuth(
   id: Identity,
   a: {
@@ -122,24 +90,8 @@ export function assistAuth(
     extra?: Uint8Array;
   },
 ): Uint8Array {
-  const nonce = new Uint8Array(randomBytes(8));
-  const codeId = a.pairing ? new Uint8Array(Buffer.from(a.pairing.codeId, 'hex')) : undefined;
-  const kind = a.pairing ? AssistKind.Pairing : AssistKind.Paired;
-  const t = assistTranscript({
-    purpose: a.purpose ?? 'assist',
-    kind,
-    homeId: a.homeId,
-    session: a.session,
-    client: a.client,
-    time: a.now,
-    nonce,
-    codeId,
-    extra: a.extra,
-  });
-  const w = writeTime(new Writer().u8(kind).bytes(id.edPublic), a.now).bytes(nonce);
-  if (a.pairing && codeId)
-    w.bytes(codeId).bytes(createHmac('sha256', a.pairing.secret).update(t).digest());
-  return w.bytes(signBytes(id, t)).finish();
+  const signer = { edPublic: id.edPublic, sign: (t: Uint8Array) => signBytes(id, t) };
+  return signedAssistBlob(signer, { ...a, nonce: new Uint8Array(randomBytes(8)) });
 }
 
 export interface AssistClaim {

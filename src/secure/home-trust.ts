@@ -100,7 +100,7 @@ export class HomeTrustStore implements HomeTrust {
       return this.authorized.byDhKey(remoteStatic) ? { ok: true } : refuse('not-paired');
     const claim = parsePairingProof(payload, remoteStatic);
     if (!claim) return refuse('malformed-proof');
-    const { codeId, clientEd } = claim;
+    const { codeId, clientEd, name } = claim;
     const code = this.liveCode(codeId);
     if (typeof code === 'string') return refuse(code);
     if (!claim.verify(secretOf(code))) return refuse('wrong-code');
@@ -108,7 +108,7 @@ export class HomeTrustStore implements HomeTrust {
     addAuthorized(this.state.dir, {
       edPublic: Buffer.from(clientEd).toString('base64url'),
       dhPublic: Buffer.from(remoteStatic).toString('base64url'),
-      name: `client-${fingerprint(clientEd)}`,
+      name: name ?? `client-${fingerprint(clientEd)}`,
       addedAt: new Date(this.wallClock()).toISOString(),
     });
     return { ok: true };

@@ -2,6 +2,13 @@
 
 /** Largest datagram we send or accept: fits every path MTU without fragmentation. */
 export const MAX_DATAGRAM = 1200;
+/**
+ * Largest relayed payload (docs/seams.md §8): a relayData datagram of at most
+ * MAX_RELAY_DATAGRAM bytes fits a 1,500-byte Ethernet MTU under IPv6 + UDP headers (1,452).
+ */
+export const MAX_RELAY_PAYLOAD = 1400;
+/** header (4) + session (8) + length (2) + payload: the only message allowed over MAX_DATAGRAM. */
+export const MAX_RELAY_DATAGRAM = 4 + 8 + 2 + MAX_RELAY_PAYLOAD;
 export const MAX_AUTH = 255;
 export const MAX_DATA = 1100;
 export const MAX_LOCALS = 4;

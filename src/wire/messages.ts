@@ -17,7 +17,7 @@ import {
   isCoreType,
   type CoreMessage,
 } from './core-messages.js';
-import { MAX_DATAGRAM } from './limits.js';
+import { MAX_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
 
 export type { WireNat } from './nat-ext.js';
@@ -30,6 +30,8 @@ export {
   MAX_DATA,
   MAX_DATAGRAM,
   MAX_LOCALS,
+  MAX_RELAY_DATAGRAM,
+  MAX_RELAY_PAYLOAD,
   REQUEST_PAD,
 } from './limits.js';
 
@@ -80,8 +82,14 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
   if (out !== body) out.set(body);
-  if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
+  if (out.length > maxSize(msg.type))
+    throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
   return out;
+}
+
+/** Only relayData may exceed MAX_DATAGRAM (docs/seams.md §8); answers stay within requests. */
+function maxSize(type: MessageType): number {
+  return type === 'relayData' ? MAX_RELAY_DATAGRAM : MAX_DATAGRAM;
 }
 
 /** Cheap check used to count (not parse) foreign traffic. */
@@ -90,13 +98,15 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  if (data.length > MAX_DATAGRAM)
+  if (data.length > MAX_RELAY_DATAGRAM)
     return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
   if (data[2] !== WIRE_VERSION) return { ok: false, error: `unsupported version ${data[2]}` };
   const type = TYPE_BY_CODE.get(data[3] as number);
   if (!type) return { ok: false, error: `unknown message type ${data[3]}` };
+  if (data.length > maxSize(type))
+    return { ok: false, error: `oversized ${type} (${data.length} bytes)` };
   try {
     const r = new Reader(data.subarray(4));
     const msg = decodeBody(type, r);
