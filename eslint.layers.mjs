@@ -7,8 +7,8 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 export const LAYERS = [
   ['wire', 'errors.ts', 'options.ts'],
   ['net'],
-  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops'],
-  ['rendezvous', 'home', 'client', 'relay'],
+  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui'],
+  ['rendezvous', 'home', 'client', 'relay', 'phone'],
   ['app'],
   ['sim'],
   ['cli'],

@@ -11,7 +11,7 @@ import type { SocketAddr } from '../net/types.js';
 import type { RoleOps } from '../ops/serve.js';
 import { formatAddr } from '../wire/addr.js';
 import { listHomes } from '../secure/state.js';
-import { PRECEDENCE_HELP } from './config.js';
+import { applyEnvAndConfig, PRECEDENCE_HELP } from './config.js';
 import {
   logFor,
   reachFromCli,
@@ -51,7 +51,9 @@ export function registerClientUp(client: Command): void {
       'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
       listenArg,
     )
-    .action(async (o: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
+    .action(async (first: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
+      // The options in force: SIGHUP reads them again (config.json, PORTHOLE_*; flags win).
+      let o = first;
       const log = logFor(cmd, 'agent');
       if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
       // The agent's own parts load when it runs (`client status` and device commands need only
@@ -146,9 +148,18 @@ export function registerClientUp(client: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      // SIGHUP: re-read the paired homes: newly paired ones are connected, unpaired ones dropped.
+      // SIGHUP (issue 21 item 9): re-read its own options (config.json, PORTHOLE_*; flags still
+      // win) — every connect from now on uses them — and the paired homes: newly paired ones
+      // are connected, unpaired ones dropped. --state and --metrics need a restart.
       process.on('SIGHUP', () => {
-        if (o.home) return log.info({}, 'SIGHUP: --home given, nothing to re-read');
+        try {
+          applyEnvAndConfig(cmd);
+          o = { ...cmd.opts<ConnectCliOptions & { metrics?: SocketAddr }>(), state };
+          log.info({}, 'SIGHUP: options re-read');
+        } catch (e) {
+          log.warn({ error: (e as Error).message }, 'SIGHUP: options not re-read; keeping the old');
+        }
+        if (o.home) return log.info({}, 'SIGHUP: --home given, no paired homes to re-read');
         const now = listHomes(state).map((h) => h.homeId);
         agent.reload(now);
         log.info({ homes: now }, 'SIGHUP: paired homes re-read');

@@ -54,6 +54,11 @@ async function withDevices(
       import('../net/real-env.js'),
     ]);
     const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
+    // The session's upgrader owns liveness: a request unanswered for ~1 s has it probe the path
+    // (falling back onto the relay if it died), and what is in flight goes again after a move.
+    const up = r.upgrade;
+    if (up) dc.onSuspect(() => up.suspect());
+    r.paths?.onChange(() => dc.pathChanged());
     devices = {
       list: () => dc.list(),
       get: (e) => dc.get(e),

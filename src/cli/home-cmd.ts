@@ -140,6 +140,8 @@ export function registerHome(program: Command): Command {
       });
       onShutdown(async () => {
         void ops?.close();
+        // Goodbye first (issue 21 item 9): clients hear "home offline" at once, not a timeout.
+        await running.agent.goodbye();
         await stop();
       });
     });

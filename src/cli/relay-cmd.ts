@@ -6,10 +6,11 @@ import type { SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
-import { intArg, listenArg, type LogLevel } from './parse.js';
+import { addrArg, intArg, listenArg, type LogLevel } from './parse.js';
 
 interface RelayCmdOpts {
   listen?: SocketAddr;
+  advertise?: SocketAddr;
   tcp?: number;
   ws?: number;
   metrics?: SocketAddr;
@@ -40,6 +41,12 @@ export function registerRelay(program: Command): void {
       '--listen <HOST:PORT>',
       'UDP address homes and clients reach it on (default 0.0.0.0:7410)',
       listenArg,
+    )
+    .option(
+      '--advertise <HOST:PORT>',
+      'its public UDP address when it does not see it (behind a 1:1 NAT); homes bind their ' +
+        'registrations to the address they send to',
+      addrArg,
     )
     .option('--tcp <PORT>', 'also relay for clients over TCP on this port', intArg(1, 65535))
     .option(
@@ -96,6 +103,7 @@ export function registerRelay(program: Command): void {
         : undefined;
       const node = new RelayNode(env, {
         listen,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
         metrics: ops?.metrics.relay,
         registrationTtlMs: opts.registrationTtl,
         requireSigned: opts.requireSigned,

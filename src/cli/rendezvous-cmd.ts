@@ -7,13 +7,14 @@ import type { ClusterNode } from '../rendezvous/cluster/node.js';
 // leaf module keeps the wire codec out of `--help`.
 import { HOME_ID_PATTERN as NODE_ID_PATTERN } from '../wire/limits.js';
 import { homeRate } from './relay-cmd.js';
+import { addWebOptions, appUrlOf, type WebCmdOpts } from './web-options.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
 
-interface RendezvousCmdOpts {
+interface RendezvousCmdOpts extends WebCmdOpts {
   listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
@@ -62,8 +63,7 @@ function stunConfig(o: {
 }
 
 export function registerRendezvous(program: Command): void {
-  program
-    .command('rendezvous')
+  addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
@@ -90,7 +90,8 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--advertise <HOST:PORT>',
-      'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',
+      "public UDP address of this node, told to the other nodes and bound into the homes' " +
+        'registrations (default: --listen unless 0.0.0.0)',
       addrArg,
     )
     .option(
@@ -190,6 +191,7 @@ export function registerRendezvous(program: Command): void {
       }
       const server = new RendezvousServer(env, {
         listen,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
         registrationTtlMs: ttl,
         maxHomes: opts.maxHomes,
         cluster,
@@ -202,6 +204,7 @@ export function registerRendezvous(program: Command): void {
             }
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -242,6 +245,8 @@ export function registerRendezvous(program: Command): void {
         'rendezvous listening',
       );
       const fronts = await fronts_.startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const { startWebFromOptions } = await import('./web-front.js');
+      const web = await startWebFromOptions(server.relay, opts, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {
@@ -255,6 +260,7 @@ export function registerRendezvous(program: Command): void {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
         void fronts.close();
+        void web.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);

@@ -37,9 +37,9 @@ export const UPGRADE_DEFAULTS: UpgradeTiming = {
   confirmTries: 8,
   confirmEveryMs: 250,
   lingerMs: 2_000,
-  probeEveryMs: 200,
+  probeEveryMs: 150,
   probeTimeoutMs: 500,
-  untrustedMs: 800,
+  untrustedMs: 600,
   maxFallbacks: 5,
 };
 

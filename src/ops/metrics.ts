@@ -60,7 +60,7 @@ export const RATE_LIMIT_DROPS: Readonly<Record<string, RateLimitScope>> = {
 export type PunchStrategy =
   'patent' | 'reverse' | 'knock' | 'spray' | 'predict' | 'relay' | 'other';
 export type PunchPath = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped' | 'none';
-export type RedisCommand = 'get' | 'set' | 'publish' | 'heartbeat' | 'nodes' | 'subscribe';
+export type RedisCommand = 'get' | 'set' | 'del' | 'publish' | 'heartbeat' | 'nodes' | 'subscribe';
 /** Where a rejected cluster input came from. */
 export type ClusterSource = 'directory' | 'membership' | 'pubsub';
 

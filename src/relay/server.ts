@@ -32,6 +32,8 @@ export interface RelayCoreOptions extends Partial<RelayLimits> {
   locate?(homeId: string): Promise<RedirectTarget | undefined>;
   /** The role's metrics (sessions ±1, bytes relayed each way). */
   metrics?: RelayMetrics;
+  /** The home said goodbye here (issue 21 item 9): a relayOpen for it is refused at once. */
+  offline?(homeId: string): boolean;
 }
 
 type HomeMessage =
@@ -139,6 +141,12 @@ export class RelayCore {
     for (const s of this.sessions.ofTransport(t.key)) this.end(s, code, text, { client: false });
   }
 
+  /** The home said goodbye (issue 21 item 9): its sessions end now; its clients are told. */
+  forgetHome(homeId: string): void {
+    for (const s of this.sessions.ofHome(homeId))
+      this.end(s, RelayCloseCode.PeerClosed, 'the home went offline', { home: false });
+  }
+
   close(): void {
     if (this.closed) return;
     this.sweepTimer?.cancel();
@@ -234,6 +242,11 @@ export class RelayCore {
       this.counters.redirected();
       this.answer(t, redirectMessage(msg, to), size);
     };
+    if (this.opts.offline?.(msg.homeId)) {
+      this.counters.drop('home-offline');
+      const text = 'the home is offline (it said goodbye)';
+      return this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, text);
+    }
     const unknown = (): void => {
       this.counters.drop('unknown-home');
       this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, 'home not registered');

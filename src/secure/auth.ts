@@ -1,8 +1,12 @@
 // Authentication blobs carried in the `auth` fields of register and assist (and passed on to the
 // home inside peerInfo). Pure functions: build bytes, or verify bytes into a typed verdict.
 //
-// register.auth = edPub(32) | dhPub(32) | time(8) | nonce(8) | sig(64)
-//   sig = Ed25519 over "porthole-register-v1" | homeId | time | nonce
+// register.auth = edPub(32) | dhPub(32) | time(8) | nonce(8) | [role(1) | server addr] | sig(64)
+//   sig = Ed25519 over "porthole-register-v2" | homeId | role | server addr | time | nonce
+// (issue 21 item 4: bound to the server it was sent to — its role and the address the home sent
+// it to — so it cannot be replayed to a relay node or another cluster node; docs/security.md).
+// An unbound proof (v1: no role/addr, "porthole-register-v1") is still read, for homes older than
+// the binding; the server decides whether to take it.
 // assist.auth   = kind(1) | clientEdPub(32) | time(8) | nonce(8) | [codeId(8) | mac(32)] | sig(64)
 //   transcript   = "porthole-assist-v1" | kind | homeId | session | client addr | time | nonce | [codeId]
 //   sig = Ed25519(client key, transcript); mac = HMAC-SHA256(pairing secret, transcript) (kind 2)
@@ -34,28 +38,80 @@ export type Verdict<T = object> = ({ ok: true } & T) | { ok: false; reason: stri
 
 // --- registration ---------------------------------------------------------------------------
 
-function registerTranscript(homeId: string, time: number, nonce: Uint8Array): Uint8Array {
-  return writeTime(new Writer().str('porthole-register-v1').str(homeId), time)
-    .bytes(nonce)
-    .finish();
+/** Which kind of server a registration is for: a rendezvous, or a standalone relay node. */
+export type ServerRole = 'rendezvous' | 'relay';
+const ROLE_CODE: Record<ServerRole, number> = { rendezvous: 1, relay: 2 };
+
+/** The server a registration proof is bound to: its role and the address the home sent it to. */
+export interface ServerBinding {
+  role: ServerRole;
+  addr: SocketAddr;
 }
 
-export function registrationAuth(id: Identity, homeId: string, now: number): Uint8Array {
+function registerTranscript(
+  homeId: string,
+  time: number,
+  nonce: Uint8Array,
+  server: ServerBinding | undefined,
+  tag = 'porthole-register',
+): Uint8Array {
+  const w = new Writer();
+  if (!server) w.str(`${tag}-v1`).str(homeId);
+  else w.str(`${tag}-v2`).str(homeId).u8(ROLE_CODE[server.role]).addr(server.addr);
+  return writeTime(w, time).bytes(nonce).finish();
+}
+
+/** A registration proof; `server` binds it to the server it is sent to (always, since issue 21). */
+export function registrationAuth(
+  id: Identity,
+  homeId: string,
+  now: number,
+  server?: ServerBinding,
+  tag = 'porthole-register',
+): Uint8Array {
   const nonce = new Uint8Array(randomBytes(8));
-  const sig = signBytes(id, registerTranscript(homeId, now, nonce));
-  return writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now)
-    .bytes(nonce)
-    .bytes(sig)
-    .finish();
+  const sig = signBytes(id, registerTranscript(homeId, now, nonce, server, tag));
+  const w = writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now).bytes(nonce);
+  if (server) w.u8(ROLE_CODE[server.role]).addr(server.addr);
+  return w.bytes(sig).finish();
 }
 
 export interface RegistrationProof {
   time: number;
   nonce: string;
+  /** The server the proof is bound to; absent in an older home's unbound proof. */
+  server?: ServerBinding;
+}
+
+/**
+ * deregister.auth (issue 21 item 9): the registration proof's layout under its own tag
+ * ("porthole-deregister-v2", always bound to the server), so neither stands in for the other.
+ */
+export function deregistrationAuth(
+  id: Identity,
+  homeId: string,
+  now: number,
+  server: ServerBinding,
+): Uint8Array {
+  return registrationAuth(id, homeId, now, server, 'porthole-deregister');
+}
+
+/** Checks a deregister proof (bound to a server: an unbound one is refused). */
+export function verifyDeregistration(
+  homeId: string,
+  auth: Uint8Array,
+): Verdict<RegistrationProof & { server: ServerBinding }> {
+  const v = verifyRegistration(homeId, auth, 'porthole-deregister');
+  if (v.ok && !v.server) return { ok: false, reason: 'unbound goodbye' };
+  return v as Verdict<RegistrationProof & { server: ServerBinding }>;
 }
 
 /** Checks a signed registration; the caller applies the replay guard to time/nonce. */
-export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<RegistrationProof> {
+export function verifyRegistration(
+  homeId: string,
+  auth: Uint8Array,
+  tag = 'porthole-register',
+): Verdict<RegistrationProof> {
   if (!DERIVED_ID.test(homeId))
     return { ok: false, reason: 'only key-derived home ids (ph-…) can be signed' };
   try {
@@ -64,13 +120,25 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
     const dhPublic = new Uint8Array(r.bytes(32));
     const time = readTime(r);
     const nonce = new Uint8Array(r.bytes(8));
+    let server: ServerBinding | undefined;
+    if (r.remaining > 64) {
+      const code = r.u8();
+      const role = (Object.keys(ROLE_CODE) as ServerRole[]).find((k) => ROLE_CODE[k] === code);
+      if (!role) return { ok: false, reason: 'unknown server role' };
+      server = { role, addr: r.addr() };
+    }
     const sig = new Uint8Array(r.bytes(64));
     r.end();
     if (homeIdOf({ edPublic, dhPublic }) !== homeId)
       return { ok: false, reason: 'keys do not match the home id' };
-    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce), sig))
+    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce, server, tag), sig))
       return { ok: false, reason: 'bad signature' };
-    return { ok: true, time, nonce: Buffer.from(nonce).toString('hex') };
+    return {
+      ok: true,
+      time,
+      nonce: Buffer.from(nonce).toString('hex'),
+      ...(server ? { server } : {}),
+    };
   } catch {
     return { ok: false, reason: 'malformed registration auth' };
   }

@@ -6,7 +6,9 @@ import type { MessageOf } from '../wire/messages.js';
 import { RateLimiter } from '../util/rate-limit.js';
 import {
   AssistKind,
+  deregistrationAuth,
   registrationAuth,
+  type ServerBinding,
   verifyAssist,
   verifyCandidates,
   verifyRelay,
@@ -44,8 +46,12 @@ export class HomeTrustStore implements HomeTrust {
     return { publicKey: this.state.identity.dhPublic, secretKey: this.state.identity.dhSecret };
   }
 
-  registrationAuth(homeId: string): Uint8Array {
-    return registrationAuth(this.state.identity, homeId, this.wallClock());
+  registrationAuth(homeId: string, server?: ServerBinding): Uint8Array {
+    return registrationAuth(this.state.identity, homeId, this.wallClock(), server);
+  }
+
+  deregistrationAuth(homeId: string, server: ServerBinding): Uint8Array {
+    return deregistrationAuth(this.state.identity, homeId, this.wallClock(), server);
   }
 
   private liveCode(codeIdHex: string | undefined): PendingCode | TrustRefusal {

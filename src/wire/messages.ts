@@ -19,6 +19,12 @@ import {
 } from './core-messages.js';
 import { MAX_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
+import {
+  decodeServerMessage,
+  encodeServerMessage,
+  SERVER_TYPE_CODES,
+  type ServerMessage,
+} from './server-messages.js';
 
 export type { WireNat } from './nat-ext.js';
 export type { SessionId, TxId } from './core-messages.js';
@@ -44,7 +50,9 @@ export type Message =
   /** Issue 13: mapped and IPv6 candidates, and the mapping check (wire/candidates.ts). */
   | CandidateMessage
   /** Relayed sessions (issue 10): see relay-messages.ts. */
-  | RelayMessage;
+  | RelayMessage
+  /** Issue 21: serverInfo/infoQuery (the relay's fronts), deregister (server-messages.ts). */
+  | ServerMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -53,6 +61,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   ...CORE_TYPE_CODES,
   ...CANDIDATE_TYPE_CODES,
   ...RELAY_TYPE_CODES,
+  ...SERVER_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -63,6 +72,9 @@ const isCandidateType = (type: string): type is CandidateType =>
   Object.hasOwn(CANDIDATE_TYPE_CODES, type);
 const isCore = (msg: Message): msg is CoreMessage => isCoreType(msg.type);
 const isCandidate = (msg: Message): msg is CandidateMessage => isCandidateType(msg.type);
+type ServerType = ServerMessage['type'];
+const isServerType = (type: string): type is ServerType => Object.hasOwn(SERVER_TYPE_CODES, type);
+const isServer = (msg: Message): msg is ServerMessage => isServerType(msg.type);
 
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; error: string };
 
@@ -78,6 +90,7 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   if (isCore(msg)) encodeCore(w, msg);
   else if (isCandidate(msg)) encodeCandidateMessage(w, msg);
+  else if (isServer(msg)) encodeServerMessage(w, msg);
   else encodeRelay(w, msg);
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
@@ -123,5 +136,6 @@ export function decode(data: Uint8Array): DecodeResult {
 function decodeBody(type: MessageType, r: Reader): Message {
   if (isCoreType(type)) return decodeCore(type, r);
   if (isCandidateType(type)) return decodeCandidateMessage(type, r, homeIdOf);
+  if (isServerType(type)) return decodeServerMessage(type, r);
   return decodeRelay(type, r);
 }
