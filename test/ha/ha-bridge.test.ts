@@ -22,6 +22,7 @@ import { percentile } from '../../src/sim/stats.js';
 import { channelPair } from '../support/fakes.js';
 import { haWsCommand, startHomeAssistant, type RunningHa } from '../support/home-assistant.js';
 import { freePort } from '../support/mosquitto.js';
+import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 
 let ha: RunningHa;
 let bridge: HaBridge;
@@ -60,7 +61,10 @@ before(async () => {
   await until('the bridge to go live', 30_000, () => bridge.health().live);
 });
 
+const procs = new Procs();
+
 after(async () => {
+  procs.stopAll();
   client?.close();
   closeConn?.();
   home?.close();
@@ -307,4 +311,61 @@ test('a bad token and HA down at start: clear errors, nothing thrown, retried', 
     b2.close();
   }
   await assert.rejects(openHaBridge(ha.spec, undefined, realClock), /--ha-token-file/);
+});
+
+test('the CLI end to end: a secure home on HA, an owner and a guest phone, per-client exposure', async () => {
+  // The home takes the source and token from the environment, like any option.
+  process.env.PORTHOLE_DEVICES = ha.spec;
+  process.env.PORTHOLE_HA_TOKEN_FILE = ha.tokenFile;
+  const base = 10_000 + ((process.pid * 11) % 4000) * 2;
+  let stack;
+  try {
+    stack = await pairedStack(procs, {
+      rvArgs: ['--listen', `127.0.0.2:${base}`],
+      homeListen: `127.0.0.3:${base + 1}`,
+      clients: ['owner', 'guest'],
+    });
+  } finally {
+    delete process.env.PORTHOLE_DEVICES;
+    delete process.env.PORTHOLE_HA_TOKEN_FILE;
+  }
+  const { home, homeId, clients } = stack;
+  const fps = run(['home', 'clients', '--state', home, '--json'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { fingerprint: string; addedAt: string })
+    .sort((a, b) => a.addedAt.localeCompare(b.addedAt));
+  const guestFp = fps[1]!.fingerprint;
+  assert.equal(run(['home', 'expose', 'add', 'lock.front_door', '--state', home]).status, 0);
+  const hide = run(['home', 'expose', 'remove', 'lock.*', '--client', guestFp, '--state', home]);
+  assert.equal(hide.status, 0, hide.stderr);
+  const as = (who: string, ...args: string[]) =>
+    run([
+      'client',
+      ...args,
+      '--state',
+      clients[who]!,
+      '--home',
+      homeId,
+      '--bind',
+      '127.0.0.4',
+      '--json',
+    ]);
+  const owner = as('owner', 'get', 'lock.front_door');
+  assert.equal(owner.status, 0, owner.stderr);
+  assert.equal(jsonLine(owner.stdout).entity_id, 'lock.front_door');
+  const guest = as('guest', 'set', 'lock.front_door', 'unlock');
+  assert.equal(guest.status, 1);
+  assert.match(guest.stdout + guest.stderr, /no such entity/);
+  const fan = as('guest', 'set', 'fan.living_room_fan', 'percentage=50');
+  assert.equal(fan.status, 0, fan.stderr);
+  assert.equal(jsonLine(fan.stdout).state, 'on');
+  const list = as('guest', 'devices');
+  const ids = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as EntityState).entity_id);
+  assert.ok(ids.includes('weather.demo_weather_south') && !ids.some((i) => i.startsWith('lock.')));
+  const st = jsonLine(run(['home', 'status', '--state', home, '--json']).stdout);
+  assert.deepEqual((st.devices as { live: boolean }).live, true);
 });
