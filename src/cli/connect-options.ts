@@ -10,7 +10,6 @@ import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
 import type { PairedHome, Reached } from '../client/reach.js';
-import { listHomes } from '../secure/state.js';
 import type { TransportPick } from '../client/transport-auto.js';
 import {
   forgetTransport,
@@ -174,9 +173,10 @@ function usageError(text: string): PortholeError<'usage'> {
 }
 
 /** The home to reach: --home, or the only home paired in --state (usage error otherwise). */
-export function pickHome(o: Pick<ConnectCliOptions, 'home' | 'state'>): string {
+export async function pickHome(o: Pick<ConnectCliOptions, 'home' | 'state'>): Promise<string> {
   if (o.home) return o.home;
   if (!o.state) throw usageError("required option '--home <ID>' not specified");
+  const { listHomes } = await import('../secure/state.js');
   const homes = listHomes(o.state).map((h) => h.homeId);
   if (homes.length === 1) return homes[0] as string;
   if (homes.length === 0)
@@ -204,7 +204,7 @@ async function resolveTarget(
  * PortholeError. A rendezvous name with several addresses: each is tried while none answers.
  */
 export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
-  const home = pickHome(o);
+  const home = await pickHome(o);
   const { paired, rendezvous } = await resolveTarget(o, home);
   // What reaches a home (connector, relay, Noise…) loads when a command connects, not before.
   const [{ reach }, { realEnv }] = await Promise.all([

@@ -1,7 +1,5 @@
 // `porthole home init | pair | clients`: the home's identity and who may reach it.
 import { InvalidArgumentError, type Command } from 'commander';
-import { fingerprint } from '../secure/keys.js';
-import { addPendingCode, listAuthorized, loadState, revokeAuthorized } from '../secure/state.js';
 import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { registerInit } from './init-cmd.js';
@@ -51,6 +49,7 @@ export function registerHomeTrustCommands(home: Command): void {
         appUrl?: string;
         json?: boolean;
       }) => {
+        const { addPendingCode, loadState } = await import('../secure/state.js');
         const s = orDie(() => loadState(o.state, 'home'));
         // Given or saved (config.json, filled by the option layer), a DNS name or a cluster's
         // list: the code carries its first node.
@@ -107,7 +106,11 @@ export function registerHomeTrustCommands(home: Command): void {
     .requiredOption('--state <DIR>', 'the home state dir')
     .option('--revoke <KEY>', 'fingerprint or public key (a unique prefix is enough) to revoke')
     .option('--json', 'machine-readable output')
-    .action((o: { state: string; revoke?: string; json?: boolean }) => {
+    .action(async (o: { state: string; revoke?: string; json?: boolean }) => {
+      const [{ fingerprint }, { listAuthorized, loadState, revokeAuthorized }] = await Promise.all([
+        import('../secure/keys.js'),
+        import('../secure/state.js'),
+      ]);
       orDie(() => loadState(o.state, 'home'));
       if (o.revoke) {
         const gone = orDie(() => revokeAuthorized(o.state, o.revoke as string));

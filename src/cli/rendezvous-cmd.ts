@@ -168,17 +168,22 @@ export function registerRendezvous(program: Command): void {
       const log = makeLogger(logLevel, 'rendezvous');
       // The server's parts load when it runs (Redis only with --cluster, prom-client and the HTTP
       // endpoint only with --metrics), not for --help.
-      const [{ whenBound }, { realEnv }, { DEFAULT_RENDEZVOUS, RendezvousServer }, fronts_] =
-        await Promise.all([
-          import('../net/node-udp.js'),
-          import('../net/real-env.js'),
-          import('../rendezvous/server.js'),
-          import('./relay-fronts.js'),
-        ]);
+      const [
+        { whenBound },
+        { realEnv },
+        { DEFAULT_RENDEZVOUS, RendezvousServer },
+        { startRelayFronts },
+      ] = await Promise.all([
+        import('../net/node-udp.js'),
+        import('../net/real-env.js'),
+        import('../rendezvous/server.js'),
+        import('./relay-fronts.js'),
+      ]);
       const env = realEnv(log);
-      const metrics = opts.metrics
-        ? (await import('../ops/prom.js')).createMetrics('rendezvous')
-        : undefined;
+      const [prom, http] = opts.metrics
+        ? await Promise.all([import('../ops/prom.js'), import('../ops/http.js')])
+        : [];
+      const metrics = prom?.createMetrics('rendezvous');
       const listen = opts.listen ?? [listenArg('0.0.0.0:7400')];
       const first = listen[0] as SocketAddr;
       const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
@@ -239,9 +244,7 @@ export function registerRendezvous(program: Command): void {
       metrics?.rendezvous.observe(() => server.stats);
       const ops =
         metrics && opts.metrics
-          ? await (
-              await import('../ops/http.js')
-            )
+          ? await http!
               .startOpsServer(opts.metrics, {
                 metrics: () => metrics.text(),
                 contentType: metrics.contentType,
@@ -261,7 +264,7 @@ export function registerRendezvous(program: Command): void {
         'rendezvous listening',
       );
       const host = bound[0]!.ip;
-      const fronts = await fronts_.startRelayFronts(
+      const fronts = await startRelayFronts(
         server.relay,
         {
           // TCP on the UDP port number unless told otherwise (0: off).

@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natLabel } from '../discovery/nat-class.js';
-import { writeJson } from '../secure/state.js';
+import { writeJson } from '../secure/json-file.js';
 import { formatAddr } from '../wire/addr.js';
+import type { DeviceSource, SourceHealth } from '../devices/model.js';
 import type { HomeAgent } from './agent.js';
 
 export const STATUS_FILE = 'status.json';
@@ -43,6 +44,9 @@ export interface HomeStatus {
    * it. Always written; absent only in a file from an older home.
    */
   appUrl?: string;
+  /** A device source that can lose its upstream (Home Assistant): whether its states are live,
+   *  and why not (bad or revoked token, HA down, HA unreachable). */
+  devices?: SourceHealth;
 }
 
 /** The agent's state as `status.json` holds it. */
@@ -88,6 +92,7 @@ export function keepStatusFile(
   secure: boolean,
   wallNow: () => number,
   onError: (e: Error) => void,
+  devices?: DeviceSource,
 ): { stop(): void } {
   const meta = { secure, pid: process.pid, startedAt: new Date(wallNow()).toISOString() };
   let failed = false;
@@ -101,7 +106,12 @@ export function keepStatusFile(
         const s = pm.lifetimeS;
         lease = { of: pm, endsAt: s ? new Date(now + s * 1000).toISOString() : undefined };
       }
-      writeJson(dir, STATUS_FILE, { ...snapshot(agent, meta, now, lease.endsAt), ...extra });
+      const health = devices?.health?.();
+      writeJson(dir, STATUS_FILE, {
+        ...snapshot(agent, meta, now, lease.endsAt),
+        ...(health ? { devices: health } : {}),
+        ...extra,
+      });
     } catch (e) {
       if (!failed) onError(e as Error);
       failed = true;
@@ -111,10 +121,14 @@ export function keepStatusFile(
   agent.onChange(() => {
     if (live) write();
   });
+  const offHealth = devices?.onHealth?.(() => {
+    if (live) write();
+  });
   write();
   return {
     stop() {
       live = false;
+      offHealth?.();
       write({ stoppedAt: new Date(wallNow()).toISOString() });
     },
   };
