@@ -6,7 +6,7 @@ import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
 import { intArg } from './parse.js';
 
-/** The app's base URL (issue 18); until homes learn it from their rendezvous, --app-url or config.json "appUrl". */
+/** The app's base URL (issue 18): --app-url or config.json "appUrl", else the one the home's rendezvous announced. */
 function appUrlArg(text: string): string {
   let u: URL;
   try {
@@ -71,7 +71,12 @@ export function registerHomeTrustCommands(home: Command): void {
         );
         const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
         // The code rides in the fragment: the browser never sends it to the server.
-        const url = o.appUrl ? `${o.appUrl}#pair=${code}` : undefined;
+        // --app-url (or config.json) wins; else what the rendezvous announced (serverInfo,
+        // kept by the running home in status.json).
+        const { readHomeStatus } = await import('../home/status-file.js');
+        const announced = readHomeStatus(o.state, () => true).status?.appUrl;
+        const appUrl = o.appUrl ?? (announced || undefined);
+        const url = appUrl ? `${appUrl}#pair=${code}` : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify({
