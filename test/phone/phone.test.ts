@@ -1,6 +1,6 @@
 // The phone app end to end (issue 18), with real processes and Debian's Chromium as a phone
 // (touch, 390×844): `rendezvous --web` serves the app over HTTPS and the relay's WebSocket on the
-// same origin; `home pair --app-url` prints the pairing URL; the page pairs over the relay (named
+// same origin and announces its URL to the home, so `home pair` prints the pairing URL; the page pairs over the relay (named
 // by its user), lists the devices, toggles a light, sees a push another (CLI) client caused; then
 // a reload does it again warm with the kept keys, and offline the service worker's shell shows the
 // last known states as stale; revoked by the home, it is told at once. This is also the browser half of the golden cross-test: the page
@@ -101,7 +101,8 @@ test(
     assert.equal((await get('/build.json')).status, 404);
     assert.equal((await get('/porthole')).status, 404); // a plain GET is no WebSocket
 
-    const pairing = run(['home', 'pair', '--state', stack.home, '--app-url', APP, '--json']);
+    // No --app-url: the rendezvous announced its app URL (serverInfo) and the home kept it.
+    const pairing = run(['home', 'pair', '--state', stack.home, '--json']);
     assert.equal(pairing.status, 0, pairing.stderr);
     const code = jsonLine(pairing.stdout);
     assert.equal(code.url, `${APP}#pair=${String(code.code)}`);
