@@ -2,7 +2,7 @@
 // Node 20's runner takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNodeLines } from './node-lines.mjs';
 
@@ -29,7 +29,19 @@ const cache = mkdtempSync(join(tmpdir(), 'porthole-test-cache-'));
 const r = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, XDG_CACHE_HOME: cache } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      XDG_CACHE_HOME: cache,
+      // The Home Assistant venv (scripts/ha-venv.mjs) stays in the user's real cache: minutes to
+      // install, so once per machine, not once per run.
+      PORTHOLE_HA_CACHE:
+        process.env.PORTHOLE_HA_CACHE ??
+        join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'porthole'),
+    },
+  },
 );
 rmSync(cache, { recursive: true, force: true });
 process.exit(r.status === 0 && !linesOk ? 1 : (r.status ?? 1));

@@ -2,7 +2,7 @@
 import { reportPathEvents } from './path-events.js';
 import type { Command } from 'commander';
 import {
-  parseEntityId,
+  parseAnyEntityId,
   parseSetArg,
   type Command as DeviceCommand,
   type EntityState,
@@ -96,7 +96,7 @@ const line = (s: EntityState): string => {
 
 const entityArg = (text: string): string => {
   try {
-    parseEntityId(text);
+    parseAnyEntityId(text);
     return text;
   } catch (e) {
     return die((e as Error).message, 2);

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { RunningHome } from '../home/run.js';
 import type { Logger, SocketAddr } from '../net/types.js';
-import { loadState, saveConfig, type State } from '../secure/state.js';
+import type { State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { registerHomeStatus } from './home-status-cmd.js';
+import { registerHomeExpose } from './home-expose-cmd.js';
 import { keepStatusFile } from '../home/status-file.js';
 import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
@@ -27,6 +28,7 @@ interface HomeCliOptions {
   respray: number | 'auto' | 'off';
   keepalive?: number;
   devices: string;
+  haTokenFile?: string;
   portmap: PortmapMode;
   ipv6: string;
   discovery?: boolean;
@@ -72,8 +74,14 @@ export function registerHome(program: Command): Command {
     )
     .option(
       '--devices <SOURCE>',
-      'devices to serve: simulated, or mqtt://HOST:PORT (Zigbee2MQTT / HA discovery)',
+      'devices to serve: simulated, mqtt://HOST:PORT (Zigbee2MQTT / HA discovery), or ' +
+        'ha://HOST:PORT / has://HOST:PORT (Home Assistant; with --ha-token-file)',
       'simulated',
+    )
+    .option(
+      '--ha-token-file <FILE>',
+      'a file holding a Home Assistant long-lived access token (HA: profile → Security); ' +
+        'what `home expose` allows is served',
     )
     .option(
       '--metrics <HOST:PORT>',
@@ -139,14 +147,20 @@ export function registerHome(program: Command): Command {
     });
   registerHomeTrustCommands(home);
   registerHomeStatus(home);
+  registerHomeExpose(home);
   return home;
 }
 
 /** With --state, `status.json` there follows the agent (`porthole home status`). */
 function statusFileFor(dir: string | undefined, running: RunningHome, log: Logger) {
   if (!dir) return undefined;
-  return keepStatusFile(dir, running.agent, !!running.trust, Date.now, (e) =>
-    log.warn({ error: e.message }, 'cannot write status.json; `home status` will be stale'),
+  return keepStatusFile(
+    dir,
+    running.agent,
+    !!running.trust,
+    Date.now,
+    (e) => log.warn({ error: e.message }, 'cannot write status.json; `home status` will be stale'),
+    running.devices,
   );
 }
 
@@ -167,6 +181,7 @@ async function startHome(
   const rendezvous = nodes[0]!;
   let state: State | undefined;
   if (opts.state) {
+    const { loadState, saveConfig } = await import('../secure/state.js');
     try {
       state = loadState(opts.state, 'home');
       saveConfig(opts.state, { rendezvous: formatNodeList(given) });
@@ -191,6 +206,7 @@ async function startHome(
     respray: opts.respray,
     keepaliveMs: opts.keepalive,
     devices: opts.devices,
+    ...(opts.haTokenFile ? { haTokenFile: opts.haTokenFile } : {}),
     candidates: {
       portmap: opts.portmap,
       ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],

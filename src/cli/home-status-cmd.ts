@@ -38,6 +38,11 @@ function human(s: HomeStatus, leaseLeftS: number | undefined): string {
     `port mapping: ${portmapLine(s.portmap, leaseLeftS)}`,
     `IPv6: ${s.ipv6.length ? s.ipv6.join(', ') : 'none'}`,
     `candidates${s.secure ? ' (to accepted clients only)' : ''}: ${s.advertised.length ? s.advertised.join(', ') : 'none'}`,
+    ...(s.devices
+      ? [
+          `devices: ${s.devices.live ? 'live' : `NOT LIVE: ${s.devices.error ?? 'unknown'}`} (since ${s.devices.since})`,
+        ]
+      : []),
     `updated ${s.updatedAt}`,
   ].join('\n');
 }

@@ -109,5 +109,8 @@ export function z2mSet(cmd: Command, current: EntityState): Json {
       return { state: 'OPEN' };
     case 'close':
       return { state: 'CLOSE' };
+    default:
+      // Wire-v2 services; checkSupported refuses them before this.
+      return {};
   }
 }

@@ -6,9 +6,9 @@
 import { Retransmitter } from '../net/retransmit.js';
 import type { Clock, Random, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
-import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
+import { DeviceError, parseEntityStateV2, type Command, type EntityState } from './model.js';
 import { toHex } from '../wire/bytes.js';
-import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
+import { decodeRpc, encodeRpc, type HealthWire, type Method, type RpcMessage } from './rpc-wire.js';
 
 export interface RpcClientOptions {
   retransmitMs: number;
@@ -79,6 +79,7 @@ export class DeviceClient {
   private ch: MessageChannel | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly changeCbs = new Set<(s: EntityState) => void>();
+  private readonly healthCbs = new Set<(h: HealthWire) => void>();
   private readonly suspectCbs: Array<() => void> = [];
   /** Number of the last push seen (-1: none). */
   private lastSeq = -1;
@@ -279,7 +280,15 @@ export class DeviceClient {
         const gap = m.seq > this.lastSeq + 1;
         this.lastSeq = m.seq;
         this.stats.pushes++;
-        this.emit(m.s);
+        if ('h' in m) {
+          for (const cb of this.healthCbs) {
+            try {
+              cb(m.h);
+            } catch {
+              // one broken listener must not stop the others
+            }
+          }
+        } else this.emit(m.s);
         if (gap) this.resync();
         return;
       }
@@ -339,7 +348,7 @@ export class DeviceClient {
   }
 
   private async subscribe(): Promise<void> {
-    const r = (await this.request('sub', {})) as { seq?: unknown } | undefined;
+    const r = (await this.request('sub', { v: 2 })) as { seq?: unknown } | undefined;
     if (typeof r?.seq === 'number') this.lastSeq = Math.max(this.lastSeq, r.seq);
   }
 
@@ -347,19 +356,29 @@ export class DeviceClient {
     const out: EntityState[] = [];
     let offset: number | undefined = 0;
     for (let pages = 0; offset !== undefined && pages < MAX_LIST_PAGES; pages++) {
-      const r = (await this.request('list', { offset })) as { items?: unknown[]; next?: unknown };
-      for (const s of Array.isArray(r?.items) ? r.items : []) out.push(parseEntityState(s));
+      const r = (await this.request('list', { offset, v: 2 })) as {
+        items?: unknown[];
+        next?: unknown;
+      };
+      for (const s of Array.isArray(r?.items) ? r.items : []) out.push(parseEntityStateV2(s));
       offset = typeof r?.next === 'number' && r.next > offset ? r.next : undefined;
     }
     return out;
   }
 
   async get(entityId: string): Promise<EntityState> {
-    return parseEntityState(await this.request('get', { entity_id: entityId }));
+    return parseEntityStateV2(await this.request('get', { entity_id: entityId, v: 2 }));
   }
 
   async call(entityId: string, command: Command): Promise<EntityState> {
-    return parseEntityState(await this.request('call', { entity_id: entityId, command }));
+    return parseEntityStateV2(await this.request('call', { entity_id: entityId, command, v: 2 }));
+  }
+
+  /** Source health pushes (wire v2: a Home Assistant source going stale and live again); they
+   *  arrive while watching. Returns the unsubscribe function. */
+  onHealth(cb: (h: HealthWire) => void): () => void {
+    this.healthCbs.add(cb);
+    return () => void this.healthCbs.delete(cb);
   }
 
   /** Live state changes; the first watcher turns pushes (and keepalives) on at the home. */

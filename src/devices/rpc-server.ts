@@ -8,15 +8,24 @@ import type { Clock } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { RateLimiter } from '../util/rate-limit.js';
 import {
-  checkSupported,
   DeviceError,
+  isV1EntityId,
+  parseAnyEntityId,
   parseCommand,
   parseEntityId,
   type DeviceSource,
   type EntityState,
+  type SourceHealth,
 } from './model.js';
 import { RequestMemory, type Remembered } from './request-memory.js';
-import { decodeRpc, encodeRpc, fitState, MAX_RPC, type RpcMessage } from './rpc-wire.js';
+import {
+  decodeRpc,
+  encodeRpc,
+  fitState,
+  MAX_RPC,
+  wireVersion,
+  type RpcMessage,
+} from './rpc-wire.js';
 
 /** Answers kept for retransmitted requests: at most this many, for at most this long. A client
  *  gives up on a request after a few seconds, so a minute covers every retransmission. */
@@ -71,6 +80,8 @@ export function serveDevices(
   let seq = -1;
   const unacked = new Map<number, { resend: Retransmitter; bytes: Uint8Array }>();
   let unsubscribe: (() => void) | undefined;
+  /** The wire version the client subscribed with (v1: older client, never sent what it can't read). */
+  let subV: 1 | 2 = 1;
   let closed = false;
   const limiter = new RateLimiter({
     ratePerSec: REQUESTS_PER_SEC,
@@ -127,15 +138,29 @@ export function serveDevices(
     unacked.clear();
   };
 
-  const push = (s: EntityState): void => {
+  const push = (s: EntityState | { health: SourceHealth }): void => {
     if (closed) return;
+    if ('health' in s) {
+      if (subV === 1) return;
+    } else if (subV === 1 && (s.stale || !isV1EntityId(s.entity_id))) return;
     if (unacked.size >= MAX_UNACKED) {
       // The client is gone or far behind: stop pushing. Its next keepalive learns it is no
       // longer subscribed and resubscribes with a full resync.
       return stopPushing();
     }
     const n = ++seq;
-    const bytes = encodeRpc({ t: 'evt', seq: n, s: fitState(s) });
+    const bytes = encodeRpc(
+      'health' in s
+        ? {
+            t: 'evt',
+            seq: n,
+            h: {
+              live: s.health.live,
+              ...(s.health.error ? { error: s.health.error.slice(0, 300) } : {}),
+            },
+          }
+        : { t: 'evt', seq: n, s: fitState(s, subV) },
+    );
     const resend = new Retransmitter(
       clock,
       { rtoMs: PUSH_RETRY_MS, maxRtoMs: PUSH_RETRY_MS, maxSends: PUSH_MAX_SENDS },
@@ -147,8 +172,11 @@ export function serveDevices(
   };
 
   /** Splits the device list into pages that each fit one message. */
-  const page = (offset: number): { items: EntityState[]; next?: number } => {
-    const all = source.list().map(fitState);
+  const page = (offset: number, v: 1 | 2): { items: EntityState[]; next?: number } => {
+    const all = source
+      .list()
+      .filter((s) => v === 2 || isV1EntityId(s.entity_id))
+      .map((s) => fitState(s, v));
     const items: EntityState[] = [];
     let i = Math.max(0, offset);
     for (; i < all.length; i++) {
@@ -167,26 +195,45 @@ export function serveDevices(
     return i < all.length ? { items, next: i } : { items };
   };
 
+  /** An older client cannot tell a stale state from a current one: it gets an error instead. */
+  const liveForV1 = (v: 1 | 2): void => {
+    const h = source.health?.();
+    if (v === 1 && h && !h.live)
+      throw new DeviceError(`the home's device source is unreachable: ${h.error ?? 'unknown'}`);
+  };
+
   const handle = async (m: Extract<RpcMessage, { t: 'req' }>): Promise<unknown> => {
+    const v = wireVersion(m.p);
+    const checkId = (id: string): void => void (v === 1 ? parseEntityId(id) : parseAnyEntityId(id));
     switch (m.m) {
       case 'list':
-        return page(Number.isInteger(m.p.offset) ? (m.p.offset as number) : 0);
+        liveForV1(v);
+        return page(Number.isInteger(m.p.offset) ? (m.p.offset as number) : 0, v);
       case 'get': {
         const id = String(m.p.entity_id);
-        parseEntityId(id);
+        checkId(id);
+        liveForV1(v);
         const s = source.get(id);
         if (!s) throw new DeviceError(`no such entity: ${id}`);
-        return fitState(s);
+        return fitState(s, v);
       }
       case 'call': {
         const id = String(m.p.entity_id);
-        parseEntityId(id);
+        checkId(id);
         const cmd = parseCommand(m.p.command);
-        checkSupported(id, cmd);
-        return fitState(await source.execute(id, cmd));
+        // Each source checks what its entities support (Home Assistant's go beyond the 7 domains).
+        return fitState(await source.execute(id, cmd), v);
       }
       case 'sub':
-        unsubscribe ??= source.subscribe(push);
+        if (!unsubscribe) {
+          subV = v;
+          const offState = source.subscribe(push);
+          const offHealth = source.onHealth?.((h) => push({ health: h }));
+          unsubscribe = () => {
+            offState();
+            offHealth?.();
+          };
+        }
         return { subscribed: true, seq }; // pushes from now on are numbered above seq
       case 'unsub':
         stopPushing();

@@ -1,7 +1,12 @@
 // The remote-procedure messages between a client and the home's device service: compact JSON,
 // at most MAX_RPC bytes each (one datagram, encrypted or not), parsed strictly.
+// Wire v2 (issue 20): a client that sends `v: 2` in a request's params (list, get, call, sub) is
+// answered with v2 states — any domain, area, stale mark, list attributes — and, subscribed with
+// v2, also gets health pushes. An older client never sends `v`, so it only ever receives what its
+// strict decoder (parseEntityState: 7 domains, scalar attributes) accepts; an older home ignores
+// `v` and answers v1, which the v2 decoder reads as well.
 import { fromUtf8, utf8, utf8Length } from '../wire/bytes.js';
-import { DeviceError, parseEntityState, type EntityState } from './model.js';
+import { DeviceError, parseEntityStateV2, type EntityState } from './model.js';
 
 /** Fits a secure-channel datagram (1,024 bytes of plaintext) with room to spare. */
 export const MAX_RPC = 1000;
@@ -23,11 +28,21 @@ export type RpcMessage =
   | { t: 'res'; id: number; ok: false; e: string; na?: true }
   /** A pushed state change, numbered so the client can ack it and notice gaps. */
   | { t: 'evt'; seq: number; s: EntityState }
+  /** Wire v2 only: the device source went stale (HA unreachable) or live again. */
+  | { t: 'evt'; seq: number; h: HealthWire }
   | { t: 'ack'; seq: number }
   /** Keepalive from the client; the home answers with the last push it numbered (-1: none)
    *  and whether this client is subscribed, so a client whose pushes were all lost resyncs. */
   | { t: 'ping'; n: number }
   | { t: 'pong'; n: number; seq: number; sub: boolean };
+
+export interface HealthWire {
+  live: boolean;
+  error?: string;
+}
+
+/** The wire version a request asks for. */
+export const wireVersion = (p: Record<string, unknown>): 1 | 2 => (p.v === 2 ? 2 : 1);
 
 const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub', 'fate'];
 const isId = (v: unknown): v is number =>
@@ -78,7 +93,20 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
           };
         return undefined;
       case 'evt':
-        return isId(r.seq) ? { t: 'evt', seq: r.seq, s: parseEntityState(r.s) } : undefined;
+        if (!isId(r.seq)) return undefined;
+        if (r.s === undefined && typeof r.h === 'object' && r.h !== null) {
+          const h = r.h as Record<string, unknown>;
+          if (typeof h.live !== 'boolean') return undefined;
+          return {
+            t: 'evt',
+            seq: r.seq,
+            h: {
+              live: h.live,
+              ...(typeof h.error === 'string' ? { error: h.error.slice(0, 300) } : {}),
+            },
+          };
+        }
+        return { t: 'evt', seq: r.seq, s: parseEntityStateV2(r.s) };
       case 'ack':
         return isId(r.seq) ? { t: 'ack', seq: r.seq } : undefined;
       case 'ping':
@@ -101,19 +129,47 @@ const MAX_ATTR_TEXT = 120;
 /** Room for the envelope around a state: a push, a response, or a one-item list page. */
 const ENVELOPE = 100;
 
+const MAX_LISTS = 8;
+const MAX_LIST_ITEMS = 16;
+
 /** A state trimmed to fit one message: long texts shortened, then the largest attributes dropped
- *  (a device with huge attributes still shows its state rather than vanishing). */
-export function fitState(s: EntityState): EntityState {
+ *  (a device with huge attributes still shows its state rather than vanishing). Version 1 (what an
+ *  older client decodes) keeps the four v1 fields and scalar attributes only. */
+export function fitState(s: EntityState, v: 1 | 2 = 1): EntityState {
   const attributes: EntityState['attributes'] = {};
-  for (const [k, v] of Object.entries(s.attributes).slice(0, MAX_ATTRS)) {
+  for (const [k, val] of Object.entries(s.attributes).slice(0, MAX_ATTRS)) {
     if (k.length > MAX_ATTR_TEXT) continue;
-    attributes[k] = typeof v === 'string' ? v.slice(0, MAX_ATTR_TEXT) : v;
+    if (val !== null && !['string', 'number', 'boolean'].includes(typeof val)) continue;
+    attributes[k] = typeof val === 'string' ? val.slice(0, MAX_ATTR_TEXT) : val;
   }
-  const out: EntityState = { ...s, state: s.state.slice(0, 64), attributes };
+  const out: EntityState = {
+    entity_id: s.entity_id,
+    state: s.state.slice(0, 64),
+    attributes,
+    last_changed: s.last_changed,
+  };
+  let lists: Record<string, (string | number)[]> | undefined;
+  if (v === 2) {
+    if (s.area !== undefined) out.area = s.area.slice(0, 64);
+    if (s.stale) out.stale = true;
+    if (s.lists) {
+      lists = {};
+      for (const [k, l] of Object.entries(s.lists).slice(0, MAX_LISTS)) {
+        if (k.length > 40) continue;
+        lists[k] = l
+          .slice(0, MAX_LIST_ITEMS)
+          .map((x) => (typeof x === 'string' ? x.slice(0, 40) : x));
+      }
+      out.lists = lists;
+    }
+  }
   const size = (): number => utf8Length(JSON.stringify(out)) + ENVELOPE;
   const bySize = Object.keys(attributes).sort(
     (a, b) => JSON.stringify(attributes[b]).length - JSON.stringify(attributes[a]).length,
   );
+  // Lists go first (the app can do without a mode list), then the largest attributes.
+  const listKeys = Object.keys(lists ?? {});
+  while (size() > MAX_RPC && listKeys.length > 0) delete lists?.[listKeys.shift() as string];
   while (size() > MAX_RPC && bySize.length > 0) delete attributes[bySize.shift() as string];
   return out;
 }

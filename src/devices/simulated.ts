@@ -153,6 +153,9 @@ export class SimulatedHouse implements DeviceSource {
         );
         return moving;
       }
+      default:
+        // Wire-v2 services; checkSupported refuses them before this.
+        throw new DeviceError(`${entityId} does not support ${cmd.service}`);
     }
   }
 

@@ -2,6 +2,7 @@
 // source and the device service on every client's channel. What `porthole home`, the demo and
 // the end-to-end tests start.
 import { networkInterfaces } from 'node:os';
+import { exposedView, ExposureStore } from '../devices/exposure.js';
 import type { DeviceSource } from '../devices/model.js';
 import { RequestMemory } from '../devices/request-memory.js';
 import { serveDevices } from '../devices/rpc-server.js';
@@ -23,8 +24,12 @@ export interface RunHomeOptions extends Omit<HomeOptions, 'id' | 'trust'> {
   state?: State;
   /** Open mode (no state): any id. */
   id?: string;
-  /** A device source, or its spec ("simulated", mqtt://HOST:PORT). */
+  /** A device source, or its spec ("simulated", mqtt://HOST:PORT, ha://HOST:PORT). */
   devices: DeviceSource | string;
+  /** For ha:// and has://: the long-lived access token's file. */
+  haTokenFile?: string;
+  /** Where `home expose` keeps its rules (default: the state dir; none in open mode). */
+  exposureDir?: string;
 }
 
 export interface RunningHome {
@@ -38,11 +43,23 @@ export interface RunningHome {
 
 /** Starts the home; resolves once its socket is bound. Rejects with a PortholeError or DeviceError. */
 export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome> {
-  const { state, devices: spec, ...agentOpts } = o;
+  const { state, devices: spec, haTokenFile, exposureDir, ...agentOpts } = o;
   const id = state ? state.homeId : o.id;
   if (id === undefined) throw new TypeError('runHome: give state or id');
   const trust = state ? new HomeTrustStore(state) : undefined;
-  const devices = typeof spec === 'string' ? await openDeviceSource(spec, env.clock) : spec;
+  const devices =
+    typeof spec === 'string'
+      ? await openDeviceSource(spec, env.clock, haTokenFile ? { haTokenFile } : {})
+      : spec;
+  // A source that can lose its upstream (Home Assistant) says so in the log, every time.
+  devices.onHealth?.((h) => {
+    if (h.live) env.log.info({}, 'device source live: every state resynced');
+    else env.log.warn({ error: h.error }, 'device source not live');
+  });
+  const h0 = devices.health?.();
+  if (h0 && !h0.live) env.log.warn({ error: h0.error }, 'device source not live yet');
+  // Sources the owner exposes per client (Home Assistant): each client sees its own view.
+  const exposure = devices.exposable ? new ExposureStore(exposureDir ?? state?.dir) : undefined;
   const localIps = o.localIps ?? lanIps(o.listen?.ip ?? '0.0.0.0');
   // Registration carries MAX_LOCALS LAN addresses (IPv6 goes in the candidates, not here).
   if (localIps.length > MAX_LOCALS)
@@ -55,12 +72,17 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   });
   // Every client's channel (encrypted in secure mode) gets the device service; a paired client's
   // requests are remembered across its channels (a command re-sent over a new path applies once).
+  // A source the owner exposes per client (Home Assistant) is seen through that client's view.
   const memory = new RequestMemory();
   serveApp(
     agent,
     trust,
-    (ch, _peer, client) =>
-      void serveDevices(ch, devices, env.clock, client ? { memory, client } : undefined),
+    (ch, _peer, client) => {
+      const fp = client ? trust?.fingerprintOf(Buffer.from(client, 'base64url')) : undefined;
+      const view = exposure ? exposedView(devices, exposure, fp) : devices;
+      void serveDevices(ch, view, env.clock, client ? { memory, client } : undefined);
+    },
+    env.clock,
   );
   const close = (): void => {
     agent.close();

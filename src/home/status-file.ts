@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natLabel } from '../discovery/nat-class.js';
-import { writeJson } from '../secure/state.js';
+import { writeJson } from '../secure/json-file.js';
 import { formatAddr } from '../wire/addr.js';
+import type { DeviceSource, SourceHealth } from '../devices/model.js';
 import type { HomeAgent } from './agent.js';
 
 export const STATUS_FILE = 'status.json';
@@ -38,6 +39,14 @@ export interface HomeStatus {
   ipv6: string[];
   /** What clients are given (a secure home: only clients it accepts). */
   advertised: string[];
+  /**
+   * Where the rendezvous serves the phone app (its serverInfo; "" = none): `home pair` prints
+   * it. Always written; absent only in a file from an older home.
+   */
+  appUrl?: string;
+  /** A device source that can lose its upstream (Home Assistant): whether its states are live,
+   *  and why not (bad or revoked token, HA down, HA unreachable). */
+  devices?: SourceHealth;
 }
 
 /** The agent's state as `status.json` holds it. */
@@ -69,6 +78,7 @@ export function snapshot(
     },
     ipv6: st.candidates.ipv6 ? [st.candidates.ipv6] : [],
     advertised: st.candidates.advertised,
+    appUrl: agent.serverInfo?.appUrl ?? '',
   };
 }
 
@@ -82,6 +92,7 @@ export function keepStatusFile(
   secure: boolean,
   wallNow: () => number,
   onError: (e: Error) => void,
+  devices?: DeviceSource,
 ): { stop(): void } {
   const meta = { secure, pid: process.pid, startedAt: new Date(wallNow()).toISOString() };
   let failed = false;
@@ -95,7 +106,12 @@ export function keepStatusFile(
         const s = pm.lifetimeS;
         lease = { of: pm, endsAt: s ? new Date(now + s * 1000).toISOString() : undefined };
       }
-      writeJson(dir, STATUS_FILE, { ...snapshot(agent, meta, now, lease.endsAt), ...extra });
+      const health = devices?.health?.();
+      writeJson(dir, STATUS_FILE, {
+        ...snapshot(agent, meta, now, lease.endsAt),
+        ...(health ? { devices: health } : {}),
+        ...extra,
+      });
     } catch (e) {
       if (!failed) onError(e as Error);
       failed = true;
@@ -105,10 +121,14 @@ export function keepStatusFile(
   agent.onChange(() => {
     if (live) write();
   });
+  const offHealth = devices?.onHealth?.(() => {
+    if (live) write();
+  });
   write();
   return {
     stop() {
       live = false;
+      offHealth?.();
       write({ stoppedAt: new Date(wallNow()).toISOString() });
     },
   };

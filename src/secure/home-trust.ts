@@ -120,6 +120,12 @@ export class HomeTrustStore implements HomeTrust {
     return { ok: true };
   }
 
+  /** The paired client's fingerprint (as `home clients` shows it), by its Noise static key. */
+  fingerprintOf(remoteStatic: Uint8Array | undefined): string | undefined {
+    const c = remoteStatic ? this.authorized.byDhKey(remoteStatic) : undefined;
+    return c ? fingerprint(Buffer.from(c.edPublic, 'base64url')) : undefined;
+  }
+
   /** Revocation takes effect on live channels too: checked on every message. */
   stillAuthorized(remoteStatic: Uint8Array | undefined): boolean {
     return remoteStatic !== undefined && this.authorized.byDhKey(remoteStatic) !== undefined;

@@ -1,7 +1,7 @@
 // The client agent's control protocol: one JSON object per line over a Unix socket in the state
 // dir. Requests come from `porthole client …` and `porthole app` on this machine; they are parsed
 // here into typed values (bounded size, known ops only) before anything acts on them.
-import { parseEntityId, type Command, type EntityState } from '../../devices/model.js';
+import { parseAnyEntityId, type Command, type EntityState } from '../../devices/model.js';
 
 /** Longest line either side accepts; a device list page or a state is far smaller. */
 export const MAX_CONTROL_LINE = 256 * 1024;
@@ -77,12 +77,12 @@ export function parseRequest(line: string): ControlRequest {
       return { id, op, home };
     case 'get': {
       const entity = str(o.entity, 'entity');
-      parseEntityId(entity);
+      parseAnyEntityId(entity);
       return { id, op, home, entity };
     }
     default: {
       const entity = str(o.entity, 'entity');
-      parseEntityId(entity);
+      parseAnyEntityId(entity);
       if (typeof o.command !== 'object' || o.command === null)
         throw new ControlProtocolError('command must be an object');
       // The home validates the command itself (it is the authority on its devices).
