@@ -17,7 +17,12 @@ export interface PairedLab {
 }
 
 /** Starts the rendezvous and a home (1 s keepalive), pairs a client. */
-export async function pairInLab(lab: Lab, tag: string): Promise<PairedLab> {
+export async function pairInLab(
+  lab: Lab,
+  tag: string,
+  /** Runs after the home registered, before the client pairs (e.g. block the client's UDP). */
+  beforePair?: () => void,
+): Promise<PairedLab & { pairMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), `porthole-${tag}-lab-`));
   const [homeDir, phoneDir] = [join(dir, 'home'), join(dir, 'phone')];
   const rv = `${lab.rendezvousIp}:7400`;
@@ -39,6 +44,8 @@ export async function pairInLab(lab: Lab, tag: string): Promise<PairedLab> {
       code: string;
     }
   ).code;
+  beforePair?.();
+  const t0 = Date.now();
   const paired = await runClient(lab.ns.client, [
     'client',
     'pair',
@@ -47,8 +54,10 @@ export async function pairInLab(lab: Lab, tag: string): Promise<PairedLab> {
     phoneDir,
     '--json',
   ]);
+  const pairMs = Date.now() - t0; // process start included
   if (!paired.includes(init.homeId)) throw new Error(`pairing failed: ${paired}`);
   return {
+    pairMs,
     rv,
     homeId: init.homeId,
     phoneDir,

@@ -18,7 +18,7 @@ import {
   transportCacheFile,
 } from './transport-cache.js';
 import { isPortholeError, PortholeError } from '../errors.js';
-import type { Logger, SocketAddr } from '../net/types.js';
+import type { Env, Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
 import {
   loadCachedNat,
@@ -130,7 +130,7 @@ export function withConnectOptions(cmd: Command): Command {
     );
 }
 
-function toConnectOptions(
+export function toConnectOptions(
   o: Omit<ConnectCliOptions, 'rendezvous'> & { home: string; rendezvous: SocketAddr },
 ): ConnectOptions & { candidates: ClientCandidateOptions } {
   const discovery = o.discovery !== false;
@@ -226,7 +226,7 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
         r.report.transportChosen = 'forced';
         return r;
       }
-      return await reachAuto(o, rv, log, opts, paired, relay);
+      return await withAutoTransport(o, rv, log, relay, (env, r) => reach(env, opts, paired, r));
     } catch (e) {
       const silent = isPortholeError(e, 'unreachable') && e.detail.connectKind === 'no-rendezvous';
       if (!silent || i + 1 >= rendezvous.length) throw e;
@@ -239,21 +239,19 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
 }
 
 /**
- * --relay-transport auto (issue 21 item 1): what worked on this network (cached), else UDP if
+ * --relay-transport auto (issue 21 item 1; `run` connects or pairs): what worked on this network (cached), else UDP if
  * the rendezvous answers there within 1 s, else its TCP front, else its WebSocket front. UDP
  * blocked: only a relay can help, so the connect goes relayed at once. A cached choice that no
  * longer works is forgotten and the probe runs once more.
  */
-async function reachAuto(
-  o: ConnectCliOptions,
+export async function withAutoTransport(
+  o: Pick<ConnectCliOptions, 'natCache' | 'state' | 'bind'>,
   rv: SocketAddr,
   log: Logger,
-  opts: ReturnType<typeof toConnectOptions>,
-  paired: PairedHome | undefined,
   base: RelayChoice,
+  run: (env: Env, relay: RelayChoice) => Promise<Reached>,
 ): Promise<Reached> {
-  const [{ reach }, { realEnv }, { pickTransport, realProbes }] = await Promise.all([
-    import('../client/reach.js'),
+  const [{ realEnv }, { pickTransport, realProbes }] = await Promise.all([
     import('../net/real-env.js'),
     import('../client/transport-auto.js'),
   ]);
@@ -281,7 +279,7 @@ async function reachAuto(
           };
     try {
       const started = env.clock.now();
-      const r = await reach(env, opts, paired, relay);
+      const r = await run(env, relay);
       r.report.transportChosen = 'auto';
       if (pick.transport !== 'udp' || cached.transport === undefined) {
         // The choice is part of the connect: its time counts (steps.transport).

@@ -60,6 +60,11 @@ export interface PairedHome {
   rendezvous: SocketAddr;
   /** The path that worked last time (tried first, kept after each success). */
   paths?: PathMemory;
+  /**
+   * Pairing (issue 21 item 2): the one-time code signs the assist / relay requests and its proof
+   * rides in Noise message 1, so pairing takes the same ladder (and relay) as a connect.
+   */
+  pairing?: { codeId: string; secret: Uint8Array; proof: Uint8Array };
 }
 
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
@@ -97,7 +102,9 @@ export function loadPairedHome(stateDir: string, homeId: string): PairedHome {
 }
 
 type ReachOptions = ConnectOptions & { candidates?: ClientCandidateOptions };
-type ReachPaired = Pick<PairedHome, 'identity' | 'homeDh' | 'paths'>;
+type ReachPaired = Pick<PairedHome, 'identity' | 'homeDh' | 'paths' | 'pairing'>;
+const codeOf = (p: ReachPaired): { codeId: string; secret: Uint8Array } | undefined =>
+  p.pairing && { codeId: p.pairing.codeId, secret: p.pairing.secret };
 
 /**
  * Connects to `opts.home`; with `paired`, signs the assist request and opens the Noise channel
@@ -204,7 +211,10 @@ function raceWithRelay(
 /** Remembered path, then mapped/IPv6 candidates, then the connector: a connection, unsecured. */
 function traverse(env: Env, opts: ReachOptions, paired?: ReachPaired): Promise<ConnectResult> {
   const { candidates, ...connectOpts } = opts;
-  const withTrust = { ...connectOpts, ...(paired ? { trust: clientTrust(paired.identity) } : {}) };
+  const withTrust = {
+    ...connectOpts,
+    ...(paired ? { trust: clientTrust(paired.identity, codeOf(paired)) } : {}),
+  };
   // Issue 13: mapped/IPv6 candidates first (off unless asked), then the connector.
   const full = (): Promise<ConnectResult> => connectWithCandidates(env, withTrust, candidates);
   const paths = paired?.paths;
@@ -230,7 +240,13 @@ async function secureOn(
   const direct = connectionPath(r.connection, r.report.path);
   const sw = new PathSwitch(direct, env.clock);
   try {
-    const channel = await openSecureChannel(sw, paired.identity, paired.homeDh, env.clock);
+    const channel = await openSecureChannel(
+      sw,
+      paired.identity,
+      paired.homeDh,
+      env.clock,
+      paired.pairing?.proof,
+    );
     r.report.steps.secure = Math.round((env.clock.now() - started) * 10) / 10;
     if (paths) rememberPath(paths, r.connection);
     const fallback = relay.mode === 'off' ? undefined : upgradeFor(env, opts, paired, relay);

@@ -37,7 +37,7 @@ export function reachRelayed(
   env: Env,
   opts: ConnectOptions,
   choice: RelayChoice,
-  paired?: Pick<PairedHome, 'identity' | 'homeDh'>,
+  paired?: Pick<PairedHome, 'identity' | 'homeDh' | 'pairing'>,
   upgrade?: UpgradeStart,
 ): Promise<Reached> {
   const t0 = env.clock.now();
@@ -55,11 +55,23 @@ export function reachRelayed(
       relayTarget(choice, opts.rendezvous),
       {
         homeId: opts.home,
-        auth: paired ? clientRelayAuth(paired.identity) : NO_AUTH,
+        auth: paired
+          ? clientRelayAuth(
+              paired.identity,
+              paired.pairing && { codeId: paired.pairing.codeId, secret: paired.pairing.secret },
+            )
+          : NO_AUTH,
         early: (path) => {
           paths = new PathSwitch(path, env.clock);
           // Sent synchronously: Noise message 1 rides in the relayOpen.
-          if (paired) secure = openSecureChannel(paths, paired.identity, paired.homeDh, env.clock);
+          if (paired)
+            secure = openSecureChannel(
+              paths,
+              paired.identity,
+              paired.homeDh,
+              env.clock,
+              paired.pairing?.proof,
+            );
         },
       },
       (r) => {

@@ -154,3 +154,18 @@ test('a home that registers with another node is dropped by the node it left', a
     await b.close();
   }
 });
+
+test('a home that says goodbye leaves the directory at once (issue 21 item 9)', async () => {
+  const a = await startNode(env, redis.url, 'node-bye');
+  const home = startHome('h-bye', [a.addr]);
+  try {
+    await registeredVia(home, a.addr, 5000);
+    await until('the directory entry', 3000, async () => (await directory('h-bye')) !== null);
+    await home.goodbye();
+    await until('the entry to go', 2000, async () => (await directory('h-bye')) === null);
+    assert.equal(a.server.stats.homes, 0);
+  } finally {
+    home.close();
+    await a.close();
+  }
+});

@@ -32,6 +32,7 @@ export async function startNode(
     cluster: {
       onLocalRegister: (h) => ref.node?.onLocalRegister(h),
       onLocalKeepalive: (h) => ref.node?.onLocalKeepalive(h),
+      onLocalDeregister: (h) => ref.node?.onLocalDeregister(h),
       forwardAssist: (m, c, s) => ref.node?.forwardAssist(m, c, s) ?? false,
     },
   });
