@@ -19,7 +19,8 @@ export interface RpcClientOptions {
   /**
    * After that window, a `call` asks the home its fate (same run and id) until this long after it
    * was first sent: the home answers from memory (applied: the result) or says "not applied" and
-   * never applies it afterwards. 0: no asking; an unanswered request fails as "did not answer".
+   * never applies it afterwards. 0 (or ≤ timeoutMs): no asking; an unanswered request fails as
+   * "did not answer". One-shot commands and the app ask until 8 s; the agent until 15 s.
    */
   resolveMs: number;
   /** A request unanswered this long makes the path suspect (`onSuspect`: probe it now). */
@@ -32,7 +33,7 @@ const DEFAULTS: RpcClientOptions = {
   retransmitMs: 300,
   maxSends: 6,
   timeoutMs: 5000,
-  resolveMs: 0,
+  resolveMs: 8000,
   suspectMs: 1000,
   keepaliveMs: 10_000,
 };

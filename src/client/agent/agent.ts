@@ -188,14 +188,15 @@ export class ClientAgent implements AgentBackend {
         reject(
           new PortholeError(
             'home-unreachable',
-            `home ${k.keeper.home} is ${s.state}${s.lastError ? `: ${s.lastError}` : ''}`,
+            `not applied: home ${k.keeper.home} is ${s.state}${s.lastError ? ` (${s.lastError})` : ''}; nothing was sent`,
           ),
         );
       });
       const waiter = (dc: DeviceClient | undefined): void => {
         timer.cancel();
         if (dc) resolve(dc);
-        else reject(new PortholeError('agent-stopped', 'the client agent is stopping'));
+        else
+          reject(new PortholeError('agent-stopped', 'not applied: the client agent is stopping'));
       };
       k.waiting.push(waiter);
     });
