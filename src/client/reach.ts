@@ -1,71 +1,22 @@
 // Connect, then (for a paired home) authenticate and encrypt: what every client command, the app
 // and the tests call to get an application channel to a home.
 import { PortholeError } from '../errors.js';
-import type { Env, SocketAddr } from '../net/types.js';
-import type { MessageChannel } from '../net/channel.js';
+import type { Env } from '../net/types.js';
 import { clientTrust, openSecureChannel } from '../secure/client-trust.js';
-import type { Identity } from '../secure/keys.js';
 import { findHome, loadState } from '../secure/state.js';
 import { parseAddr } from '../wire/addr.js';
-import { pathMemory, type PathMemory } from './remembered.js';
+import { pathMemory } from './remembered.js';
 import { rememberPath, viaRemembered } from './resume.js';
-import {
-  type ConnectOptions,
-  type ConnectReport,
-  type FailureReport,
-  type ConnectResult,
-} from './connector.js';
+import { type ConnectOptions, type FailureReport, type ConnectResult } from './connector.js';
 import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
-import type { Connection } from './connection.js';
 import { connectionPath } from './connection-path.js';
 import { PathSwitch } from './path-switch.js';
-import {
-  goRelayed,
-  RELAY_HEAD_START_MS,
-  type RelayChoice,
-  type RelayTransport,
-} from './relay-choice.js';
+import { goRelayed, RELAY_HEAD_START_MS, type RelayChoice } from './relay-choice.js';
+import type { PairedHome, Reached, ReachReport } from './reached.js';
 import { openRelayed, reachRelayed, type UpgradeStart } from './relayed.js';
 import { Upgrader } from './upgrade.js';
 
-/** The connector's report, or a relayed one (issue 10): path "relayed" with relay and transport. */
-export type ReachReport = Omit<ConnectReport, 'path'> & {
-  path: ConnectReport['path'] | 'relayed';
-  relay?: string;
-  transport?: RelayTransport;
-  /** How the relay transport was picked (issue 21 item 1): by itself, or by a flag. */
-  transportChosen?: 'auto' | 'forced';
-};
-
-export interface Reached {
-  ok: true;
-  report: ReachReport;
-  /** The punched or direct connection (ping); absent when relayed. */
-  connection?: Connection;
-  /** Where application messages go: the Noise channel for a paired home, else the plain path. */
-  channel: MessageChannel;
-  secure: boolean;
-  /** The path switch under a paired home's channel: it can move between paths. */
-  paths?: PathSwitch;
-  /** Moves a relayed session onto a direct path (issue 10) and watches a direct one, falling
-   *  back onto the relay when it dies (issue 21): the one owner of the session's liveness. */
-  upgrade?: Upgrader;
-}
-
-/** What pairing left in the client's state dir about one home. */
-export interface PairedHome {
-  identity: Identity;
-  /** The home's Noise static key: the handshake fails unless the home holds it. */
-  homeDh: Uint8Array;
-  rendezvous: SocketAddr;
-  /** The path that worked last time (tried first, kept after each success). */
-  paths?: PathMemory;
-  /**
-   * Pairing (issue 21 item 2): the one-time code signs the assist / relay requests and its proof
-   * rides in Noise message 1, so pairing takes the same ladder (and relay) as a connect.
-   */
-  pairing?: { codeId: string; secret: Uint8Array; proof: Uint8Array };
-}
+export type { PairedHome, Reached, ReachReport } from './reached.js';
 
 export type ReachErrorKind = 'unreachable' | 'handshake-failed';
 

@@ -10,7 +10,7 @@ import type { SecureChannel } from '../secure/noise-channel.js';
 import type { ConnectOptions } from './connector.js';
 import { PathSwitch } from './path-switch.js';
 import { relayTarget, type RelayChoice } from './relay-choice.js';
-import type { PairedHome, Reached, ReachReport } from './reach.js';
+import type { PairedHome, Reached, ReachReport } from './reached.js';
 import type { Upgrader } from './upgrade.js';
 
 /** Starts the background upgrade of a secure relayed session (reach.ts decides when). */
