@@ -81,12 +81,13 @@ function run(t) {
     });
     p.on('close', (code) => {
       const last = [...log.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)\/(\S+)/g)].at(-1);
+      const done = /Done (\d+) runs in (\d+) second/.exec(log);
       const stat = (k) => Number(new RegExp(`stat::${k}:\\s+(\\d+)`).exec(log)?.[1] ?? NaN);
       const artifact = /Test unit written to (\S+)/.exec(log)?.[1];
       if (code !== 0) process.stderr.write(log.slice(-4000));
       resolve({
         name: t.name,
-        execs: stat('number_of_executed_units'),
+        execs: done ? Number(done[1]) : stat('number_of_executed_units'),
         perSec: stat('average_exec_per_sec'),
         cov: last?.[1] ?? '?',
         ft: last?.[2] ?? '?',

@@ -6,6 +6,7 @@ import { execSync, spawnSync } from 'node:child_process';
 const NEEDS = [
   { cmd: 'mosquitto', pkg: 'mosquitto', why: 'real MQTT broker for the device bridge tests' },
   { cmd: 'chromium', pkg: 'chromium', why: 'real browser for the web app test' },
+  { cmd: 'openssl', pkg: 'openssl', why: 'a test certificate for the phone app over HTTPS' },
   { cmd: 'nft', pkg: 'nftables', why: 'kernel NAT in the lab' },
   { cmd: 'conntrack', pkg: 'conntrack', why: 'flushing NAT state between lab trials' },
   { cmd: 'ip', pkg: 'iproute2', why: 'network namespaces for the lab' },

@@ -1,6 +1,5 @@
 // `porthole client pair CODE --state DIR`: pair with a home (client/pair.ts) and remember it.
 import type { Command } from 'commander';
-import { addHome, loadState } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { logFor } from './connect-options.js';
 import { die, orDie } from './lifecycle.js';
@@ -16,7 +15,10 @@ export function registerClientPair(client: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       async (text: string, o: { state: string; bind?: string; json?: boolean }, cmd: Command) => {
-        const { decodePairingCode } = await import('../secure/pairing-code.js');
+        const [{ decodePairingCode }, { addHome, loadState }] = await Promise.all([
+          import('../secure/pairing-code.js'),
+          import('../secure/state.js'),
+        ]);
         const code = orDie(() => decodePairingCode(text));
         const state = orDie(() => loadState(o.state, 'client'));
         const [{ pair }, { realEnv }] = await Promise.all([

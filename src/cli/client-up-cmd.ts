@@ -10,7 +10,6 @@ import type { KeptLink } from '../client/agent/keeper.js';
 import type { SocketAddr } from '../net/types.js';
 import type { RoleOps } from '../ops/serve.js';
 import { formatAddr } from '../wire/addr.js';
-import { listHomes } from '../secure/state.js';
 import { applyEnvAndConfig, PRECEDENCE_HELP } from './config.js';
 import {
   logFor,
@@ -58,13 +57,19 @@ export function registerClientUp(client: Command): void {
       if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
       // The agent's own parts load when it runs (`client status` and device commands need only
       // the control socket's client).
-      const [{ ClientAgent }, { ControlServer }, { closeReached }, { cryptoRandom, realClock }] =
-        await Promise.all([
-          import('../client/agent/agent.js'),
-          import('../client/agent/control-server.js'),
-          import('../client/reach.js'),
-          import('../net/real-env.js'),
-        ]);
+      const [
+        { ClientAgent },
+        { ControlServer },
+        { closeReached },
+        { cryptoRandom, realClock },
+        { listHomes },
+      ] = await Promise.all([
+        import('../client/agent/agent.js'),
+        import('../client/agent/control-server.js'),
+        import('../client/reach.js'),
+        import('../net/real-env.js'),
+        import('../secure/state.js'),
+      ]);
       const state = o.state;
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
       const connect = async (home: string): Promise<KeptLink> => {

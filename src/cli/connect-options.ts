@@ -10,7 +10,13 @@ import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
 import type { PairedHome, Reached } from '../client/reach.js';
-import { listHomes } from '../secure/state.js';
+import type { TransportPick } from '../client/transport-auto.js';
+import {
+  forgetTransport,
+  loadTransport,
+  saveTransport,
+  transportCacheFile,
+} from './transport-cache.js';
 import { isPortholeError, PortholeError } from '../errors.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
@@ -46,7 +52,7 @@ export interface ConnectCliOptions {
   candidates: 'auto' | 'off';
   ipv6: string;
   relay?: RelayMode;
-  relayTransport?: RelayTransport;
+  relayTransport?: RelayTransport | 'auto';
   relayAddr?: SocketAddr;
   relayFirst?: boolean;
   relayHeadStart?: number;
@@ -108,9 +114,14 @@ export function withConnectOptions(cmd: Command): Command {
       RELAY_HEAD_START_MS,
     )
     .addOption(
-      new Option('--relay-transport <T>', 'how to reach the relay (tcp/ws where UDP is blocked)')
-        .choices(['udp', 'tcp', 'ws'])
-        .default('udp'),
+      new Option(
+        '--relay-transport <T>',
+        'how to reach the rendezvous and its relay: auto (UDP; when the rendezvous is silent ' +
+          'over UDP for 1 s, its TCP and then its WebSocket front, remembered per network), ' +
+          'or force udp, tcp or ws',
+      )
+        .choices(['auto', 'udp', 'tcp', 'ws'])
+        .default('auto'),
     )
     .option(
       '--relay-addr <HOST:PORT>',
@@ -162,9 +173,10 @@ function usageError(text: string): PortholeError<'usage'> {
 }
 
 /** The home to reach: --home, or the only home paired in --state (usage error otherwise). */
-export function pickHome(o: Pick<ConnectCliOptions, 'home' | 'state'>): string {
+export async function pickHome(o: Pick<ConnectCliOptions, 'home' | 'state'>): Promise<string> {
   if (o.home) return o.home;
   if (!o.state) throw usageError("required option '--home <ID>' not specified");
+  const { listHomes } = await import('../secure/state.js');
   const homes = listHomes(o.state).map((h) => h.homeId);
   if (homes.length === 1) return homes[0] as string;
   if (homes.length === 0)
@@ -192,7 +204,7 @@ async function resolveTarget(
  * PortholeError. A rendezvous name with several addresses: each is tried while none answers.
  */
 export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
-  const home = pickHome(o);
+  const home = await pickHome(o);
   const { paired, rendezvous } = await resolveTarget(o, home);
   // What reaches a home (connector, relay, Noise…) loads when a command connects, not before.
   const [{ reach }, { realEnv }] = await Promise.all([
@@ -205,15 +217,16 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
       const relay: RelayChoice = {
         mode: o.relayFirst ? 'first' : (o.relay ?? 'auto'),
         headStartMs: o.relayHeadStart ?? RELAY_HEAD_START_MS,
-        transport: o.relayTransport ?? 'udp',
+        transport: o.relayTransport === 'auto' || !o.relayTransport ? 'udp' : o.relayTransport,
         ...(o.relayAddr ? { addr: o.relayAddr } : {}),
       };
-      return await reach(
-        realEnv(log),
-        toConnectOptions({ ...o, home, rendezvous: rv }),
-        paired,
-        relay,
-      );
+      const opts = toConnectOptions({ ...o, home, rendezvous: rv });
+      if ((o.relayTransport ?? 'auto') !== 'auto' || relay.mode === 'off') {
+        const r = await reach(realEnv(log), opts, paired, relay);
+        r.report.transportChosen = 'forced';
+        return r;
+      }
+      return await reachAuto(o, rv, log, opts, paired, relay);
     } catch (e) {
       const silent = isPortholeError(e, 'unreachable') && e.detail.connectKind === 'no-rendezvous';
       if (!silent || i + 1 >= rendezvous.length) throw e;
@@ -221,6 +234,68 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
         { rendezvous: `${rv.ip}:${rv.port}` },
         'rendezvous does not answer; trying the next address',
       );
+    }
+  }
+}
+
+/**
+ * --relay-transport auto (issue 21 item 1): what worked on this network (cached), else UDP if
+ * the rendezvous answers there within 1 s, else its TCP front, else its WebSocket front. UDP
+ * blocked: only a relay can help, so the connect goes relayed at once. A cached choice that no
+ * longer works is forgotten and the probe runs once more.
+ */
+async function reachAuto(
+  o: ConnectCliOptions,
+  rv: SocketAddr,
+  log: Logger,
+  opts: ReturnType<typeof toConnectOptions>,
+  paired: PairedHome | undefined,
+  base: RelayChoice,
+): Promise<Reached> {
+  const [{ reach }, { realEnv }, { pickTransport, realProbes }] = await Promise.all([
+    import('../client/reach.js'),
+    import('../net/real-env.js'),
+    import('../client/transport-auto.js'),
+  ]);
+  const env = realEnv(log);
+  const file = o.natCache !== false ? transportCacheFile(natCacheFile(o.state)) : undefined;
+  const key = networkKey(rv, o.bind);
+  for (let fresh = false; ; fresh = true) {
+    const cached = file && !fresh ? loadTransport(file, key) : {};
+    const t0 = env.clock.now();
+    const pick: TransportPick =
+      cached.transport === 'udp'
+        ? { transport: 'udp', ...(cached.fronts ? { fronts: cached.fronts } : {}) }
+        : await pickTransport(rv, cached, realProbes(env, o.bind));
+    log.info({ transport: pick.transport, cached: cached.transport ?? 'none' }, 'relay transport');
+    const relay: RelayChoice =
+      pick.transport === 'udp'
+        ? base
+        : {
+            ...base,
+            // UDP is blocked here: no traversal can work; go relayed at once.
+            mode: base.mode === 'auto' || base.mode === 'first' ? 'only' : base.mode,
+            transport: pick.transport,
+            ...(pick.tcp && !base.addr ? { addr: pick.tcp } : {}),
+            ...(pick.wsUrl ? { url: pick.wsUrl } : {}),
+          };
+    try {
+      const started = env.clock.now();
+      const r = await reach(env, opts, paired, relay);
+      r.report.transportChosen = 'auto';
+      if (pick.transport !== 'udp' || cached.transport === undefined) {
+        // The choice is part of the connect: its time counts (steps.transport).
+        const choose = Math.round((started - t0) * 10) / 10;
+        r.report.steps = { transport: choose, ...r.report.steps };
+        r.report.ms = Math.round((r.report.ms + choose) * 10) / 10;
+      }
+      if (file) saveTransport(file, key, pick.transport, pick.fronts);
+      return r;
+    } catch (e) {
+      const silent = isPortholeError(e, 'unreachable') && e.detail.connectKind === 'no-rendezvous';
+      if (fresh || !cached.transport || !silent || !file) throw e;
+      forgetTransport(file, key);
+      log.info({}, 'the transport remembered for this network no longer works; probing again');
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunningHome } from '../home/run.js';
 import type { Logger, SocketAddr } from '../net/types.js';
-import { loadState, saveConfig, type State } from '../secure/state.js';
+import type { State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { registerHomeStatus } from './home-status-cmd.js';
@@ -181,6 +181,7 @@ async function startHome(
   const rendezvous = nodes[0]!;
   let state: State | undefined;
   if (opts.state) {
+    const { loadState, saveConfig } = await import('../secure/state.js');
     try {
       state = loadState(opts.state, 'home');
       saveConfig(opts.state, { rendezvous: formatNodeList(given) });

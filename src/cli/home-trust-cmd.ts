@@ -1,14 +1,12 @@
 // `porthole home init | pair | clients`: the home's identity and who may reach it.
 import { InvalidArgumentError, type Command } from 'commander';
-import { fingerprint } from '../secure/keys.js';
-import { addPendingCode, listAuthorized, loadState, revokeAuthorized } from '../secure/state.js';
 import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
 import { intArg } from './parse.js';
 
-/** The app's base URL (issue 18); until homes learn it from their rendezvous, --app-url or config.json "appUrl". */
+/** The app's base URL (issue 18): --app-url or config.json "appUrl", else the one the home's rendezvous announced. */
 function appUrlArg(text: string): string {
   let u: URL;
   try {
@@ -51,6 +49,7 @@ export function registerHomeTrustCommands(home: Command): void {
         appUrl?: string;
         json?: boolean;
       }) => {
+        const { addPendingCode, loadState } = await import('../secure/state.js');
         const s = orDie(() => loadState(o.state, 'home'));
         // Given or saved (config.json, filled by the option layer), a DNS name or a cluster's
         // list: the code carries its first node.
@@ -72,7 +71,12 @@ export function registerHomeTrustCommands(home: Command): void {
         );
         const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
         // The code rides in the fragment: the browser never sends it to the server.
-        const url = o.appUrl ? `${o.appUrl}#pair=${code}` : undefined;
+        // --app-url (or config.json) wins; else what the rendezvous announced (serverInfo,
+        // kept by the running home in status.json).
+        const { readHomeStatus } = await import('../home/status-file.js');
+        const announced = readHomeStatus(o.state, () => true).status?.appUrl;
+        const appUrl = o.appUrl ?? (announced || undefined);
+        const url = appUrl ? `${appUrl}#pair=${code}` : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify({
@@ -102,7 +106,11 @@ export function registerHomeTrustCommands(home: Command): void {
     .requiredOption('--state <DIR>', 'the home state dir')
     .option('--revoke <KEY>', 'fingerprint or public key (a unique prefix is enough) to revoke')
     .option('--json', 'machine-readable output')
-    .action((o: { state: string; revoke?: string; json?: boolean }) => {
+    .action(async (o: { state: string; revoke?: string; json?: boolean }) => {
+      const [{ fingerprint }, { listAuthorized, loadState, revokeAuthorized }] = await Promise.all([
+        import('../secure/keys.js'),
+        import('../secure/state.js'),
+      ]);
       orDie(() => loadState(o.state, 'home'));
       if (o.revoke) {
         const gone = orDie(() => revokeAuthorized(o.state, o.revoke as string));

@@ -1,7 +1,6 @@
 // `porthole home init` / `porthole client init`: a new identity in a state dir.
 import type { Command } from 'commander';
-import { fingerprint } from '../secure/keys.js';
-import { initState, type Role } from '../secure/state.js';
+import type { Role } from '../secure/state.js';
 import { orDie } from './lifecycle.js';
 
 export function registerInit(parent: Command, role: Role): void {
@@ -10,7 +9,11 @@ export function registerInit(parent: Command, role: Role): void {
     .description(`create this ${role}'s long-term keys in a state dir (files mode 0600)`)
     .requiredOption('--state <DIR>', 'state directory to create')
     .option('--json', 'machine-readable output')
-    .action((o: { state: string; json?: boolean }) => {
+    .action(async (o: { state: string; json?: boolean }) => {
+      const [{ fingerprint }, { initState }] = await Promise.all([
+        import('../secure/keys.js'),
+        import('../secure/state.js'),
+      ]);
       const s = orDie(() => initState(o.state, role));
       const fp = fingerprint(s.identity.edPublic);
       if (o.json) {

@@ -6,7 +6,7 @@
 // (client/nat-probe.ts). Entries live 5 minutes; the file holds at most 16, is written 0600 and
 // atomically (temp file + rename), and a file that is unreadable, too big or malformed is ignored.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { writeJson } from '../secure/state.js';
+import { writeJson } from '../secure/json-file.js';
 import { homedir, networkInterfaces } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { NatClass } from '../discovery/nat-class.js';

@@ -1,5 +1,6 @@
 // The relay's TCP and WebSocket fronts beside the rendezvous' UDP socket (issue 10): clients
-// whose UDP is blocked reach the same relay core over a stream. Off unless a port is given.
+// whose UDP is blocked reach the same relay core over a stream. The rendezvous serves TCP on its
+// UDP port number by default (issue 21 item 1); the relay node and WebSocket only when asked.
 import type { Logger } from '../net/types.js';
 import type { RelayCore } from '../relay/server.js';
 import { die } from './lifecycle.js';
@@ -15,11 +16,12 @@ export async function startRelayFronts(
   o: RelayFrontOptions,
   host: string,
   log: Logger,
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ tcpPort: number; wsPort: number; close(): Promise<void> }> {
   const closers: (() => Promise<void>)[] = [];
+  const ports = { tcpPort: 0, wsPort: 0 };
   if ((o.relayTcp || o.relayWs) && !core)
     die('--relay-tcp/--relay-ws need the relay (drop --no-relay)', 2);
-  if (!core) return { close: async () => {} };
+  if (!core) return { ...ports, close: async () => {} };
   const fail = (what: string) => (e: Error) =>
     die(`cannot listen for the relay on ${what}: ${e.message}`);
   if (o.relayTcp) {
@@ -28,13 +30,15 @@ export async function startRelayFronts(
       fail(`tcp ${o.relayTcp}`),
     );
     closers.push(() => tcp.close());
+    ports.tcpPort = tcp.port;
     log.info({ port: tcp.port }, 'relay listening on tcp');
   }
   if (o.relayWs) {
     const { startWsRelay } = await import('../relay/ws-server.js'); // `ws` only when asked for
     const ws = await startWsRelay(core, { host, port: o.relayWs }).catch(fail(`ws ${o.relayWs}`));
     closers.push(() => ws.close());
+    ports.wsPort = ws.port;
     log.info({ port: ws.port, path: '/porthole' }, 'relay listening on websocket');
   }
-  return { close: async () => void (await Promise.all(closers.map((c) => c()))) };
+  return { ...ports, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }

@@ -62,6 +62,21 @@ function stunConfig(o: {
   return { stun: { ips, ports } };
 }
 
+/**
+ * The WebSocket relay URL serverInfo names (seam §8): the --web front's /porthole (the phone
+ * app's origin), else the plain --relay-ws front; a wildcard host stays 0.0.0.0 in the URL and
+ * clients put the rendezvous' address there.
+ */
+function wsUrlOf(o: WebCmdOpts, wsPort: number, host: string): { wsUrl?: string } {
+  const app = appUrlOf(o);
+  if (app) {
+    const u = new URL('/porthole', app);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return { wsUrl: u.href };
+  }
+  return wsPort ? { wsUrl: `ws://${formatAddr({ ip: host, port: wsPort })}/porthole` } : {};
+}
+
 export function registerRendezvous(program: Command): void {
   addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
@@ -116,8 +131,9 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--relay-tcp <PORT>',
-      'also relay for clients over TCP on this port (off by default)',
-      intArg(1, 65535),
+      'relay for clients over TCP on this port (default: the UDP listen port, so clients whose ' +
+        'UDP is blocked find it by themselves; 0: off)',
+      intArg(0, 65535),
     )
     .option(
       '--relay-ws <PORT>',
@@ -152,17 +168,22 @@ export function registerRendezvous(program: Command): void {
       const log = makeLogger(logLevel, 'rendezvous');
       // The server's parts load when it runs (Redis only with --cluster, prom-client and the HTTP
       // endpoint only with --metrics), not for --help.
-      const [{ whenBound }, { realEnv }, { DEFAULT_RENDEZVOUS, RendezvousServer }, fronts_] =
-        await Promise.all([
-          import('../net/node-udp.js'),
-          import('../net/real-env.js'),
-          import('../rendezvous/server.js'),
-          import('./relay-fronts.js'),
-        ]);
+      const [
+        { whenBound },
+        { realEnv },
+        { DEFAULT_RENDEZVOUS, RendezvousServer },
+        { startRelayFronts },
+      ] = await Promise.all([
+        import('../net/node-udp.js'),
+        import('../net/real-env.js'),
+        import('../rendezvous/server.js'),
+        import('./relay-fronts.js'),
+      ]);
       const env = realEnv(log);
-      const metrics = opts.metrics
-        ? (await import('../ops/prom.js')).createMetrics('rendezvous')
-        : undefined;
+      const [prom, http] = opts.metrics
+        ? await Promise.all([import('../ops/prom.js'), import('../ops/http.js')])
+        : [];
+      const metrics = prom?.createMetrics('rendezvous');
       const listen = opts.listen ?? [listenArg('0.0.0.0:7400')];
       const first = listen[0] as SocketAddr;
       const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
@@ -203,7 +224,7 @@ export function registerRendezvous(program: Command): void {
               ...homeRate(opts.relayHomeRate),
             }
           : false,
-        relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        relayFrontPorts: { tcpPort: 0, wsPort: 0 }, // announced once the fronts listen
         appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
@@ -223,9 +244,7 @@ export function registerRendezvous(program: Command): void {
       metrics?.rendezvous.observe(() => server.stats);
       const ops =
         metrics && opts.metrics
-          ? await (
-              await import('../ops/http.js')
-            )
+          ? await http!
               .startOpsServer(opts.metrics, {
                 metrics: () => metrics.text(),
                 contentType: metrics.contentType,
@@ -244,9 +263,24 @@ export function registerRendezvous(program: Command): void {
         },
         'rendezvous listening',
       );
-      const fronts = await fronts_.startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const host = bound[0]!.ip;
+      const fronts = await startRelayFronts(
+        server.relay,
+        {
+          // TCP on the UDP port number unless told otherwise (0: off).
+          relayTcp: opts.relay ? (opts.relayTcp ?? bound[0]!.port) : opts.relayTcp,
+          relayWs: opts.relayWs,
+        },
+        host,
+        log,
+      );
       const { startWebFromOptions } = await import('./web-front.js');
       const web = await startWebFromOptions(server.relay, opts, log);
+      server.announceFronts({
+        tcpPort: fronts.tcpPort,
+        wsPort: fronts.wsPort,
+        ...wsUrlOf(opts, fronts.wsPort, opts.advertise?.ip ?? host),
+      });
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {

@@ -33,6 +33,8 @@ export type ReachReport = Omit<ConnectReport, 'path'> & {
   path: ConnectReport['path'] | 'relayed';
   relay?: string;
   transport?: RelayTransport;
+  /** How the relay transport was picked (issue 21 item 1): by itself, or by a flag. */
+  transportChosen?: 'auto' | 'forced';
 };
 
 export interface Reached {

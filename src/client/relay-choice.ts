@@ -25,6 +25,8 @@ export interface RelayChoice {
   transport: RelayTransport;
   /** The relay's TCP/WS address; default: the rendezvous' host on the same port number. */
   addr?: SocketAddr;
+  /** ws: the WebSocket URL to dial (a rendezvous' serverInfo wsUrl); default from addr. */
+  url?: string;
   /** auto: traversal alone this long before the relay too (default RELAY_HEAD_START_MS). */
   headStartMs?: number;
   /** Timing of the background upgrade and fall-back (tests shorten it). */
@@ -44,5 +46,5 @@ export function relayTarget(choice: RelayChoice, rendezvous: SocketAddr): RelayT
   const addr = choice.addr ?? rendezvous;
   if (choice.transport === 'udp') return { transport: 'udp', relay: choice.addr ?? rendezvous };
   if (choice.transport === 'tcp') return { transport: 'tcp', relay: addr };
-  return { transport: 'ws', url: `ws://${formatAddr(addr)}/porthole` };
+  return { transport: 'ws', url: choice.url ?? `ws://${formatAddr(addr)}/porthole` };
 }

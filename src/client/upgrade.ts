@@ -43,6 +43,9 @@ export const UPGRADE_DEFAULTS: UpgradeTiming = {
   maxFallbacks: 5,
 };
 
+/** After a false alarm, no relay is readied for a new suspicion within this long. */
+const READY_QUIET_MS = 5_000;
+
 export interface UpgradeSources {
   /** One traversal attempt to the same home (a connection, not yet carrying anything). */
   traverse(): Promise<ConnectResult>;
@@ -88,6 +91,8 @@ export class Upgrader {
   private suspicion: Suspicion | undefined;
   /** The direct path's last measured round trip (keepalive or probe), ms. */
   rttMs: number | undefined;
+  /** When a suspicion last ended with the path answering (a slow home, not a dead path). */
+  private clearedAt = -Infinity;
 
   constructor(
     private readonly env: Env,
@@ -148,7 +153,10 @@ export class Upgrader {
     this.suspicion = s;
     this.stats.suspicions++;
     this.env.log.debug({ reason: why }, 'direct path suspect: probing');
-    if (this.src.relay && this.stats.fallbacks < this.t.maxFallbacks) {
+    // The relay is readied beside the probes, unless the last suspicion was a false alarm moments
+    // ago (a slow home): then it is opened only if the path is found dead.
+    const calm = this.env.clock.now() - this.clearedAt >= READY_QUIET_MS;
+    if (this.src.relay && calm && this.stats.fallbacks < this.t.maxFallbacks) {
       s.relay = this.src.relay();
       s.relay.catch(() => {}); // the fall-back reports it
     }
@@ -158,6 +166,7 @@ export class Upgrader {
         if (s.done || rtt === undefined) return;
         this.rttMs = rtt;
         this.stats.cleared++;
+        this.clearedAt = this.env.clock.now();
         this.endSuspicion();
       });
       s.timers.push(this.env.clock.setTimer(this.t.probeEveryMs, probe));

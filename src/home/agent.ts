@@ -152,6 +152,13 @@ export class HomeAgent {
     this.changeCbs.push(cb);
   }
 
+  /** What the rendezvous said of itself (serverInfo, issue 21 item 1): appUrl for `home pair`. */
+  private info: { tcpPort: number; wsUrl: string; appUrl: string } | undefined;
+
+  get serverInfo(): { tcpPort: number; wsUrl: string; appUrl: string } | undefined {
+    return this.info;
+  }
+
   get id(): string {
     return this.opts.id;
   }
@@ -330,6 +337,13 @@ export class HomeAgent {
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);
         break;
+      case 'serverInfo':
+        if (!fromRendezvous) break;
+        if (this.info?.appUrl !== msg.appUrl || this.info.wsUrl !== msg.wsUrl) {
+          this.info = { tcpPort: msg.tcpPort, wsUrl: msg.wsUrl, appUrl: msg.appUrl };
+          this.changed();
+        } else this.info = { tcpPort: msg.tcpPort, wsUrl: msg.wsUrl, appUrl: msg.appUrl };
+        return;
       case 'deregistered':
         if (fromRendezvous || fromRelayNode) this.byes.get(msg.tx)?.();
         this.byes.delete(msg.tx);

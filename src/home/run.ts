@@ -74,11 +74,16 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   // requests are remembered across its channels (a command re-sent over a new path applies once).
   // A source the owner exposes per client (Home Assistant) is seen through that client's view.
   const memory = new RequestMemory();
-  serveApp(agent, trust, (ch, _peer, client) => {
-    const fp = client ? trust?.fingerprintOf(Buffer.from(client, 'base64url')) : undefined;
-    const view = exposure ? exposedView(devices, exposure, fp) : devices;
-    void serveDevices(ch, view, env.clock, client ? { memory, client } : undefined);
-  });
+  serveApp(
+    agent,
+    trust,
+    (ch, _peer, client) => {
+      const fp = client ? trust?.fingerprintOf(Buffer.from(client, 'base64url')) : undefined;
+      const view = exposure ? exposedView(devices, exposure, fp) : devices;
+      void serveDevices(ch, view, env.clock, client ? { memory, client } : undefined);
+    },
+    env.clock,
+  );
   const close = (): void => {
     agent.close();
     devices.close();

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natLabel } from '../discovery/nat-class.js';
-import { writeJson } from '../secure/state.js';
+import { writeJson } from '../secure/json-file.js';
 import { formatAddr } from '../wire/addr.js';
 import type { DeviceSource, SourceHealth } from '../devices/model.js';
 import type { HomeAgent } from './agent.js';
@@ -39,6 +39,11 @@ export interface HomeStatus {
   ipv6: string[];
   /** What clients are given (a secure home: only clients it accepts). */
   advertised: string[];
+  /**
+   * Where the rendezvous serves the phone app (its serverInfo; "" = none): `home pair` prints
+   * it. Always written; absent only in a file from an older home.
+   */
+  appUrl?: string;
   /** A device source that can lose its upstream (Home Assistant): whether its states are live,
    *  and why not (bad or revoked token, HA down, HA unreachable). */
   devices?: SourceHealth;
@@ -73,6 +78,7 @@ export function snapshot(
     },
     ipv6: st.candidates.ipv6 ? [st.candidates.ipv6] : [],
     advertised: st.candidates.advertised,
+    appUrl: agent.serverInfo?.appUrl ?? '',
   };
 }
 

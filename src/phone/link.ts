@@ -3,6 +3,7 @@
 // (/porthole), a relayed session opened with the same signed relayOpen the CLI sends (Noise
 // message 1 riding in it as `early`), the shared Noise framing with the @noble IK initiator, and
 // the shared device-call client on top. The relay sees only opaque frames.
+import { isPortholeError } from '../errors.js';
 import type { MessageChannel } from '../net/channel.js';
 import type { Clock, Random } from '../net/types.js';
 import { newSessionId } from '../net/tx-ids.js';
@@ -111,7 +112,10 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       },
     );
     let devices: DeviceClient | undefined;
-    channel.onError((e) => end(e.message));
+    // An authenticated close from the home (revoked): as final as a refusal.
+    channel.onError((e) =>
+      end(e.message, isPortholeError(e, 'home-closed') ? RelayCloseCode.Refused : undefined),
+    );
     channel.onReady(() => {
       ready = true;
       timer.cancel();

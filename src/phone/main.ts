@@ -58,7 +58,7 @@ function PairPanel(p: {
 
 function CodeEntry({ onCode, note }: { onCode: (text: string) => void; note: string }) {
   const [text, setText] = useState('');
-  return html`<div class="panel">
+  return html`<div class="panel" data-testid="code-entry">
     <p>${note}</p>
     <input
       type="text"
@@ -192,7 +192,7 @@ function App({
   const v = view ?? { path: 'connecting', devices: [], stale: false, error: '', refused: false };
   return html`<${Dashboard}
     title=${'Home ' + short(current)}
-    link=${{ path: v.path }}
+    link=${{ path: v.path, label: v.path === 'relayed' ? 'relayed · encrypted' : v.path }}
     devices=${v.devices}
     stale=${v.stale && v.path !== 'relayed'}
     onError=${setError}

@@ -70,8 +70,13 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
    */
   advertise?: SocketAddr;
   /**
+   * Where this node's WebSocket relay front is, as clients should dial it (issue 21 item 1;
+   * told in serverInfo). "" or absent: none.
+   */
+  wsUrl?: string;
+  /**
    * Where this node serves the phone app (issue 18: `rendezvous --web`, or `--web-url` behind a
-   * proxy), e.g. "https://rv.example.net/". The relay seam's serverInfo announces it to homes
+   * proxy), e.g. "https://rv.example.net/". serverInfo announces it to homes and clients
    * (docs/seams.md §8); unset = no app served here.
    */
   appUrl?: string;

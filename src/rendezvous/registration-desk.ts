@@ -27,7 +27,7 @@ export interface RegistrationDeskOptions {
   onRegistered?(msg: MessageOf<'register'>, from: SocketAddr, isNew: boolean): void;
   onKeepalive?(homeId: string, from: SocketAddr): void;
   /** After each `registered` / `keepaliveAck` (the rendezvous names its relay node here). */
-  afterAnswer?(tx: number, req: Request): void;
+  afterAnswer?(tx: number, req: Request, answer: 'registered' | 'keepaliveAck'): void;
   /** A home said goodbye (issue 21 item 9) and is forgotten here. */
   onDeregistered?(homeId: string): void;
 }
@@ -72,7 +72,7 @@ export class RegistrationDesk {
       { type: 'registered', tx: msg.tx, observed: from, ttlMs: cfg.registrationTtlMs },
       req,
     );
-    this.o.afterAnswer?.(msg.tx, req);
+    this.o.afterAnswer?.(msg.tx, req, 'registered');
   }
 
   onKeepalive(msg: MessageOf<'keepalive'>, req: Request): void {
@@ -86,7 +86,7 @@ export class RegistrationDesk {
     rec.expiresAt = now + this.o.cfg.registrationTtlMs;
     this.o.onKeepalive?.(msg.homeId, from);
     this.o.reply({ type: 'keepaliveAck', tx: msg.tx, observed: from }, req);
-    this.o.afterAnswer?.(msg.tx, req);
+    this.o.afterAnswer?.(msg.tx, req, 'keepaliveAck');
   }
 
   /**

@@ -23,6 +23,7 @@ import { CandidateDesk } from './candidate-desk.js';
 import { isV4Mapped, listenList, socketFor } from './listen.js';
 import { attachStun, type RendezvousStun } from './stun.js';
 import { RelayCore } from '../relay/server.js';
+import { URL_PATTERN } from '../wire/server-messages.js';
 import type { RedirectTarget } from '../relay/redirect.js';
 
 export { DEFAULT_RENDEZVOUS };
@@ -39,6 +40,8 @@ export class RendezvousServer {
   /** Relayed sessions to registered homes (issue 10), over these sockets and any TCP/WS fronts. */
   private relayCore: RelayCore | undefined;
   private sweepTimer: TimerHandle | undefined;
+  /** TCP/WebSocket relay fronts (relayFrontPorts, wsUrl; announceFronts once bound). */
+  private fronts: { tcpPort: number; wsPort: number; wsUrl?: string };
   private readonly counts = { registrations: 0, assists: 0, readies: 0, addrQueries: 0 };
   private readonly tx: TxIds;
   private readonly perIp: RateLimiter;
@@ -53,6 +56,10 @@ export class RendezvousServer {
     private readonly opts: RendezvousOptions,
   ) {
     this.cfg = withDefaults(DEFAULT_RENDEZVOUS, opts);
+    this.fronts = {
+      ...(opts.relayFrontPorts ?? { tcpPort: 0, wsPort: 0 }),
+      ...(opts.wsUrl ? { wsUrl: opts.wsUrl } : {}),
+    };
     this.drops = dropCounter(opts.metrics);
     this.registry = opts.registry ?? new MemoryRegistry(this.cfg.maxHomes);
     this.tx = new TxIds(env.rng);
@@ -92,8 +99,10 @@ export class RendezvousServer {
         this.relayCore?.forgetHome(homeId);
       },
       // Relay placement: each answer is followed by the relay node homes must register with.
-      afterAnswer: (tx, req) => {
+      afterAnswer: (tx, req, answer) => {
         if (opts.relayNode) this.reply({ type: 'relayNode', tx, relay: opts.relayNode.relay }, req);
+        // Where this node's other fronts are (issue 21 item 1), once per registration.
+        if (answer === 'registered') this.reply(this.serverInfo(tx), req);
       },
     });
     this.assists = new AssistDesk({
@@ -143,11 +152,15 @@ export class RendezvousServer {
   private ownerRelay(): ((homeId: string) => Promise<RedirectTarget | undefined>) | undefined {
     const cluster = this.opts.cluster;
     if (!cluster?.ownerOf) return undefined;
-    const ports = this.opts.relayFrontPorts ?? { tcpPort: 0, wsPort: 0 };
     return async (id) => {
       const relay = await cluster.ownerOf?.(id);
-      return relay && { relay, ...ports };
+      return relay && { relay, tcpPort: this.fronts.tcpPort, wsPort: this.fronts.wsPort };
     };
+  }
+
+  /** The relay's stream fronts, once listening (they may be bound after start()). */
+  announceFronts(f: { tcpPort: number; wsPort: number; wsUrl?: string }): void {
+    this.fronts = { ...f, wsUrl: f.wsUrl ?? this.fronts.wsUrl };
   }
 
   get endpoint(): MessageSocket['ep'] | undefined {
@@ -233,6 +246,9 @@ export class RendezvousServer {
         return this.onAddrQuery(msg, req);
       case 'observe':
         return this.reply({ type: 'observed', tx: msg.tx, addr: from }, req);
+      case 'infoQuery':
+        // Padded by the client to INFO_PAD: the answer is never larger (reply() checks).
+        return this.reply(this.serverInfo(msg.tx), req);
       case 'candidates':
         return this.candidates.onCandidates(msg, from);
       case 'candidatesQuery':
@@ -248,6 +264,19 @@ export class RendezvousServer {
         // Figure 2, last branch: anything else is useless here.
         this.drops.count(`unexpected-${msg.type}`);
     }
+  }
+
+  /** This node's fronts (issue 21 item 1, docs/seams.md §8): TCP port, WebSocket URL, app URL. */
+  private serverInfo(tx: number): MessageOf<'serverInfo'> {
+    const fit = (u: string | undefined): string =>
+      u !== undefined && URL_PATTERN.test(u) ? u : '';
+    return {
+      type: 'serverInfo',
+      tx,
+      tcpPort: this.relayCore ? this.fronts.tcpPort : 0,
+      wsUrl: this.relayCore ? fit(this.fronts.wsUrl) : '',
+      appUrl: fit(this.opts.appUrl),
+    };
   }
 
   private onAddrQuery(msg: MessageOf<'addrQuery'>, req: Request): void {

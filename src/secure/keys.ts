@@ -80,8 +80,20 @@ export function identityFromJson(j: IdentityJson): Identity {
   return { edPublic: unb64u(j.ed.x), edPrivate, dhPublic, dhSecret };
 }
 
-/** A home's id from its public keys (secure/neutral-auth.ts: the page derives it too). */
-export { homeIdOf } from './neutral-auth.js';
+/**
+ * A home's id: "ph-" + 26 base32 chars (130 bits) of SHA-256 over both public keys. Nobody can
+ * register it without the matching private key, and it is short enough to type. The page derives
+ * it with secure/neutral-auth.ts's homeIdOf (test/secure/neutral-auth.test.ts: the same ids);
+ * this one stays on node:crypto so a plain command loads no crypto package.
+ */
+export function homeIdOf(pub: PublicIdentity): string {
+  const h = createHash('sha256')
+    .update('porthole home id v1')
+    .update(pub.edPublic)
+    .update(pub.dhPublic)
+    .digest();
+  return 'ph-' + base32Encode(h).slice(0, 26);
+}
 
 export const DERIVED_ID = /^ph-[a-z2-7]{26}$/;
 

@@ -8,6 +8,8 @@
 //   0x02 | IK message 2            home → client (cached and re-sent for a duplicate message 1)
 //   0x03 | counter (u32) | AEAD    either way; header is the associated data
 //   0x04 | reason (ASCII)          home → client: refused (a hint only; it is unauthenticated)
+//   0x05 | counter (u32) | AEAD    home → client: closed, with its reason (authenticated, as 0x03;
+//                                  e.g. "revoked"); an older client ignores the unknown type
 // A 0x03 frame with an empty plaintext is a nudge: it authenticates on the session (so it can move
 // the peer onto a new path, net/roam.ts) and is never delivered; one that moved the channel is
 // answered with a nudge on the new path, which tells the mover the other side followed.
@@ -17,7 +19,8 @@ import { Retransmitter } from '../net/retransmit.js';
 import type { Clock } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { isRoamable } from '../net/roam.js';
-import { concatBytes, fromLatin1, latin1 } from '../wire/bytes.js';
+import { PortholeError } from '../errors.js';
+import { concatBytes, fromLatin1, fromUtf8, latin1, utf8 } from '../wire/bytes.js';
 import { ReplayWindow } from './replay-window.js';
 
 export const NOISE_PROTOCOL = 'Noise_IK_25519_ChaChaPoly_BLAKE2b';
@@ -26,6 +29,7 @@ export const HS1 = 1;
 export const HS2 = 2;
 export const DATA = 3;
 export const REFUSED = 4;
+export const CLOSE = 5;
 /** Largest plaintext per datagram: fits the 1,100-byte data payload with header and tag. */
 export const MAX_PLAINTEXT = 1024;
 const MAX_COUNTER = 0xffffffff;
@@ -33,6 +37,8 @@ const MAX_COUNTER = 0xffffffff;
 export interface SecureChannel extends MessageChannel {
   /** Sends an authenticated empty frame (a path-change signal, see the header). */
   nudge(): void;
+  /** Tells the peer, authenticated, why the channel ends (0x05), then closes it. */
+  closeWith(reason: string): void;
   onReady(cb: () => void): void;
   onError(cb: (err: Error) => void): void;
   readonly ready: boolean;
@@ -66,12 +72,12 @@ class Session {
     private readonly transport: MessageChannel,
   ) {}
 
-  seal(plaintext: Uint8Array): void {
+  seal(plaintext: Uint8Array, type = DATA): void {
     if (plaintext.length > MAX_PLAINTEXT)
       throw new RangeError(`secure message over ${MAX_PLAINTEXT} bytes`);
     if (this.sendCounter > MAX_COUNTER) throw new Error('channel used up its counters; reconnect');
     const n = this.sendCounter++;
-    const header = new Uint8Array([DATA, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+    const header = new Uint8Array([type, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
     this.transport.send(concatBytes(header, this.keys.send.seal(n, header, plaintext)));
   }
 
@@ -155,6 +161,11 @@ export abstract class BaseChannel implements SecureChannel {
     if (this.session && !this.closed) this.session.seal(new Uint8Array(0));
   }
 
+  closeWith(reason: string): void {
+    if (this.session && !this.closed) this.session.seal(utf8(reason.slice(0, 120)), CLOSE);
+    this.close();
+  }
+
   onMessage(cb: (d: Uint8Array) => void): void {
     this.msgCbs.push(cb);
   }
@@ -233,6 +244,16 @@ class SecureClient extends BaseChannel {
     } else if (type === REFUSED && !this.session) {
       this.resend.cancel();
       this.fail(new Error(`the home refused: ${fromLatin1(frame.subarray(1, 200))}`));
+    } else if (type === CLOSE && this.session) {
+      // Authenticated like data (the type byte is in the associated data): a forgery is dropped.
+      const pt = this.session.open(frame);
+      if (!pt) return;
+      const reason = fromUtf8(pt).replace(/[^\x20-\x7e]/g, '?');
+      // Told first, then closed: the owner learns why before the transport reports a close.
+      this.fail(
+        new PortholeError('home-closed', `the home closed the channel: ${reason}`, { reason }),
+      );
+      this.close();
     }
   }
 

@@ -1,15 +1,7 @@
 // The state directory: identity and trust stores, one JSON file each, written atomically with
 // mode 0600 in a 0700 directory. Every read validates; a corrupt or unreadable file is a clear
 // error that names the file and what to do, never a half-loaded identity.
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   fingerprint,
@@ -20,6 +12,7 @@ import {
   type Identity,
   type IdentityJson,
 } from './keys.js';
+import { writeJson } from './json-file.js';
 import { stateError } from './state-errors.js';
 
 export type Role = 'home' | 'client';
@@ -34,14 +27,7 @@ const FILES = {
   config: 'config.json',
 } as const;
 
-/** Writes `value` as `dir/file` atomically (temporary file, then rename), mode 0600. */
-export function writeJson(dir: string, file: string, value: unknown): void {
-  const path = join(dir, file);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-}
+export { writeJson } from './json-file.js';
 
 /**
  * A JSON array file; absent = empty, anything but an array of well-formed entries = corrupt (a

@@ -9,6 +9,9 @@ import { nft } from '../../lab/netns.js';
 import { parseSite } from '../../lab/topology.js';
 import { requireLab, skipLab } from './prereq.js';
 
+const UDP_BLOCK =
+  'table inet udpblock { chain drop_udp { type filter hook forward priority -10; meta l4proto udp drop; }; }';
+
 for (const [home, client, firewall, mode] of [
   ['symmetric', 'symmetric', true, 'auto'],
   ['symmetric', 'symmetric', false, 'only'],
@@ -40,34 +43,62 @@ for (const [home, client, firewall, mode] of [
   );
 }
 
-for (const transport of ['tcp', 'ws'] as const) {
-  test(
-    `real NAT: a client whose router drops all UDP connects over the ${transport} relay`,
-    { skip: skipLab, timeout: 60_000 },
-    async () => {
-      requireLab();
-      const relay = ['--relay-transport', transport, '--relay-addr', '198.51.100.1:7403'];
-      const r = await runLabPair(
-        { home: parseSite('port'), client: parseSite('port'), firewall: true, lossPct: 0 },
-        {
-          trials: 1,
-          rendezvousArgs: [transport === 'tcp' ? '--relay-tcp' : '--relay-ws', '7403'],
-          onLab: (lab) =>
-            nft(
-              lab.ns.clientNats.at(-1) as string,
-              'table inet udpblock { chain drop_udp { type filter hook forward priority -10; meta l4proto udp drop; }; }',
-            ),
-          clientArgs: ['--relay', 'auto', ...relay],
-          extraClientCommands: [['client', 'get', 'light.kitchen', '--relay', 'only', ...relay]],
-        },
-      );
-      console.log(
-        `UDP blocked: connected over the ${transport} relay in ${r.p50ms} ms (traversal's head start included)`,
-      );
-      assert.equal(r.success, 1, r.errors.join('; '));
-      assert.equal(r.path, 'relayed');
-      const got = JSON.parse(r.extra[0] ?? '{}') as { entity_id?: string };
-      assert.equal(got.entity_id, 'light.kitchen', r.extra[0]);
-    },
-  );
-}
+test(
+  'real NAT: a client whose router drops all UDP connects over TCP with no flag (transport auto)',
+  { skip: skipLab, timeout: 60_000 },
+  async () => {
+    requireLab();
+    const lines: string[] = [];
+    const r = await runLabPair(
+      { home: parseSite('port'), client: parseSite('port'), firewall: true, lossPct: 0 },
+      {
+        trials: 1,
+        onLab: (lab) => nft(lab.ns.clientNats.at(-1) as string, UDP_BLOCK),
+        onTrial: (_i, line) => lines.push(line),
+        // The second command finds the transport remembered for this network.
+        extraClientCommands: [['client', 'get', 'light.kitchen']],
+      },
+    );
+    const j = JSON.parse(lines[0] ?? '{}') as {
+      transport?: string;
+      transportChosen?: string;
+      ms?: number;
+      steps?: Record<string, number>;
+    };
+    console.log(
+      `UDP blocked, no flag: connected over ${j.transport} in ${j.ms} ms (choosing the transport: ${j.steps?.transport} ms)`,
+    );
+    assert.equal(r.success, 1, r.errors.join('; '));
+    assert.equal(r.path, 'relayed');
+    assert.equal(j.transport, 'tcp');
+    assert.equal(j.transportChosen, 'auto');
+    const got = JSON.parse(r.extra[0] ?? '{}') as { entity_id?: string };
+    assert.equal(got.entity_id, 'light.kitchen', r.extra[0]);
+  },
+);
+
+test(
+  'real NAT: a client whose router drops all UDP connects over the ws relay (forced)',
+  { skip: skipLab, timeout: 60_000 },
+  async () => {
+    requireLab();
+    const relay = ['--relay-transport', 'ws', '--relay-addr', '198.51.100.1:7403'];
+    const r = await runLabPair(
+      { home: parseSite('port'), client: parseSite('port'), firewall: true, lossPct: 0 },
+      {
+        trials: 1,
+        rendezvousArgs: ['--relay-ws', '7403'],
+        onLab: (lab) => nft(lab.ns.clientNats.at(-1) as string, UDP_BLOCK),
+        clientArgs: ['--relay', 'auto', ...relay],
+        extraClientCommands: [['client', 'get', 'light.kitchen', '--relay', 'only', ...relay]],
+      },
+    );
+    console.log(
+      `UDP blocked: connected over the ws relay in ${r.p50ms} ms (traversal's head start included)`,
+    );
+    assert.equal(r.success, 1, r.errors.join('; '));
+    assert.equal(r.path, 'relayed');
+    const got = JSON.parse(r.extra[0] ?? '{}') as { entity_id?: string };
+    assert.equal(got.entity_id, 'light.kitchen', r.extra[0]);
+  },
+);

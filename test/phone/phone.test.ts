@@ -3,7 +3,7 @@
 // same origin; `home pair --app-url` prints the pairing URL; the page pairs over the relay (named
 // by its user), lists the devices, toggles a light, sees a push another (CLI) client caused; then
 // a reload does it again warm with the kept keys, and offline the service worker's shell shows the
-// last known states as stale. This is also the browser half of the golden cross-test: the page
+// last known states as stale; revoked by the home, it is told at once. This is also the browser half of the golden cross-test: the page
 // runs the @noble Noise IK (secure/noise-ik.ts) against the home's noise-handshake.
 // PORTHOLE_PHONE_SCREENSHOT=FILE saves the phone layout (docs/phone.png is made so, by hand).
 import assert from 'node:assert/strict';
@@ -153,5 +153,25 @@ test(
     await browser.setOffline(false);
     await page.getByTestId('retry').tap();
     await page.locator('[data-path="relayed"]').waitFor({ timeout: 15_000 });
+
+    // Revoked while connected: the home's authenticated close reaches the page (target ≤ 1 s).
+    const me = clients.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { fingerprint: string; name: string })
+      .find((c) => c.name === 'Test phone');
+    assert.ok(me);
+    const revokedAt = Date.now();
+    const revoke = run(['home', 'clients', '--state', stack.home, '--revoke', me.fingerprint]);
+    const cliDone = Date.now();
+    assert.equal(revoke.status, 0, revoke.stderr);
+    await page.getByTestId('code-entry').waitFor({ timeout: 5000 });
+    const shown = Date.now();
+    console.log(
+      `# revocation: the page says so ${shown - cliDone} ms after home clients --revoke exited ` +
+        `(${shown - revokedAt} ms with the CLI's own start)`,
+    );
+    await page.getByText('the home closed the channel: revoked').waitFor({ timeout: 3000 });
+    await page.locator('[data-path="offline"]').waitFor();
   },
 );

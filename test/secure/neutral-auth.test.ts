@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { verifyRelay } from '../../src/secure/auth.js';
-import { generateIdentity } from '../../src/secure/keys.js';
-import { AssistKind, signedRelayAuth } from '../../src/secure/neutral-auth.js';
+import { generateIdentity, homeIdOf } from '../../src/secure/keys.js';
+import {
+  AssistKind,
+  homeIdOf as neutralHomeIdOf,
+  signedRelayAuth,
+} from '../../src/secure/neutral-auth.js';
 import { codeId, newSecret } from '../../src/secure/pairing-code.js';
 import {
   cleanClientName,
@@ -64,4 +68,11 @@ test('pairing proof: an optional name; unprintable names and oversize proofs ref
     parsePairingProof(new Uint8Array([...proof, ...new Uint8Array(41).fill(65)]), me.dhPublic),
     undefined,
   );
+});
+
+test('home ids: the page derives the same id as the CLI', () => {
+  for (let i = 0; i < 20; i++) {
+    const id = generateIdentity();
+    assert.equal(neutralHomeIdOf(id), homeIdOf(id));
+  }
 });

@@ -135,3 +135,26 @@ test('the neutral initiator refuses a home that does not hold the paired key', (
   assert.equal(cli.ready, false);
   assert.ok(errors.length > 0);
 });
+
+test('authenticated close: the client learns why; a forged close frame is dropped', () => {
+  const clock = new FakeClock();
+  const home = generateKeyPair();
+  const [a, b] = channelPair(clock);
+  const server = secureServer(b, { staticKeys: home, authorize: () => ({ ok: true }) });
+  const cli = initiatorChannel(a, nobleIkInitiator(x25519KeyPair(), home.publicKey, PROLOGUE), {
+    clock,
+  });
+  const errors: { kind?: string; message: string }[] = [];
+  cli.onError((e) => errors.push({ kind: (e as { kind?: string }).kind, message: e.message }));
+  clock.advance(10);
+  assert.ok(cli.ready);
+  // Forged: type 0x05 with a counter and garbage instead of a valid AEAD.
+  b.send(new Uint8Array([5, 0, 0, 0, 9, ...new Uint8Array(32).fill(1)]));
+  clock.advance(10);
+  assert.deepEqual(errors, []);
+  server.closeWith('revoked');
+  clock.advance(10);
+  assert.deepEqual(errors, [
+    { kind: 'home-closed', message: 'the home closed the channel: revoked' },
+  ]);
+});

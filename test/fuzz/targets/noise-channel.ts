@@ -96,7 +96,7 @@ function roundTrip(a: SecureChannel, b: Uint8Array[], what: string): void {
 export const target: FuzzTarget = {
   name: 'noise-channel',
   about: 'src/secure/noise-channel.ts frames (handshake, data, refused) fed to a live session',
-  sources: ['src/secure/noise-channel.ts'],
+  sources: ['src/secure/noise-channel.ts', 'src/secure/noise-frames.ts'],
   maxLen: 4096,
   seeds: () => captured.map((c) => record(c.toClient, c.frame.subarray(0, 255))),
   fuzz(data) {

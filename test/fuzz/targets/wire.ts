@@ -58,16 +58,28 @@ export const SAMPLES: Message[] = [
   { type: 'relayData', session, payload: new Uint8Array(16).fill(3) },
   { type: 'relayRedirect', tx: 29, session, relay: a4, tcpPort: 443, wsPort: 0 },
   { type: 'relayNode', tx: 30, relay: { ip: '198.51.100.7', port: 7410 } },
+  { type: 'infoQuery', tx: 31 },
+  {
+    type: 'serverInfo',
+    tx: 32,
+    tcpPort: 443,
+    wsUrl: 'wss://rv.example.net/porthole',
+    appUrl: 'https://rv.example.net/',
+  },
+  { type: 'deregister', tx: 33, homeId: 'ph-abc', auth },
+  { type: 'deregistered', tx: 34 },
 ];
 
 export const target: FuzzTarget = {
   name: 'wire',
-  about: 'src/wire decode(): every message family (core, candidates, relay), addresses, NAT ext',
+  about:
+    'src/wire decode(): every message family (core, candidates, relay, server), addresses, NAT ext',
   sources: [
     'src/wire/messages.ts',
     'src/wire/core-messages.ts',
     'src/wire/candidates.ts',
     'src/wire/relay-messages.ts',
+    'src/wire/server-messages.ts',
     'src/wire/codec.ts',
   ],
   maxLen: 1300,
