@@ -191,5 +191,12 @@ function shapeError(v: unknown): string | undefined {
     return 'a portmap field is not text';
   if (p.lifetimeS !== undefined && typeof p.lifetimeS !== 'number') return 'portmap.lifetimeS';
   if (!strs(v.ipv6) || !strs(v.advertised)) return 'no ipv6 or advertised list';
+  if (!optStr(v.appUrl)) return 'appUrl is not text';
+  const d = v.devices;
+  if (
+    d !== undefined &&
+    (!o(d) || typeof d.live !== 'boolean' || !str(d.since) || !optStr(d.error))
+  )
+    return 'devices is not a source health';
   return undefined;
 }

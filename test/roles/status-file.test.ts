@@ -56,6 +56,9 @@ test('status file of the wrong shape is not a status (found by fuzzing: `home st
     { ...base, ipv6: 'none' },
     { ...base, advertised: [1] },
     { ...base, pid: 1.5 },
+    { ...base, appUrl: 7 },
+    { ...base, devices: 'live' },
+    { ...base, devices: { live: true } },
   ]) {
     const r = readHomeStatus(dirWith(JSON.stringify(bad)), alive);
     assert.equal(r.running, false, JSON.stringify(bad));

@@ -35,7 +35,14 @@ function wellFormed(s: HomeStatus): boolean {
     opt(p.reason) &&
     (p.lifetimeS === undefined || typeof p.lifetimeS === 'number') &&
     strings(s.ipv6) &&
-    strings(s.advertised)
+    strings(s.advertised) &&
+    opt(s.appUrl) &&
+    (s.devices === undefined ||
+      (typeof s.devices === 'object' &&
+        s.devices !== null &&
+        typeof s.devices.live === 'boolean' &&
+        str(s.devices.since) &&
+        opt(s.devices.error)))
   );
 }
 
