@@ -69,12 +69,15 @@ export function findPython() {
     }
   }
   candidates.push('python3.13', 'python3');
+  // The newest 3.13.x (what the pinned release is built and tested for), else anything newer.
   let best = null;
+  const rank = (v) => (v[0] === 3 && v[1] === 13 ? 1 : 0);
   for (const py of candidates) {
     const v = pyVersion(py);
     if (!v || !atLeast(v, [3, 13, 0])) continue;
     if (process.env.PORTHOLE_HA_PYTHON && py === process.env.PORTHOLE_HA_PYTHON) return { py, v };
-    if (!best || atLeast(v, best.v)) best = { py, v };
+    if (!best || rank(v) > rank(best.v) || (rank(v) === rank(best.v) && atLeast(v, best.v)))
+      best = { py, v };
   }
   if (!best) {
     throw new Error(

@@ -17,6 +17,11 @@ const NEEDS = [
   { cmd: 'upnpc', pkg: 'miniupnpc', why: 'a UPnP client to cross-check port mappings' },
   { cmd: 'systemd-analyze', pkg: 'systemd', why: 'checking the example service units' },
   { cmd: 'natpmpc', pkg: 'natpmpc', why: 'a NAT-PMP client to cross-check port mappings' },
+  {
+    cmd: 'g++',
+    pkg: 'g++',
+    why: 'builds a Home Assistant requirement with no wheel (pyspeex-noise) on its first install',
+  },
 ];
 
 const has = (cmd) =>

@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeviceError, parseCommand, parseEntityId } from '../devices/model.js';
+import { DeviceError, parseAnyEntityId, parseCommand } from '../devices/model.js';
 import { sameOriginGuard } from './guard.js';
 import type { DeviceClient } from '../devices/rpc-client.js';
 import type { EntityState } from '../devices/model.js';
@@ -87,7 +87,7 @@ export function startAppServer(
     if (!dc) return c.json({ error: 'not connected to the home yet' }, 503);
     try {
       const id = c.req.param('id');
-      parseEntityId(id);
+      parseAnyEntityId(id);
       const body: unknown = await c.req.json().catch(() => undefined);
       const command = parseCommand((body as { command?: unknown } | undefined)?.command);
       return c.json(await dc.call(id, command));

@@ -135,7 +135,11 @@ export function Card({
 
 /** Things you control first, then what you only read. */
 export function sortDevices(list: Iterable<EntityState>): EntityState[] {
-  const rank = (e: EntityState): number => ORDER.indexOf(e.entity_id.split('.')[0] ?? '');
+  // Domains the app has no controls for (Home Assistant's weather, media players…) go last.
+  const rank = (e: EntityState): number => {
+    const i = ORDER.indexOf(e.entity_id.split('.')[0] ?? '');
+    return i < 0 ? ORDER.length : i;
+  };
   return [...list].sort((a, b) => rank(a) - rank(b) || a.entity_id.localeCompare(b.entity_id));
 }
 
@@ -165,7 +169,7 @@ export function Dashboard(p: {
           html`<${Card}
             key=${e.entity_id}
             e=${e}
-            stale=${stale}
+            stale=${stale || e.stale === true}
             act=${(c: Command) => void p.act(e.entity_id, c).catch((err: Error) => p.onError(err.message))}
           />`,
       )}
