@@ -7,7 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startAppServer } from '../../src/app/server.js';
+import { AppSession } from '../../src/app/session.js';
 import { startLoopbackRendezvous, LOOPBACK } from '../../src/cli/demo.js';
+import { reach } from '../../src/client/reach.js';
 import { connectAsync } from '../../src/client/connector.js';
 import { writeExposure } from '../../src/devices/exposure.js';
 import { HaBridge, openHaBridge } from '../../src/devices/ha-bridge.js';
@@ -17,8 +20,9 @@ import { serveDevices } from '../../src/devices/rpc-server.js';
 import { decodeRpc, encodeRpc } from '../../src/devices/rpc-wire.js';
 import { runHome, untilRegistered, type RunningHome } from '../../src/home/run.js';
 import { realClock, realEnv } from '../../src/net/real-env.js';
-import { silentLogger } from '../../src/net/types.js';
+import { silentLogger, type SocketAddr } from '../../src/net/types.js';
 import { percentile } from '../../src/sim/stats.js';
+import { launchChromium } from '../support/browser.js';
 import { channelPair } from '../support/fakes.js';
 import { haWsCommand, startHomeAssistant, type RunningHa } from '../support/home-assistant.js';
 import { freePort } from '../support/mosquitto.js';
@@ -30,6 +34,7 @@ let home: RunningHome | undefined;
 let client: DeviceClient;
 let closeRv: (() => void) | undefined;
 let closeConn: (() => void) | undefined;
+let homeRv: SocketAddr | undefined;
 const print = (s: string): void => void process.stdout.write(`# ${s}\n`);
 
 async function until<T>(what: string, ms: number, f: () => T | undefined | false): Promise<T> {
@@ -131,6 +136,7 @@ test('over a punched path: list, command, pushes (latencies printed), exposure',
   const env = realEnv(silentLogger);
   const { rv, rvAddr } = await startLoopbackRendezvous(env);
   closeRv = () => rv.close();
+  homeRv = rvAddr;
   const running = await runHome(env, {
     id: 'ha-home',
     rendezvous: rvAddr,
@@ -224,6 +230,58 @@ test('over a punched path: list, command, pushes (latencies printed), exposure',
   assert.equal((await client.get('lock.front_door')).state, 'locked');
   await assert.rejects(client.get('switch.decorative_lights'), /no such entity/);
 });
+
+test(
+  'the laptop dashboard in Chromium toggles an HA light over a punched path; HA reports it',
+  { timeout: 90_000 },
+  async (t) => {
+    assert.ok(homeRv, 'the home of the punched-path test is running');
+    const rendezvous = homeRv;
+    const env = realEnv(silentLogger);
+    const session = new AppSession(
+      () => reach(env, { home: 'ha-home', rendezvous, bindIp: LOOPBACK.client, sockets: 20 }),
+      env,
+    );
+    t.after(() => session.close());
+    const server = await startAppServer(session, { port: 0 });
+    t.after(() => server.close());
+    await session.start();
+    assert.equal(session.status.path, 'punched');
+
+    const browser = await launchChromium({ width: 1280, height: 800 });
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    const badge = page.getByTestId('badge').filter({ hasText: 'punched' });
+    await badge.waitFor({ timeout: 10_000 });
+    assert.equal(await badge.getAttribute('data-path'), 'direct');
+
+    const id = 'light.bed_light';
+    const card = page.locator(`[data-entity-id="${id}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    const haState = async (): Promise<string> => {
+      const r = await fetch(`${ha.http}/api/states/${id}`, {
+        headers: { authorization: `Bearer ${ha.token}` },
+      });
+      assert.ok(r.ok, `HTTP ${r.status}`);
+      return ((await r.json()) as { state: string }).state;
+    };
+    const t0 = Date.now();
+    for (let i = 0; i < 2; i++) {
+      const was = await card.getAttribute('data-state');
+      assert.ok(was === 'on' || was === 'off', `data-state ${was}`);
+      assert.equal(await haState(), was);
+      const want = was === 'on' ? 'off' : 'on';
+      await page.getByTestId(`toggle-${id}`).click();
+      await page
+        .locator(`[data-entity-id="${id}"][data-state="${want}"]`)
+        .waitFor({ timeout: 10_000 });
+      assert.equal(await haState(), want, 'HA itself reports the new state');
+    }
+    print(`dashboard: two toggles seen in the page and in HA in ${Date.now() - t0} ms`);
+    assert.equal(session.status.path, 'punched');
+  },
+);
 
 test('an older client (wire v1) gets only what its strict decoder reads', async () => {
   const [a, b] = channelPair(realClock);
