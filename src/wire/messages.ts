@@ -17,7 +17,7 @@ import {
   isCoreType,
   type CoreMessage,
 } from './core-messages.js';
-import { MAX_DATAGRAM } from './limits.js';
+import { MAX_DATAGRAM, MAX_PATH_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
 
 export type { WireNat } from './nat-ext.js';
@@ -30,6 +30,7 @@ export {
   MAX_DATA,
   MAX_DATAGRAM,
   MAX_LOCALS,
+  MAX_PATH_DATAGRAM,
   REQUEST_PAD,
 } from './limits.js';
 
@@ -80,7 +81,8 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
   if (out !== body) out.set(body);
-  if (out.length > MAX_DATAGRAM) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
+  const max = msg.type === 'data' ? MAX_PATH_DATAGRAM : MAX_DATAGRAM;
+  if (out.length > max) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
   return out;
 }
 
@@ -90,7 +92,9 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  if (data.length > MAX_DATAGRAM)
+  // Only a `data` datagram (a stream frame) may exceed MAX_DATAGRAM, up to MAX_PATH_DATAGRAM.
+  const big = data.length > MAX_DATAGRAM;
+  if (big && (data.length > MAX_PATH_DATAGRAM || TYPE_BY_CODE.get(data[3] as number) !== 'data'))
     return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
