@@ -38,7 +38,43 @@ function statusLine(s: HomeStatus): string {
   if (s.rttMs !== undefined) parts.push(`rtt ${s.rttMs} ms`);
   parts.push(`since ${s.since}`, `reconnects ${s.reconnects}`);
   if (s.lastError && s.state !== 'up') parts.push(`last error: ${s.lastError}`);
+  for (const f of s.forwards ?? [])
+    parts.push(
+      `\n  forward ${f.listen} → ${f.service}: ${f.streams} open, ${f.total} in all, ` +
+        `${f.bytesIn} B out, ${f.bytesOut} B back${f.refused ? `, ${f.refused} refused` : ''}`,
+    );
   return parts.join(', ');
+}
+
+/** How an agent (client up, or a forward's own) connects a home and keeps the link. */
+export function keptConnect(
+  o: ConnectCliOptions,
+  log: ReturnType<typeof logFor>,
+): (home: string) => Promise<KeptLink> {
+  return async (home: string): Promise<KeptLink> => {
+    const r = await reachFromCli({ ...o, home }, log);
+    // A relayed link has no ping below the channel: it is alive until its path is lost (the
+    // path switch pings a direct path it moved onto).
+    let lost = false;
+    r.paths?.onLost(() => (lost = true));
+    const conn = r.connection;
+    const paths = r.paths;
+    return {
+      channel: r.channel,
+      ping: (ms, cb) => {
+        if (conn) return conn.ping(ms, cb);
+        if (lost || !paths) return cb(undefined);
+        paths.ping(ms, cb);
+      },
+      close: () => {
+        r.channel.close();
+        closeReached(r);
+      },
+      path: r.report.path,
+      remote: r.report.relay ?? r.report.home,
+      onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
+    };
+  };
 }
 
 export function registerClientUp(client: Command): void {
@@ -58,30 +94,7 @@ export function registerClientUp(client: Command): void {
       if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
       const state = o.state;
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
-      const connect = async (home: string): Promise<KeptLink> => {
-        const r = await reachFromCli({ ...o, home }, log);
-        // A relayed link has no ping below the channel: it is alive until its path is lost (the
-        // path switch pings a direct path it moved onto).
-        let lost = false;
-        r.paths?.onLost(() => (lost = true));
-        const conn = r.connection;
-        const paths = r.paths;
-        return {
-          channel: r.channel,
-          ping: (ms, cb) => {
-            if (conn) return conn.ping(ms, cb);
-            if (lost || !paths) return cb(undefined);
-            paths.ping(ms, cb);
-          },
-          close: () => {
-            r.channel.close();
-            closeReached(r);
-          },
-          path: r.report.path,
-          remote: r.report.relay ?? r.report.home,
-          onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
-        };
-      };
+      const connect = keptConnect(o, log);
       const live: { agent?: ClientAgent } = {};
       const ops: RoleOps | undefined = o.metrics
         ? await serveRoleMetrics('client', o.metrics, () => {

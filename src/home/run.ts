@@ -14,6 +14,8 @@ import { formatAddr } from '../wire/addr.js';
 import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
+import { HomeServices } from './services.js';
+import { splitChannel } from '../streams/wire.js';
 
 export type HomeRunErrorKind = 'listen-failed' | 'not-registered';
 
@@ -52,9 +54,16 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     localIps,
     ...(trust ? { trust } : {}),
   });
-  // Every client's channel (encrypted in secure mode) gets the device service.
-  serveApp(agent, trust, (ch) => void serveDevices(ch, devices, env.clock));
+  // Every client's channel (encrypted in secure mode) gets the device service, and forwarded
+  // services (issue 19) on the same channel: stream frames are split off before the RPC.
+  const services = new HomeServices(state?.dir, env.clock, env.log);
+  serveApp(agent, trust, (ch, _peer, client) => {
+    const { app, streams } = splitChannel(ch);
+    void serveDevices(app, devices, env.clock);
+    services.attach(streams, client);
+  });
   const close = (): void => {
+    services.close();
     agent.close();
     devices.close();
   };

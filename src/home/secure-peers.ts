@@ -8,7 +8,8 @@ import { secureServer } from '../secure/noise-channel.js';
 import type { HomeAgent } from './agent.js';
 import { servePeerChannels } from './peer-channels.js';
 
-export type AppHandler = (channel: MessageChannel, peer: SocketAddr) => void;
+/** `client`: the client's Noise static key (trust mode), for per-client decisions. */
+export type AppHandler = (channel: MessageChannel, peer: SocketAddr, client?: Uint8Array) => void;
 
 /** Plain (open mode) or encrypted (trust mode) application channels, one per client. */
 export function serveApp(
@@ -48,6 +49,6 @@ export function serveChannel(
         }),
       close: () => sec.close(),
     };
-    app(guarded, peer);
+    app(guarded, peer, sec.remoteStatic);
   });
 }

@@ -55,6 +55,11 @@ abstract class StreamMux {
     return this.link.ready;
   }
 
+  /** The loopback sockets are bound: frames can be handled. */
+  get isReady(): boolean {
+    return this.link.remotePort !== 0;
+  }
+
   get linkStats(): UdxLink['stats'] {
     return this.link.stats;
   }
@@ -266,7 +271,7 @@ export class HomeStreams extends StreamMux {
       n++;
       this.streams.delete(id);
       this.sendControl({ t: 'no', s: id - 1, e: reason });
-      s.tcp?.destroy();
+      s.tcp?.resetAndDestroy();
       s.udx.destroy();
     }
     return n;

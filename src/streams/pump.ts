@@ -10,6 +10,8 @@ export interface ByteStream extends EventEmitter {
   pause(): unknown;
   resume(): unknown;
   destroy(err?: Error): unknown;
+  /** A TCP socket's abortive close (RST): the local application sees a reset, not an end. */
+  resetAndDestroy?(): unknown;
 }
 
 export interface Traffic {
@@ -37,6 +39,8 @@ export function joinStreams(
   tcp: ByteStream,
   stream: ByteStream,
   onDone?: (t: Traffic) => void,
+  /** Each chunk as it passes: bytes into the stream, bytes out of it. */
+  onBytes?: (bytesIn: number, bytesOut: number) => void,
 ): Traffic {
   const t: Traffic = { bytesIn: 0, bytesOut: 0 };
   let closed = 0;
@@ -45,20 +49,29 @@ export function joinStreams(
   const closeOne = (): void => {
     if (++closed === 2) onDone?.(t);
   };
+  // An abnormal end (the other side reset, the home closed the stream) resets the TCP side,
+  // so the application knows its data did not all arrive.
+  const resetTcp = (): void => void (tcp.resetAndDestroy ? tcp.resetAndDestroy() : tcp.destroy());
   const kill = (): void => {
-    tcp.destroy();
+    resetTcp();
     stream.destroy();
   };
   pipeOne(
     tcp,
     stream,
-    (n) => (t.bytesIn += n),
+    (n) => {
+      t.bytesIn += n;
+      onBytes?.(n, 0);
+    },
     () => (tcpEnded = true),
   );
   pipeOne(
     stream,
     tcp,
-    (n) => (t.bytesOut += n),
+    (n) => {
+      t.bytesOut += n;
+      onBytes?.(0, n);
+    },
     () => (streamEnded = true),
   );
   tcp.once('error', kill);
@@ -71,7 +84,7 @@ export function joinStreams(
   });
   stream.once('close', () => {
     closeOne();
-    if (!streamEnded) tcp.destroy();
+    if (!streamEnded) resetTcp();
   });
   return t;
 }

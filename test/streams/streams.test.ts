@@ -6,9 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import type { UDXStream } from 'udx-native';
+import { Forwarder } from '../../src/client/forward.js';
 import { echoServer, streamWorld, udpPathPair, type StreamWorld } from './support.js';
 
 const worlds: StreamWorld[] = [];
+const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
 after(() => worlds.forEach((w) => w.close()));
 
 async function echoWorld(): Promise<{ w: StreamWorld; port: number; connects: () => number }> {
@@ -158,3 +160,23 @@ test('a refused service: a clear refusal, nothing opened', { timeout: 20_000 }, 
   assert.equal(w.home.openStreams, 0);
   assert.deepEqual(await w.client.services(), ['echo']);
 });
+
+test(
+  'a local forward: one stream per TCP connection, half-close end to end',
+  { timeout: 20_000 },
+  async () => {
+    const { w } = await echoWorld();
+    const fwd = new Forwarder(() => w.client, silentLog);
+    const st = await fwd.add('127.0.0.1:0:echo');
+    const port = Number(st.listen.split(':')[1]);
+    const sock = createConnection({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const back = await roundTrip(sock, Buffer.from('through a forward'));
+    assert.equal(back.toString(), 'through a forward');
+    await new Promise((r) => setTimeout(r, 50));
+    const [s] = fwd.status();
+    assert.equal(s?.total, 1);
+    assert.equal(s?.bytesIn, 17);
+    assert.equal(s?.bytesOut, 17);
+    fwd.close();
+  },
+);

@@ -10,6 +10,9 @@ import type { ClientMetrics, PunchPath } from '../../ops/metrics.js';
 import type { AgentBackend } from './control-server.js';
 import type { HomeStatus } from './control-wire.js';
 import { DEFAULT_KEEPER, HomeKeeper, type KeeperConfig, type KeptLink } from './keeper.js';
+import { ClientStreams } from '../../streams/mux.js';
+import { splitChannel } from '../../streams/wire.js';
+import { Forwarder, type ForwardStatus } from '../forward.js';
 
 export interface ClientAgentOptions {
   homes: readonly string[];
@@ -31,6 +34,9 @@ interface Kept {
   devices: DeviceClient | undefined;
   waiting: Array<(dc: DeviceClient | undefined) => void>;
   watchers: Set<{ onState(s: EntityState): void; onPath(s: HomeStatus): void }>;
+  /** The live connection's stream endpoint (issue 19), and the forwards that use it. */
+  streams: ClientStreams | undefined;
+  forwards: Forwarder;
 }
 
 export class ClientAgent implements AgentBackend {
@@ -54,7 +60,14 @@ export class ClientAgent implements AgentBackend {
       { ...DEFAULT_KEEPER, ...o.keeper },
       o.wallNow,
     );
-    const k: Kept = { keeper, devices: undefined, waiting: [], watchers: new Set() };
+    const k: Kept = {
+      keeper,
+      devices: undefined,
+      waiting: [],
+      watchers: new Set(),
+      streams: undefined,
+      forwards: new Forwarder(() => k.streams, o.log),
+    };
     keeper.onUp((link) => this.onUp(k, link));
     keeper.onChange((s) => this.onChange(k, s));
     this.kept.set(home, k);
@@ -80,6 +93,9 @@ export class ClientAgent implements AgentBackend {
   }
 
   private stopOne(k: Kept): void {
+    k.forwards.close();
+    k.streams?.close();
+    k.streams = undefined;
     k.devices?.close();
     k.keeper.stop();
     for (const w of k.waiting) w(undefined);
@@ -87,7 +103,40 @@ export class ClientAgent implements AgentBackend {
   }
 
   status(): HomeStatus[] {
-    return [...this.kept.values()].map((k) => k.keeper.current);
+    return [...this.kept.values()].map((k) => {
+      const cur = k.keeper.current;
+      const forwards = k.forwards.status().map((f) => ({ ...f, path: cur.path ?? 'down' }));
+      return forwards.length ? { ...cur, forwards } : cur;
+    });
+  }
+
+  /** The services the home lets this client use (waits, bounded, for the home to be up). */
+  async services(home: string | undefined): Promise<string[]> {
+    const k = this.pick(home);
+    await this.devices(home);
+    if (!k.streams) throw new PortholeError('home-unreachable', `home ${k.keeper.home} is down`);
+    await k.streams.ready;
+    return k.streams.services();
+  }
+
+  /**
+   * Starts forwards (`[BIND:]LOCALPORT:NAME`) on a home's kept connection; the listeners live
+   * here. Returns their status and the stop function (the requester's control connection ends).
+   */
+  async forward(
+    home: string | undefined,
+    specs: readonly string[],
+  ): Promise<{ forwards: ForwardStatus[]; stop(): void }> {
+    const k = this.pick(home);
+    const started: ForwardStatus[] = [];
+    const stop = (): void => started.forEach((f) => k.forwards.remove(f.spec));
+    try {
+      for (const spec of specs) started.push(await k.forwards.add(spec));
+    } catch (e) {
+      stop();
+      throw new PortholeError('forward-failed', (e as Error).message);
+    }
+    return { forwards: started, stop };
   }
 
   list(home: string | undefined): Promise<EntityState[]> {
@@ -189,7 +238,11 @@ export class ClientAgent implements AgentBackend {
 
   private onUp(k: Kept, link: KeptLink): void {
     k.devices?.close();
-    const dc = new DeviceClient(link.channel, this.o.clock, this.o.rng);
+    k.streams?.close();
+    // Stream frames (forwards) share the channel with the device RPC, split off before it.
+    const { app, streams } = splitChannel(link.channel);
+    k.streams = new ClientStreams({ channel: streams, clock: this.o.clock });
+    const dc = new DeviceClient(app, this.o.clock, this.o.rng);
     k.devices = dc;
     if (k.watchers.size > 0)
       dc.watch(this.dispatch(k)).catch((e: unknown) =>
@@ -211,6 +264,8 @@ export class ClientAgent implements AgentBackend {
     if (s.state !== 'up' && k.devices) {
       k.devices.close();
       k.devices = undefined;
+      k.streams?.close();
+      k.streams = undefined;
     }
     for (const w of k.watchers) w.onPath(s);
   }
