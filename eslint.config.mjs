@@ -1,6 +1,6 @@
 // Type-aware lint: no-floating-promises matters in async network code.
 import tseslint from 'typescript-eslint';
-import { layersConfig } from './eslint.layers.mjs';
+import { layersConfig, neutralConfig } from './eslint.layers.mjs';
 
 export default tseslint.config(
   {
@@ -33,4 +33,6 @@ export default tseslint.config(
   },
   // Import cycles and imports against the layer order fail the lint (eslint.layers.mjs).
   layersConfig(),
+  // The code the phone's page shares with Node stays platform-neutral (issue 18).
+  neutralConfig(),
 );

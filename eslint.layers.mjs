@@ -7,18 +7,12 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 export const LAYERS = [
   ['wire', 'errors.ts', 'options.ts'],
   ['net'],
-  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'streams'],
-  ['rendezvous', 'home', 'client', 'relay'],
+  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui', 'streams'],
+  ['rendezvous', 'home', 'client', 'relay', 'phone'],
   ['app'],
   ['sim'],
   ['cli'],
 ];
-
-/**
- * The one downward exception: net/types.ts holds only the seam's types (SocketAddr, Env), which
- * the wire codec names. It imports nothing, so it cannot carry a dependency upwards.
- */
-const SEAM_TYPES = { folder: 'net', except: ['./types.ts'] };
 
 /** No-restricted-paths zones per layer: its folders may not import any folder above it. */
 export function layerZones(srcDir = './src') {
@@ -26,21 +20,7 @@ export function layerZones(srcDir = './src') {
     const target = layer.map((f) => `${srcDir}/${f}`);
     const message = `layer order (eslint.layers.mjs): ${layer.join('/')} may not import a higher layer`;
     const above = LAYERS.slice(i + 1).flat();
-    const zones = [
-      {
-        target,
-        from: above.filter((f) => f !== SEAM_TYPES.folder).map((f) => `${srcDir}/${f}`),
-        message,
-      },
-    ];
-    if (above.includes(SEAM_TYPES.folder))
-      zones.push({
-        target,
-        from: `${srcDir}/${SEAM_TYPES.folder}`,
-        except: SEAM_TYPES.except,
-        message,
-      });
-    return zones;
+    return [{ target, from: above.map((f) => `${srcDir}/${f}`), message }];
   });
 }
 
@@ -66,6 +46,60 @@ export function layersConfig({ files = ['src/**/*.ts'], srcDir = './src', basePa
       'import-x/no-restricted-paths': [
         'error',
         { zones: layerZones(srcDir), ...(basePath ? { basePath } : {}) },
+      ],
+    },
+  };
+}
+
+/**
+ * Platform-neutral code (issue 18): the wire codec, the Noise framing, the device-call client and
+ * what they stand on run in Node and in the phone's browser (src/phone/ bundles them). No `node:`
+ * module, no Node-only package, no Buffer: Uint8Array and wire/bytes.ts instead.
+ */
+export const NEUTRAL = [
+  'src/wire/**/*.ts',
+  'src/errors.ts',
+  'src/net/types.ts',
+  'src/net/channel.ts',
+  'src/net/path.ts',
+  'src/net/retransmit.ts',
+  'src/net/roam.ts',
+  'src/net/tx-ids.ts',
+  'src/secure/noise-frames.ts',
+  'src/secure/noise-ik.ts',
+  'src/secure/replay-window.ts',
+  'src/secure/neutral-auth.ts',
+  'src/secure/pairing-code.ts',
+  'src/secure/pairing-proof.ts',
+  'src/secure/base32.ts',
+  'src/devices/model.ts',
+  'src/devices/rpc-wire.ts',
+  'src/devices/rpc-client.ts',
+  'src/phone/**/*.ts',
+  'src/ui/**/*.ts',
+];
+
+/** Bare builtins and Node-only packages, by exact name (patterns would also match ../net/…). */
+const NODE_ONLY = ['fs', 'net', 'dgram', 'crypto', 'os', 'path', 'buffer', 'child_process'];
+const NODE_PACKAGES = ['noise-handshake', 'ws', 'pino', 'hono'];
+
+export function neutralConfig({ files = NEUTRAL } = {}) {
+  const message = 'platform-neutral file (eslint.layers.mjs NEUTRAL): it also runs in the browser';
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_ONLY, ...NODE_PACKAGES].map((name) => ({ name, message })),
+          patterns: [{ group: ['node:*', 'noise-handshake/*', 'hono/*'], message }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message },
+        { name: 'process', message },
+        { name: 'require', message },
       ],
     },
   };

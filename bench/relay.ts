@@ -42,7 +42,8 @@ function coreMemory(n: number): number {
     lookupHome: () => HOME,
     sendUdp: () => {},
     maxSessions: n,
-    maxSessionsPerIp: n,
+    maxPendingPerIp: n,
+    maxSessionsPerKey: n,
     maxSessionsPerHome: n,
     offersPerHome: { ratePerSec: n, burst: n, maxKeys: 10 },
   });

@@ -2,8 +2,9 @@
 // re-addresses a customer: the router gets a new address in its ISP's subnet (the old one is
 // gone), its masquerade follows, its conntrack is flushed, and a `client watch` is running.
 // Cases: the client's router moves under a one-shot watch (roaming must carry it); it moves under
-// the client agent (`client up`, watch and set through it); both routers move (the agent must
-// reconnect through the rendezvous). `client set … toggle` commands before and after: every
+// the client agent (`client up`, watch and set through it: the session roams, or falls back in
+// place onto the relay, issue 21); both routers move (it falls back, or reconnects through the
+// rendezvous). `client set … toggle` commands before and after: every
 // answer must be the next state (a toggle applied twice or lost shows), the watch must show each
 // state, and the time from the move to the first command seen again in the watch is measured.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -85,7 +86,7 @@ const SITES: Record<WanCase, { home: string; client: string }> = {
   // An endpoint-independent home router lets the client's frames in from its new address.
   oneshot: { home: 'full', client: 'symmetric' },
   agent: { home: 'full', client: 'symmetric' },
-  // An address-restricted home router drops them: the agent must notice and reconnect.
+  // An address-restricted home router drops them: the session must fall back onto the relay.
   'agent-filtered': { home: 'restricted', client: 'symmetric' },
   both: { home: 'restricted', client: 'symmetric' },
 };

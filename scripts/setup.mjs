@@ -19,3 +19,5 @@ process.stderr.write('porthole setup: building (tsc)…\n');
 // A clean build, so a deleted source or test never lingers in dist/.
 rmSync(root + 'dist', { recursive: true, force: true });
 run('node node_modules/typescript/bin/tsc -p tsconfig.json');
+// The browser side (the phone app, the dashboard) with esbuild into dist/web/.
+run('node scripts/build-web.mjs');

@@ -1,24 +1,32 @@
 // `porthole app`: a small local web server (127.0.0.1 by default) with a phone-first dashboard
-// that reaches the home through Porthole. preact + htm are served from node_modules: no build
-// step, no CDN.
+// that reaches the home through Porthole. The page is the esbuild bundle of the shared UI
+// components (src/ui/, built into dist/web/dashboard by `npm run build`): no CDN.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeviceError, parseCommand, parseEntityId } from '../devices/model.js';
 import { sameOriginGuard } from './guard.js';
-import { CLIENT_SCRIPT, PAGE } from './page.js';
 import type { DeviceClient } from '../devices/rpc-client.js';
 import type { EntityState } from '../devices/model.js';
 import type { LinkStatus } from './session.js';
 
-const require = createRequire(import.meta.url);
-/** The ES module build beside a package's CommonJS entry (the browser needs ESM). */
-const vendor = (spec: string, file: string): string =>
-  readFileSync(join(dirname(require.resolve(spec)), file), 'utf8');
+const DASHBOARD = new URL('../../web/dashboard/', import.meta.url).pathname;
+
+/** The built dashboard: index.html and its content-hashed assets. */
+function dashboardFiles(root = DASHBOARD): { page: string; assets: Map<string, string> } {
+  if (!existsSync(join(root, 'index.html')))
+    throw new Error(`the dashboard is not built (${root} missing): run npm run build`);
+  const assets = new Map<string, string>();
+  for (const f of readdirSync(join(root, 'assets')))
+    assets.set(`/assets/${f}`, readFileSync(join(root, 'assets', f), 'utf8'));
+  return { page: readFileSync(join(root, 'index.html'), 'utf8'), assets };
+}
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** What the web server needs from the link to the home (AppSession is one; startApp makes
  *  another from a ready DeviceClient). */
@@ -39,22 +47,29 @@ export function startAppServer(
   session: AppBackend,
   opts: { port: number; host?: string },
 ): Promise<AppServer> {
-  const files: Record<string, string> = {
-    '/vendor/preact.mjs': vendor('preact', 'preact.mjs'),
-    '/vendor/hooks.mjs': vendor('preact/hooks', 'hooks.mjs'),
-    '/vendor/htm.mjs': vendor('htm', 'htm.mjs'),
-  };
+  let files: ReturnType<typeof dashboardFiles>;
+  try {
+    files = dashboardFiles();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
   const app = new Hono();
   app.use('*', sameOriginGuard);
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('content-security-policy', CSP);
+    c.header('x-content-type-options', 'nosniff');
+  });
   app.use('/api/*', bodyLimit({ maxSize: 4096 }));
-  app.get('/', (c) => c.html(PAGE));
-  app.get('/app.js', (c) =>
-    c.body(CLIENT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
-  );
-  app.get('/vendor/:file', (c) => {
-    const body = files[c.req.path];
+  app.get('/', (c) => c.html(files.page));
+  app.get('/assets/:file', (c) => {
+    const body = files.assets.get(c.req.path);
+    const type = c.req.path.endsWith('.css') ? 'text/css' : 'text/javascript';
     return body
-      ? c.body(body, 200, { 'content-type': 'text/javascript; charset=utf-8' })
+      ? c.body(body, 200, {
+          'content-type': `${type}; charset=utf-8`,
+          'cache-control': 'public, max-age=31536000, immutable',
+        })
       : c.notFound();
   });
   app.get('/api/status', (c) => c.json(session.status));

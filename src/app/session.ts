@@ -39,6 +39,12 @@ export class AppSession extends LinkEvents {
         if (this.closed) return closeReached(link);
         this.link = link;
         this.dc = new DeviceClient(link.channel, this.env.clock, this.env.rng);
+        // A paired session's upgrader owns its liveness (issue 21): requests unanswered for ~1 s
+        // make it probe the path, and what was in flight goes again when the session moves.
+        const up = link.upgrade;
+        const dc = this.dc;
+        if (up) dc.onSuspect(() => up.suspect());
+        link.paths?.onChange(() => dc.pathChanged());
         await this.dc.watch((s) => this.emitState(s));
         this.misses = 0;
         this.setStatus({
@@ -86,6 +92,14 @@ export class AppSession extends LinkEvents {
       // A relayed link has no ping of its own (its path reports its own end); one that moved onto
       // a direct path pings through its path switch.
       const paths = this.link?.paths;
+      const up = this.link?.upgrade;
+      if (up) {
+        // Watched below (it falls back, or reports the path lost): only the RTT is read here.
+        const rtt = paths?.path.kind === 'relayed' ? undefined : up.rttMs;
+        if (rtt !== undefined)
+          this.setStatus({ ...this.status, rttMs: Math.round(rtt * 100) / 100 });
+        return this.schedulePing();
+      }
       const conn = this.link?.connection ?? (paths?.path.kind === 'relayed' ? undefined : paths);
       if (!conn) return this.schedulePing();
       conn.ping(1500, (rtt) => {

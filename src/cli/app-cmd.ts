@@ -1,9 +1,6 @@
 // `porthole app`: the phone-style dashboard on this machine, reaching the home through Porthole.
 import type { Command } from 'commander';
-import { AgentAppBackend } from '../app/agent-backend.js';
-import { startAppServer, type AppBackend } from '../app/server.js';
-import { AppSession } from '../app/session.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
+import type { AppBackend } from '../app/server.js';
 import { reachFromCli, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { agentFor } from './client-up-cmd.js';
 import { die, onShutdown } from './lifecycle.js';
@@ -19,6 +16,14 @@ export function registerApp(program: Command): void {
     .action(async (o: ConnectCliOptions & { port: number; host: string }, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'app');
+      // The web app (hono) and the session load when the command runs, not for --help.
+      const [{ AgentAppBackend }, { startAppServer }, { AppSession }, { cryptoRandom, realClock }] =
+        await Promise.all([
+          import('../app/agent-backend.js'),
+          import('../app/server.js'),
+          import('../app/session.js'),
+          import('../net/real-env.js'),
+        ]);
       // A running client agent already holds the connection: the app goes through it.
       const agent = await agentFor(o.state);
       let backend: AppBackend & { close(): void };

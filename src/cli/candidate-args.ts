@@ -1,7 +1,7 @@
 // Command-line arguments of issue 13: --portmap, --ipv6, --candidates, repeatable --listen.
 import { isIPv6 } from 'node:net';
 import { InvalidArgumentError } from 'commander';
-import { PORTMAP_MODES, type PortmapMode } from '../portmap/index.js';
+import { PORTMAP_MODES, type PortmapMode } from '../portmap/types.js';
 import type { SocketAddr } from '../net/types.js';
 import { listenArg } from './parse.js';
 

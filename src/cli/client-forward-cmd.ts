@@ -8,7 +8,9 @@ import { ClientAgent } from '../client/agent/agent.js';
 import type { ForwardStatus } from '../client/forward.js';
 import { cryptoRandom, realClock } from '../net/real-env.js';
 import { listHomes } from '../secure/state.js';
-import { agentFor, keptConnect } from './client-up-cmd.js';
+import { closeReached } from '../client/reach.js';
+import { agentFor } from './client-up-cmd.js';
+import { keptConnect } from './kept-connect.js';
 import { logFor, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { die } from './lifecycle.js';
 
@@ -36,7 +38,7 @@ async function backendFor(o: ConnectCliOptions, cmd: Command): Promise<Backend> 
   try {
     own = new ClientAgent({
       homes,
-      connect: keptConnect(o, log),
+      connect: keptConnect(() => o, log, closeReached),
       clock: realClock,
       rng: cryptoRandom,
       log,

@@ -1,8 +1,5 @@
 // `porthole client pair CODE --state DIR`: pair with a home (client/pair.ts) and remember it.
 import type { Command } from 'commander';
-import { pair } from '../client/pair.js';
-import { realEnv } from '../net/real-env.js';
-import { decodePairingCode } from '../secure/pairing-code.js';
 import { addHome, loadState } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
 import { logFor } from './connect-options.js';
@@ -19,8 +16,13 @@ export function registerClientPair(client: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       async (text: string, o: { state: string; bind?: string; json?: boolean }, cmd: Command) => {
+        const { decodePairingCode } = await import('../secure/pairing-code.js');
         const code = orDie(() => decodePairingCode(text));
         const state = orDie(() => loadState(o.state, 'client'));
+        const [{ pair }, { realEnv }] = await Promise.all([
+          import('../client/pair.js'),
+          import('../net/real-env.js'),
+        ]);
         const env = realEnv(logFor(cmd, 'client'));
         const known = await pair(env, state.identity, code, o.bind ? { bindIp: o.bind } : {}).catch(
           (e: Error) => die(e.message),

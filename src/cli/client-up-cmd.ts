@@ -2,24 +2,16 @@
 // serves the control socket), and `porthole client status`, which asks it how each home is.
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { ClientAgent } from '../client/agent/agent.js';
-import { closeReached } from '../client/reach.js';
+import type { ClientAgent } from '../client/agent/agent.js';
 import { ControlClient } from '../client/agent/control-client.js';
-import { ControlServer, socketAnswers } from '../client/agent/control-server.js';
+import { socketAnswers } from '../client/agent/control-server.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
-import type { KeptLink } from '../client/agent/keeper.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import type { RoleOps } from '../ops/serve.js';
 import { formatAddr } from '../wire/addr.js';
 import { listHomes } from '../secure/state.js';
-import { PRECEDENCE_HELP } from './config.js';
-import {
-  logFor,
-  reachFromCli,
-  withConnectOptions,
-  type ConnectCliOptions,
-} from './connect-options.js';
+import { applyEnvAndConfig, PRECEDENCE_HELP } from './config.js';
+import { logFor, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { die } from './lifecycle.js';
 import { listenArg } from './parse.js';
 
@@ -46,37 +38,6 @@ function statusLine(s: HomeStatus): string {
   return parts.join(', ');
 }
 
-/** How an agent (client up, or a forward's own) connects a home and keeps the link. */
-export function keptConnect(
-  o: ConnectCliOptions,
-  log: ReturnType<typeof logFor>,
-): (home: string) => Promise<KeptLink> {
-  return async (home: string): Promise<KeptLink> => {
-    const r = await reachFromCli({ ...o, home }, log);
-    // A relayed link has no ping below the channel: it is alive until its path is lost (the
-    // path switch pings a direct path it moved onto).
-    let lost = false;
-    r.paths?.onLost(() => (lost = true));
-    const conn = r.connection;
-    const paths = r.paths;
-    return {
-      channel: r.channel,
-      ping: (ms, cb) => {
-        if (conn) return conn.ping(ms, cb);
-        if (lost || !paths) return cb(undefined);
-        paths.ping(ms, cb);
-      },
-      close: () => {
-        r.channel.close();
-        closeReached(r);
-      },
-      path: r.report.path,
-      remote: r.report.relay ?? r.report.home,
-      onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
-    };
-  };
-}
-
 export function registerClientUp(client: Command): void {
   withConnectOptions(
     client
@@ -89,20 +50,36 @@ export function registerClientUp(client: Command): void {
       'serve /metrics, /healthz and /readyz over HTTP here (off by default)',
       listenArg,
     )
-    .action(async (o: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
+    .action(async (first: ConnectCliOptions & { metrics?: SocketAddr }, cmd: Command) => {
+      // The options in force: SIGHUP reads them again (config.json, PORTHOLE_*; flags win).
+      let o = first;
       const log = logFor(cmd, 'agent');
       if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
+      // The agent's own parts load when it runs (`client status` and device commands need only
+      // the control socket's client).
+      const [{ ClientAgent }, { ControlServer }, { closeReached }, { cryptoRandom, realClock }] =
+        await Promise.all([
+          import('../client/agent/agent.js'),
+          import('../client/agent/control-server.js'),
+          import('../client/reach.js'),
+          import('../net/real-env.js'),
+        ]);
       const state = o.state;
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
-      const connect = keptConnect(o, log);
+      const { keptConnect } = await import('./kept-connect.js');
+      const connect = keptConnect(() => o, log, closeReached);
       const live: { agent?: ClientAgent } = {};
       const ops: RoleOps | undefined = o.metrics
-        ? await serveRoleMetrics('client', o.metrics, () => {
-            const up = live.agent?.status().filter((h) => h.state === 'up').length ?? 0;
-            return { ready: up > 0, detail: `${up} of ${homes.length} homes connected` };
-          }).catch((e: Error) =>
-            die(`cannot serve metrics on ${formatAddr(o.metrics!)}: ${e.message}`),
+        ? await (
+            await import('../ops/serve.js')
           )
+            .serveRoleMetrics('client', o.metrics, () => {
+              const up = live.agent?.status().filter((h) => h.state === 'up').length ?? 0;
+              return { ready: up > 0, detail: `${up} of ${homes.length} homes connected` };
+            })
+            .catch((e: Error) =>
+              die(`cannot serve metrics on ${formatAddr(o.metrics!)}: ${e.message}`),
+            )
         : undefined;
       let agent: ClientAgent;
       try {
@@ -136,9 +113,18 @@ export function registerClientUp(client: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      // SIGHUP: re-read the paired homes: newly paired ones are connected, unpaired ones dropped.
+      // SIGHUP (issue 21 item 9): re-read its own options (config.json, PORTHOLE_*; flags still
+      // win) — every connect from now on uses them — and the paired homes: newly paired ones
+      // are connected, unpaired ones dropped. --state and --metrics need a restart.
       process.on('SIGHUP', () => {
-        if (o.home) return log.info({}, 'SIGHUP: --home given, nothing to re-read');
+        try {
+          applyEnvAndConfig(cmd);
+          o = { ...cmd.opts<ConnectCliOptions & { metrics?: SocketAddr }>(), state };
+          log.info({}, 'SIGHUP: options re-read');
+        } catch (e) {
+          log.warn({ error: (e as Error).message }, 'SIGHUP: options not re-read; keeping the old');
+        }
+        if (o.home) return log.info({}, 'SIGHUP: --home given, no paired homes to re-read');
         const now = listHomes(state).map((h) => h.homeId);
         agent.reload(now);
         log.info({ homes: now }, 'SIGHUP: paired homes re-read');

@@ -9,16 +9,9 @@ import {
 import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
-import {
-  closeReached,
-  loadPairedHome,
-  reach,
-  type PairedHome,
-  type Reached,
-} from '../client/reach.js';
+import type { PairedHome, Reached } from '../client/reach.js';
 import { listHomes } from '../secure/state.js';
 import { isPortholeError, PortholeError } from '../errors.js';
-import { realEnv } from '../net/real-env.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { die } from './lifecycle.js';
 import {
@@ -186,6 +179,7 @@ async function resolveTarget(
   o: ConnectCliOptions,
   home: string,
 ): Promise<{ paired?: PairedHome; rendezvous: SocketAddr[] }> {
+  const { loadPairedHome } = await import('../client/reach.js');
   const paired = o.state ? loadPairedHome(o.state, home) : undefined;
   if (o.rendezvous)
     return { ...(paired ? { paired } : {}), rendezvous: await resolveHostPort(o.rendezvous) };
@@ -200,6 +194,11 @@ async function resolveTarget(
 export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<Reached> {
   const home = pickHome(o);
   const { paired, rendezvous } = await resolveTarget(o, home);
+  // What reaches a home (connector, relay, Noise…) loads when a command connects, not before.
+  const [{ reach }, { realEnv }] = await Promise.all([
+    import('../client/reach.js'),
+    import('../net/real-env.js'),
+  ]);
   for (let i = 0; ; i++) {
     const rv = rendezvous[i] as SocketAddr;
     try {
@@ -249,6 +248,7 @@ export async function connectOrExit(o: ConnectCliOptions, log: Logger): Promise<
  * client IP's session count) until its idle timeout.
  */
 export async function closeBeforeExit(r: Reached): Promise<void> {
+  const { closeReached } = await import('../client/reach.js');
   closeReached(r);
   if (r.paths) await new Promise((res) => setTimeout(res, 100));
 }

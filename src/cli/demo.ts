@@ -1,7 +1,6 @@
 // `porthole demo`: the whole method on this machine, nothing to configure. A rendezvous, a home
 // and a client run in one process over real UDP sockets, each on its own loopback address
 // (127.0.0.2/.3/.4) so the home's 500-port spray only ever reaches the client's address.
-import type { Command } from 'commander';
 import { connectAsync } from '../client/connector.js';
 import { DeviceClient } from '../devices/rpc-client.js';
 import { runHome, untilRegistered, type RunningHome } from '../home/run.js';
@@ -63,7 +62,7 @@ async function startDemoStack(
   }
 }
 
-async function runDemo(logLevel: LogLevel): Promise<number> {
+export async function runDemo(logLevel: LogLevel): Promise<number> {
   const env = realEnv(makeLogger(logLevel, 'demo'));
   const stack = await startDemoStack(env);
   try {
@@ -112,14 +111,4 @@ async function runDemo(logLevel: LogLevel): Promise<number> {
   } finally {
     stack.close();
   }
-}
-
-export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('run rendezvous, home and client on this machine and show the method step by step')
-    .action(async (_o: unknown, cmd: Command) => {
-      const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
-      process.exit(await runDemo(logLevel));
-    });
 }

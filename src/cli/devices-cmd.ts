@@ -10,8 +10,6 @@ import {
 import type { ControlClient } from '../client/agent/control-client.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
 import { agentFor } from './client-up-cmd.js';
-import { DeviceClient } from '../devices/rpc-client.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
 import {
   closeBeforeExit,
   connectOrExit,
@@ -51,7 +49,16 @@ async function withDevices(
     done = () => agent.close();
   } else {
     const r = await connectOrExit(o, logFor(cmd, 'client'));
+    const [{ DeviceClient }, { cryptoRandom, realClock }] = await Promise.all([
+      import('../devices/rpc-client.js'),
+      import('../net/real-env.js'),
+    ]);
     const dc = new DeviceClient(r.channel, realClock, cryptoRandom);
+    // The session's upgrader owns liveness: a request unanswered for ~1 s has it probe the path
+    // (falling back onto the relay if it died), and what is in flight goes again after a move.
+    const up = r.upgrade;
+    if (up) dc.onSuspect(() => up.suspect());
+    r.paths?.onChange(() => dc.pathChanged());
     devices = {
       list: () => dc.list(),
       get: (e) => dc.get(e),

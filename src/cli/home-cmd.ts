@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { runHome, type RunningHome } from '../home/run.js';
-import { realEnv } from '../net/real-env.js';
+import type { RunningHome } from '../home/run.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import { loadState, saveConfig, type State } from '../secure/state.js';
 import { formatAddr } from '../wire/addr.js';
@@ -10,7 +9,7 @@ import { registerHomeServe } from './home-serve-cmd.js';
 import { keepStatusFile } from '../home/status-file.js';
 import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
-import { serveRoleMetrics, type RoleOps } from '../ops/serve.js';
+import type { RoleOps } from '../ops/serve.js';
 import { ipv6Arg, portmapArg } from './candidate-args.js';
 import type { PortmapMode } from '../portmap/index.js';
 import { applyEnvAndConfig } from './config.js';
@@ -100,13 +99,17 @@ export function registerHome(program: Command): Command {
       // The agent starts after the endpoint (a bad --metrics address fails before any traffic).
       const live: { agent?: RunningHome['agent'] } = {};
       const ops: RoleOps | undefined = first.metrics
-        ? await serveRoleMetrics('home', first.metrics, () =>
-            live.agent?.stats.registered
-              ? { ready: true, detail: `registered via ${formatAddr(live.agent.rendezvous)}` }
-              : { ready: false, detail: 'not registered with a rendezvous' },
-          ).catch((e: Error) =>
-            die(`cannot serve metrics on ${formatAddr(first.metrics!)}: ${e.message}`),
+        ? await (
+            await import('../ops/serve.js')
           )
+            .serveRoleMetrics('home', first.metrics, () =>
+              live.agent?.stats.registered
+                ? { ready: true, detail: `registered via ${formatAddr(live.agent.rendezvous)}` }
+                : { ready: false, detail: 'not registered with a rendezvous' },
+            )
+            .catch((e: Error) =>
+              die(`cannot serve metrics on ${formatAddr(first.metrics!)}: ${e.message}`),
+            )
         : undefined;
       let running = await startHome(first, cmd, log, ops);
       live.agent = running.agent;
@@ -130,6 +133,8 @@ export function registerHome(program: Command): Command {
       });
       onShutdown(async () => {
         void ops?.close();
+        // Goodbye first (issue 21 item 9): clients hear "home offline" at once, not a timeout.
+        await running.agent.goodbye();
         await stop();
       });
     });
@@ -171,6 +176,12 @@ async function startHome(
       die((e as Error).message);
     }
   }
+  // The home's parts load when it starts (mqtt only for mqtt:// devices, the port mapper's UPnP
+  // only when it looks for a router), not for --help.
+  const [{ runHome }, { realEnv }] = await Promise.all([
+    import('../home/run.js'),
+    import('../net/real-env.js'),
+  ]);
   const running = await runHome(realEnv(log), {
     ...(state ? { state } : { id: opts.id }),
     rendezvous,

@@ -1,7 +1,5 @@
 // `porthole home init | pair | clients`: the home's identity and who may reach it.
-import type { Command } from 'commander';
-import qrcode from 'qrcode-terminal';
-import { codeId, encodePairingCode, newSecret } from '../secure/pairing-code.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { fingerprint } from '../secure/keys.js';
 import { addPendingCode, listAuthorized, loadState, revokeAuthorized } from '../secure/state.js';
 import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
@@ -9,6 +7,20 @@ import type { HostPort } from './resolve.js';
 import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
 import { intArg } from './parse.js';
+
+/** The app's base URL (issue 18); until homes learn it from their rendezvous, --app-url or config.json "appUrl". */
+function appUrlArg(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new InvalidArgumentError(`"${text}" is not a URL (https://HOST[:PORT]/)`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
+  u.hash = '';
+  return u.href;
+}
 
 export function registerHomeTrustCommands(home: Command): void {
   registerInit(home, 'home');
@@ -25,9 +37,20 @@ export function registerHomeTrustCommands(home: Command): void {
       hostPortListArg,
     )
     .option('--expires <MIN>', 'minutes until the code expires', intArg(1, 24 * 60), 10)
+    .option(
+      '--app-url <URL>',
+      'the phone app (`rendezvous --web`): the QR becomes URL#pair=CODE, opened on a phone',
+      appUrlArg,
+    )
     .option('--json', 'machine-readable output')
     .action(
-      async (o: { state: string; rendezvous?: HostPort[]; expires: number; json?: boolean }) => {
+      async (o: {
+        state: string;
+        rendezvous?: HostPort[];
+        expires: number;
+        appUrl?: string;
+        json?: boolean;
+      }) => {
         const s = orDie(() => loadState(o.state, 'home'));
         // Given or saved (config.json, filled by the option layer), a DNS name or a cluster's
         // list: the code carries its first node.
@@ -35,6 +58,7 @@ export function registerHomeTrustCommands(home: Command): void {
           ? await firstNode(o.rendezvous).catch((e: Error) => die(e.message))
           : undefined;
         if (!rendezvous) die('no rendezvous known for this home yet: pass --rendezvous HOST:PORT');
+        const { codeId, encodePairingCode, newSecret } = await import('../secure/pairing-code.js');
         const secret = newSecret();
         const expiresAt = Date.now() + o.expires * 60_000;
         const id = codeId(secret);
@@ -47,12 +71,15 @@ export function registerHomeTrustCommands(home: Command): void {
           }),
         );
         const code = encodePairingCode({ home: s.identity, rendezvous, secret, expiresAt });
+        // The code rides in the fragment: the browser never sends it to the server.
+        const url = o.appUrl ? `${o.appUrl}#pair=${code}` : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify({
               code,
               homeId: s.homeId,
               expiresAt: new Date(expiresAt).toISOString(),
+              ...(url ? { url } : {}),
             }) + '\n',
           );
           return;
@@ -60,8 +87,11 @@ export function registerHomeTrustCommands(home: Command): void {
         process.stdout.write(
           `pairing code for home ${s.homeId} (one use, expires in ${o.expires} min):\n\n${code}\n\n`,
         );
-        if (process.stdout.isTTY)
-          qrcode.generate(code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+        if (url) process.stdout.write(`on a phone, open (or scan): ${url}\n\n`);
+        if (process.stdout.isTTY) {
+          const { default: qrcode } = await import('qrcode-terminal');
+          qrcode.generate(url ?? code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+        }
         process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
       },
     );

@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { applyEnvAndConfig } from './config.js';
 import { registerApp } from './app-cmd.js';
 import { registerClient } from './client-cmd.js';
-import { registerDemo } from './demo.js';
+import { registerDemo } from './demo-cmd.js';
 import { registerHome } from './home-cmd.js';
 import { registerNat } from './nat-cmd.js'; // discovery (issue 9)
 import { logLevelArg } from './parse.js';

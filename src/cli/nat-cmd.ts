@@ -1,9 +1,7 @@
 // `porthole nat RENDEZVOUS`: what this host's NAT does, asked of any STUN server with RFC 5780
 // support (the rendezvous, with its second port/IP), printed as a line or as JSON.
 import type { Command } from 'commander';
-import { discoverNat } from '../discovery/discover.js';
 import { natLabel } from '../discovery/nat-class.js';
-import { realEnv } from '../net/real-env.js';
 import { silentLogger, type SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 import { addrArg } from './parse.js';
@@ -29,6 +27,10 @@ export function registerNat(program: Command): void {
     .option('--no-depth', 'skip the NAT depth search (the hole-opening TTL)')
     .option('--bind <IP>', 'local IP to send from')
     .action(async (server: SocketAddr, o: NatCliOptions) => {
+      const [{ discoverNat }, { realEnv }] = await Promise.all([
+        import('../discovery/discover.js'),
+        import('../net/real-env.js'),
+      ]);
       const d = await discoverNat(realEnv(silentLogger), server, {
         depth: o.depth,
         ...(o.bind !== undefined ? { bindIp: o.bind } : {}),

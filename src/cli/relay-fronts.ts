@@ -2,8 +2,6 @@
 // whose UDP is blocked reach the same relay core over a stream. Off unless a port is given.
 import type { Logger } from '../net/types.js';
 import type { RelayCore } from '../relay/server.js';
-import { startTcpRelay } from '../relay/tcp-server.js';
-import { startWsRelay } from '../relay/ws-server.js';
 import { die } from './lifecycle.js';
 
 export interface RelayFrontOptions {
@@ -25,6 +23,7 @@ export async function startRelayFronts(
   const fail = (what: string) => (e: Error) =>
     die(`cannot listen for the relay on ${what}: ${e.message}`);
   if (o.relayTcp) {
+    const { startTcpRelay } = await import('../relay/tcp-server.js');
     const tcp = await startTcpRelay(core, { host, port: o.relayTcp }).catch(
       fail(`tcp ${o.relayTcp}`),
     );
@@ -32,6 +31,7 @@ export async function startRelayFronts(
     log.info({ port: tcp.port }, 'relay listening on tcp');
   }
   if (o.relayWs) {
+    const { startWsRelay } = await import('../relay/ws-server.js'); // `ws` only when asked for
     const ws = await startWsRelay(core, { host, port: o.relayWs }).catch(fail(`ws ${o.relayWs}`));
     closers.push(() => ws.close());
     log.info({ port: ws.port, path: '/porthole' }, 'relay listening on websocket');

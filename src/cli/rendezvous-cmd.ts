@@ -1,22 +1,20 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { hostname } from 'node:os';
-import { whenBound } from '../net/node-udp.js';
-import { realEnv } from '../net/real-env.js';
 import type { SocketAddr } from '../net/types.js';
-import { startOpsServer } from '../ops/http.js';
-import { createMetrics } from '../ops/prom.js';
-import { ClusterNode } from '../rendezvous/cluster/node.js';
-import { NODE_ID_PATTERN } from '../rendezvous/cluster/validate.js';
-import { DEFAULT_RENDEZVOUS, RendezvousServer } from '../rendezvous/server.js';
-import { startRelayFronts } from './relay-fronts.js';
+import type { ClusterNode } from '../rendezvous/cluster/node.js';
+// Node ids share the home id alphabet (rendezvous/cluster/validate.ts: NODE_ID_PATTERN); the
+// leaf module keeps the wire codec out of `--help`.
+import { HOME_ID_PATTERN as NODE_ID_PATTERN } from '../wire/limits.js';
+import { homeRate } from './relay-cmd.js';
+import { addWebOptions, appUrlOf, type WebCmdOpts } from './web-options.js';
 import { formatAddr } from '../wire/addr.js';
 import { die, onReload, onShutdown } from './lifecycle.js';
 import { makeLogger } from './logger.js';
 import { addrArg, intArg, ipArg, listenArg, type LogLevel } from './parse.js';
 import type { StunServerConfig } from '../discovery/stun-responder.js';
 
-interface RendezvousCmdOpts {
+interface RendezvousCmdOpts extends WebCmdOpts {
   listen?: SocketAddr[];
   registrationTtl?: number;
   maxHomes?: number;
@@ -31,6 +29,7 @@ interface RendezvousCmdOpts {
   relayTcp?: number;
   relayWs?: number;
   relayMaxBytes?: number;
+  relayHomeRate?: number;
   relayNode?: SocketAddr;
   relayNodeTcp?: number;
   relayNodeWs?: number;
@@ -64,8 +63,7 @@ function stunConfig(o: {
 }
 
 export function registerRendezvous(program: Command): void {
-  program
-    .command('rendezvous')
+  addWebOptions(program.command('rendezvous'))
     .description("run the rendezvous (the patent's third-party server) on a public address")
     .option(
       '--listen <HOST:PORT>',
@@ -92,7 +90,8 @@ export function registerRendezvous(program: Command): void {
     )
     .option(
       '--advertise <HOST:PORT>',
-      'public UDP address of this node, told to the other nodes (default: --listen unless 0.0.0.0)',
+      "public UDP address of this node, told to the other nodes and bound into the homes' " +
+        'registrations (default: --listen unless 0.0.0.0)',
       addrArg,
     )
     .option(
@@ -126,8 +125,13 @@ export function registerRendezvous(program: Command): void {
       intArg(1, 65535),
     )
     .option(
+      '--relay-home-rate <BYTES_PER_S>',
+      'relayed bytes per second per home, all its sessions (default 1048576; burst 16x)',
+      intArg(1024, 2 ** 40),
+    )
+    .option(
       '--relay-max-bytes <N>',
-      'bytes per relayed session (default 4 MiB)',
+      'also cap the bytes of each relayed session (off by default: the per-home rate applies)',
       intArg(1024, 2 ** 40),
     )
     .option(
@@ -146,8 +150,19 @@ export function registerRendezvous(program: Command): void {
       if (opts.relayNode && !opts.relay) die('--relay-node needs the relay (drop --no-relay)', 2);
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
       const log = makeLogger(logLevel, 'rendezvous');
+      // The server's parts load when it runs (Redis only with --cluster, prom-client and the HTTP
+      // endpoint only with --metrics), not for --help.
+      const [{ whenBound }, { realEnv }, { DEFAULT_RENDEZVOUS, RendezvousServer }, fronts_] =
+        await Promise.all([
+          import('../net/node-udp.js'),
+          import('../net/real-env.js'),
+          import('../rendezvous/server.js'),
+          import('./relay-fronts.js'),
+        ]);
       const env = realEnv(log);
-      const metrics = opts.metrics ? createMetrics('rendezvous') : undefined;
+      const metrics = opts.metrics
+        ? (await import('../ops/prom.js')).createMetrics('rendezvous')
+        : undefined;
       const listen = opts.listen ?? [listenArg('0.0.0.0:7400')];
       const first = listen[0] as SocketAddr;
       const ttl = opts.registrationTtl ?? DEFAULT_RENDEZVOUS.registrationTtlMs;
@@ -163,6 +178,7 @@ export function registerRendezvous(program: Command): void {
           `${hostname()
             .replace(/[^A-Za-z0-9._-]/g, '-')
             .slice(0, 50)}-${first.port}`;
+        const { ClusterNode } = await import('../rendezvous/cluster/node.js');
         cluster = new ClusterNode(env, {
           redisUrl: opts.cluster,
           nodeId,
@@ -175,17 +191,20 @@ export function registerRendezvous(program: Command): void {
       }
       const server = new RendezvousServer(env, {
         listen,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
         registrationTtlMs: ttl,
         maxHomes: opts.maxHomes,
         cluster,
         metrics: metrics?.rendezvous,
         ...stunConfig({ ...opts, listen: first }),
         relay: opts.relay
-          ? opts.relayMaxBytes
-            ? { maxSessionBytes: opts.relayMaxBytes }
-            : {}
+          ? {
+              ...(opts.relayMaxBytes ? { maxSessionBytes: opts.relayMaxBytes } : {}),
+              ...homeRate(opts.relayHomeRate),
+            }
           : false,
         relayFrontPorts: { tcpPort: opts.relayTcp ?? 0, wsPort: opts.relayWs ?? 0 },
+        appUrl: appUrlOf(opts),
         ...(opts.relayNode
           ? {
               relayNode: {
@@ -204,13 +223,17 @@ export function registerRendezvous(program: Command): void {
       metrics?.rendezvous.observe(() => server.stats);
       const ops =
         metrics && opts.metrics
-          ? await startOpsServer(opts.metrics, {
-              metrics: () => metrics.text(),
-              contentType: metrics.contentType,
-              readiness: () => cluster?.readiness() ?? { ready: true, detail: 'ready' },
-            }).catch((e: Error) =>
-              die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+          ? await (
+              await import('../ops/http.js')
             )
+              .startOpsServer(opts.metrics, {
+                metrics: () => metrics.text(),
+                contentType: metrics.contentType,
+                readiness: () => cluster?.readiness() ?? { ready: true, detail: 'ready' },
+              })
+              .catch((e: Error) =>
+                die(`cannot serve metrics on ${formatAddr(opts.metrics!)}: ${e.message}`),
+              )
           : undefined;
       log.info(
         {
@@ -221,7 +244,9 @@ export function registerRendezvous(program: Command): void {
         },
         'rendezvous listening',
       );
-      const fronts = await startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const fronts = await fronts_.startRelayFronts(server.relay, opts, bound[0]!.ip, log);
+      const { startWebFromOptions } = await import('./web-front.js');
+      const web = await startWebFromOptions(server.relay, opts, log);
       const statsTimer = setInterval(() => log.debug({ stats: server.stats }, 'stats'), 30_000);
       // Its state is the homes it holds: a SIGHUP must not drop them (flags need a restart).
       onReload(() => {
@@ -235,6 +260,7 @@ export function registerRendezvous(program: Command): void {
         clearInterval(statsTimer);
         log.info({ stats: server.stats }, 'rendezvous stopping');
         void fronts.close();
+        void web.close();
         server.close();
         void ops?.close();
         void cluster?.close(true);

@@ -1,7 +1,7 @@
 // `porthole simulate`: the real roles on the virtual network, every NAT pair, seeded trials.
 import { InvalidArgumentError, type Command } from 'commander';
 import { isPresetName, PRESET_NAMES, type PresetName } from '../net/virtual/presets.js';
-import { runPair, type PairSummary } from '../sim/matrix.js';
+import type { PairSummary } from '../sim/matrix.js';
 import type { SimStrategy } from '../sim/trial.js';
 import { intArg } from './parse.js';
 
@@ -166,7 +166,8 @@ export function registerSimulate(program: Command): void {
       'patent',
     )
     .option('--json', 'one JSON object per pair and line on stdout')
-    .action((o: SimulateCliOptions) => {
+    .action(async (o: SimulateCliOptions) => {
+      const { runPair } = await import('../sim/matrix.js');
       const bar = progress(o.pairs.length * o.trials);
       if (!o.json) process.stdout.write((o.strategy === 'auto' ? AUTO_HEADER : HEADER) + '\n');
       for (const [home, client] of o.pairs) {

@@ -322,6 +322,7 @@ export class ConnectAttempt {
     const { assistTx, addrTx } = this.requests;
     if (msg.tx !== assistTx && msg.tx !== addrTx) return;
     const verdict = fromRendezvousError(msg.code, msg.message, msg.tx === assistTx);
+    if (!verdict.retry && verdict.kind === 'needs-relay') this.nats.onNeedsRelay(msg.message);
     if (!verdict.retry) return this.fail(verdict.kind, verdict.detail);
     this.requests.cancel();
     if (++this.busyRetries > MAX_BUSY_RETRIES)

@@ -12,6 +12,8 @@ export type ConnectErrorKind =
   | 'no-path'
   /** Both NATs map per destination (issue 9): only a relay can join them. */
   | 'needs-relay'
+  /** The home said goodbye (issue 21 item 9): it stopped, not merely unreachable. */
+  | 'home-offline'
   | 'cancelled';
 
 export interface ConnectErrorDetail {
@@ -47,6 +49,8 @@ function text(kind: ConnectErrorKind, d: ConnectErrorDetail): string {
       return `no path to home ${d.home} after ${d.rounds} assisted rounds (${learned(d)})`;
     case 'needs-relay':
       return `no punching method can reach home ${d.home}: ${d.reason}; a relay is needed`;
+    case 'home-offline':
+      return `home ${d.home} is offline: it stopped and said goodbye to the rendezvous`;
     case 'cancelled':
       return 'cancelled';
   }
@@ -71,6 +75,7 @@ export function fromRendezvousError(
   toAssist: boolean,
 ): { retry: true } | { retry: false; kind: ConnectErrorKind; detail: Partial<ConnectErrorDetail> } {
   if (code === ErrorCode.UnknownHome) return { retry: false, kind: 'unknown-home', detail: {} };
+  if (code === ErrorCode.HomeOffline) return { retry: false, kind: 'home-offline', detail: {} };
   if (code === ErrorCode.NeedsRelay)
     return { retry: false, kind: 'needs-relay', detail: { reason: message } };
   if (code === ErrorCode.Unauthorized)

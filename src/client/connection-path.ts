@@ -1,7 +1,7 @@
 // A punched (or direct, IPv6, mapped) connection seen as a Path (docs/seams.md §3), so a path
 // switch can carry a Noise session onto it and, when it dies, off it again. The connection has no
 // end of its own: its owner declares it dead (`kill`) or closes it.
-import type { Path, PathKind } from '../net/path.js';
+import { PATH_MAX_PAYLOAD, type Path, type PathKind } from '../net/path.js';
 import type { RoamCheck } from '../net/roam.js';
 import { formatAddr } from '../wire/addr.js';
 import type { Connection } from './connection.js';
@@ -12,6 +12,8 @@ export interface ConnectionPath extends PingablePath {
   /** Ends the path with `reason` (the path switch reports it as lost when it is current). */
   kill(reason: string): void;
   onRoamCandidate(check: RoamCheck): void;
+  /** Each keepalive's outcome (Connection.onKeepalive): the liveness owner reads these. */
+  onKeepalive(cb: (rttMs: number | undefined) => void): void;
 }
 
 export function connectionPath(
@@ -28,6 +30,7 @@ export function connectionPath(
   };
   const path: ConnectionPath & Path = {
     kind,
+    maxPayload: PATH_MAX_PAYLOAD,
     connection,
     get remote() {
       return formatAddr(connection.peer);
@@ -36,6 +39,7 @@ export function connectionPath(
     onMessage: (cb) => connection.onMessage(cb),
     onRoamCandidate: (check) => connection.onRoamCandidate(check),
     ping: (ms, cb) => connection.ping(ms, cb),
+    onKeepalive: (cb) => connection.onKeepalive(cb),
     onClose: (cb) => (open ? void closeCbs.push(cb) : cb('closed')),
     close: () => end('closed'),
     kill: end,

@@ -7,6 +7,9 @@ import { TxIds } from '../net/tx-ids.js';
 import { sameAddr } from '../wire/addr.js';
 import type { Message, SessionId } from '../wire/messages.js';
 
+/** A keepalive unanswered this long counts as missed. */
+const KEEPALIVE_ANSWER_MS = 2_000;
+
 export interface ConnectionOptions {
   homeId: string;
   session: SessionId;
@@ -19,6 +22,7 @@ export class Connection implements RoamableChannel {
   /** Outstanding pings by tx: calls back with the RTT, or undefined on timeout/close. */
   private pending = new Map<number, (now: number | undefined) => void>();
   private keepaliveTimer: TimerHandle | undefined;
+  private keepaliveCbs: Array<(rttMs: number | undefined) => void> = [];
   private closed = false;
   private readonly tx: TxIds;
   private roamCheck: RoamCheck | undefined;
@@ -58,6 +62,14 @@ export class Connection implements RoamableChannel {
     this.messageCbs.push(cb);
   }
 
+  /**
+   * Each keepalive's outcome (its RTT, or undefined: no answer within 2 s): the path's owner reads
+   * these instead of pinging on a timer of its own (docs/upgrade.md "Liveness").
+   */
+  onKeepalive(cb: (rttMs: number | undefined) => void): void {
+    this.keepaliveCbs.push(cb);
+  }
+
   /** One probe round trip; calls back with the RTT in ms, or undefined on timeout. */
   ping(timeoutMs: number, cb: (rttMs: number | undefined) => void): void {
     if (this.closed) return cb(undefined);
@@ -89,7 +101,9 @@ export class Connection implements RoamableChannel {
   private scheduleKeepalive(): void {
     if (this.opts.keepaliveMs <= 0) return;
     this.keepaliveTimer = this.clock.setTimer(this.opts.keepaliveMs, () => {
-      this.ping(this.opts.keepaliveMs, () => {});
+      this.ping(Math.min(this.opts.keepaliveMs, KEEPALIVE_ANSWER_MS), (rtt) => {
+        if (!this.closed) for (const cb of this.keepaliveCbs) cb(rtt);
+      });
       this.scheduleKeepalive();
     });
   }

@@ -17,7 +17,8 @@ import {
 } from './connector.js';
 import { connectWithCandidates, type ClientCandidateOptions } from './candidates.js';
 import type { Connection } from './connection.js';
-import type { PathSwitch } from './path-switch.js';
+import { connectionPath } from './connection-path.js';
+import { PathSwitch } from './path-switch.js';
 import {
   goRelayed,
   RELAY_HEAD_START_MS,
@@ -42,9 +43,10 @@ export interface Reached {
   /** Where application messages go: the Noise channel for a paired home, else the plain path. */
   channel: MessageChannel;
   secure: boolean;
-  /** The path switch under the channel when it can move between paths (relayed sessions). */
+  /** The path switch under a paired home's channel: it can move between paths. */
   paths?: PathSwitch;
-  /** Background attempts to move a relayed session onto a direct path (issue 10). */
+  /** Moves a relayed session onto a direct path (issue 10) and watches a direct one, falling
+   *  back onto the relay when it dies (issue 21): the one owner of the session's liveness. */
   upgrade?: Upgrader;
 }
 
@@ -108,10 +110,11 @@ export async function reach(
   paired?: ReachPaired,
   relay: RelayChoice = { mode: 'off', transport: 'udp' },
 ): Promise<Reached> {
-  if (relay.mode === 'off') return secureOn(env, opts, await traverse(env, opts, paired), paired);
+  if (relay.mode === 'off')
+    return secureOn(env, opts, await traverse(env, opts, paired), paired, relay);
   if (relay.mode === 'only') return reachRelayed(env, opts, relay, paired);
   if (relay.mode === 'first')
-    return reachRelayed(env, opts, relay, paired, upgradeFor(env, opts, paired, relay));
+    return reachRelayed(env, opts, relay, paired, atOnce(upgradeFor(env, opts, paired, relay)));
   return raceWithRelay(env, opts, paired, relay);
 }
 
@@ -144,7 +147,7 @@ function raceWithRelay(
       if (relayState !== 'idle') return;
       relayState = 'running';
       // Relayed first while the traversal runs on: its result is the first upgrade attempt.
-      const upgrade = upgradeFor(env, opts, paired, relay, handed);
+      const upgrade = atOnce(upgradeFor(env, opts, paired, relay, handed));
       reachRelayed(env, opts, relay, paired, upgrade).then(
         (r) => {
           if (!settle()) return closeReached(r); // the traversal won meanwhile
@@ -185,7 +188,7 @@ function raceWithRelay(
         }
         if (r.ok) {
           settle();
-          return void secureOn(env, opts, r, paired).then(resolve, reject);
+          return void secureOn(env, opts, r, paired, relay).then(resolve, reject);
         }
         travFailure = r;
         if (goRelayed(r.kind, relay.transport)) goRelay();
@@ -206,29 +209,42 @@ function traverse(env: Env, opts: ReachOptions, paired?: ReachPaired): Promise<C
   return paths ? viaRemembered(env, connectOpts, paths, full) : full();
 }
 
-/** The Noise channel on a traversed connection (for a paired home). */
+/**
+ * The Noise channel on a traversed connection (for a paired home). It sits on a path switch with
+ * an upgrader watching the direct path (issue 21): when it dies the session falls back in place
+ * onto a fresh relayed session (unless the relay is off), as one that started relayed does.
+ */
 async function secureOn(
   env: Env,
   opts: ReachOptions,
   r: ConnectResult,
-  paired?: ReachPaired,
+  paired: ReachPaired | undefined,
+  relay: RelayChoice,
 ): Promise<Reached> {
   if (!r.ok) throw reachError('unreachable', opts.home, r.error, r.report, r.kind);
   if (!paired) return { ...r, channel: r.connection, secure: false };
   const paths = paired.paths;
   const started = env.clock.now();
+  const direct = connectionPath(r.connection, r.report.path);
+  const sw = new PathSwitch(direct, env.clock);
   try {
-    const channel = await openSecureChannel(
-      r.connection,
-      paired.identity,
-      paired.homeDh,
-      env.clock,
-    );
+    const channel = await openSecureChannel(sw, paired.identity, paired.homeDh, env.clock);
     r.report.steps.secure = Math.round((env.clock.now() - started) * 10) / 10;
     if (paths) rememberPath(paths, r.connection);
-    return { ...r, channel, secure: true };
+    const fallback = relay.mode === 'off' ? undefined : upgradeFor(env, opts, paired, relay);
+    const upgrade = fallback
+      ? fallback(sw, channel)
+      : new Upgrader(
+          env,
+          sw,
+          channel,
+          { traverse: () => Promise.reject(new Error('relay off')) },
+          relay.upgrade,
+        );
+    upgrade.startDirect(direct);
+    return { ...r, channel, secure: true, paths: sw, upgrade };
   } catch (e) {
-    r.connection.close();
+    sw.close();
     paths?.forget();
     throw reachError('handshake-failed', opts.home, (e as Error).message, r.report);
   }
@@ -259,7 +275,12 @@ function upgradeFor(
         ...(pending ? { pending } : {}),
       },
       relay.upgrade,
-    ).start();
+    );
+}
+
+/** The upgrader of a relayed session starts its background attempts at once. */
+function atOnce(make: UpgradeStart | undefined): UpgradeStart | undefined {
+  return make && ((paths, secure) => make(paths, secure).start());
 }
 
 /** Closes what carries a Reached channel: the punched connection, or the relayed path(s). */

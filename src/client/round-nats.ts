@@ -9,7 +9,7 @@ import {
   type NatClass,
 } from '../discovery/nat-class.js';
 import type { Env, SocketAddr } from '../net/types.js';
-import { ladder, methodOf, misfits, relayReason } from '../punch/strategy.js';
+import { homeLabelOf, ladder, methodOf, misfits, relayReason } from '../punch/strategy.js';
 import { modeMask, type MessageOf, type PunchMode, type WireNat } from '../wire/messages.js';
 import type { ConnectOptions, ConnectReport } from './connect-config.js';
 import { ClientNatProbe } from './nat-probe.js';
@@ -96,13 +96,22 @@ export class RoundNats {
       : 'next-round';
   }
 
+  /** The home's class as a NeedsRelay refusal names it (no round ran, so no ready told us). */
+  private homeLabel: string | undefined;
+
+  /** The rendezvous said relay: its reason names the home's class, for the report. */
+  onNeedsRelay(reason: string): void {
+    this.homeLabel = homeLabelOf(reason);
+  }
+
   /** strategy / homeNat / clientNat for the report, once discovery is on. */
   facts(): NatFacts {
     if (!this.probe) return {};
     const last = this.tried[this.tried.length - 1];
+    const home = natLabel(this.home);
     return {
       ...(last ? { strategy: methodOf(last) } : {}),
-      homeNat: natLabel(this.home),
+      homeNat: home === 'unknown' ? (this.homeLabel ?? home) : home,
       clientNat: natLabel(this.probe.nat),
       discoveryPackets: this.probe.sent,
     };

@@ -3,8 +3,11 @@
 // is tried with a nudge (an authenticated empty frame, secure/noise-channel.ts): the home's channel
 // follows the first frame that authenticates on it from the new path (home/peer-channels.ts) and
 // answers with a nudge there, and only that answer moves the client's side. The Noise session,
-// its counters and the RPC layer above never notice. A direct path that stops answering pings
-// falls back onto a fresh relayed session the same way, and the background attempts start over.
+// its counters and the RPC layer above never notice. A direct path — reached by an upgrade, or the
+// one the session started on (issue 21) — is watched here and only here: a missed keepalive or a
+// request unanswered for ~1 s makes it suspect; it is probed at once while a relayed session is
+// readied beside it, and a path that answers no probe within `untrustedMs` is no longer trusted:
+// the session falls back onto the relay the same way, and the background attempts start over.
 import type { Path } from '../net/path.js';
 import type { Env, TimerHandle } from '../net/types.js';
 import type { SecureChannel } from '../secure/noise-channel.js';
@@ -20,11 +23,11 @@ export interface UpgradeTiming {
   confirmEveryMs: number;
   /** The old path stays open this long after a switch, for frames already on their way. */
   lingerMs: number;
-  /** Direct path watch: a ping this often, faster after a miss; dead after `misses` in a row. */
-  pingEveryMs: number;
-  pingRetryMs: number;
-  pingTimeoutMs: number;
-  misses: number;
+  /** A suspect direct path is probed this often, each probe answered within probeTimeoutMs… */
+  probeEveryMs: number;
+  probeTimeoutMs: number;
+  /** …and is no longer trusted when none came back within this long of the suspicion. */
+  untrustedMs: number;
   /** Fall-backs to the relay before the session stays relayed for good (a flapping path). */
   maxFallbacks: number;
 }
@@ -34,18 +37,18 @@ export const UPGRADE_DEFAULTS: UpgradeTiming = {
   confirmTries: 8,
   confirmEveryMs: 250,
   lingerMs: 2_000,
-  pingEveryMs: 10_000,
-  pingRetryMs: 1_000,
-  pingTimeoutMs: 1_500,
-  misses: 3,
+  probeEveryMs: 150,
+  probeTimeoutMs: 500,
+  untrustedMs: 600,
   maxFallbacks: 5,
 };
 
 export interface UpgradeSources {
   /** One traversal attempt to the same home (a connection, not yet carrying anything). */
   traverse(): Promise<ConnectResult>;
-  /** A fresh relayed path to the same home, for the fall-back (rejects when there is none). */
-  relay(): Promise<Path>;
+  /** A fresh relayed path to the same home, for the fall-back (rejects when there is none);
+   *  absent when the relay is off: a dead direct path is then lost (the owner reconnects). */
+  relay?(): Promise<Path>;
   /** A traversal already under way (the head-start race's): the first attempt waits for it. */
   pending?: Promise<ConnectResult>;
 }
@@ -54,17 +57,37 @@ export interface UpgradeStats {
   attempts: number;
   upgrades: number;
   fallbacks: number;
+  /** Times the direct path was suspect (then probed), and how many of those it answered. */
+  suspicions: number;
+  cleared: number;
+}
+
+interface Suspicion {
+  done: boolean;
+  /** The relayed session readied while the direct path is probed. */
+  relay: Promise<Path> | undefined;
+  timers: TimerHandle[];
 }
 
 type State = 'relayed' | 'trying' | 'direct' | 'falling-back' | 'stopped';
 
 export class Upgrader {
-  readonly stats: UpgradeStats = { attempts: 0, upgrades: 0, fallbacks: 0 };
+  readonly stats: UpgradeStats = {
+    attempts: 0,
+    upgrades: 0,
+    fallbacks: 0,
+    suspicions: 0,
+    cleared: 0,
+  };
   private readonly t: UpgradeTiming;
   private state: State = 'relayed';
   private timer: TimerHandle | undefined;
   private nextAttempt = 0;
-  private misses = 0;
+  /** The direct path under watch (the current one while 'direct'). */
+  private watched: ConnectionPath | undefined;
+  private suspicion: Suspicion | undefined;
+  /** The direct path's last measured round trip (keepalive or probe), ms. */
+  rttMs: number | undefined;
 
   constructor(
     private readonly env: Env,
@@ -99,10 +122,68 @@ export class Upgrader {
     return this;
   }
 
+  /** The session started on a direct path (issue 21): watch it, fall back to the relay if it dies. */
+  startDirect(p: ConnectionPath): this {
+    this.state = 'direct';
+    this.watch(p);
+    return this;
+  }
+
   stop(): void {
     this.state = 'stopped';
     this.timer?.cancel();
     this.timer = undefined;
+    this.endSuspicion();
+  }
+
+  /**
+   * Something says the direct path may be dead (a request unanswered for ~1 s, a missed
+   * keepalive): probe it now, ready the relay beside it, and fall back unless a probe comes back
+   * within `untrustedMs`. Not direct (relayed, moving): nothing to do.
+   */
+  suspect(why = 'a request went unanswered'): void {
+    const p = this.watched;
+    if (this.state !== 'direct' || !p || this.paths.path !== p || this.suspicion) return;
+    const s: Suspicion = { done: false, relay: undefined, timers: [] };
+    this.suspicion = s;
+    this.stats.suspicions++;
+    this.env.log.debug({ reason: why }, 'direct path suspect: probing');
+    if (this.src.relay && this.stats.fallbacks < this.t.maxFallbacks) {
+      s.relay = this.src.relay();
+      s.relay.catch(() => {}); // the fall-back reports it
+    }
+    const probe = (): void => {
+      if (s.done) return;
+      p.ping(this.t.probeTimeoutMs, (rtt) => {
+        if (s.done || rtt === undefined) return;
+        this.rttMs = rtt;
+        this.stats.cleared++;
+        this.endSuspicion();
+      });
+      s.timers.push(this.env.clock.setTimer(this.t.probeEveryMs, probe));
+    };
+    s.timers.push(
+      this.env.clock.setTimer(this.t.untrustedMs, () => {
+        if (s.done) return;
+        const readied = s.relay;
+        s.relay = undefined; // handed to the fall-back
+        this.endSuspicion();
+        this.fallBack(p, `${why}; no answer to probes for ${this.t.untrustedMs} ms`, readied);
+      }),
+    );
+    probe();
+  }
+
+  private endSuspicion(): void {
+    const s = this.suspicion;
+    if (!s) return;
+    this.suspicion = undefined;
+    s.done = true;
+    for (const t of s.timers) t.cancel();
+    s.relay?.then(
+      (r) => r.close(),
+      () => {},
+    );
   }
 
   private schedule(): void {
@@ -179,33 +260,34 @@ export class Upgrader {
     nudge();
   }
 
-  /** Pings the direct path; when it stops answering, moves back onto the relay. */
+  /**
+   * Watches a direct path through its keepalives (no timer of our own): an answer is its RTT, a
+   * miss makes it suspect. Request timeouts reach `suspect()` from the owner.
+   */
   private watch(p: ConnectionPath): void {
-    this.misses = 0;
-    const next = (ms: number): void => {
-      this.timer = this.env.clock.setTimer(ms, () => {
-        if (this.state !== 'direct' || this.paths.path !== p) return;
-        p.ping(this.t.pingTimeoutMs, (rtt) => {
-          if (this.state !== 'direct') return;
-          if (rtt !== undefined) {
-            this.misses = 0;
-            return next(this.t.pingEveryMs);
-          }
-          if (++this.misses < this.t.misses) return next(this.t.pingRetryMs);
-          this.fallBack(p, `no answer to ${this.misses} pings in a row`);
-        });
-      });
-    };
-    next(this.t.pingEveryMs);
+    this.watched = p;
+    p.onKeepalive((rtt) => {
+      if (this.watched !== p || this.state !== 'direct') return;
+      if (rtt !== undefined) this.rttMs = rtt;
+      else this.suspect('a keepalive went unanswered');
+    });
   }
 
-  private fallBack(dead: ConnectionPath, why: string): void {
-    if (this.stats.fallbacks >= this.t.maxFallbacks)
-      return dead.kill(`${why}; relay fall-backs used up`);
+  private fallBack(dead: ConnectionPath, why: string, readied?: Promise<Path>): void {
+    const src = this.src;
+    const relay = src.relay ? (): Promise<Path> => src.relay!() : undefined;
+    if (!relay || this.stats.fallbacks >= this.t.maxFallbacks) {
+      readied?.then(
+        (r) => r.close(),
+        () => {},
+      );
+      return dead.kill(relay ? `${why}; relay fall-backs used up` : why);
+    }
     this.state = 'falling-back';
+    this.watched = undefined;
     this.stats.fallbacks++;
     this.env.log.info({ reason: why }, 'direct path lost: back onto the relay');
-    this.src.relay().then(
+    (readied ?? relay()).then(
       (relayed) => {
         if (this.state !== 'falling-back') return relayed.close();
         this.confirm(

@@ -7,12 +7,23 @@ import { Retransmitter } from '../net/retransmit.js';
 import type { Clock, Random, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import { DeviceError, parseEntityState, type Command, type EntityState } from './model.js';
+import { toHex } from '../wire/bytes.js';
 import { decodeRpc, encodeRpc, type Method, type RpcMessage } from './rpc-wire.js';
 
 export interface RpcClientOptions {
   retransmitMs: number;
+  /** Sends of one request on one path (a path change or a new channel gives it a fresh budget). */
   maxSends: number;
+  /** How long a request itself is (re)sent: the window in which the home may apply it. */
   timeoutMs: number;
+  /**
+   * After that window, a `call` asks the home its fate (same run and id) until this long after it
+   * was first sent: the home answers from memory (applied: the result) or says "not applied" and
+   * never applies it afterwards. 0: no asking; an unanswered request fails as "did not answer".
+   */
+  resolveMs: number;
+  /** A request unanswered this long makes the path suspect (`onSuspect`: probe it now). */
+  suspectMs: number;
   /** Keepalive period while watching (0 = off). Also holds NAT mappings open. */
   keepaliveMs: number;
 }
@@ -21,22 +32,53 @@ const DEFAULTS: RpcClientOptions = {
   retransmitMs: 300,
   maxSends: 6,
   timeoutMs: 5000,
+  resolveMs: 0,
+  suspectMs: 1000,
   keepaliveMs: 10_000,
 };
 const MAX_PENDING = 64;
+/** How the home says it forgot a request (rpc-server.ts FORGOTTEN): its fate is unknown. */
+const FORGOTTEN_PREFIX = 'the home no longer remembers';
 const MAX_LIST_PAGES = 100;
 
+/** A request's end that says what happened: `notApplied` true means the home confirmed it did
+ *  not apply it; `unconfirmed` means the home could not be asked (unreachable or too old). */
+export class RequestError extends DeviceError {
+  constructor(
+    message: string,
+    readonly notApplied: boolean,
+    readonly unconfirmed = false,
+  ) {
+    super(message);
+  }
+}
+
 type Pending = {
+  id: number;
+  m: Method;
+  bytes: Uint8Array;
+  /** 'apply': the request is sent; 'fate': its fate is asked. */
+  phase: 'apply' | 'fate';
   resolve(v: unknown): void;
   reject(e: Error): void;
-  resend: Retransmitter;
+  resend: Retransmitter | undefined;
   timeout: TimerHandle;
+  suspect: TimerHandle | undefined;
 };
 
+/** 64 random bits as 16 hex digits: this client's run, so ids never repeat for one client key. */
+function drawRun(rng: Random): string {
+  return toHex(rng.bytes(8));
+}
+
 export class DeviceClient {
-  private nextId: number;
+  /** Names this client's requests at the home, across channels and reconnects (rpc-wire `k`). */
+  readonly run: string;
+  private nextId = 0;
+  private ch: MessageChannel | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly changeCbs = new Set<(s: EntityState) => void>();
+  private readonly suspectCbs: Array<() => void> = [];
   /** Number of the last push seen (-1: none). */
   private lastSeq = -1;
   private closed = false;
@@ -50,18 +92,29 @@ export class DeviceClient {
   rttMs: number | undefined;
   /** Keepalives in a row that got no answer (a hint the path is dying). */
   missedKeepalives = 0;
-  readonly stats = { resyncs: 0, pushes: 0 };
+  readonly stats = { resyncs: 0, pushes: 0, resent: 0 };
 
   constructor(
-    private readonly ch: MessageChannel,
+    ch: MessageChannel | undefined,
     private readonly clock: Clock,
-    /** Draws the first request id (ids need only differ from a previous client's on the channel). */
+    /** Draws the run id (64 bits, once). */
     rng: Random,
     opts: Partial<RpcClientOptions> = {},
   ) {
     this.o = { ...DEFAULTS, ...opts };
-    this.nextId = rng.int(2 ** 30);
+    this.run = drawRun(rng);
+    if (ch) this.listen(ch);
+  }
+
+  /** A request went unanswered for `suspectMs`: whoever watches the path should probe it. */
+  onSuspect(cb: () => void): void {
+    this.suspectCbs.push(cb);
+  }
+
+  private listen(ch: MessageChannel): void {
+    this.ch = ch;
     ch.onMessage((d) => {
+      if (ch !== this.ch) return; // a channel we left
       try {
         this.onMessage(d);
       } catch {
@@ -70,38 +123,128 @@ export class DeviceClient {
     });
   }
 
+  /**
+   * A new channel to the same home (the agent reconnected): requests in flight are re-sent on it
+   * with their ids (the home applies each once), and a watch resubscribes and resyncs.
+   */
+  attach(ch: MessageChannel): void {
+    if (this.closed) return;
+    this.listen(ch);
+    this.lastSeq = -1; // the home numbers pushes per channel
+    this.ping = undefined;
+    for (const e of this.pending.values()) this.transmit(e);
+    if (this.changeCbs.size > 0) {
+      this.resync(true);
+      this.scheduleKeepalive();
+    }
+  }
+
+  /** The channel is gone; requests in flight wait (their windows still run) for `attach`. */
+  detach(): void {
+    this.ch = undefined;
+    for (const e of this.pending.values()) {
+      e.resend?.cancel();
+      e.resend = undefined;
+      e.suspect?.cancel();
+      e.suspect = undefined;
+    }
+  }
+
+  /** The channel moved onto another path: what is in flight goes again, now, with fresh budgets. */
+  pathChanged(): void {
+    if (this.closed || !this.ch) return;
+    for (const e of this.pending.values()) this.transmit(e);
+  }
+
+  /** (Re)starts sending `e` on the current channel, and its suspicion timer. */
+  private transmit(e: Pending): void {
+    e.resend?.cancel();
+    e.suspect?.cancel();
+    e.resend = undefined;
+    e.suspect = undefined;
+    const ch = this.ch;
+    if (!ch) return;
+    let first = true;
+    // Every retransmitMs (no backoff: the windows bound the request), until answered.
+    e.resend = new Retransmitter(
+      this.clock,
+      { rtoMs: this.o.retransmitMs, maxRtoMs: this.o.retransmitMs, maxSends: this.o.maxSends },
+      () => {
+        if (!first) this.stats.resent++;
+        first = false;
+        ch.send(e.bytes);
+      },
+      () => undefined, // out of sends on this path: the windows below settle it
+    ).start();
+    if (this.o.suspectMs > 0)
+      e.suspect = this.clock.setTimer(this.o.suspectMs, () => {
+        e.suspect = undefined;
+        if (this.pending.get(e.id) === e) for (const cb of this.suspectCbs) cb();
+      });
+  }
+
   private request(m: Method, p: Record<string, unknown>): Promise<unknown> {
-    if (this.closed) return Promise.reject(new DeviceError('connection closed'));
+    if (this.closed) return Promise.reject(new RequestError('connection closed', true));
     if (this.pending.size >= MAX_PENDING)
-      return Promise.reject(new DeviceError('too many requests in flight; wait for answers'));
-    const id = this.nextId++ % 2 ** 31;
+      return Promise.reject(
+        new RequestError('too many requests in flight; wait for answers (not applied)', true),
+      );
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) % 2 ** 31;
     let bytes: Uint8Array;
     try {
-      bytes = encodeRpc({ t: 'req', id, m, p });
+      bytes = encodeRpc({ t: 'req', id, m, p, k: this.run });
     } catch (e) {
-      return Promise.reject(new DeviceError((e as Error).message));
+      return Promise.reject(new RequestError((e as Error).message, true));
     }
     return new Promise((resolve, reject) => {
-      // Every retransmitMs (no backoff: the timeout bounds the request), until answered.
-      const resend = new Retransmitter(
-        this.clock,
-        { rtoMs: this.o.retransmitMs, maxRtoMs: this.o.retransmitMs, maxSends: this.o.maxSends },
-        () => this.ch.send(bytes),
-        () => undefined, // out of sends: the timeout below settles it
-      );
-      const timeout = this.clock.setTimer(this.o.timeoutMs, () => {
-        this.finish(id);
-        reject(new DeviceError(`the home did not answer ${m} within ${this.o.timeoutMs} ms`));
-      });
-      this.pending.set(id, { resolve, reject, resend, timeout });
-      resend.start();
+      const asks = m === 'call' && this.o.resolveMs > this.o.timeoutMs;
+      const e: Pending = {
+        id,
+        m,
+        bytes,
+        phase: 'apply',
+        resolve,
+        reject,
+        resend: undefined,
+        suspect: undefined,
+        timeout: this.clock.setTimer(this.o.timeoutMs, () => {
+          if (!asks) {
+            this.finish(id);
+            return reject(
+              new RequestError(
+                `the home did not answer ${m} within ${this.o.timeoutMs} ms`,
+                false,
+                true,
+              ),
+            );
+          }
+          // The window to apply it is over: from now on only ask what became of it.
+          e.phase = 'fate';
+          e.bytes = encodeRpc({ t: 'req', id, m: 'fate', p: {}, k: this.run });
+          this.transmit(e);
+          e.timeout = this.clock.setTimer(this.o.resolveMs - this.o.timeoutMs, () => {
+            this.finish(id);
+            reject(
+              new RequestError(
+                `not confirmed: the home could not be reached for ${Math.round(this.o.resolveMs / 1000)} s to confirm whether ${m} was applied`,
+                false,
+                true,
+              ),
+            );
+          });
+        }),
+      };
+      this.pending.set(id, e);
+      this.transmit(e);
     });
   }
 
   private finish(id: number): Pending | undefined {
     const e = this.pending.get(id);
-    e?.resend.cancel();
+    e?.resend?.cancel();
     e?.timeout.cancel();
+    e?.suspect?.cancel();
     this.pending.delete(id);
     return e;
   }
@@ -124,11 +267,13 @@ export class DeviceClient {
         const e = this.finish(m.id);
         if (!e) return; // a duplicate answer
         if (m.ok) e.resolve(m.r);
-        else e.reject(new DeviceError(m.e));
+        // An error answer from the home: the command was refused (not carried out), or "not
+        // applied" for one whose fate was asked — unless the home forgot it (rpc-server.ts).
+        else e.reject(new RequestError(m.e, m.na === true || !m.e.startsWith(FORGOTTEN_PREFIX)));
         return;
       }
       case 'evt': {
-        this.ch.send(encodeRpc({ t: 'ack', seq: m.seq }));
+        this.ch?.send(encodeRpc({ t: 'ack', seq: m.seq }));
         if (m.seq <= this.lastSeq || this.changeCbs.size === 0) return; // a retransmitted push
         const gap = m.seq > this.lastSeq + 1;
         this.lastSeq = m.seq;
@@ -164,7 +309,7 @@ export class DeviceClient {
       if (this.closed || this.changeCbs.size === 0) return;
       if (this.ping) this.missedKeepalives++;
       this.ping = { n: this.pingN++ % 2 ** 31, at: this.clock.now() };
-      this.ch.send(encodeRpc({ t: 'ping', n: this.ping.n }));
+      this.ch?.send(encodeRpc({ t: 'ping', n: this.ping.n }));
       this.scheduleKeepalive();
     });
   }
@@ -236,7 +381,10 @@ export class DeviceClient {
   close(): void {
     this.closed = true;
     this.keepaliveTimer?.cancel();
-    for (const id of [...this.pending.keys()])
-      this.finish(id)?.reject(new DeviceError('connection closed'));
+    for (const id of [...this.pending.keys()]) {
+      const e = this.finish(id);
+      // Closed while in flight: it may have reached the home (unless nothing was ever sent).
+      e?.reject(new RequestError('connection closed', false, true));
+    }
   }
 }

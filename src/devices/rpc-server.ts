@@ -1,5 +1,6 @@
 // The home's device service on one client's channel: answers requests, suppresses duplicates
-// (a retransmitted `toggle` is answered from the cache, never executed twice), pushes state
+// (a retransmitted `toggle` is answered from the cache, never executed twice — across channels
+// too when the client names its run and the home knows the client's key: request-memory.ts), pushes state
 // changes to a subscribed client until it acknowledges them, and answers keepalives with the
 // number of its last push so a client that lost pushes can resync.
 import { Retransmitter } from '../net/retransmit.js';
@@ -14,6 +15,7 @@ import {
   type DeviceSource,
   type EntityState,
 } from './model.js';
+import { RequestMemory, type Remembered } from './request-memory.js';
 import { decodeRpc, encodeRpc, fitState, MAX_RPC, type RpcMessage } from './rpc-wire.js';
 
 /** Answers kept for retransmitted requests: at most this many, for at most this long. A client
@@ -38,12 +40,23 @@ export interface RpcServerStats {
   limited: number;
 }
 
-type Answer = { at: number; bytes: Uint8Array | 'pending' };
+type Answer = Remembered;
+
+/** The home's memory shared by all channels, and who is on this one (the Noise static key). */
+export interface SharedRequests {
+  memory: RequestMemory;
+  client: string;
+}
+
+export const NOT_APPLIED = 'not applied: the command did not reach the home in time';
+/** The answer to a request pushed out of a full memory (it may have been applied before). */
+export const FORGOTTEN = 'the home no longer remembers this request: not applied again';
 
 export function serveDevices(
   ch: MessageChannel,
   source: DeviceSource,
   clock: Clock,
+  shared?: SharedRequests,
 ): { close(): void; stats: RpcServerStats } {
   const stats: RpcServerStats = {
     requests: 0,
@@ -52,8 +65,8 @@ export function serveDevices(
     oversize: 0,
     limited: 0,
   };
-  /** Response (or "in progress") by request id, oldest first (Map keeps insertion order). */
-  const answered = new Map<number, Answer>();
+  /** Response (or "in progress") by run and request id, oldest first (Map keeps insertion order). */
+  const answered = new Map<string, Answer>();
   /** Number of the last push (-1: none yet); pongs carry it. */
   let seq = -1;
   const unacked = new Map<number, { resend: Retransmitter; bytes: Uint8Array }>();
@@ -76,19 +89,34 @@ export function serveDevices(
     }
   };
 
-  const respond = (id: number, r: { ok: true; r: unknown } | { ok: false; e: string }): void => {
+  type Req = Extract<RpcMessage, { t: 'req' }>;
+  /** Across channels when the client names its run (and we know its key), else this channel's. */
+  const lookup = (m: Req, now: number): Answer | 'forgotten' | undefined =>
+    shared && m.k !== undefined
+      ? shared.memory.get(shared.client, m.k, m.id, now)
+      : answered.get(`${m.k ?? '-'}:${m.id}`);
+  const remember = (m: Req, a: Answer): void => {
+    if (shared && m.k !== undefined) shared.memory.set(shared.client, m.k, m.id, a);
+    else answered.set(`${m.k ?? '-'}:${m.id}`, a);
+  };
+
+  const respond = (
+    m: Req,
+    r: { ok: true; r: unknown } | { ok: false; e: string; na?: true },
+  ): void => {
+    const id = m.id;
     let bytes: Uint8Array;
     try {
       bytes = encodeRpc(
         r.ok
           ? { t: 'res', id, ok: true, r: r.r }
-          : { t: 'res', id, ok: false, e: r.e.slice(0, 300) },
+          : { t: 'res', id, ok: false, e: r.e.slice(0, 300), ...(r.na ? { na: true } : {}) },
       );
     } catch {
       stats.oversize++;
       bytes = encodeRpc({ t: 'res', id, ok: false, e: 'the answer is too large for one message' });
     }
-    answered.set(id, { at: clock.now(), bytes });
+    remember(m, { at: clock.now(), bytes });
     send(bytes);
   };
 
@@ -163,6 +191,10 @@ export function serveDevices(
       case 'unsub':
         stopPushing();
         return { subscribed: false };
+      case 'fate':
+        throw new DeviceError(
+          'fate asks about a request: it needs the run (k) on a secure channel',
+        );
     }
   };
 
@@ -188,19 +220,28 @@ export function serveDevices(
     }
     const now = clock.now();
     forget(now);
-    const prior = answered.get(m.id);
+    const prior = lookup(m, now);
+    if (prior === 'forgotten') {
+      // Pushed out of a full memory: it may have been applied; it is not applied again.
+      stats.duplicates++;
+      return send(encodeRpc({ t: 'res', id: m.id, ok: false, e: FORGOTTEN }));
+    }
     if (prior !== undefined) {
       stats.duplicates++;
       if (prior.bytes !== 'pending') send(prior.bytes); // the answer was lost: same answer again
       return;
     }
     if (!limiter.take('requests', now)) return void stats.limited++;
+    if (m.m === 'fate' && shared && m.k !== undefined) {
+      // Never seen: it is not applied, and from now on never will be (this answer is remembered).
+      return respond(m, { ok: false, e: NOT_APPLIED, na: true });
+    }
     stats.requests++;
-    answered.set(m.id, { at: now, bytes: 'pending' });
+    remember(m, { at: now, bytes: 'pending' });
     handle(m).then(
-      (r) => respond(m.id, { ok: true, r }),
+      (r) => respond(m, { ok: true, r }),
       (e: unknown) =>
-        respond(m.id, { ok: false, e: e instanceof DeviceError ? e.message : 'internal error' }),
+        respond(m, { ok: false, e: e instanceof DeviceError ? e.message : 'internal error' }),
     );
   };
 

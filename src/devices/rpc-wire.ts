@@ -1,16 +1,26 @@
 // The remote-procedure messages between a client and the home's device service: compact JSON,
 // at most MAX_RPC bytes each (one datagram, encrypted or not), parsed strictly.
+import { fromUtf8, utf8, utf8Length } from '../wire/bytes.js';
 import { DeviceError, parseEntityState, type EntityState } from './model.js';
 
 /** Fits a secure-channel datagram (1,024 bytes of plaintext) with room to spare. */
 export const MAX_RPC = 1000;
 
-export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub';
+/** `fate` (issue 21): "did you apply request `id` of run `k`?" — answered from the home's memory
+ *  (the original answer), else "not applied" (and the home will never apply it afterwards). An
+ *  older home drops it unanswered, so the client can only say "not confirmed" there. */
+export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub' | 'fate';
+
+/** A client run's id: 16 hex digits (64 random bits), drawn once per device client. */
+export const RUN_ID = /^[0-9a-f]{16}$/;
 
 export type RpcMessage =
-  | { t: 'req'; id: number; m: Method; p: Record<string, unknown> }
+  /** `k` (optional; older clients omit it, older homes ignore it): the client run the id belongs
+   *  to, so (client key, k, id) names one request across channels and reconnects. */
+  | { t: 'req'; id: number; m: Method; p: Record<string, unknown>; k?: string }
   | { t: 'res'; id: number; ok: true; r: unknown }
-  | { t: 'res'; id: number; ok: false; e: string }
+  /** `na: true`: the home says for sure that it did not apply the request (and never will). */
+  | { t: 'res'; id: number; ok: false; e: string; na?: true }
   /** A pushed state change, numbered so the client can ack it and notice gaps. */
   | { t: 'evt'; seq: number; s: EntityState }
   | { t: 'ack'; seq: number }
@@ -19,13 +29,13 @@ export type RpcMessage =
   | { t: 'ping'; n: number }
   | { t: 'pong'; n: number; seq: number; sub: boolean };
 
-const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub'];
+const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub', 'fate'];
 const isId = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 31;
 const isSeqOrNone = (v: unknown): v is number => v === -1 || isId(v);
 
 export function encodeRpc(m: RpcMessage): Uint8Array {
-  const b = Buffer.from(JSON.stringify(m));
+  const b = utf8(JSON.stringify(m));
   if (b.length > MAX_RPC)
     throw new RangeError(`rpc message of ${b.length} bytes exceeds ${MAX_RPC}`);
   return b;
@@ -36,7 +46,7 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
   if (data.length > MAX_RPC) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(data).toString('utf8'));
+    v = JSON.parse(fromUtf8(data));
   } catch {
     return undefined;
   }
@@ -47,12 +57,25 @@ export function decodeRpc(data: Uint8Array): RpcMessage | undefined {
       case 'req':
         if (!isId(r.id) || !METHODS.includes(r.m as Method)) return undefined;
         if (typeof r.p !== 'object' || r.p === null || Array.isArray(r.p)) return undefined;
-        return { t: 'req', id: r.id, m: r.m as Method, p: r.p as Record<string, unknown> };
+        if (r.k !== undefined && (typeof r.k !== 'string' || !RUN_ID.test(r.k))) return undefined;
+        return {
+          t: 'req',
+          id: r.id,
+          m: r.m as Method,
+          p: r.p as Record<string, unknown>,
+          ...(r.k !== undefined ? { k: r.k } : {}),
+        };
       case 'res':
         if (!isId(r.id)) return undefined;
         if (r.ok === true) return { t: 'res', id: r.id, ok: true, r: r.r };
         if (r.ok === false && typeof r.e === 'string')
-          return { t: 'res', id: r.id, ok: false, e: r.e.slice(0, 300) };
+          return {
+            t: 'res',
+            id: r.id,
+            ok: false,
+            e: r.e.slice(0, 300),
+            ...(r.na === true ? { na: true as const } : {}),
+          };
         return undefined;
       case 'evt':
         return isId(r.seq) ? { t: 'evt', seq: r.seq, s: parseEntityState(r.s) } : undefined;
@@ -87,7 +110,7 @@ export function fitState(s: EntityState): EntityState {
     attributes[k] = typeof v === 'string' ? v.slice(0, MAX_ATTR_TEXT) : v;
   }
   const out: EntityState = { ...s, state: s.state.slice(0, 64), attributes };
-  const size = (): number => Buffer.byteLength(JSON.stringify(out)) + ENVELOPE;
+  const size = (): number => utf8Length(JSON.stringify(out)) + ENVELOPE;
   const bySize = Object.keys(attributes).sort(
     (a, b) => JSON.stringify(attributes[b]).length - JSON.stringify(attributes[a]).length,
   );

@@ -7,7 +7,15 @@ import { dropCounter } from '../ops/drops.js';
 import { TxIds } from '../net/tx-ids.js';
 import { withDefaults } from '../options.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
-import { ErrorCode, HOME_ID_PATTERN, type Message, type MessageOf } from '../wire/messages.js';
+import {
+  ErrorCode,
+  HOME_ID_PATTERN,
+  REQUEST_PAD,
+  type Message,
+  type MessageOf,
+} from '../wire/messages.js';
+import { Retransmitter } from '../net/retransmit.js';
+import type { ServerRole } from '../secure/auth.js';
 import {
   DEFAULT_HOME,
   type HomeConfig,
@@ -247,6 +255,55 @@ export class HomeAgent {
     };
   }
 
+  /** Acks awaited by goodbye(), by tx. */
+  private readonly byes = new Map<number, () => void>();
+
+  /**
+   * Going away (SIGTERM, issue 21 item 9): stops keepalives and tells the rendezvous and the
+   * relay node with a deregister bound to each, so clients hear "home offline" at once. Settles
+   * when both answered, or after `timeoutMs` (a lost goodbye only means the registration expires
+   * as before). Call close() after it.
+   */
+  goodbye(timeoutMs = 600): Promise<void> {
+    this.registration.close();
+    this.relayNode.close();
+    const targets: Array<{ to: SocketAddr; role: ServerRole }> = [];
+    if (this.registration.observed)
+      targets.push({ to: this.registration.rendezvous, role: 'rendezvous' });
+    if (this.relayNode.relay) targets.push({ to: this.relayNode.relay, role: 'relay' });
+    if (targets.length === 0 || !this.sock) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const senders: Retransmitter[] = [];
+      let left = targets.length;
+      const done = (): void => {
+        deadline.cancel();
+        for (const r of senders) r.cancel();
+        this.byes.clear();
+        resolve();
+      };
+      const deadline = this.env.clock.setTimer(timeoutMs, done);
+      for (const t of targets) {
+        const tx = this.tx.next();
+        const auth =
+          this.opts.trust?.deregistrationAuth?.(this.opts.id, { role: t.role, addr: t.to }) ??
+          new Uint8Array(0);
+        const msg: Message = { type: 'deregister', tx, homeId: this.opts.id, auth };
+        const r = new Retransmitter(
+          this.env.clock,
+          { rtoMs: 200, maxRtoMs: 200, maxSends: 3 },
+          () => this.sock?.send(msg, t.to, { padTo: REQUEST_PAD }),
+          () => {},
+        );
+        senders.push(r);
+        this.byes.set(tx, () => {
+          r.ack();
+          if (--left === 0) done();
+        });
+        r.start();
+      }
+    });
+  }
+
   close(): void {
     this.nat?.cancel();
     this.registration.close();
@@ -273,6 +330,10 @@ export class HomeAgent {
       case 'registered':
         if (fromRendezvous) return this.registration.onRegisteredMsg(msg);
         break;
+      case 'deregistered':
+        if (fromRendezvous || fromRelayNode) this.byes.get(msg.tx)?.();
+        this.byes.delete(msg.tx);
+        return;
       case 'keepaliveAck':
         if (fromRendezvous) return this.registration.onKeepaliveAck(msg);
         break;

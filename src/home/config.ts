@@ -3,6 +3,7 @@ import type { BindOptions, SocketAddr } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../punch/spray.js';
 import type { MessageOf } from '../wire/messages.js';
+import type { ServerBinding } from '../secure/auth.js';
 import type { HomeMetrics } from '../ops/metrics.js';
 import type { CandidateOptions, CandidateStatus } from './candidates.js';
 
@@ -98,7 +99,10 @@ export interface HomeOptions extends Partial<HomeConfig> {
 }
 
 export interface HomeTrust {
-  registrationAuth(homeId: string): Uint8Array;
+  /** `server`: the server the proof is for (it is bound to it: issue 21 item 4). */
+  registrationAuth(homeId: string, server?: ServerBinding): Uint8Array;
+  /** The signed goodbye for one server (issue 21 item 9); absent: an open home's empty one. */
+  deregistrationAuth?(homeId: string, server: ServerBinding): Uint8Array;
   authorizeAssist(msg: MessageOf<'peerInfo'>): { ok: true } | { ok: false; reason: string };
   /** A relayed session (issue 10), let in exactly as an assist; without it relays are refused. */
   authorizeRelay?(msg: MessageOf<'relayOffer'>): { ok: true } | { ok: false; reason: string };

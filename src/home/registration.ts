@@ -125,7 +125,12 @@ export class Registration {
             tx,
             homeId: this.opts.id,
             locals: this.locals(),
-            auth: this.opts.trust?.registrationAuth(this.opts.id) ?? new Uint8Array(0),
+            // Bound to this server (issue 21 item 4): useless at a relay node or another node.
+            auth:
+              this.opts.trust?.registrationAuth(this.opts.id, {
+                role: this.peer === 'rendezvous' ? 'rendezvous' : 'relay',
+                addr: this.rv.current(),
+              }) ?? new Uint8Array(0),
             ...this.natExt(),
           },
           this.rv.current(),

@@ -3,6 +3,7 @@
 // the end-to-end tests start.
 import { networkInterfaces } from 'node:os';
 import type { DeviceSource } from '../devices/model.js';
+import { RequestMemory } from '../devices/request-memory.js';
 import { serveDevices } from '../devices/rpc-server.js';
 import { openDeviceSource } from '../devices/source.js';
 import { PortholeError } from '../errors.js';
@@ -54,13 +55,15 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     localIps,
     ...(trust ? { trust } : {}),
   });
-  // Every client's channel (encrypted in secure mode) gets the device service, and forwarded
-  // services (issue 19) on the same channel: stream frames are split off before the RPC.
+  // Every client's channel (encrypted in secure mode) gets the device service; a paired client's
+  // requests are remembered across its channels (a command re-sent over a new path applies once).
+  // Forwarded services (issue 19) share the channel: stream frames are split off before the RPC.
+  const memory = new RequestMemory();
   const services = new HomeServices(state?.dir, env.clock, env.log);
   serveApp(agent, trust, (ch, _peer, client) => {
     const { app, streams } = splitChannel(ch);
-    void serveDevices(app, devices, env.clock);
-    services.attach(streams, client);
+    void serveDevices(app, devices, env.clock, client ? { memory, client } : undefined);
+    services.attach(streams, client ? new Uint8Array(Buffer.from(client, 'base64url')) : undefined);
   });
   const close = (): void => {
     services.close();

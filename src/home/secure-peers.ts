@@ -8,8 +8,8 @@ import { secureServer } from '../secure/noise-channel.js';
 import type { HomeAgent } from './agent.js';
 import { servePeerChannels } from './peer-channels.js';
 
-/** `client`: the client's Noise static key (trust mode), for per-client decisions. */
-export type AppHandler = (channel: MessageChannel, peer: SocketAddr, client?: Uint8Array) => void;
+/** `client`: the client's Noise static key (base64url) in trust mode; undefined in open mode. */
+export type AppHandler = (channel: MessageChannel, peer: SocketAddr, client?: string) => void;
 
 /** Plain (open mode) or encrypted (trust mode) application channels, one per client. */
 export function serveApp(
@@ -49,6 +49,7 @@ export function serveChannel(
         }),
       close: () => sec.close(),
     };
-    app(guarded, peer, sec.remoteStatic);
+    const rs = sec.remoteStatic;
+    app(guarded, peer, rs ? Buffer.from(rs).toString('base64url') : undefined);
   });
 }

@@ -124,8 +124,10 @@ export function readHomeStatus(dir: string, alive: (pid: number) => boolean): St
     return { running: false, message: `the home is not running (no ${STATUS_FILE} in ${dir})` };
   let status: HomeStatus;
   try {
-    status = JSON.parse(readFileSync(path, 'utf8')) as HomeStatus;
-    if (typeof status?.pid !== 'number') throw new Error('no pid');
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    const wrong = shapeError(v);
+    if (wrong) throw new Error(wrong);
+    status = v as HomeStatus;
   } catch (e) {
     return {
       running: false,
@@ -145,4 +147,29 @@ export function readHomeStatus(dir: string, alive: (pid: number) => boolean): St
       message: `the home is not running (pid ${status.pid} is gone; last update ${status.updatedAt})`,
     };
   return { running: true, status };
+}
+
+/** What is wrong with a parsed status.json (undefined: it has the shape `home status` reads). */
+function shapeError(v: unknown): string | undefined {
+  const o = (x: unknown): x is Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x);
+  const str = (x: unknown): boolean => typeof x === 'string';
+  const optStr = (x: unknown): boolean => x === undefined || typeof x === 'string';
+  const strs = (x: unknown): boolean => Array.isArray(x) && x.every(str);
+  if (!o(v)) return 'not a JSON object';
+  if (!Number.isSafeInteger(v.pid)) return 'no pid';
+  if (!str(v.id) || typeof v.secure !== 'boolean' || !str(v.startedAt) || !str(v.updatedAt))
+    return 'no id, secure flag or times';
+  if (!optStr(v.stoppedAt)) return 'stoppedAt is not a time';
+  const r = v.registration;
+  if (!o(r) || typeof r.registered !== 'boolean' || !str(r.rendezvous) || !str(r.nat))
+    return 'no registration';
+  if (!optStr(r.observed)) return 'registration.observed is not an address';
+  const p = v.portmap;
+  if (!o(p) || !str(p.state)) return 'no portmap state';
+  if (![p.protocol, p.external, p.leaseEndsAt, p.reason].every(optStr))
+    return 'a portmap field is not text';
+  if (p.lifetimeS !== undefined && typeof p.lifetimeS !== 'number') return 'portmap.lifetimeS';
+  if (!strs(v.ipv6) || !strs(v.advertised)) return 'no ipv6 or advertised list';
+  return undefined;
 }

@@ -1,6 +1,7 @@
 // Transaction ids for requests that need an answer: one counter per role, started at a random
 // point drawn from the Env's Random (seeded in the simulator), so ids are unpredictable to an
 // off-path sender yet cost one draw, not one per request.
+import { toHex } from '../wire/bytes.js';
 import type { SessionId } from '../wire/messages.js';
 import type { Random } from './types.js';
 
@@ -19,5 +20,5 @@ export class TxIds {
 
 /** 8 random bytes as 16 hex characters: a traversal round's, candidates query's or relayed session's id. */
 export function newSessionId(rng: Random): SessionId {
-  return Buffer.from(rng.bytes(8)).toString('hex');
+  return toHex(rng.bytes(8));
 }

@@ -4,11 +4,9 @@
 // the virtual network delivers datagrams from its own event loop, and no promise may sit between
 // an event and the reaction to it (that would make simulated time and ordering unpredictable).
 
-/** An IPv4 or IPv6 address and a UDP port. Immutable value. */
-export interface SocketAddr {
-  readonly ip: string;
-  readonly port: number;
-}
+import type { SocketAddr } from '../wire/socket-addr.js';
+
+export type { SocketAddr };
 
 export interface SendOptions {
   /** IP TTL / hop limit for this one datagram (hole-opening packets that must die early). */

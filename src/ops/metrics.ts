@@ -60,7 +60,7 @@ export const RATE_LIMIT_DROPS: Readonly<Record<string, RateLimitScope>> = {
 export type PunchStrategy =
   'patent' | 'reverse' | 'knock' | 'spray' | 'predict' | 'relay' | 'other';
 export type PunchPath = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped' | 'none';
-export type RedisCommand = 'get' | 'set' | 'publish' | 'heartbeat' | 'nodes' | 'subscribe';
+export type RedisCommand = 'get' | 'set' | 'del' | 'publish' | 'heartbeat' | 'nodes' | 'subscribe';
 /** Where a rejected cluster input came from. */
 export type ClusterSource = 'directory' | 'membership' | 'pubsub';
 
@@ -110,6 +110,8 @@ export type RelayDirection = 'to_home' | 'to_client';
 export interface RelayMetrics {
   relayed(direction: RelayDirection, bytes: number): void;
   sessions(delta: 1 | -1): void;
+  /** Payload bytes dropped over a home's rate budget (docs/seams.md §8). */
+  budgetDropped?(bytes: number): void;
 }
 
 /**

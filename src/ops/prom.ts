@@ -83,6 +83,11 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     labelNames: ['direction'],
     registers: reg,
   });
+  const relayBudgetDropped = new Counter({
+    name: 'porthole_relay_budget_dropped_bytes_total',
+    help: 'Relayed payload bytes dropped because their home was over its rate budget',
+    registers: reg,
+  });
   const relaySessions = new Gauge({
     name: 'porthole_relay_sessions',
     help: 'Relayed sessions open',
@@ -174,6 +179,7 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
   const relay: RelayMetrics = {
     relayed: (direction, bytes) => relayBytes.inc({ direction }, bytes),
     sessions: (delta) => relaySessions.inc(delta),
+    budgetDropped: (bytes) => relayBudgetDropped.inc(bytes),
   };
   return {
     registry,

@@ -1,7 +1,7 @@
 // UPnP-IGD through @achingbrain/nat-port-mapper (SSDP discovery, IGDv2 AddAnyPortMapping /
 // DeletePortMapping / GetExternalIPAddress). It uses real sockets and real time, not the Env seam:
 // it sits behind the same PortMapClient interface, so the mapper and its tests do not care.
-import { upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
+import type { Gateway } from '@achingbrain/nat-port-mapper';
 import type { MapOutcome, MapRequest, Mapping, PortMapClient } from './types.js';
 
 export interface UpnpClientOptions {
@@ -26,6 +26,8 @@ export class UpnpClient implements PortMapClient {
   /** Starts SSDP discovery (once); the mapper calls this early so it overlaps PCP/NAT-PMP. */
   discover(): Promise<Gateway | undefined> {
     this.found ??= (async () => {
+      // Loaded when discovery starts (a home with --portmap off, or any other command, skips it).
+      const { upnpNat } = await import('@achingbrain/nat-port-mapper');
       const nat = upnpNat({ autoRefresh: false, description: 'porthole' });
       const signal = AbortSignal.timeout(this.o.discoveryMs ?? 2500);
       try {

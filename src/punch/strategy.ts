@@ -93,6 +93,16 @@ export function relayReason(home: NatClass, client: NatClass): string {
   return `both NATs map per destination (home: ${natLabel(home)}, client: ${natLabel(client)})`;
 }
 
+/**
+ * The home's class label out of a relayReason text (the rendezvous's NeedsRelay error carries
+ * it; issue 21 item 5: the relayed report names the home's NAT). Untrusted text: a label of
+ * printable characters, at most 80, or nothing.
+ */
+export function homeLabelOf(reason: string): string | undefined {
+  const m = /\(home: ([ -~]{1,80}?), client: /.exec(reason);
+  return m?.[1] && m[1] !== 'unknown' ? m[1] : undefined;
+}
+
 // The wire's round mode (wire/messages.ts PunchMode) for a method, and back.
 const MODE_OF: Record<Method, PunchMode> = {
   knock: 'knock',

@@ -3,7 +3,8 @@
 // node:net and ws directly: the Env seam is UDP only). Every incoming byte is decoded at the
 // edge; anything that is not a well-formed message from the relay is dropped.
 import { connect as tcpConnect, type Socket } from 'node:net';
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
 import type { SocketAddr, UdpEndpoint, UdpNet } from '../net/types.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { decode, encode, type Message } from '../wire/messages.js';
@@ -116,7 +117,9 @@ export class WsLink extends BaseLink {
     super();
     const u = new URL(url);
     this.remote = `relay ws ${u.host}`;
-    this.ws = new WebSocket(url, { maxPayload: MAX_FRAME, perMessageDeflate: false });
+    // `ws` loads with the first WebSocket link, not with every client.
+    const Ws = createRequire(import.meta.url)('ws') as typeof WebSocket;
+    this.ws = new Ws(url, { maxPayload: MAX_FRAME, perMessageDeflate: false });
     this.ws.binaryType = 'nodebuffer';
     this.ws.on('open', () => {
       for (const b of this.queue.splice(0)) this.ws.send(b);
@@ -130,7 +133,7 @@ export class WsLink extends BaseLink {
   send(msg: Message, padTo?: number): void {
     if (this.ended) return;
     const bytes = encode(msg, padTo);
-    if (this.ws.readyState === WebSocket.CONNECTING) {
+    if (this.ws.readyState === this.ws.CONNECTING) {
       if (this.queue.length < 16) this.queue.push(bytes);
       return;
     }
@@ -138,7 +141,7 @@ export class WsLink extends BaseLink {
       this.lost('relay not reading');
       return this.ws.terminate();
     }
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes);
   }
   close(): void {
     this.ended = true;

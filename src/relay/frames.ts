@@ -1,9 +1,10 @@
 // Length-prefixed frames for the TCP transport: u16 big-endian length | one encoded message.
 // The decoder holds at most one partial frame (≤ maxFrame + 2 bytes) and refuses a length over
 // maxFrame before reading it, so a peer cannot make it buffer more than that.
-import { MAX_DATAGRAM } from '../wire/messages.js';
+import { MAX_RELAY_DATAGRAM } from '../wire/messages.js';
 
-export const MAX_FRAME = MAX_DATAGRAM;
+/** The largest message a stream carries: the largest relayData (docs/seams.md §8). */
+export const MAX_FRAME = MAX_RELAY_DATAGRAM;
 
 export function frame(msg: Uint8Array): Uint8Array {
   if (msg.length > 0xffff) throw new RangeError('frame too large');

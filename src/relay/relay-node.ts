@@ -3,9 +3,9 @@
 // homes (relayNode message) and redirects clients' relayOpens here; each home registers here as
 // with its rendezvous (same signed proof, same RegistrationDesk), so this node holds the live NAT
 // mapping it offers sessions through. No assists, no STUN: nothing else is answered.
-import type { BindOptions, Env, TimerHandle } from '../net/types.js';
+import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { RelayMetrics } from '../ops/metrics.js';
-import { RegistrationDesk } from '../rendezvous/registration-desk.js';
+import { ownAddresses, RegistrationDesk } from '../rendezvous/registration-desk.js';
 import { MemoryRegistry } from '../rendezvous/registry.js';
 import { RateLimiter, type RateLimitOptions } from '../util/rate-limit.js';
 import type { RelayLimits } from './limits.js';
@@ -23,6 +23,8 @@ export interface RelayNodeOptions extends Partial<RelayLimits> {
   /** Registrations and keepalives per source IP (each signed one costs a signature check). */
   perIpLimit?: RateLimitOptions;
   metrics?: RelayMetrics;
+  /** Its public address when it cannot see it (registration proofs are bound to it). */
+  advertise?: SocketAddr;
 }
 
 export interface RelayNodeStats {
@@ -55,12 +57,14 @@ export class RelayNode {
     this.udp = new UdpRelay(env, {
       ...opts,
       lookupHome: (id) => this.registry.get(id, env.clock.now())?.addr,
+      offline: (id) => this.desk.isOffline(id, env.clock.now()),
       onOther: (msg, from, size) => {
-        if (msg.type !== 'register' && msg.type !== 'keepalive')
+        if (msg.type !== 'register' && msg.type !== 'keepalive' && msg.type !== 'deregister')
           return this.udp.drops.count(`unexpected-${msg.type}`);
         if (!this.perIp.take(from.ip, env.clock.now()))
           return this.udp.drops.count('rate-limited-ip');
         if (msg.type === 'register') this.desk.onRegister(msg, { from, size });
+        else if (msg.type === 'deregister') this.desk.onDeregister(msg, { from, size });
         else this.desk.onKeepalive(msg, { from, size });
       },
     });
@@ -68,8 +72,14 @@ export class RelayNode {
       env,
       registry: this.registry,
       cfg,
+      role: 'relay',
+      isSelf: ownAddresses(
+        () => [this.udp.endpoint?.localAddress()],
+        opts.advertise ? [opts.advertise] : [],
+      ),
       reply: (m, req) => this.udp.socket?.reply(m, req.from, req.size),
       drop: (reason) => this.udp.drops.count(reason),
+      onDeregistered: (id) => this.udp.relay.forgetHome(id),
     });
   }
 

@@ -1,11 +1,13 @@
 // One relayed session seen from either end as a Path: frames go out as relayData for this
 // session through `sendMsg`; the owner feeds incoming payloads and the remote close in.
-import type { Path } from '../net/path.js';
+import { PATH_MAX_PAYLOAD, type Path } from '../net/path.js';
 import type { Message } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 
 export class RelayedPath implements Path {
   readonly kind = 'relayed' as const;
+  /** A relayData carries up to MAX_RELAY_PAYLOAD (1,400): one Noise frame of 1,024 fits. */
+  readonly maxPayload = PATH_MAX_PAYLOAD;
   private msgCbs: Array<(d: Uint8Array) => void> = [];
   private closeCbs: Array<(reason: string) => void> = [];
   private done = false;

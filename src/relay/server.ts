@@ -15,7 +15,7 @@ import { encode, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import { closeReasonName } from './errors.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
-import { SessionTable, type RelaySession } from './sessions.js';
+import { claimedKey, SessionTable, type RelaySession } from './sessions.js';
 import { RelayStatsCounter, type RelayStats } from './stats.js';
 import { answerWithin, udpTransport, type ClientTransport } from './transport.js';
 import { redirectMessage, type RedirectTarget } from './redirect.js';
@@ -32,6 +32,8 @@ export interface RelayCoreOptions extends Partial<RelayLimits> {
   locate?(homeId: string): Promise<RedirectTarget | undefined>;
   /** The role's metrics (sessions ±1, bytes relayed each way). */
   metrics?: RelayMetrics;
+  /** The home said goodbye here (issue 21 item 9): a relayOpen for it is refused at once. */
+  offline?(homeId: string): boolean;
 }
 
 type HomeMessage =
@@ -49,6 +51,8 @@ export class RelayCore {
   private closed = false;
   private readonly perIp: RateLimiter;
   private readonly perHome: RateLimiter;
+  /** Relayed payload bytes per home (docs/seams.md §8): one bucket over all its sessions. */
+  private readonly homeBytes: RateLimiter;
 
   constructor(
     private readonly env: Env,
@@ -59,6 +63,11 @@ export class RelayCore {
     this.txSeq = env.rng.int(0x7fffffff);
     this.perIp = new RateLimiter(this.limits.opensPerIp);
     this.perHome = new RateLimiter(this.limits.offersPerHome);
+    this.homeBytes = new RateLimiter({
+      ratePerSec: this.limits.homeBytesPerSec,
+      burst: this.limits.homeBurstBytes,
+      maxKeys: this.limits.maxSessions,
+    });
     this.scheduleSweep();
   }
 
@@ -132,6 +141,12 @@ export class RelayCore {
     for (const s of this.sessions.ofTransport(t.key)) this.end(s, code, text, { client: false });
   }
 
+  /** The home said goodbye (issue 21 item 9): its sessions end now; its clients are told. */
+  forgetHome(homeId: string): void {
+    for (const s of this.sessions.ofHome(homeId))
+      this.end(s, RelayCloseCode.PeerClosed, 'the home went offline', { home: false });
+  }
+
   close(): void {
     if (this.closed) return;
     this.sweepTimer?.cancel();
@@ -179,7 +194,9 @@ export class RelayCore {
     }
     const home = this.opts.relayNode ? undefined : this.opts.lookupHome(msg.homeId);
     if (!home) return this.elsewhere(msg, t, size);
-    const busy = this.capReached(msg.homeId, t.addr.ip) ?? this.rateLimited(msg.homeId, t.addr.ip);
+    const clientKey = claimedKey(msg.auth);
+    const busy =
+      this.capReached(msg.homeId, t.addr.ip, clientKey) ?? this.rateLimited(msg.homeId, t.addr.ip);
     if (busy) {
       this.counters.drop(`cap-${busy}`);
       return this.refuseOpen(msg, t, size, RelayCloseCode.Busy, `too many requests (${busy})`);
@@ -188,6 +205,7 @@ export class RelayCore {
     const s: RelaySession = {
       id: msg.session,
       homeId: msg.homeId,
+      clientKey,
       home,
       client: t,
       openTx: msg.tx,
@@ -224,6 +242,11 @@ export class RelayCore {
       this.counters.redirected();
       this.answer(t, redirectMessage(msg, to), size);
     };
+    if (this.opts.offline?.(msg.homeId)) {
+      this.counters.drop('home-offline');
+      const text = 'the home is offline (it said goodbye)';
+      return this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, text);
+    }
     const unknown = (): void => {
       this.counters.drop('unknown-home');
       this.refuseOpen(msg, t, size, RelayCloseCode.UnknownHome, 'home not registered');
@@ -248,10 +271,18 @@ export class RelayCore {
     );
   }
 
-  private capReached(homeId: string, ip: string): string | undefined {
+  /**
+   * Before the home accepts, a request proves nothing: it counts against its IP (pending). The
+   * per-key count holds accepted sessions only, so a request claiming someone else's key cannot
+   * use up that key's allowance; it is checked here (the home is spared a signature check) and
+   * again at the accept.
+   */
+  private capReached(homeId: string, ip: string, clientKey: string): string | undefined {
     if (this.sessions.size >= this.limits.maxSessions) return 'global';
-    if (this.sessions.countForIp(ip) >= this.limits.maxSessionsPerIp) return 'per-ip';
+    if (this.sessions.pendingForIp(ip) >= this.limits.maxPendingPerIp) return 'pending-per-ip';
     if (this.sessions.countForHome(homeId) >= this.limits.maxSessionsPerHome) return 'per-home';
+    if (this.sessions.countForKey(homeId, clientKey) >= this.limits.maxSessionsPerKey)
+      return 'per-key';
     return undefined;
   }
 
@@ -286,7 +317,11 @@ export class RelayCore {
         if (s.state === 'offered') {
           s.offer?.ack();
           s.offer = undefined; // the offer's bytes go with it
-          s.state = 'open';
+          if (this.sessions.countForKey(s.homeId, s.clientKey) >= this.limits.maxSessionsPerKey) {
+            this.counters.drop('cap-per-key');
+            return this.end(s, RelayCloseCode.Busy, 'too many requests (per-key)');
+          }
+          this.sessions.accept(s);
           s.lastActive = this.env.clock.now();
           this.counters.accepted();
           this.env.log.info(
@@ -309,10 +344,14 @@ export class RelayCore {
   private forward(s: RelaySession, msg: MessageOf<'relayData'>, dir: 'toHome' | 'toClient'): void {
     const now = this.env.clock.now();
     s.lastActive = now;
-    if (msg.payload.length === 0) return; // a keepalive: it only refreshes the session
-    if (s.bytes + msg.payload.length > this.limits.maxSessionBytes)
-      return this.end(s, RelayCloseCode.ByteCap, `over ${this.limits.maxSessionBytes} bytes`);
-    s.bytes += msg.payload.length;
+    const n = msg.payload.length;
+    if (n === 0) return; // a keepalive: it only refreshes the session
+    const cap = this.limits.maxSessionBytes;
+    if (cap > 0 && s.bytes + n > cap)
+      return this.end(s, RelayCloseCode.ByteCap, `over ${cap} bytes`);
+    // Over the home's budget: dropped, never answered or closed (the stream backs off).
+    if (!this.homeBytes.take(s.homeId, now, n)) return this.counters.budgetDropped(n);
+    s.bytes += n;
     this.counters.bytes(dir, msg.payload.length);
     const frame = encode(msg);
     if (dir === 'toHome') this.opts.sendUdp(frame, s.home);

@@ -15,6 +15,8 @@ export interface RelayStats {
   refusedOpens: Record<string, number>;
   bytesToHome: number;
   bytesToClient: number;
+  /** relayData payload bytes dropped because their home was over its rate budget. */
+  budgetDroppedBytes: number;
   closes: Record<string, number>;
   drops: Record<string, number>;
 }
@@ -31,6 +33,7 @@ export class RelayStatsCounter {
     refusedOpens: {},
     bytesToHome: 0,
     bytesToClient: 0,
+    budgetDroppedBytes: 0,
     closes: {},
     drops: {},
   };
@@ -55,6 +58,12 @@ export class RelayStatsCounter {
     if (dir === 'toHome') this.s.bytesToHome += n;
     else this.s.bytesToClient += n;
     if (n > 0) this.meter?.relayed(dir === 'toHome' ? 'to_home' : 'to_client', n);
+  }
+  /** A relayData over its home's rate budget, dropped (also counted as a drop). */
+  budgetDropped(n: number): void {
+    this.s.budgetDroppedBytes += n;
+    inc(this.s.drops, 'home-budget');
+    this.meter?.budgetDropped?.(n);
   }
   closed(reason: string): void {
     inc(this.s.closes, reason);

@@ -5,6 +5,7 @@
 import type { SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 import { decode } from '../wire/messages.js';
+import { MAX_FRAME } from './frames.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import type { RelayCore } from './server.js';
 import type { ClientTransport, RelayTransportKind } from './transport.js';
@@ -23,7 +24,7 @@ export interface StreamLimits {
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
-  maxFrame: 1200,
+  maxFrame: MAX_FRAME,
   maxBuffered: 256 * 1024,
   idleMs: 150_000,
   maxConnections: 10_000,

@@ -2,6 +2,7 @@
 // message each) on a configurable port and path — 443 in production, behind TLS or not. Outside
 // the Env seam (ws), feeding the same relay core. maxPayload makes ws refuse oversized messages
 // (it closes with 1009) before they are buffered; a slow reader is cut off like over TCP.
+import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { withDefaults } from '../options.js';
 import type { RelayCore } from './server.js';
@@ -17,6 +18,8 @@ export interface WsRelayOptions extends Partial<StreamLimits> {
   port: number;
   /** URL path clients connect to (default "/porthole"). */
   path?: string;
+  /** Attach to this HTTP(S) server instead of listening on host:port (issue 18: the app's origin). */
+  server?: Server;
 }
 
 export function startWsRelay(
@@ -26,8 +29,7 @@ export function startWsRelay(
   const limits = withDefaults(DEFAULT_STREAM_LIMITS, opts);
   const gate = new ConnectionGate(limits.maxConnectionsPerIp);
   const wss = new WebSocketServer({
-    host: opts.host ?? '0.0.0.0',
-    port: opts.port,
+    ...(opts.server ? { server: opts.server } : { host: opts.host ?? '0.0.0.0', port: opts.port }),
     path: opts.path ?? '/porthole',
     maxPayload: limits.maxFrame,
     perMessageDeflate: false,
@@ -64,6 +66,12 @@ export function startWsRelay(
     });
     ws.on('close', () => client.gone());
   });
+  const closeAll = (): Promise<void> =>
+    new Promise<void>((done) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close(() => done());
+    });
+  if (opts.server) return Promise.resolve({ port: opts.port, close: closeAll });
   return new Promise((resolve, reject) => {
     wss.once('error', reject);
     wss.once('listening', () => {

@@ -27,6 +27,8 @@ export interface AssistIo {
   send(msg: Message, to: SocketAddr): void;
   nextTx(): number;
   drop(reason: string): void;
+  /** The home said goodbye here (issue 21 item 9): answered "offline" at once. */
+  offline?(homeId: string, now: number): boolean;
 }
 
 export class AssistDesk {
@@ -64,6 +66,11 @@ export class AssistDesk {
       return;
     }
     const home = this.io.registry.get(msg.homeId, now);
+    if (!home && this.io.offline?.(msg.homeId, now)) {
+      this.io.drop('assist-home-offline');
+      const text = `home ${msg.homeId} is offline (it said goodbye)`;
+      return this.io.error(msg.tx, ErrorCode.HomeOffline, text, req);
+    }
     if (!home) {
       if (!req.route && this.io.opts.cluster?.forwardAssist(msg, from, req.size)) return;
       this.io.drop('assist-unknown-home');

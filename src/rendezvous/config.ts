@@ -1,5 +1,5 @@
 // The rendezvous' configuration, options and stats (the behaviour is in server.ts).
-import type { BindOptions } from '../net/types.js';
+import type { BindOptions, SocketAddr } from '../net/types.js';
 import type { RetransmitOptions } from '../net/retransmit.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { RelayLimits } from '../relay/limits.js';
@@ -64,6 +64,17 @@ export interface RendezvousOptions extends Partial<RendezvousConfig> {
    * the owner node too: the nodes of a cluster are assumed to run the same fronts.
    */
   relayFrontPorts?: { tcpPort: number; wsPort: number };
+  /**
+   * This node's public address when it cannot see it (behind a 1:1 NAT, or a cluster's
+   * --advertise): registration proofs bound to it are taken (issue 21 item 4, docs/security.md).
+   */
+  advertise?: SocketAddr;
+  /**
+   * Where this node serves the phone app (issue 18: `rendezvous --web`, or `--web-url` behind a
+   * proxy), e.g. "https://rv.example.net/". The relay seam's serverInfo announces it to homes
+   * (docs/seams.md §8); unset = no app served here.
+   */
+  appUrl?: string;
 }
 
 export interface RendezvousStats {

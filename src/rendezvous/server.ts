@@ -16,7 +16,7 @@ import {
 import { MemoryRegistry, type HomeRegistry } from './registry.js';
 import type { Request } from './session.js';
 import { AssistDesk } from './assist-desk.js';
-import { RegistrationDesk } from './registration-desk.js';
+import { ownAddresses, RegistrationDesk } from './registration-desk.js';
 import { dropCounter } from '../ops/drops.js';
 import type { ClientRoute } from './cluster/hooks.js';
 import { CandidateDesk } from './candidate-desk.js';
@@ -73,6 +73,11 @@ export class RendezvousServer {
       env,
       registry: this.registry,
       cfg: this.cfg,
+      role: 'rendezvous',
+      isSelf: ownAddresses(
+        () => this.socks.map((sk) => sk.ep.localAddress()),
+        opts.advertise ? [opts.advertise] : [],
+      ),
       reply: (m, req) => this.reply(m, req),
       drop: (reason) => this.drops.count(reason),
       onRegistered: (msg, from, isNew) => {
@@ -82,6 +87,10 @@ export class RendezvousServer {
         opts.metrics?.registration();
       },
       onKeepalive: (homeId, from) => opts.cluster?.onLocalKeepalive(homeId, from),
+      onDeregistered: (homeId) => {
+        opts.cluster?.onLocalDeregister?.(homeId);
+        this.relayCore?.forgetHome(homeId);
+      },
       // Relay placement: each answer is followed by the relay node homes must register with.
       afterAnswer: (tx, req) => {
         if (opts.relayNode) this.reply({ type: 'relayNode', tx, relay: opts.relayNode.relay }, req);
@@ -99,6 +108,7 @@ export class RendezvousServer {
       send: (m, to) => this.send(m, to),
       nextTx: () => this.tx.next(),
       drop: (reason) => this.drops.count(reason),
+      offline: (id, now) => this.homes.isOffline(id, now),
     });
   }
 
@@ -122,6 +132,7 @@ export class RendezvousServer {
         lookupHome: (id) => this.registry.get(id, this.env.clock.now())?.addr,
         sendUdp: (d, to) => socketFor(this.socks, to)?.ep.send(d, to),
         relayNode: this.opts.relayNode,
+        offline: (id) => this.homes.isOffline(id, this.env.clock.now()),
         locate: this.ownerRelay(),
         metrics: this.opts.metrics?.relay,
       });
@@ -210,6 +221,8 @@ export class RendezvousServer {
         return this.homes.onRegister(msg, req);
       case 'keepalive':
         return this.homes.onKeepalive(msg, req);
+      case 'deregister':
+        return this.homes.onDeregister(msg, req);
       case 'assist':
         return this.assists.onAssist(msg, req);
       case 'sprayDone':

@@ -1,8 +1,12 @@
 // Authentication blobs carried in the `auth` fields of register and assist (and passed on to the
 // home inside peerInfo). Pure functions: build bytes, or verify bytes into a typed verdict.
 //
-// register.auth = edPub(32) | dhPub(32) | time(8) | nonce(8) | sig(64)
-//   sig = Ed25519 over "porthole-register-v1" | homeId | time | nonce
+// register.auth = edPub(32) | dhPub(32) | time(8) | nonce(8) | [role(1) | server addr] | sig(64)
+//   sig = Ed25519 over "porthole-register-v2" | homeId | role | server addr | time | nonce
+// (issue 21 item 4: bound to the server it was sent to — its role and the address the home sent
+// it to — so it cannot be replayed to a relay node or another cluster node; docs/security.md).
+// An unbound proof (v1: no role/addr, "porthole-register-v1") is still read, for homes older than
+// the binding; the server decides whether to take it.
 // assist.auth   = kind(1) | clientEdPub(32) | time(8) | nonce(8) | [codeId(8) | mac(32)] | sig(64)
 //   transcript   = "porthole-assist-v1" | kind | homeId | session | client addr | time | nonce | [codeId]
 //   sig = Ed25519(client key, transcript); mac = HMAC-SHA256(pairing secret, transcript) (kind 2)
@@ -18,40 +22,96 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
 import { DERIVED_ID, homeIdOf, signBytes, verifyBytes, type Identity } from './keys.js';
+import {
+  AssistKind,
+  assistTranscript,
+  NO_ADDR,
+  readTime,
+  signedAssistBlob,
+  writeTime,
+  type AssistPurpose,
+} from './neutral-auth.js';
+
+export { AssistKind, type AssistPurpose } from './neutral-auth.js';
 
 export type Verdict<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
 
-function writeTime(w: Writer, ms: number): Writer {
-  return w.u32(Math.floor(ms / 0x100000000)).u32(ms % 0x100000000);
-}
-function readTime(r: Reader): number {
-  return r.u32() * 0x100000000 + r.u32();
-}
-
 // --- registration ---------------------------------------------------------------------------
 
-function registerTranscript(homeId: string, time: number, nonce: Uint8Array): Uint8Array {
-  return writeTime(new Writer().str('porthole-register-v1').str(homeId), time)
-    .bytes(nonce)
-    .finish();
+/** Which kind of server a registration is for: a rendezvous, or a standalone relay node. */
+export type ServerRole = 'rendezvous' | 'relay';
+const ROLE_CODE: Record<ServerRole, number> = { rendezvous: 1, relay: 2 };
+
+/** The server a registration proof is bound to: its role and the address the home sent it to. */
+export interface ServerBinding {
+  role: ServerRole;
+  addr: SocketAddr;
 }
 
-export function registrationAuth(id: Identity, homeId: string, now: number): Uint8Array {
+function registerTranscript(
+  homeId: string,
+  time: number,
+  nonce: Uint8Array,
+  server: ServerBinding | undefined,
+  tag = 'porthole-register',
+): Uint8Array {
+  const w = new Writer();
+  if (!server) w.str(`${tag}-v1`).str(homeId);
+  else w.str(`${tag}-v2`).str(homeId).u8(ROLE_CODE[server.role]).addr(server.addr);
+  return writeTime(w, time).bytes(nonce).finish();
+}
+
+/** A registration proof; `server` binds it to the server it is sent to (always, since issue 21). */
+export function registrationAuth(
+  id: Identity,
+  homeId: string,
+  now: number,
+  server?: ServerBinding,
+  tag = 'porthole-register',
+): Uint8Array {
   const nonce = new Uint8Array(randomBytes(8));
-  const sig = signBytes(id, registerTranscript(homeId, now, nonce));
-  return writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now)
-    .bytes(nonce)
-    .bytes(sig)
-    .finish();
+  const sig = signBytes(id, registerTranscript(homeId, now, nonce, server, tag));
+  const w = writeTime(new Writer().bytes(id.edPublic).bytes(id.dhPublic), now).bytes(nonce);
+  if (server) w.u8(ROLE_CODE[server.role]).addr(server.addr);
+  return w.bytes(sig).finish();
 }
 
 export interface RegistrationProof {
   time: number;
   nonce: string;
+  /** The server the proof is bound to; absent in an older home's unbound proof. */
+  server?: ServerBinding;
+}
+
+/**
+ * deregister.auth (issue 21 item 9): the registration proof's layout under its own tag
+ * ("porthole-deregister-v2", always bound to the server), so neither stands in for the other.
+ */
+export function deregistrationAuth(
+  id: Identity,
+  homeId: string,
+  now: number,
+  server: ServerBinding,
+): Uint8Array {
+  return registrationAuth(id, homeId, now, server, 'porthole-deregister');
+}
+
+/** Checks a deregister proof (bound to a server: an unbound one is refused). */
+export function verifyDeregistration(
+  homeId: string,
+  auth: Uint8Array,
+): Verdict<RegistrationProof & { server: ServerBinding }> {
+  const v = verifyRegistration(homeId, auth, 'porthole-deregister');
+  if (v.ok && !v.server) return { ok: false, reason: 'unbound goodbye' };
+  return v as Verdict<RegistrationProof & { server: ServerBinding }>;
 }
 
 /** Checks a signed registration; the caller applies the replay guard to time/nonce. */
-export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<RegistrationProof> {
+export function verifyRegistration(
+  homeId: string,
+  auth: Uint8Array,
+  tag = 'porthole-register',
+): Verdict<RegistrationProof> {
   if (!DERIVED_ID.test(homeId))
     return { ok: false, reason: 'only key-derived home ids (ph-…) can be signed' };
   try {
@@ -60,55 +120,31 @@ export function verifyRegistration(homeId: string, auth: Uint8Array): Verdict<Re
     const dhPublic = new Uint8Array(r.bytes(32));
     const time = readTime(r);
     const nonce = new Uint8Array(r.bytes(8));
+    let server: ServerBinding | undefined;
+    if (r.remaining > 64) {
+      const code = r.u8();
+      const role = (Object.keys(ROLE_CODE) as ServerRole[]).find((k) => ROLE_CODE[k] === code);
+      if (!role) return { ok: false, reason: 'unknown server role' };
+      server = { role, addr: r.addr() };
+    }
     const sig = new Uint8Array(r.bytes(64));
     r.end();
     if (homeIdOf({ edPublic, dhPublic }) !== homeId)
       return { ok: false, reason: 'keys do not match the home id' };
-    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce), sig))
+    if (!verifyBytes(edPublic, registerTranscript(homeId, time, nonce, server, tag), sig))
       return { ok: false, reason: 'bad signature' };
-    return { ok: true, time, nonce: Buffer.from(nonce).toString('hex') };
+    return {
+      ok: true,
+      time,
+      nonce: Buffer.from(nonce).toString('hex'),
+      ...(server ? { server } : {}),
+    };
   } catch {
     return { ok: false, reason: 'malformed registration auth' };
   }
 }
 
 // --- assist ---------------------------------------------------------------------------------
-
-export const AssistKind = { Paired: 1, Pairing: 2 } as const;
-
-export type AssistPurpose = 'assist' | 'relay' | 'candidates';
-const PURPOSE_TAG: Record<AssistPurpose, string> = {
-  assist: 'porthole-assist-v1',
-  relay: 'porthole-relay-v1',
-  candidates: 'porthole-candidates-v1',
-};
-const NO_ADDR: SocketAddr = { ip: '0.0.0.0', port: 0 };
-
-interface AssistFields {
-  purpose: AssistPurpose;
-  kind: number;
-  homeId: string;
-  session: string;
-  client: SocketAddr;
-  time: number;
-  nonce: Uint8Array;
-  codeId?: Uint8Array;
-  /** Purpose-specific bytes the signature also covers (candidates: the client's list). */
-  extra?: Uint8Array;
-}
-
-function assistTranscript(f: AssistFields): Uint8Array {
-  const w = new Writer()
-    .str(PURPOSE_TAG[f.purpose])
-    .u8(f.kind)
-    .str(f.homeId)
-    .bytes(Buffer.from(f.session, 'hex'))
-    .addr(f.client);
-  writeTime(w, f.time).bytes(f.nonce);
-  if (f.codeId) w.bytes(f.codeId);
-  if (f.extra) w.bytes(f.extra);
-  return w.finish();
-}
 
 export function assistAuth(
   id: Identity,
@@ -122,24 +158,8 @@ export function assistAuth(
     extra?: Uint8Array;
   },
 ): Uint8Array {
-  const nonce = new Uint8Array(randomBytes(8));
-  const codeId = a.pairing ? new Uint8Array(Buffer.from(a.pairing.codeId, 'hex')) : undefined;
-  const kind = a.pairing ? AssistKind.Pairing : AssistKind.Paired;
-  const t = assistTranscript({
-    purpose: a.purpose ?? 'assist',
-    kind,
-    homeId: a.homeId,
-    session: a.session,
-    client: a.client,
-    time: a.now,
-    nonce,
-    codeId,
-    extra: a.extra,
-  });
-  const w = writeTime(new Writer().u8(kind).bytes(id.edPublic), a.now).bytes(nonce);
-  if (a.pairing && codeId)
-    w.bytes(codeId).bytes(createHmac('sha256', a.pairing.secret).update(t).digest());
-  return w.bytes(signBytes(id, t)).finish();
+  const signer = { edPublic: id.edPublic, sign: (t: Uint8Array) => signBytes(id, t) };
+  return signedAssistBlob(signer, { ...a, nonce: new Uint8Array(randomBytes(8)) });
 }
 
 export interface AssistClaim {

@@ -6,7 +6,9 @@ import type { MessageOf } from '../wire/messages.js';
 import { RateLimiter } from '../util/rate-limit.js';
 import {
   AssistKind,
+  deregistrationAuth,
   registrationAuth,
+  type ServerBinding,
   verifyAssist,
   verifyCandidates,
   verifyRelay,
@@ -44,8 +46,12 @@ export class HomeTrustStore implements HomeTrust {
     return { publicKey: this.state.identity.dhPublic, secretKey: this.state.identity.dhSecret };
   }
 
-  registrationAuth(homeId: string): Uint8Array {
-    return registrationAuth(this.state.identity, homeId, this.wallClock());
+  registrationAuth(homeId: string, server?: ServerBinding): Uint8Array {
+    return registrationAuth(this.state.identity, homeId, this.wallClock(), server);
+  }
+
+  deregistrationAuth(homeId: string, server: ServerBinding): Uint8Array {
+    return deregistrationAuth(this.state.identity, homeId, this.wallClock(), server);
   }
 
   private liveCode(codeIdHex: string | undefined): PendingCode | TrustRefusal {
@@ -100,7 +106,7 @@ export class HomeTrustStore implements HomeTrust {
       return this.authorized.byDhKey(remoteStatic) ? { ok: true } : refuse('not-paired');
     const claim = parsePairingProof(payload, remoteStatic);
     if (!claim) return refuse('malformed-proof');
-    const { codeId, clientEd } = claim;
+    const { codeId, clientEd, name } = claim;
     const code = this.liveCode(codeId);
     if (typeof code === 'string') return refuse(code);
     if (!claim.verify(secretOf(code))) return refuse('wrong-code');
@@ -108,7 +114,7 @@ export class HomeTrustStore implements HomeTrust {
     addAuthorized(this.state.dir, {
       edPublic: Buffer.from(clientEd).toString('base64url'),
       dhPublic: Buffer.from(remoteStatic).toString('base64url'),
-      name: `client-${fingerprint(clientEd)}`,
+      name: name ?? `client-${fingerprint(clientEd)}`,
       addedAt: new Date(this.wallClock()).toISOString(),
     });
     return { ok: true };

@@ -11,8 +11,15 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { generateKeyPair as x25519KeyPair } from 'noise-handshake/dh.js';
+import { createRequire } from 'node:module';
 import { base32Encode } from './base32.js';
+
+// libsodium (behind noise-handshake) loads on the first X25519 key, not with this module: a
+// command that never makes or checks a key (`--help`, one through the client agent) skips it.
+type Dh = typeof import('noise-handshake/dh.js');
+let dh: Dh | undefined;
+const x25519KeyPair: Dh['generateKeyPair'] = (secret) =>
+  (dh ??= createRequire(import.meta.url)('noise-handshake/dh.js') as Dh).generateKeyPair(secret);
 
 export interface Identity {
   readonly edPublic: Uint8Array; // 32 bytes
@@ -73,18 +80,8 @@ export function identityFromJson(j: IdentityJson): Identity {
   return { edPublic: unb64u(j.ed.x), edPrivate, dhPublic, dhSecret };
 }
 
-/**
- * A home's id: "ph-" + 26 base32 chars (130 bits) of SHA-256 over both public keys. Nobody can
- * register it without the matching private key, and it is short enough to type.
- */
-export function homeIdOf(pub: PublicIdentity): string {
-  const h = createHash('sha256')
-    .update('porthole home id v1')
-    .update(pub.edPublic)
-    .update(pub.dhPublic)
-    .digest();
-  return 'ph-' + base32Encode(h).slice(0, 26);
-}
+/** A home's id from its public keys (secure/neutral-auth.ts: the page derives it too). */
+export { homeIdOf } from './neutral-auth.js';
 
 export const DERIVED_ID = /^ph-[a-z2-7]{26}$/;
 

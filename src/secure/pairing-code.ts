@@ -3,12 +3,15 @@
 // shown the code. Layout (then base32, prefixed "PH1-"):
 //   version(1) | home Ed25519 pub(32) | home X25519 pub(32) | rendezvous addr | secret(16) |
 //   expiry (u32, seconds since epoch) | checksum (first 4 bytes of SHA-256 of all before)
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { isPortholeError, PortholeError } from '../errors.js';
 import type { SocketAddr } from '../net/types.js';
 import { Reader, Writer } from '../wire/codec.js';
 import { base32Decode, base32Encode } from './base32.js';
-import { homeIdOf, type PublicIdentity } from './keys.js';
+import { equalBytes, latin1, toHex } from '../wire/bytes.js';
+import type { PublicIdentity } from './keys.js';
+import { homeIdOf } from './neutral-auth.js';
 
 const PREFIX = 'PH1-';
 const VERSION = 1;
@@ -49,15 +52,13 @@ export interface PairingCode {
 
 /** Identifies a code (for the home's list of pending codes) without revealing the secret. */
 export function codeId(secret: Uint8Array): string {
-  return createHash('sha256')
-    .update('porthole pairing code id')
-    .update(secret)
-    .digest('hex')
-    .slice(0, 16);
+  return toHex(
+    sha256.create().update(latin1('porthole pairing code id')).update(secret).digest(),
+  ).slice(0, 16);
 }
 
 export function newSecret(): Uint8Array {
-  return new Uint8Array(randomBytes(16));
+  return randomBytes(16);
 }
 
 export function encodePairingCode(c: Omit<PairingCode, 'homeId'>): string {
@@ -69,7 +70,7 @@ export function encodePairingCode(c: Omit<PairingCode, 'homeId'>): string {
     .bytes(c.secret)
     .u32(Math.floor(c.expiresAt / 1000));
   const body = w.finish();
-  const sum = createHash('sha256').update(body).digest().subarray(0, 4);
+  const sum = sha256(body).subarray(0, 4);
   return PREFIX + base32Encode(new Uint8Array([...body, ...sum])).toUpperCase();
 }
 
@@ -79,8 +80,8 @@ export function decodePairingCode(text: string, now = Date.now()): PairingCode {
   const raw = base32Decode(t.slice(PREFIX.length));
   if (!raw || raw.length < 5) throw pairingCodeError('code-garbled');
   const body = raw.subarray(0, raw.length - 4);
-  const sum = createHash('sha256').update(body).digest().subarray(0, 4);
-  if (!Buffer.from(sum).equals(Buffer.from(raw.subarray(raw.length - 4)))) {
+  const sum = sha256(body).subarray(0, 4);
+  if (!equalBytes(sum, raw.subarray(raw.length - 4))) {
     throw pairingCodeError('code-checksum');
   }
   try {

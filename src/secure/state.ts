@@ -43,12 +43,24 @@ export function writeJson(dir: string, file: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
-/** A JSON array file; absent = empty, anything but an array = corrupt. */
-function readList<T>(dir: string, file: string): T[] {
-  const list = readJson<T[]>(dir, file, []);
+/**
+ * A JSON array file; absent = empty, anything but an array of well-formed entries = corrupt (a
+ * hand-edited entry is reported with the file's name, not met later as a missing field).
+ */
+function readList<T>(dir: string, file: string, entry: (x: Partial<T>) => boolean): T[] {
+  const list = readJson<unknown>(dir, file, []);
   if (!Array.isArray(list)) throw stateError('file-corrupt', { path: join(dir, file) });
-  return list;
+  const bad = list.findIndex((x) => typeof x !== 'object' || x === null || !entry(x as T));
+  if (bad >= 0)
+    throw stateError('file-corrupt', {
+      path: join(dir, file),
+      cause: `entry ${bad + 1} lacks a field or has one of the wrong type`,
+    });
+  return list as T[];
 }
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isOptStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
 
 function readJson<T>(dir: string, file: string, fallback?: T): T {
   const path = join(dir, file);
@@ -144,7 +156,11 @@ export interface AuthorizedClient {
 }
 
 export function listAuthorized(dir: string): AuthorizedClient[] {
-  return readList<AuthorizedClient>(dir, FILES.authorized);
+  return readList<AuthorizedClient>(
+    dir,
+    FILES.authorized,
+    (c) => isStr(c.edPublic) && isStr(c.dhPublic) && isOptStr(c.name) && isOptStr(c.addedAt),
+  );
 }
 
 export function addAuthorized(dir: string, c: AuthorizedClient): void {
@@ -209,7 +225,15 @@ export interface PendingCode {
 const MAX_PENDING = 16;
 
 export function listPendingCodes(dir: string): PendingCode[] {
-  return readList<PendingCode>(dir, FILES.pairing);
+  return readList<PendingCode>(
+    dir,
+    FILES.pairing,
+    (c) =>
+      isStr(c.id) &&
+      isStr(c.secret) &&
+      typeof c.expiresAt === 'number' &&
+      typeof c.used === 'boolean',
+  );
 }
 
 export function addPendingCode(dir: string, code: PendingCode, now = Date.now()): void {
@@ -236,7 +260,16 @@ export interface KnownHome {
 }
 
 export function listHomes(dir: string): KnownHome[] {
-  return readList<KnownHome>(dir, FILES.homes);
+  return readList<KnownHome>(
+    dir,
+    FILES.homes,
+    (h) =>
+      isStr(h.homeId) &&
+      isStr(h.edPublic) &&
+      isStr(h.dhPublic) &&
+      isStr(h.rendezvous) &&
+      isOptStr(h.addedAt),
+  );
 }
 
 export function addHome(dir: string, h: KnownHome): void {

@@ -2,6 +2,7 @@
 // agent and the connector take these shapes; HomeTrustStore and clientTrust() provide them.
 import type { SocketAddr } from '../net/types.js';
 import type { MessageOf } from '../wire/messages.js';
+import type { ServerBinding } from './auth.js';
 
 /** Why the home said no. The text sent to the client is derived from the kind (refusalText). */
 export type TrustRefusal =
@@ -35,7 +36,7 @@ export function refuse(kind: TrustRefusal, detail = ''): Verdict {
 
 /** The home's trust as the home agent uses it (structurally the agent's `HomeTrust`). */
 export interface HomeTrust {
-  registrationAuth(homeId: string): Uint8Array;
+  registrationAuth(homeId: string, server?: ServerBinding): Uint8Array;
   authorizeAssist(msg: MessageOf<'peerInfo'>): Verdict;
 }
 

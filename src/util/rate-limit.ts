@@ -13,8 +13,8 @@ export class RateLimiter {
 
   constructor(private readonly o: RateLimitOptions) {}
 
-  /** Takes one token for `key`; false when the key is over its rate. */
-  take(key: string, now: number): boolean {
+  /** Takes `n` tokens (default one) for `key`; false (nothing taken) when it is over its rate. */
+  take(key: string, now: number, n = 1): boolean {
     let b = this.buckets.get(key);
     if (b) {
       this.buckets.delete(key);
@@ -28,11 +28,11 @@ export class RateLimiter {
       b = { tokens: this.o.burst, at: now };
     }
     this.buckets.set(key, b);
-    if (b.tokens < 1) {
+    if (b.tokens < n) {
       this.limited++;
       return false;
     }
-    b.tokens -= 1;
+    b.tokens -= n;
     return true;
   }
 }

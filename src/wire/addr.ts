@@ -1,6 +1,6 @@
 // Socket addresses: parsing user input ("IP:PORT", "[v6]:PORT") and formatting for logs/reports.
-import { isIP } from 'node:net';
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
+import { isIP } from './ip.js';
 
 export class AddressError extends Error {
   override name = 'AddressError';

@@ -10,8 +10,8 @@
 //                    signed home → rendezvous (its answer to a forwarded query, same tx)
 //   mapCheck         home → rendezvous: send `nonce` to `external` (my mapped address)
 //   mapNonce         rendezvous (fresh socket) → external: the nonce
-import { isIPv4, isIPv6 } from 'node:net';
-import type { SocketAddr } from '../net/types.js';
+import { isIPv4, isIPv6 } from './ip.js';
+import type { SocketAddr } from './socket-addr.js';
 import { DecodeError, Writer, type Reader } from './codec.js';
 import { MAX_AUTH } from './limits.js';
 import { readSession, writeSession } from './session.js';

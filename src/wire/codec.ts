@@ -1,8 +1,9 @@
 // Bounds-checked binary reader/writer for the datagram formats. Every read checks the remaining
 // length and throws DecodeError, which the message decoder turns into a typed result; nothing
 // here ever reads past the buffer or allocates more than the datagram holds.
-import { isIPv4, isIPv6 } from 'node:net';
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
+import { fromLatin1, latin1 } from './bytes.js';
+import { isIPv4, isIPv6 } from './ip.js';
 
 export class DecodeError extends Error {
   override name = 'DecodeError';
@@ -66,7 +67,7 @@ export class Reader {
   /** u8-length-prefixed printable ASCII string matching a pattern. */
   str(max: number, pattern: RegExp): string {
     const b = this.varBytes(max);
-    const s = Buffer.from(b).toString('latin1');
+    const s = fromLatin1(b);
     if (!pattern.test(s)) throw new DecodeError('string field has characters outside its alphabet');
     return s;
   }
@@ -150,7 +151,7 @@ export class Writer {
   }
 
   str(s: string): this {
-    return this.varBytes(Buffer.from(s, 'latin1'));
+    return this.varBytes(latin1(s));
   }
 
   addr(a: SocketAddr): this {

@@ -1,6 +1,6 @@
 // The core messages (the patent's rounds: registration, assist, spray, probes, errors) and
 // their field codec. Framing, padding and the other families are in messages.ts.
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
 import type { Reader, Writer } from './codec.js';
 import { ERROR_TEXT_PATTERN, errorCode, type ErrorCode } from './error-code.js';
 import { HOME_ID_PATTERN, MAX_AUTH, MAX_DATA, MAX_LOCALS } from './limits.js';

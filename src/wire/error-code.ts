@@ -9,6 +9,8 @@ export enum ErrorCode {
   Busy = 5,
   /** Both NATs map per destination: no punching method works, a relay is needed (issue 9). */
   NeedsRelay = 6,
+  /** The home said goodbye (deregister, issue 21 item 9): offline, not merely unknown. */
+  HomeOffline = 7,
 }
 
 /** What an error text may contain on the wire: printable ASCII, at most 200 characters. */

@@ -17,8 +17,14 @@ import {
   isCoreType,
   type CoreMessage,
 } from './core-messages.js';
-import { MAX_DATAGRAM, MAX_PATH_DATAGRAM } from './limits.js';
+import { MAX_DATAGRAM, MAX_PATH_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
+import {
+  decodeServerMessage,
+  encodeServerMessage,
+  SERVER_TYPE_CODES,
+  type ServerMessage,
+} from './server-messages.js';
 
 export type { WireNat } from './nat-ext.js';
 export type { SessionId, TxId } from './core-messages.js';
@@ -31,6 +37,8 @@ export {
   MAX_DATAGRAM,
   MAX_LOCALS,
   MAX_PATH_DATAGRAM,
+  MAX_RELAY_DATAGRAM,
+  MAX_RELAY_PAYLOAD,
   REQUEST_PAD,
 } from './limits.js';
 
@@ -43,7 +51,9 @@ export type Message =
   /** Issue 13: mapped and IPv6 candidates, and the mapping check (wire/candidates.ts). */
   | CandidateMessage
   /** Relayed sessions (issue 10): see relay-messages.ts. */
-  | RelayMessage;
+  | RelayMessage
+  /** Issue 21: serverInfo/infoQuery (the relay's fronts), deregister (server-messages.ts). */
+  | ServerMessage;
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -52,6 +62,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   ...CORE_TYPE_CODES,
   ...CANDIDATE_TYPE_CODES,
   ...RELAY_TYPE_CODES,
+  ...SERVER_TYPE_CODES,
 };
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(TYPE_CODES).map(([k, v]) => [v, k as MessageType]),
@@ -62,6 +73,9 @@ const isCandidateType = (type: string): type is CandidateType =>
   Object.hasOwn(CANDIDATE_TYPE_CODES, type);
 const isCore = (msg: Message): msg is CoreMessage => isCoreType(msg.type);
 const isCandidate = (msg: Message): msg is CandidateMessage => isCandidateType(msg.type);
+type ServerType = ServerMessage['type'];
+const isServerType = (type: string): type is ServerType => Object.hasOwn(SERVER_TYPE_CODES, type);
+const isServer = (msg: Message): msg is ServerMessage => isServerType(msg.type);
 
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; error: string };
 
@@ -77,13 +91,21 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
   const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   if (isCore(msg)) encodeCore(w, msg);
   else if (isCandidate(msg)) encodeCandidateMessage(w, msg);
+  else if (isServer(msg)) encodeServerMessage(w, msg);
   else encodeRelay(w, msg);
   const body = w.finish();
   const out = body.length >= padTo ? body : new Uint8Array(Math.min(padTo, MAX_DATAGRAM)).fill(0);
   if (out !== body) out.set(body);
-  const max = msg.type === 'data' ? MAX_PATH_DATAGRAM : MAX_DATAGRAM;
-  if (out.length > max) throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
+  if (out.length > maxSize(msg.type))
+    throw new RangeError(`encoded ${msg.type} is ${out.length} bytes`);
   return out;
+}
+
+/** Only relayData may exceed MAX_DATAGRAM (docs/seams.md §8); answers stay within requests. */
+function maxSize(type: MessageType): number {
+  if (type === 'relayData') return MAX_RELAY_DATAGRAM;
+  // A `data` datagram carries one Noise frame of up to 1,400 bytes (a stream frame, issue 19).
+  return type === 'data' ? MAX_PATH_DATAGRAM : MAX_DATAGRAM;
 }
 
 /** Cheap check used to count (not parse) foreign traffic. */
@@ -92,15 +114,15 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  // Only a `data` datagram (a stream frame) may exceed MAX_DATAGRAM, up to MAX_PATH_DATAGRAM.
-  const big = data.length > MAX_DATAGRAM;
-  if (big && (data.length > MAX_PATH_DATAGRAM || TYPE_BY_CODE.get(data[3] as number) !== 'data'))
+  if (data.length > Math.max(MAX_RELAY_DATAGRAM, MAX_PATH_DATAGRAM))
     return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };
   if (data[2] !== WIRE_VERSION) return { ok: false, error: `unsupported version ${data[2]}` };
   const type = TYPE_BY_CODE.get(data[3] as number);
   if (!type) return { ok: false, error: `unknown message type ${data[3]}` };
+  if (data.length > maxSize(type))
+    return { ok: false, error: `oversized ${type} (${data.length} bytes)` };
   try {
     const r = new Reader(data.subarray(4));
     const msg = decodeBody(type, r);
@@ -117,5 +139,6 @@ export function decode(data: Uint8Array): DecodeResult {
 function decodeBody(type: MessageType, r: Reader): Message {
   if (isCoreType(type)) return decodeCore(type, r);
   if (isCandidateType(type)) return decodeCandidateMessage(type, r, homeIdOf);
+  if (isServerType(type)) return decodeServerMessage(type, r);
   return decodeRelay(type, r);
 }

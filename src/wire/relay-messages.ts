@@ -17,10 +17,10 @@
 // "register with this relay node too, and take its offers". A separate message rather than a
 // trailing field of `registered`: older homes drop it as unexpected instead of rejecting the
 // registration answer (the strict decoder refuses trailing bytes).
-import type { SocketAddr } from '../net/types.js';
+import type { SocketAddr } from './socket-addr.js';
 import { DecodeError, type Reader, type Writer } from './codec.js';
 import { ERROR_TEXT_PATTERN } from './error-code.js';
-import { HOME_ID_PATTERN, MAX_AUTH } from './limits.js';
+import { HOME_ID_PATTERN, MAX_AUTH, MAX_RELAY_PAYLOAD } from './limits.js';
 import { readSession, sessionBytes } from './session.js';
 
 /** Why a relayed session ended (or never started); travels as one byte. */
@@ -90,8 +90,12 @@ export const RELAY_TYPE_CODES: Record<RelayMessageType, number> = {
   relayNode: 48,
 };
 
-/** Largest relayed frame: a full Noise data frame (1,024 + 21 bytes) fits with room to spare. */
-export const MAX_RELAY_PAYLOAD = 1100;
+/**
+ * Largest relayed frame (1,400; was 1,100): a full Noise data frame (1,024 + 21 bytes) fits, and
+ * so does a stream datagram (issue 19). An older relay or home drops a larger relayData as
+ * undecodable (docs/seams.md §8): a sender learns what fits from the path (Path.maxPayload).
+ */
+export { MAX_RELAY_PAYLOAD };
 /** Largest early frame: room for the open's other fields in one datagram (IK message 1 is ~100–200). */
 export const MAX_EARLY = 512;
 const text = (r: Reader): string => r.str(200, ERROR_TEXT_PATTERN);

@@ -1,11 +1,11 @@
 // The 8-byte ids on the wire (sessions, nonces), shown as 16 lowercase hex chars.
+import { fromHex, toHex } from './bytes.js';
 import type { Reader, Writer } from './codec.js';
 
 /** The id's 8 bytes; anything else is a caller's bug, not something to send. */
 export function sessionBytes(s: string): Uint8Array {
-  const b = Buffer.from(s, 'hex');
-  if (b.length !== 8) throw new RangeError('a session id must be 16 hex chars');
-  return b;
+  if (!/^[0-9a-fA-F]{16}$/.test(s)) throw new RangeError('a session id must be 16 hex chars');
+  return fromHex(s);
 }
 
 export function writeSession(w: Writer, s: string): void {
@@ -13,5 +13,5 @@ export function writeSession(w: Writer, s: string): void {
 }
 
 export function readSession(r: Reader): string {
-  return Buffer.from(r.bytes(8)).toString('hex');
+  return toHex(r.bytes(8));
 }

@@ -8,6 +8,7 @@ import { ControlClient } from '../../src/client/agent/control-client.js';
 import { ControlServer } from '../../src/client/agent/control-server.js';
 import type { HomeStatus } from '../../src/client/agent/control-wire.js';
 import type { KeptLink } from '../../src/client/agent/keeper.js';
+import { RequestMemory } from '../../src/devices/request-memory.js';
 import { serveDevices } from '../../src/devices/rpc-server.js';
 import { SimulatedHouse } from '../../src/devices/simulated.js';
 import { cryptoRandom, realClock } from '../../src/net/real-env.js';
@@ -15,15 +16,25 @@ import { silentLogger } from '../../src/net/types.js';
 import { isPortholeError } from '../../src/errors.js';
 import { channelPair } from '../support/fakes.js';
 
-/** A home on an in-memory channel; `alive` decides whether pings are answered. */
+/** A home on an in-memory channel; `alive` decides whether pings are answered, `blackhole`
+ *  drops every frame, `dropAnswers` only the home's. One request memory for all its channels. */
 function fakeHome() {
   const house = new SimulatedHouse(realClock);
-  const net = { alive: true, blackhole: false, connects: 0, serverRequests: () => 0 };
-  const servers: Array<{ close(): void }> = [];
+  const net = {
+    alive: true,
+    blackhole: false,
+    dropAnswers: false,
+    connects: 0,
+    serverRequests: () => 0,
+  };
+  const servers: Array<ReturnType<typeof serveDevices>> = [];
+  const memory = new RequestMemory();
   const connect = (): Promise<KeptLink> => {
     net.connects++;
-    const [a, b] = channelPair(realClock, (f) => (net.blackhole ? undefined : f));
-    const server = serveDevices(b, house, realClock);
+    const [a, b] = channelPair(realClock, (f, dir) =>
+      net.blackhole || (dir === 'ba' && net.dropAnswers) ? undefined : f,
+    );
+    const server = serveDevices(b, house, realClock, { memory, client: 'client-a' });
     servers.push(server);
     net.serverRequests = () => server.stats.requests;
     return Promise.resolve({
@@ -38,10 +49,10 @@ function fakeHome() {
     for (const s of servers) s.close();
     house.close();
   };
-  return { house, net, connect, stop };
+  return { house, net, servers, connect, stop };
 }
 
-function startAgent(connect: () => Promise<KeptLink>, keeper = {}) {
+function startAgent(connect: () => Promise<KeptLink>, keeper = {}, rpc = {}) {
   const agent = new ClientAgent({
     homes: ['ph-test'],
     connect,
@@ -50,6 +61,7 @@ function startAgent(connect: () => Promise<KeptLink>, keeper = {}) {
     log: silentLogger,
     wallNow: () => Date.now(),
     keeper: { pingEveryMs: 50, pingTimeoutMs: 20, suspectPingMs: 10, backoffBaseMs: 10, ...keeper },
+    rpc,
   });
   agent.start();
   return agent;
@@ -221,19 +233,104 @@ test('reload keeps exactly the paired homes: a new one starts, a removed one sto
   }
 });
 
-test('a command that times out makes the agent check the path at once', async () => {
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('a command in flight when the link dies: the path checked at once, carried to the next link, applied once', async () => {
   const home = fakeHome();
-  // Idle pings far apart: only the suspicion can find the dead path quickly.
+  // Idle pings far apart: only the request's suspicion (~1 s) can find the dead path quickly.
   const agent = startAgent(home.connect, { pingEveryMs: 60_000 });
   try {
     await agent.call(undefined, 'light.kitchen', { service: 'turn_on' });
+    // The next command reaches the home (and is applied), its answers are lost, the path dies.
+    home.net.dropAnswers = true;
     home.net.alive = false;
+    const t0 = Date.now();
+    const call = agent.call(undefined, 'light.kitchen', { service: 'toggle' });
+    await until('the reconnect', () => home.net.connects >= 2);
+    const detectMs = Date.now() - t0;
+    home.net.dropAnswers = false;
+    home.net.alive = true;
+    const st = await call;
+    assert.equal(st.state, 'off', 'the toggle answered with its one application');
+    assert.equal(home.house.get('light.kitchen')!.state, 'off');
+    assert.equal(home.servers[0]!.stats.requests, 2);
+    assert.equal(home.servers[1]!.stats.requests, 0, 'the second link applied nothing');
+    assert.ok(home.servers[1]!.stats.duplicates >= 1, 'it answered from memory');
+    assert.ok(detectMs < 3000, `the dead path was found in ${detectMs} ms`);
+    assert.equal(agent.status()[0]?.reconnects, 1);
+  } finally {
+    agent.stop();
+    home.stop();
+  }
+});
+
+test('a command the home never got, past its window: reported not applied, never applied', async () => {
+  const home = fakeHome();
+  const agent = startAgent(
+    home.connect,
+    { pingEveryMs: 60_000 },
+    { timeoutMs: 300, resolveMs: 5000 },
+  );
+  try {
+    await agent.call(undefined, 'light.kitchen', { service: 'turn_on' });
     home.net.blackhole = true;
-    await assert.rejects(agent.call(undefined, 'light.kitchen', { service: 'turn_off' }));
-    const deadline = Date.now() + 3000;
-    while (agent.status()[0]?.reconnects === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    assert.equal(agent.status()[0]?.reconnects, 1, 'the dead path was found within seconds');
+    home.net.alive = false;
+    const t0 = Date.now();
+    const call = agent.call(undefined, 'light.kitchen', { service: 'turn_off' });
+    call.catch(() => {});
+    await until('the reconnect', () => home.net.connects >= 2);
+    await until('the window to apply it is over', () => Date.now() - t0 > 400);
+    home.net.blackhole = false;
+    home.net.alive = true;
+    await assert.rejects(call, (e: Error) => /^not applied/.test(e.message));
+    assert.equal(home.house.get('light.kitchen')!.state, 'on', 'not applied, and never will be');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(home.house.get('light.kitchen')!.state, 'on');
+  } finally {
+    agent.stop();
+    home.stop();
+  }
+});
+
+test('a link whose liveness is owned below: the keeper never pings it, reconnects when told', async () => {
+  const home = fakeHome();
+  let pings = 0;
+  let suspected = 0;
+  const lostCbs: Array<(reason: string) => void> = [];
+  const connect = async (): Promise<KeptLink> => {
+    const link = await home.connect();
+    return {
+      ...link,
+      ping: (ms, cb) => {
+        pings++;
+        link.ping(ms, cb);
+      },
+      onLost: (cb) => void lostCbs.push(cb),
+      suspect: () => void suspected++,
+      rttMs: () => 4.2,
+    };
+  };
+  const agent = startAgent(connect, { pingEveryMs: 20 });
+  try {
+    await agent.call(undefined, 'light.kitchen', { service: 'turn_on' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(pings, 0, 'no keeper pings');
+    assert.equal(agent.status()[0]?.rttMs, 4.2);
+    home.net.blackhole = true;
+    const call = agent.call(undefined, 'light.kitchen', { service: 'turn_off' });
+    await until('the suspicion', () => suspected > 0);
+    assert.equal(home.net.connects, 1, 'a suspicion alone does not reconnect');
+    home.net.blackhole = false;
+    lostCbs[0]!('direct path lost; relay: refused');
+    await until('the reconnect', () => home.net.connects === 2);
+    assert.equal((await call).state, 'off');
+    assert.equal(agent.status()[0]?.reconnects, 1);
   } finally {
     agent.stop();
     home.stop();

@@ -60,12 +60,12 @@ test(
     await kitchen.filter({ hasText: /^on$/ }).waitFor({ timeout: 10_000 });
     assert.equal(house.get('light.kitchen')?.state, 'on');
 
-    await page.locator('[data-entity="light.kitchen"] input[type=range]').fill('60');
+    await page.locator('[data-entity-id="light.kitchen"] input[type=range]').fill('60');
     for (let i = 0; i < 100 && house.get('light.kitchen')?.attributes.brightness !== 60; i++)
       await new Promise((r) => setTimeout(r, 50));
     assert.equal(house.get('light.kitchen')?.attributes.brightness, 60);
 
-    await page.locator('[data-entity="climate.thermostat"] button[aria-label=warmer]').click();
+    await page.locator('[data-entity-id="climate.thermostat"] button[aria-label=warmer]').click();
     await page.getByTestId('target-climate.thermostat').filter({ hasText: '21.5' }).waitFor();
     assert.equal(house.get('climate.thermostat')?.attributes.temperature, 21.5);
 

@@ -19,6 +19,7 @@ function asPath(ch: MessageChannelLike, kind: PathKind): Path & { kill(why: stri
   };
   return {
     kind,
+    maxPayload: 1024,
     remote: kind,
     send: (d) => open && ch.send(d),
     onMessage: (cb) => ch.onMessage((d) => open && cb(d)),

@@ -64,11 +64,15 @@ async function onStack(fn: (t: TrustStack) => Promise<void>): Promise<void> {
 }
 
 async function relayedFirst(t: TrustStack): Promise<{ r: Reached; echoes: Map<number, number> }> {
-  const r = await pairedReach(t, {
-    mode: 'first',
-    transport: 'udp',
-    upgrade: { lingerMs: 300, pingEveryMs: 300, pingRetryMs: 100, pingTimeoutMs: 150 },
-  });
+  const r = await pairedReach(
+    t,
+    {
+      mode: 'first',
+      transport: 'udp',
+      upgrade: { lingerMs: 300, probeEveryMs: 50, probeTimeoutMs: 100, untrustedMs: 200 },
+    },
+    { keepaliveMs: 300 },
+  );
   const echoes = new Map<number, number>();
   r.channel.onMessage((d) => {
     const i = Number(Buffer.from(d).toString());
@@ -114,7 +118,9 @@ test('auto: a traversal that wins the head start race never opens the relay', ()
   onStack(async (t) => {
     const r = await pairedReach(t, { mode: 'auto', transport: 'udp' });
     assert.notEqual(r.report.path, 'relayed');
-    assert.equal(r.upgrade, undefined);
+    // Its upgrader only watches the direct path (to fall back in place should it die).
+    assert.equal(r.upgrade?.phase, 'direct');
+    assert.equal(r.upgrade?.stats.attempts, 0);
     assert.equal(t.stack.rv.stats.relay?.opened.udp, 0);
     closeReached(r);
   }));

@@ -32,6 +32,8 @@ for (const [home, client, firewall, mode] of [
       console.log(`${home} × ${client}, --relay ${mode}: connected relayed in ${r.p50ms} ms`);
       assert.equal(r.success, 1, r.errors.join('; '));
       assert.equal(r.path, 'relayed');
+      // Issue 21 item 5: the relayed report after needs-relay names the home's NAT class.
+      if (mode === 'auto') assert.match(r.homeNat, /^symmetric/, `homeNat: ${r.homeNat}`);
       const set = JSON.parse(r.extra[0] ?? '{}') as { state?: string };
       assert.equal(set.state, 'on', r.extra[0]);
     },

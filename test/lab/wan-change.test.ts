@@ -32,13 +32,11 @@ function check(r: WanResult): void {
   // The watch showed every state once, in order (a resync may re-print the current one).
   assert.deepEqual(collapse(r.kitchen), r.expected, why);
   assert.ok(r.kitchen.length - r.resyncs <= r.expected.length, why);
-  // Roaming carries the agent when the home's router lets the new address in; otherwise (and
-  // when both moved) the agent reconnects, in one assisted connect.
-  if (r.case === 'agent') assert.equal(r.reconnects, 0, why);
-  if (r.case === 'agent-filtered' || r.case === 'both') {
-    assert.ok((r.reconnects ?? 0) >= 1, why);
-    assert.equal(r.attempts, 1, why);
-  }
+  // Roaming carries the agent when the home's router lets the new address in; otherwise the
+  // session falls back in place onto the relay (issue 21), no reconnect. When both moved it falls
+  // back too, or (the relay not yet knowing the home's new address) reconnects in one connect.
+  if (r.case === 'agent' || r.case === 'agent-filtered') assert.equal(r.reconnects, 0, why);
+  if (r.case === 'both') assert.ok(r.reconnects === 0 || r.attempts === 1, why);
 }
 
 function run(c: WanCase, title: string): void {
@@ -55,9 +53,9 @@ run(
 run('agent', "real NAT: the client router's WAN address changes under the client agent");
 run(
   'agent-filtered',
-  "real NAT: the client router's WAN address changes, the home's router filters the new address; the agent reconnects",
+  "real NAT: the client router's WAN address changes, the home's router filters the new address; the session falls back onto the relay",
 );
 run(
   'both',
-  'real NAT: both routers change their WAN address; the agent reconnects via the rendezvous',
+  'real NAT: both routers change their WAN address; the agent falls back or reconnects via the rendezvous',
 );

@@ -13,6 +13,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface LayersModule {
   layersConfig: (o?: { files?: string[]; srcDir?: string; basePath?: string }) => Linter.Config;
+  neutralConfig: (o?: { files?: string[] }) => Linter.Config;
+  NEUTRAL: string[];
 }
 
 const loadLayers = async (): Promise<LayersModule> =>
@@ -37,9 +39,11 @@ test('a backwards import and an import cycle are lint errors', async () => {
     // a cycle inside one layer.
     'src/home/a.ts': "import { b } from './b.js';\nexport const a = (): number => b();\n",
     'src/home/b.ts': "import { a } from './a.js';\nexport const b = (): number => a();\n",
-    // allowed: home (3) importing wire (0) and net/types (the seam's types, from wire too).
+    // allowed: home (3) importing wire (0); wire naming net/types is backwards like any other
+    // upward import (SocketAddr lives in wire/socket-addr.ts, at the bottom).
     'src/home/ok.ts': "import { w } from '../wire/w.js';\nexport const ok = w;\n",
-    'src/wire/w.ts': "import type { T } from '../net/types.js';\nexport const w: T = 1;\n",
+    'src/wire/w.ts': 'export const w = 1;\n',
+    'src/wire/up.ts': "import type { T } from '../net/types.js';\nexport const up: T = 1;\n",
     'src/net/types.ts': 'export type T = number;\n',
   });
   try {
@@ -59,6 +63,7 @@ test('a backwards import and an import cycle are lint errors', async () => {
       ]),
     );
     assert.deepEqual(byFile['src/app/view.ts'], ['import-x/no-restricted-paths']);
+    assert.deepEqual(byFile['src/wire/up.ts'], ['import-x/no-restricted-paths']);
     assert.deepEqual(byFile['src/home/a.ts'], ['import-x/no-cycle']);
     assert.deepEqual(byFile['src/home/b.ts'], ['import-x/no-cycle']);
     for (const ok of ['src/home/ok.ts', 'src/wire/w.ts', 'src/cli/main.ts'])
@@ -75,4 +80,50 @@ test('eslint.config.mjs applies both rules to src/', async () => {
   };
   for (const rule of ['import-x/no-cycle', 'import-x/no-restricted-paths'])
     assert.equal(cfg.rules[rule]?.[0], 2, `${rule} is an error`);
+});
+
+test('platform-neutral files may not import node: modules or use Buffer (issue 18)', async () => {
+  const { neutralConfig } = await loadLayers();
+  const dir = tree({
+    'src/wire/bad-import.ts': "import { isIP } from 'node:net';\nexport const f = isIP;\n",
+    'src/wire/bad-bare.ts': "import { createHash } from 'crypto';\nexport const f = createHash;\n",
+    'src/wire/bad-global.ts': 'export const f = (s: string): unknown => Buffer.from(s);\n',
+    'src/wire/ok.ts': "import type { T } from './types.js';\nexport const ok: T = 1;\n",
+    'src/wire/types.ts': 'export type T = number;\n',
+  });
+  try {
+    const eslint = new ESLint({
+      cwd: dir,
+      overrideConfigFile: true,
+      overrideConfig: [
+        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+        neutralConfig({ files: ['src/wire/**/*.ts'] }),
+      ],
+    });
+    const results = await eslint.lintFiles(['src/**/*.ts']);
+    const byFile = Object.fromEntries(
+      results.map((r) => [r.filePath.slice(dir.length + 1), r.messages.map((m) => m.ruleId)]),
+    );
+    assert.deepEqual(byFile['src/wire/bad-import.ts'], ['no-restricted-imports']);
+    assert.deepEqual(byFile['src/wire/bad-bare.ts'], ['no-restricted-imports']);
+    assert.deepEqual(byFile['src/wire/bad-global.ts'], ['no-restricted-globals']);
+    assert.deepEqual(byFile['src/wire/ok.ts'], []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('eslint.config.mjs applies the neutral rules to the shared protocol code', async () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  for (const file of [
+    'src/wire/codec.ts',
+    'src/secure/noise-frames.ts',
+    'src/devices/rpc-client.ts',
+  ]) {
+    const cfg = (await eslint.calculateConfigForFile(join(ROOT, file))) as {
+      rules: Record<string, unknown[]>;
+    };
+    for (const rule of ['no-restricted-imports', 'no-restricted-globals'])
+      assert.equal(cfg.rules[rule]?.[0], 2, `${rule} on ${file}`);
+  }
 });

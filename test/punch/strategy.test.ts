@@ -4,6 +4,7 @@ import type { NatClass } from '../../src/discovery/nat-class.js';
 import {
   chooseMethod,
   misfits,
+  homeLabelOf,
   relayReason,
   roundShape,
   type Method,
@@ -124,6 +125,10 @@ test('the symmetric home × cone client goes reversed first; the relay reason na
     relayReason(CLASSES.sym!, CLASSES.sym!),
     'both NATs map per destination (home: symmetric (random), client: symmetric (random))',
   );
+  // The client reads the home's class back out of the refusal (issue 21 item 5).
+  const seq = { ...CLASSES.sym!, allocation: 'sequential' as const, delta: 2, natDepth: 2 };
+  assert.equal(homeLabelOf(relayReason(seq, CLASSES.sym!)), 'symmetric (sequential +2, depth 2)');
+  assert.equal(homeLabelOf('some other text (home: x'), undefined);
 });
 
 test('a predict round knocks at the sequential side', () => {

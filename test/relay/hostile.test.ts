@@ -10,7 +10,7 @@ import { flipBits, SeqRandom } from '../support/fakes.js';
 import { RELAY, relayWorld } from './world.js';
 
 test('fuzz, spoofed sessions, forged home answers, unknown homes: dropped and counted', () => {
-  const x = relayWorld({ maxSessionsPerIp: 10_000, maxSessions: 20_000 });
+  const x = relayWorld({ maxPendingPerIp: 10_000, maxSessions: 20_000 });
   const c = x.connect(x.client());
   assert.ok(c.channel?.ready && c.path);
   const live = c.path.session;

@@ -113,5 +113,5 @@ export async function loopbackRelay(
   const homeId = homeState.homeId;
   const authFor = (session: string): Uint8Array =>
     clientRelayAuth(client.identity)(homeId, session);
-  return { env, core, relay, tcp, ws, targets, open, echo, homeRelay, homeId, authFor, stop };
+  return { env, core, udp, relay, tcp, ws, targets, open, echo, homeRelay, homeId, authFor, stop };
 }

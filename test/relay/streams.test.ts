@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import type { Path } from '../../src/net/path.js';
 import { frame } from '../../src/relay/frames.js';
-import { encode, REQUEST_PAD } from '../../src/wire/messages.js';
+import { encode, MAX_RELAY_PAYLOAD, REQUEST_PAD } from '../../src/wire/messages.js';
 import { SeqRandom } from '../support/fakes.js';
 import { loopbackRelay } from './loopback.js';
 
@@ -28,6 +28,47 @@ test('Noise over the relay on every transport: udp, tcp, ws', async () => {
     await until(() => lb.core.stats.sessions === 0);
     assert.deepEqual(lb.core.stats.opened, { udp: 1, tcp: 1, ws: 1 });
     assert.equal(lb.core.stats.sessions, 0, JSON.stringify(lb.core.stats));
+  } finally {
+    await lb.stop();
+  }
+});
+
+test('a 1,400-byte payload crosses udp, tcp and ws both ways; 1,401 is refused on each', async () => {
+  const lb = await loopbackRelay({
+    onHomePath: (p) => p.onMessage((d) => p.send(d)), // raw echo, no Noise
+  });
+  try {
+    const full = new Uint8Array(MAX_RELAY_PAYLOAD).map((_, i) => i & 0xff);
+    for (const t of ['udp', 'tcp', 'ws'] as const) {
+      const r = await lb.open(lb.targets[t]);
+      assert.ok(r.ok, t);
+      assert.equal(r.path.maxPayload, 1024, 'what one send() carries on every path today');
+      const back = new Promise<Uint8Array>((done) => r.path.onMessage(done));
+      r.path.send(full);
+      assert.ok(Buffer.from(full).equals(await back), `${t}: 1,400 bytes there and back`);
+      assert.throws(() => r.path.send(new Uint8Array(MAX_RELAY_PAYLOAD + 1)), /over 1400/);
+      r.path.close();
+    }
+    // Hand-made frames one byte over: the relay drops (UDP) or cuts off (TCP, WS) and counts.
+    const over = encode({ type: 'relayData', session: '0011223344556677', payload: full }).slice();
+    over[13] = 0x79; // claims 1,401 payload bytes
+    const datagram = new Uint8Array([...over, 9]);
+    const raw = lb.env.net.open({ ip: '127.0.0.1' });
+    raw.send(datagram, lb.relay);
+    const sock = connect({ host: '127.0.0.1', port: lb.tcp.port });
+    await new Promise((r) => sock.once('connect', r));
+    const tcpClosed = new Promise((r) => sock.once('close', r));
+    sock.write(frame(datagram));
+    await tcpClosed;
+    const ws = new WebSocket(`ws://127.0.0.1:${lb.ws.port}/porthole`);
+    await new Promise((r) => ws.once('open', r));
+    const code = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    ws.send(datagram);
+    assert.equal(await code, 1009);
+    await until(() => lb.core.stats.drops['ws-oversized-frame'] === 1);
+    assert.equal(lb.core.stats.drops['tcp-oversized-frame'], 1);
+    assert.equal(lb.udp.drops.toJSON()['malformed'] ?? 0, 1, JSON.stringify(lb.udp.drops));
+    raw.close();
   } finally {
     await lb.stop();
   }
@@ -90,7 +131,7 @@ for (const kind of ['tcp', 'ws'] as const) {
     let homePath: Path | undefined;
     let homeClosed = '';
     const lb = await loopbackRelay({
-      limits: { maxSessionBytes: 1 << 30 },
+      limits: { homeBurstBytes: 1 << 30 },
       stream: { maxBuffered: 64 * 1024 },
       onHomePath: (p) => {
         homePath = p;

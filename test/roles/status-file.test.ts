@@ -46,3 +46,20 @@ test('status file: missing, corrupt, stopped, crashed and running homes', () => 
   assert.equal(running.running, true);
   assert.deepEqual(running.status, base);
 });
+
+test('status file of the wrong shape is not a status (found by fuzzing: `home status` met a missing field)', () => {
+  const alive = () => true;
+  for (const bad of [
+    { pid: 4242 },
+    { ...base, registration: null },
+    { ...base, portmap: { state: 7 } },
+    { ...base, ipv6: 'none' },
+    { ...base, advertised: [1] },
+    { ...base, pid: 1.5 },
+  ]) {
+    const r = readHomeStatus(dirWith(JSON.stringify(bad)), alive);
+    assert.equal(r.running, false, JSON.stringify(bad));
+    assert.equal(r.status, undefined);
+    assert.match(!r.running ? r.message : '', /is not a home status file/);
+  }
+});

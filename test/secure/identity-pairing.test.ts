@@ -27,8 +27,10 @@ import type { Verdict } from '../../src/secure/trust.js';
 import {
   addAuthorized,
   addPendingCode,
+  findHome,
   initState,
   listAuthorized,
+  listPendingCodes,
   loadState,
   revokeAuthorized,
 } from '../../src/secure/state.js';
@@ -85,6 +87,17 @@ test('authorized clients: add, list, revoke by fingerprint prefix', () => {
   assert.throws(() => revokeAuthorized(dir, 'zzzzzz'), /no authorized client/);
   revokeAuthorized(dir, Buffer.from(a.edPublic).toString('base64url').slice(0, 10));
   assert.equal(listAuthorized(dir).length, 0);
+});
+
+test('a hand-edited list with a bad entry is a corrupt file, not a TypeError (found by fuzzing)', () => {
+  const dir = join(tmp(), 'h');
+  initState(dir, 'home');
+  writeFileSync(join(dir, 'authorized-clients.json'), '[{"dhPublic": "x"}]');
+  assert.throws(() => revokeAuthorized(dir, 'AAAA'), kind('file-corrupt'));
+  writeFileSync(join(dir, 'homes.json'), '[null]');
+  assert.throws(() => findHome(dir, 'ph-x'), kind('file-corrupt'));
+  writeFileSync(join(dir, 'pairing-codes.json'), '[{"id": 1}]');
+  assert.throws(() => listPendingCodes(dir), kind('file-corrupt'));
 });
 
 test('home ids come from the keys: another key cannot sign for them', () => {

@@ -3,7 +3,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { generateKeyPair } from 'noise-handshake/dh.js';
-import type { Path, PathKind } from '../../src/net/path.js';
+import { PATH_MAX_PAYLOAD, type Path, type PathKind } from '../../src/net/path.js';
 import { PathSwitch } from '../../src/client/path-switch.js';
 import { realClock } from '../../src/net/real-env.js';
 import { secureClient, secureServer } from '../../src/secure/noise-channel.js';
@@ -18,15 +18,17 @@ export interface UdpPathPair {
 function udpPath(sock: UdpSocket, peerPort: number, kind: PathKind): Path & { kill(): void } {
   const closeCbs: ((r: string) => void)[] = [];
   let open = true;
+  let dead = false;
   return {
     kind,
+    maxPayload: PATH_MAX_PAYLOAD,
     remote: `127.0.0.1:${peerPort}`,
     send: (d) => {
-      if (open) sock.send(d, peerPort, '127.0.0.1');
+      if (open && !dead) sock.send(d, peerPort, '127.0.0.1');
     },
     onMessage: (cb) =>
       sock.on('message', (d, from) => {
-        if (open && from.port === peerPort) cb(new Uint8Array(d));
+        if (open && !dead && from.port === peerPort) cb(new Uint8Array(d));
       }),
     onClose: (cb) => void closeCbs.push(cb),
     close: () => {
@@ -36,7 +38,7 @@ function udpPath(sock: UdpSocket, peerPort: number, kind: PathKind): Path & { ki
       closeCbs.splice(0).forEach((cb) => cb('closed'));
     },
     kill: () => {
-      open = false; // a dead path: nothing goes through, nobody is told
+      dead = true; // a dead path: nothing goes through, nobody is told
     },
   };
 }
@@ -98,7 +100,10 @@ export async function streamWorld(
 
 /** A TCP echo server on loopback (half-close aware: it ends after the peer ends). */
 export async function echoServer(): Promise<{ server: Server; port: number }> {
-  const server = createServer({ allowHalfOpen: true }, (s: Socket) => s.pipe(s));
+  const server = createServer({ allowHalfOpen: true }, (s: Socket) => {
+    s.on('error', () => {}); // a reset from a closed stream
+    s.pipe(s);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');

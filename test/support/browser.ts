@@ -6,9 +6,13 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
-/** A fresh profile each time (playwright passes it as --user-data-dir). */
+/**
+ * A fresh profile each time (playwright passes it as --user-data-dir). `phone`: touch, a
+ * phone's scale, and (for a test certificate) certificate errors ignored.
+ */
 export async function launchChromium(
   viewport = { width: 390, height: 844 },
+  phone?: { ignoreHTTPSErrors?: boolean },
 ): Promise<BrowserContext> {
   const executablePath = CHROMIUM.find((p) => existsSync(p));
   if (!executablePath)
@@ -18,7 +22,16 @@ export async function launchChromium(
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'porthole-chromium-')), {
     executablePath,
     viewport,
+    ...(phone
+      ? {
+          hasTouch: true,
+          isMobile: true,
+          deviceScaleFactor: 2,
+          ignoreHTTPSErrors: phone.ignoreHTTPSErrors ?? false,
+        }
+      : {}),
     args: [
+      ...(phone?.ignoreHTTPSErrors ? ['--ignore-certificate-errors'] : []),
       '--headless',
       '--no-sandbox',
       '--disable-gpu',

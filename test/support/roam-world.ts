@@ -3,6 +3,7 @@
 // home serves the simulated house over device RPC; the client can watch it.
 import { connect, type ConnectConfig, type ConnectResult } from '../../src/client/connector.js';
 import { DeviceClient } from '../../src/devices/rpc-client.js';
+import { RequestMemory } from '../../src/devices/request-memory.js';
 import { serveDevices } from '../../src/devices/rpc-server.js';
 import { SimulatedHouse } from '../../src/devices/simulated.js';
 import { HomeAgent } from '../../src/home/agent.js';
@@ -29,6 +30,8 @@ export interface RoamWorld {
   homeKeys: Identity;
   clientKeys: Identity;
   clientEnv: Env;
+  /** The device service on each client channel the home opened, in order. */
+  servers: ReadonlyArray<ReturnType<typeof serveDevices>>;
   /** Runs virtual time for `ms`, letting promise callbacks run between 10 ms steps. */
   run(ms: number): Promise<void>;
   /** Runs virtual time until `p` settles (bounded). */
@@ -79,7 +82,9 @@ export function roamWorld(
   const homeKeys = generateIdentity();
   const clientKeys = generateIdentity();
   const house = new SimulatedHouse(world.clock, () => world.clock.wallNow());
-  const servers: Array<{ close(): void }> = [];
+  const servers: Array<ReturnType<typeof serveDevices>> = [];
+  /** The home's request memory across channels (issue 21), as `runHome` keeps it. */
+  const memory = new RequestMemory();
   servePeerChannels(home, (plain) => {
     const sec = secureServer(plain, {
       staticKeys: { publicKey: homeKeys.dhPublic, secretKey: homeKeys.dhSecret },
@@ -88,7 +93,14 @@ export function roamWorld(
           ? { ok: true }
           : { ok: false, reason: 'not paired' },
     });
-    sec.onReady(() => servers.push(serveDevices(sec, house, world.clock)));
+    sec.onReady(() =>
+      servers.push(
+        serveDevices(sec, house, world.clock, {
+          memory,
+          client: Buffer.from(sec.remoteStatic!).toString('base64url'),
+        }),
+      ),
+    );
   });
   world.clock.run(3000); // registration and hop measurement
 
@@ -118,6 +130,7 @@ export function roamWorld(
     homeKeys,
     clientKeys,
     clientEnv,
+    servers,
     run,
     settle,
     connect: (cfg = {}) =>

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decode, encode, ErrorCode, MAX_DATAGRAM, type Message } from '../../src/wire/messages.js';
+import {
+  decode,
+  encode,
+  ErrorCode,
+  MAX_DATAGRAM,
+  MAX_RELAY_DATAGRAM,
+  type Message,
+} from '../../src/wire/messages.js';
 import { formatAddr, parseAddr } from '../../src/wire/addr.js';
 import { flipBits, SeqRandom } from '../support/fakes.js';
 
@@ -74,7 +81,11 @@ test('trailing bytes, bad magic, version, type, oversize and bad fields are reje
     reject(new Uint8Array([...good.subarray(0, 3), 200, ...good.subarray(4)])),
     /unknown message type/,
   );
-  assert.match(reject(new Uint8Array(MAX_DATAGRAM + 1)), /oversized/);
+  assert.match(reject(new Uint8Array(MAX_RELAY_DATAGRAM + 1)), /oversized/);
+  // Only relayData may exceed MAX_DATAGRAM (docs/seams.md §8): a padded register of 1,201 may not.
+  const long = new Uint8Array(MAX_DATAGRAM + 1);
+  long.set(good);
+  assert.match(reject(long), /oversized register/);
   // home id with a space
   const bad = encode({ type: 'keepalive', tx: 1, homeId: 'ab' });
   bad[bad.length - 1] = 0x20;

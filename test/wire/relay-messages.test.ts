@@ -4,6 +4,7 @@ import {
   decode,
   encode,
   MAX_DATAGRAM,
+  MAX_RELAY_DATAGRAM,
   REQUEST_PAD,
   type Message,
 } from '../../src/wire/messages.js';
@@ -58,8 +59,10 @@ test('relay messages round-trip in the one codec, padded or not', () => {
   // A redirect answers a (padded) relayOpen: never larger than it, even over IPv6.
   assert.ok(encode(of('relayRedirect')).length <= REQUEST_PAD);
   assert.ok(encode(of('relayNode')).length + 40 <= REQUEST_PAD, 'relayNode + keepaliveAck');
-  // A full relayed frame still fits one datagram.
-  assert.ok(encode(bigData).length <= MAX_DATAGRAM);
+  // A full relayed frame (1,400) fits a 1,500-byte MTU under IPv6 + UDP headers (1,452); it is
+  // the only message allowed over MAX_DATAGRAM.
+  assert.equal(encode(bigData).length, MAX_RELAY_DATAGRAM);
+  assert.ok(MAX_RELAY_PAYLOAD === 1400 && MAX_RELAY_DATAGRAM <= 1452 && MAX_DATAGRAM === 1200);
 });
 
 test('relay messages: truncation, bad close codes, oversize payloads are typed errors', () => {
@@ -72,8 +75,13 @@ test('relay messages: truncation, bad close codes, oversize payloads are typed e
   const r = decode(closed);
   assert.ok(!r.ok && /close code/.test(r.error));
   const big = encode(bigData).slice();
-  big[4 + 8] = 0x05; // length 0x054c > MAX_RELAY_PAYLOAD
-  assert.equal(decode(big).ok, false);
+  big[4 + 8 + 1] = 0x79; // length 0x0579 (1,401) > MAX_RELAY_PAYLOAD
+  assert.equal(decode(new Uint8Array([...big, 0])).ok, false);
+  assert.equal(decode(new Uint8Array([...encode(bigData), 0])).ok, false, 'one byte too many');
+  // Trailing bytes after a relayData are refused, not read as padding of another frame.
+  const short = encode({ type: 'relayData', session, payload: new Uint8Array([1, 2]) });
+  const r2 = decode(new Uint8Array([...short, 7]));
+  assert.ok(!r2.ok && /trailing/.test(r2.error));
   assert.throws(() =>
     encode({ type: 'relayData', session, payload: new Uint8Array(MAX_RELAY_PAYLOAD + 1) }),
   );

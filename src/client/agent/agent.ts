@@ -2,8 +2,12 @@
 // client on each, shared by every command on this machine through the control socket. Commands
 // that arrive while a home is reconnecting wait for it (bounded), so a short outage costs a
 // little latency instead of an error; a watch survives reconnects (it resubscribes and resyncs).
-import { DeviceError, type Command, type EntityState } from '../../devices/model.js';
-import { DeviceClient } from '../../devices/rpc-client.js';
+// A command in flight when the path dies is neither lost nor failed (issue 21): one device client
+// per home outlives its links and re-sends it, with the same run and id, on the relayed path the
+// session fell back onto or on the next link; the home applies it once. A command ends applied
+// (its result) or not applied (the home said so), never on a bare timeout while the home can be asked.
+import type { Command, EntityState } from '../../devices/model.js';
+import { DeviceClient, type RpcClientOptions } from '../../devices/rpc-client.js';
 import { PortholeError } from '../../errors.js';
 import type { Clock, Logger, Random } from '../../net/types.js';
 import type { ClientMetrics, PunchPath } from '../../ops/metrics.js';
@@ -27,10 +31,21 @@ export interface ClientAgentOptions {
   metrics?: ClientMetrics;
   /** How long a command waits for its home to come (back) up before it fails. */
   waitUpMs?: number;
+  /** The device client's windows (tests shorten them). */
+  rpc?: Partial<RpcClientOptions>;
 }
+
+/**
+ * A command is (re)sent for 5 s; then its fate is asked until 15 s after it was first sent (the
+ * home remembers requests for 2 minutes). The control socket's callers wait longer than that.
+ */
+export const AGENT_RPC: Partial<RpcClientOptions> = { timeoutMs: 5_000, resolveMs: 15_000 };
 
 interface Kept {
   keeper: HomeKeeper;
+  /** This home's device client, for the agent's whole run (its links come and go). */
+  dc: DeviceClient;
+  /** The device client while the home is up. */
   devices: DeviceClient | undefined;
   waiting: Array<(dc: DeviceClient | undefined) => void>;
   watchers: Set<{ onState(s: EntityState): void; onPath(s: HomeStatus): void }>;
@@ -60,8 +75,11 @@ export class ClientAgent implements AgentBackend {
       { ...DEFAULT_KEEPER, ...o.keeper },
       o.wallNow,
     );
+    const dc = new DeviceClient(undefined, o.clock, o.rng, { ...AGENT_RPC, ...o.rpc });
+    dc.onSuspect(() => keeper.suspect());
     const k: Kept = {
       keeper,
+      dc,
       devices: undefined,
       waiting: [],
       watchers: new Set(),
@@ -96,7 +114,7 @@ export class ClientAgent implements AgentBackend {
     k.forwards.close();
     k.streams?.close();
     k.streams = undefined;
-    k.devices?.close();
+    k.dc.close();
     k.keeper.stop();
     for (const w of k.waiting) w(undefined);
     k.waiting = [];
@@ -151,20 +169,12 @@ export class ClientAgent implements AgentBackend {
     return this.request(home, (dc) => dc.call(entity, command));
   }
 
-  /** A request that times out makes the keeper check the path at once (not in 25 s). */
+  /** A request unanswered for ~1 s makes the path's owner probe it (the device client says so). */
   private async request<T>(
     home: string | undefined,
     fn: (dc: DeviceClient) => Promise<T>,
   ): Promise<T> {
-    const k = this.pick(home);
-    const dc = await this.devices(home);
-    try {
-      return await fn(dc);
-    } catch (e) {
-      if (!(e instanceof DeviceError) || /did not answer|connection closed/.test(e.message))
-        k.keeper.suspect();
-      throw e;
-    }
+    return fn(await this.devices(home));
   }
 
   async watch(
@@ -176,10 +186,15 @@ export class ClientAgent implements AgentBackend {
     const w = { onState, onPath };
     k.watchers.add(w);
     onPath(k.keeper.current);
-    if (k.watchers.size === 1 && k.devices) await k.devices.watch(this.dispatch(k));
+    if (k.watchers.size === 1) {
+      // While the home is down the subscription waits for the next link (which resyncs anyway).
+      const sub = k.dc.watch(this.dispatch(k));
+      if (k.devices) await sub;
+      else sub.catch(() => {});
+    }
     return () => {
       k.watchers.delete(w);
-      if (k.watchers.size === 0 && k.devices) k.devices.unwatch(this.dispatch(k)).catch(() => {});
+      if (k.watchers.size === 0) k.dc.unwatch(this.dispatch(k)).catch(() => {});
     };
   }
 
@@ -237,17 +252,18 @@ export class ClientAgent implements AgentBackend {
   }
 
   private onUp(k: Kept, link: KeptLink): void {
-    k.devices?.close();
-    k.streams?.close();
-    // Stream frames (forwards) share the channel with the device RPC, split off before it.
+    const dc = k.dc;
+    // Stream frames (forwards, issue 19) share the channel with the device RPC, split off first.
     const { app, streams } = splitChannel(link.channel);
+    k.streams?.close();
     k.streams = new ClientStreams({ channel: streams, clock: this.o.clock });
-    const dc = new DeviceClient(app, this.o.clock, this.o.rng);
+    // What is in flight goes again on the new link (same ids); a watch resubscribes and resyncs.
+    dc.attach(app);
     k.devices = dc;
-    if (k.watchers.size > 0)
-      dc.watch(this.dispatch(k)).catch((e: unknown) =>
-        this.o.log.warn({ home: k.keeper.home, err: (e as Error).message }, 'resubscribe failed'),
-      );
+    // The session moved (fell back onto the relay, or up to a direct path): re-send now.
+    link.onMoved?.(() => {
+      if (k.devices === dc && k.keeper.current.state === 'up') dc.pathChanged();
+    });
     const waiting = k.waiting;
     k.waiting = [];
     for (const w of waiting) w(dc);
@@ -262,7 +278,7 @@ export class ClientAgent implements AgentBackend {
       else m.punch('other', 'none', false);
     }
     if (s.state !== 'up' && k.devices) {
-      k.devices.close();
+      k.devices.detach();
       k.devices = undefined;
       k.streams?.close();
       k.streams = undefined;

@@ -45,8 +45,12 @@ export class ControlClient {
     });
   }
 
-  /** Connects to the agent's socket; rejects with kind 'agent-unreachable' when none answers. */
-  static connect(path: string, timeoutMs = 10_000): Promise<ControlClient> {
+  /**
+   * Connects to the agent's socket; rejects with kind 'agent-unreachable' when none answers.
+   * A request waits up to 35 s: the agent itself resolves every command within its 15 s wait for
+   * the home to come up plus its 15 s to learn the command's fate (agent.ts), so it answers first.
+   */
+  static connect(path: string, timeoutMs = 35_000): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const s = createConnection(path);
       const timer = setTimeout(() => {

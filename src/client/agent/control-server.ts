@@ -170,7 +170,7 @@ export class ControlServer {
         if (watches.size >= 8) throw new ControlProtocolError('too many forwards');
         // Kept while this connection lives (with the watches: closed with it).
         const f = await this.backend.forward(req.home, req.specs);
-        watches.set(req.id, f.stop);
+        watches.set(req.id, () => f.stop());
         return { forwards: f.forwards };
       }
     }

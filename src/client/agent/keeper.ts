@@ -1,5 +1,7 @@
-// Keeps one home connected for the client agent: connect, watch the path with pings sized to
-// real NAT timeouts, notice a dead path within a bounded time, reconnect with backoff and jitter.
+// Keeps one home connected for the client agent: connect, reconnect with backoff and jitter when
+// the session is lost. A link whose liveness is owned below (the path switch's upgrader: a paired
+// home's session, issue 21) is never pinged here: it says when it is lost. Other links (open
+// homes) are watched with pings sized to real NAT timeouts, so a dead path is noticed in bounded time.
 // Time and randomness come from the Env (the simulator can drive it); the connect itself is
 // injected, so the keeper does not care whether the path is punched, direct or relayed.
 import type { Clock, Random, TimerHandle } from '../../net/types.js';
@@ -17,6 +19,16 @@ export interface KeptLink {
   remote: string;
   /** The live channel moved to another path (a relayed session upgraded, or fell back). */
   onMoved?(cb: (path: string, remote: string) => void): void;
+  /**
+   * Present when the session's liveness is owned below the keeper (the path switch's upgrader,
+   * issue 21): the keeper then never pings; it reconnects when this says the session is lost (a
+   * dead direct path with no relay to fall back on, or the relay failed too).
+   */
+  onLost?(cb: (reason: string) => void): void;
+  /** A request went unanswered: the liveness owner probes the path now. */
+  suspect?(): void;
+  /** The owner's last round trip on the path, ms. */
+  rttMs?(): number | undefined;
 }
 
 export interface KeeperConfig {
@@ -67,7 +79,10 @@ export class HomeKeeper {
   }
 
   get current(): HomeStatus {
-    return { ...this.status };
+    const rtt = this.link?.rttMs?.();
+    return rtt !== undefined && this.status.state === 'up'
+      ? { ...this.status, rttMs: Math.round(rtt * 10) / 10 }
+      : { ...this.status };
   }
 
   /** Called with every new link (first connect and each reconnect). */
@@ -97,7 +112,9 @@ export class HomeKeeper {
    * ping, so a dead path is found in seconds while the user is waiting on it.
    */
   suspect(): void {
-    if (this.stopped || !this.link || this.misses > 0) return;
+    if (this.stopped || !this.link) return;
+    if (this.link.suspect) return this.link.suspect();
+    if (this.misses > 0) return;
     this.schedulePing(0);
   }
 
@@ -146,7 +163,10 @@ export class HomeKeeper {
           if (link === this.link && !this.stopped) this.set('up', { path, remote });
         });
         for (const cb of this.upCbs) cb(link);
-        this.schedulePing(this.cfg.pingEveryMs);
+        if (!link.onLost) return this.schedulePing(this.cfg.pingEveryMs);
+        link.onLost((reason) => {
+          if (link === this.link) this.lost(reason);
+        });
       },
       (e: unknown) => {
         if (this.stopped) return;

@@ -71,6 +71,23 @@ export class Directory {
     return e;
   }
 
+  /**
+   * The home said goodbye here (issue 21 item 9): its entry goes, unless it names another node
+   * by now (the home moved; a get-then-del race with that move is harmless, the next
+   * registration writes it again).
+   */
+  remove(homeId: string): void {
+    this.written.delete(homeId);
+    if (!this.link.up) return;
+    this.lookup(homeId)
+      .then((e) =>
+        e && e !== 'invalid' && e.node !== this.o.nodeId
+          ? undefined
+          : this.link.run('del', (c) => c.del(homeKey(homeId))),
+      )
+      .catch(() => {}); // the key expires with its TTL anyway
+  }
+
   /** After Redis returns: rewrite every home at its next keepalive. */
   forgetWrites(): void {
     this.written.clear();

@@ -9,6 +9,8 @@ export interface ClusterHooks {
   onLocalRegister(homeId: string, addr: SocketAddr): void;
   /** A keepalive refreshed a local home (the directory write is throttled). */
   onLocalKeepalive(homeId: string, addr: SocketAddr): void;
+  /** A local home said goodbye (issue 21 item 9): its directory entry goes at once. */
+  onLocalDeregister?(homeId: string): void;
   /**
    * An assist for a home not held here. True: the cluster took it and will answer the client
    * later; false: answer "not registered" as a single node would.

@@ -132,6 +132,10 @@ export class ClusterNode implements ClusterHooks {
     this.directory.publish(homeId, false);
   }
 
+  onLocalDeregister(homeId: string): void {
+    this.directory.remove(homeId);
+  }
+
   forwardAssist(msg: MessageOf<'assist'>, client: SocketAddr, size: number): boolean {
     if (!this.target) return false;
     const unreachable = (): void =>

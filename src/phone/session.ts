@@ -1,0 +1,150 @@
+/// <reference lib="dom" />
+// One home, kept connected: opens the link (phone/link.ts), lists the devices and watches them,
+// reconnects with a bounded backoff, at once when the page becomes visible again or the network
+// comes back (phones stall sockets in the background), and resyncs before showing states as live.
+import type { Command, EntityState } from '../devices/model.js';
+import type { PathKind } from '../ui/components.js';
+import { RelayCloseCode } from '../wire/relay-messages.js';
+import { browserClock, browserRandom } from './env.js';
+import type { PhoneIdentity } from './keys.js';
+import { openLink, type HomeKeys, type OpenLink } from './link.js';
+import { saveStates } from './store.js';
+
+const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15_000];
+const MAX_ATTEMPTS = 40;
+
+export interface SessionView {
+  path: PathKind;
+  devices: EntityState[];
+  /** True while the states shown are last known, not live. */
+  stale: boolean;
+  error: string;
+  /** The home refused this phone: re-pairing is the way on. */
+  refused: boolean;
+}
+
+export class HomeSession {
+  private link: OpenLink | undefined;
+  private states = new Map<string, EntityState>();
+  private view: SessionView;
+  private attempts = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private connecting = false;
+  private closed = false;
+  private readonly wake = (): void => {
+    if (document.visibilityState === 'visible' && !this.link) this.reconnectNow();
+  };
+
+  constructor(
+    private readonly me: PhoneIdentity,
+    readonly home: HomeKeys,
+    private readonly wsUrl: string,
+    lastKnown: EntityState[],
+    private readonly onView: (v: SessionView) => void,
+  ) {
+    for (const s of lastKnown) this.states.set(s.entity_id, s);
+    this.view = {
+      path: 'connecting',
+      devices: lastKnown,
+      stale: lastKnown.length > 0,
+      error: '',
+      refused: false,
+    };
+    document.addEventListener('visibilitychange', this.wake);
+    window.addEventListener('online', this.wake);
+    window.addEventListener('pageshow', this.wake);
+    window.addEventListener('offline', () => this.link?.close());
+  }
+
+  /** Starts with a link already open (the one pairing made), or opens one. */
+  start(adopt?: OpenLink): void {
+    if (adopt) void this.use(adopt);
+    else this.connect();
+  }
+
+  private emit(patch: Partial<SessionView>): void {
+    this.view = { ...this.view, ...patch };
+    this.onView(this.view);
+  }
+
+  private connect(): void {
+    if (this.closed || this.connecting || this.link) return;
+    this.connecting = true;
+    this.emit({ path: 'connecting' });
+    openLink({
+      wsUrl: this.wsUrl,
+      me: this.me,
+      home: this.home,
+      clock: browserClock,
+      rng: browserRandom,
+    })
+      .then((l) => this.use(l))
+      .catch((e: Error) =>
+        this.lost(e.message, e.message.includes('refused') ? RelayCloseCode.Refused : undefined),
+      )
+      .finally(() => (this.connecting = false));
+  }
+
+  private async use(link: OpenLink): Promise<void> {
+    if (this.closed) return link.close();
+    this.link = link;
+    link.onEnd((why, code) => {
+      if (this.link === link) this.link = undefined;
+      this.lost(why, code);
+    });
+    try {
+      // Resync before showing anything as live: the full list, then pushes.
+      const list = await link.devices.list();
+      this.states = new Map(list.map((s) => [s.entity_id, s]));
+      await link.devices.watch((s) => {
+        this.states.set(s.entity_id, s);
+        this.changed();
+      });
+      this.attempts = 0;
+      this.emit({ path: 'relayed', stale: false, error: '', refused: false });
+      this.changed();
+    } catch (e) {
+      link.close();
+      this.lost((e as Error).message);
+    }
+  }
+
+  private changed(): void {
+    const devices = [...this.states.values()];
+    this.emit({ devices });
+    void saveStates(this.home.homeId, devices).catch(() => {});
+  }
+
+  private lost(why: string, code?: RelayCloseCode): void {
+    if (this.closed) return;
+    const refused = code === RelayCloseCode.Refused;
+    this.emit({ path: 'offline', stale: this.states.size > 0, error: why, refused });
+    if (refused || ++this.attempts > MAX_ATTEMPTS) return;
+    const delay = BACKOFF_MS[Math.min(this.attempts - 1, BACKOFF_MS.length - 1)] as number;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow(): void {
+    clearTimeout(this.timer);
+    this.attempts = 0;
+    this.connect();
+  }
+
+  async act(entityId: string, command: Command): Promise<void> {
+    const dc = this.link?.devices;
+    if (!dc) throw new Error('not connected to the home');
+    const s = await dc.call(entityId, command);
+    this.states.set(s.entity_id, s);
+    this.changed();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    document.removeEventListener('visibilitychange', this.wake);
+    window.removeEventListener('online', this.wake);
+    window.removeEventListener('pageshow', this.wake);
+    this.link?.close();
+  }
+}

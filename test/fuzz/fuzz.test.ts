@@ -1,0 +1,48 @@
+// The short fuzz run of `npm test`: every registered target (test/fuzz/targets/) replays its
+// committed corpus — seeds and the inputs of past findings — then runs mutated inputs for a
+// bounded time (FUZZ_SHORT_MS, default 1500 ms per target). Executions are printed, not
+// asserted. The long coverage-guided run: `npm run fuzz` (docs/fuzzing.md).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Mutator } from './mutate.js';
+import { corpusOf, loadTargets } from './registry.js';
+
+const SHORT_MS = Number(process.env.FUZZ_SHORT_MS ?? 1500);
+const targets = await loadTargets();
+
+test('every target has a committed corpus', () => {
+  for (const t of targets)
+    assert.ok(corpusOf(t.name).length > 0, `test/fuzz/corpus/${t.name}/ is empty`);
+});
+
+for (const t of targets) {
+  test(`fuzz ${t.name}: corpus and ${SHORT_MS} ms of mutations`, () => {
+    const corpus = corpusOf(t.name);
+    for (const { file, data } of corpus) {
+      try {
+        t.fuzz(data);
+      } catch (e) {
+        assert.fail(`${t.name}: corpus input ${file} breaks the contract: ${(e as Error).stack}`);
+      }
+    }
+    const m = new Mutator(
+      corpus.map((c) => c.data),
+      t.maxLen ?? 4096,
+      0x5eed,
+    );
+    const end = performance.now() + SHORT_MS;
+    let n = 0;
+    while (performance.now() < end) {
+      const input = m.next();
+      try {
+        t.fuzz(input);
+      } catch (e) {
+        assert.fail(
+          `${t.name}: input ${input.toString('base64')} breaks the contract: ${(e as Error).stack}`,
+        );
+      }
+      n++;
+    }
+    console.log(`fuzz ${t.name}: ${corpus.length} corpus inputs, ${n} mutated executions`);
+  });
+}
