@@ -97,7 +97,7 @@ export class Forwarder {
   private accept(live: Live, sock: Socket): void {
     const st = live.status;
     const cs = this.streams();
-    if (!cs) {
+    if (!cs?.isReady) {
       st.refused++;
       st.lastError = 'the home is not connected';
       sock.destroy();

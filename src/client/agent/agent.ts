@@ -14,6 +14,7 @@ import type { ClientMetrics, PunchPath } from '../../ops/metrics.js';
 import type { AgentBackend } from './control-server.js';
 import type { HomeStatus } from './control-wire.js';
 import { DEFAULT_KEEPER, HomeKeeper, type KeeperConfig, type KeptLink } from './keeper.js';
+import type { MessageChannel } from '../../net/channel.js';
 import { ClientStreams } from '../../streams/mux.js';
 import { splitChannel } from '../../streams/wire.js';
 import { Forwarder, type ForwardStatus } from '../forward.js';
@@ -51,6 +52,8 @@ interface Kept {
   watchers: Set<{ onState(s: EntityState): void; onPath(s: HomeStatus): void }>;
   /** The live connection's stream endpoint (issue 19), and the forwards that use it. */
   streams: ClientStreams | undefined;
+  /** The live link's stream side: its endpoint is made on first use (a forward, a list). */
+  streamSide: MessageChannel | undefined;
   forwards: Forwarder;
 }
 
@@ -84,6 +87,7 @@ export class ClientAgent implements AgentBackend {
       waiting: [],
       watchers: new Set(),
       streams: undefined,
+      streamSide: undefined,
       forwards: new Forwarder(() => k.streams, o.log),
     };
     keeper.onUp((link) => this.onUp(k, link));
@@ -132,9 +136,10 @@ export class ClientAgent implements AgentBackend {
   async services(home: string | undefined): Promise<string[]> {
     const k = this.pick(home);
     await this.devices(home);
-    if (!k.streams) throw new PortholeError('home-unreachable', `home ${k.keeper.home} is down`);
-    await k.streams.ready;
-    return k.streams.services();
+    const cs = this.streamsOf(k);
+    if (!cs) throw new PortholeError('home-unreachable', `home ${k.keeper.home} is down`);
+    await cs.ready;
+    return cs.services();
   }
 
   /**
@@ -146,6 +151,7 @@ export class ClientAgent implements AgentBackend {
     specs: readonly string[],
   ): Promise<{ forwards: ForwardStatus[]; stop(): void }> {
     const k = this.pick(home);
+    await this.streamsOf(k)?.ready;
     const started: ForwardStatus[] = [];
     const stop = (): void => started.forEach((f) => k.forwards.remove(f.spec));
     try {
@@ -251,12 +257,21 @@ export class ClientAgent implements AgentBackend {
     });
   }
 
+  /** The stream endpoint on the live link, made on first use (its sockets cost nothing before). */
+  private streamsOf(k: Kept): ClientStreams | undefined {
+    if (!k.streams && k.streamSide)
+      k.streams = new ClientStreams({ channel: k.streamSide, clock: this.o.clock });
+    return k.streams;
+  }
+
   private onUp(k: Kept, link: KeptLink): void {
     const dc = k.dc;
     // Stream frames (forwards, issue 19) share the channel with the device RPC, split off first.
     const { app, streams } = splitChannel(link.channel);
     k.streams?.close();
-    k.streams = new ClientStreams({ channel: streams, clock: this.o.clock });
+    k.streams = undefined;
+    k.streamSide = streams;
+    if (k.forwards.status().length > 0) this.streamsOf(k);
     // What is in flight goes again on the new link (same ids); a watch resubscribes and resyncs.
     dc.attach(app);
     k.devices = dc;
@@ -282,6 +297,7 @@ export class ClientAgent implements AgentBackend {
       k.devices = undefined;
       k.streams?.close();
       k.streams = undefined;
+      k.streamSide = undefined;
     }
     for (const w of k.watchers) w.onPath(s);
   }
