@@ -7,7 +7,7 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 export const LAYERS = [
   ['wire', 'errors.ts', 'options.ts'],
   ['net'],
-  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui'],
+  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui', 'streams'],
   ['rendezvous', 'home', 'client', 'relay', 'phone'],
   ['app'],
   ['sim'],

@@ -10,6 +10,7 @@ import {
   type ConnectCliOptions,
 } from './connect-options.js';
 import { registerClientUp } from './client-up-cmd.js';
+import { registerClientForward } from './client-forward-cmd.js';
 import { registerDeviceCommands } from './devices-cmd.js';
 import { registerInit } from './init-cmd.js';
 import { die } from './lifecycle.js';
@@ -25,6 +26,7 @@ export function registerClient(program: Command): Command {
   registerClientPair(client);
   registerDeviceCommands(client);
   registerClientUp(client);
+  registerClientForward(client);
 
   withConnectOptions(
     client

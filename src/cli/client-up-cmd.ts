@@ -6,17 +6,11 @@ import type { ClientAgent } from '../client/agent/agent.js';
 import { ControlClient } from '../client/agent/control-client.js';
 import { socketAnswers } from '../client/agent/control-server.js';
 import type { HomeStatus } from '../client/agent/control-wire.js';
-import type { KeptLink } from '../client/agent/keeper.js';
 import type { SocketAddr } from '../net/types.js';
 import type { RoleOps } from '../ops/serve.js';
 import { formatAddr } from '../wire/addr.js';
 import { applyEnvAndConfig, PRECEDENCE_HELP } from './config.js';
-import {
-  logFor,
-  reachFromCli,
-  withConnectOptions,
-  type ConnectCliOptions,
-} from './connect-options.js';
+import { logFor, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { die } from './lifecycle.js';
 import { listenArg } from './parse.js';
 
@@ -35,6 +29,11 @@ function statusLine(s: HomeStatus): string {
   if (s.rttMs !== undefined) parts.push(`rtt ${s.rttMs} ms`);
   parts.push(`since ${s.since}`, `reconnects ${s.reconnects}`);
   if (s.lastError && s.state !== 'up') parts.push(`last error: ${s.lastError}`);
+  for (const f of s.forwards ?? [])
+    parts.push(
+      `\n  forward ${f.listen} → ${f.service}: ${f.streams} open, ${f.total} in all, ` +
+        `${f.bytesIn} B out, ${f.bytesOut} B back${f.refused ? `, ${f.refused} refused` : ''}`,
+    );
   return parts.join(', ');
 }
 
@@ -72,42 +71,8 @@ export function registerClientUp(client: Command): void {
       ]);
       const state = o.state;
       const homes = o.home ? [o.home] : listHomes(state).map((h) => h.homeId);
-      const connect = async (home: string): Promise<KeptLink> => {
-        const r = await reachFromCli({ ...o, home }, log);
-        // A relayed link has no ping below the channel: it is alive until its path is lost (the
-        // path switch pings a direct path it moved onto).
-        let lost = false;
-        r.paths?.onLost(() => (lost = true));
-        const conn = r.connection;
-        const paths = r.paths;
-        const up = r.upgrade;
-        // A paired home's session: its upgrader owns liveness (issue 21); the keeper only hears
-        // when the session is lost, and passes on its suspicions.
-        const owned: Partial<KeptLink> =
-          up && paths
-            ? {
-                onLost: (cb) => paths.onLost((_p, reason) => cb(reason)),
-                suspect: () => up.suspect(),
-                rttMs: () => (paths.path.kind === 'relayed' ? undefined : up.rttMs),
-              }
-            : {};
-        return {
-          ...owned,
-          channel: r.channel,
-          ping: (ms, cb) => {
-            if (conn) return conn.ping(ms, cb);
-            if (lost || !paths) return cb(undefined);
-            paths.ping(ms, cb);
-          },
-          close: () => {
-            r.channel.close();
-            closeReached(r);
-          },
-          path: r.report.path,
-          remote: r.report.relay ?? r.report.home,
-          onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
-        };
-      };
+      const { keptConnect } = await import('./kept-connect.js');
+      const connect = keptConnect(() => o, log, closeReached);
       const live: { agent?: ClientAgent } = {};
       const ops: RoleOps | undefined = o.metrics
         ? await (

@@ -6,6 +6,7 @@ import { formatAddr } from '../wire/addr.js';
 import { registerHomeTrustCommands } from './home-trust-cmd.js';
 import { registerHomeStatus } from './home-status-cmd.js';
 import { registerHomeExpose } from './home-expose-cmd.js';
+import { registerHomeServe } from './home-serve-cmd.js';
 import { keepStatusFile } from '../home/status-file.js';
 import { formatNodeList, hostPortListArg, resolveNodes } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
@@ -148,6 +149,7 @@ export function registerHome(program: Command): Command {
   registerHomeTrustCommands(home);
   registerHomeStatus(home);
   registerHomeExpose(home);
+  registerHomeServe(home);
   return home;
 }
 

@@ -16,6 +16,8 @@ import { formatAddr } from '../wire/addr.js';
 import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
+import { HomeServices } from './services.js';
+import { splitChannel } from '../streams/wire.js';
 
 export type HomeRunErrorKind = 'listen-failed' | 'not-registered';
 
@@ -72,19 +74,25 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   });
   // Every client's channel (encrypted in secure mode) gets the device service; a paired client's
   // requests are remembered across its channels (a command re-sent over a new path applies once).
-  // A source the owner exposes per client (Home Assistant) is seen through that client's view.
+  // A source the owner exposes per client (Home Assistant) is seen through that client's view;
+  // forwarded services (issue 19) share the channel: stream frames are split off before the RPC.
   const memory = new RequestMemory();
+  const services = new HomeServices(state?.dir, env.clock, env.log);
   serveApp(
     agent,
     trust,
     (ch, _peer, client) => {
-      const fp = client ? trust?.fingerprintOf(Buffer.from(client, 'base64url')) : undefined;
+      const { app, streams } = splitChannel(ch);
+      const key = client ? new Uint8Array(Buffer.from(client, 'base64url')) : undefined;
+      const fp = key ? trust?.fingerprintOf(key) : undefined;
       const view = exposure ? exposedView(devices, exposure, fp) : devices;
-      void serveDevices(ch, view, env.clock, client ? { memory, client } : undefined);
+      void serveDevices(app, view, env.clock, client ? { memory, client } : undefined);
+      services.attach(streams, key);
     },
     env.clock,
   );
   const close = (): void => {
+    services.close();
     agent.close();
     devices.close();
   };

@@ -30,8 +30,11 @@ export const HS2 = 2;
 export const DATA = 3;
 export const REFUSED = 4;
 export const CLOSE = 5;
-/** Largest plaintext per datagram: fits the 1,100-byte data payload with header and tag. */
-export const MAX_PLAINTEXT = 1024;
+/**
+ * Largest plaintext per datagram: fits the 1,400-byte data/relay payload (docs/seams.md §8) with
+ * header and tag. The RPC keeps to 1,024; only stream frames (src/streams) use the rest.
+ */
+export const MAX_PLAINTEXT = 1400 - 5 - 16;
 const MAX_COUNTER = 0xffffffff;
 
 export interface SecureChannel extends MessageChannel {

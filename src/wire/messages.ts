@@ -17,7 +17,7 @@ import {
   isCoreType,
   type CoreMessage,
 } from './core-messages.js';
-import { MAX_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
+import { MAX_DATAGRAM, MAX_PATH_DATAGRAM, MAX_RELAY_DATAGRAM } from './limits.js';
 import { decodeRelay, encodeRelay, RELAY_TYPE_CODES, type RelayMessage } from './relay-messages.js';
 import {
   decodeServerMessage,
@@ -36,6 +36,7 @@ export {
   MAX_DATA,
   MAX_DATAGRAM,
   MAX_LOCALS,
+  MAX_PATH_DATAGRAM,
   MAX_RELAY_DATAGRAM,
   MAX_RELAY_PAYLOAD,
   REQUEST_PAD,
@@ -102,7 +103,9 @@ export function encode(msg: Message, padTo = 0): Uint8Array {
 
 /** Only relayData may exceed MAX_DATAGRAM (docs/seams.md §8); answers stay within requests. */
 function maxSize(type: MessageType): number {
-  return type === 'relayData' ? MAX_RELAY_DATAGRAM : MAX_DATAGRAM;
+  if (type === 'relayData') return MAX_RELAY_DATAGRAM;
+  // A `data` datagram carries one Noise frame of up to 1,400 bytes (a stream frame, issue 19).
+  return type === 'data' ? MAX_PATH_DATAGRAM : MAX_DATAGRAM;
 }
 
 /** Cheap check used to count (not parse) foreign traffic. */
@@ -111,7 +114,7 @@ export function looksLikePorthole(data: Uint8Array): boolean {
 }
 
 export function decode(data: Uint8Array): DecodeResult {
-  if (data.length > MAX_RELAY_DATAGRAM)
+  if (data.length > Math.max(MAX_RELAY_DATAGRAM, MAX_PATH_DATAGRAM))
     return { ok: false, error: `oversized datagram (${data.length} bytes)` };
   if (data.length < 4) return { ok: false, error: 'truncated header' };
   if (data[0] !== MAGIC0 || data[1] !== MAGIC1) return { ok: false, error: 'bad magic' };

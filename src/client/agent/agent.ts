@@ -14,6 +14,10 @@ import type { ClientMetrics, PunchPath } from '../../ops/metrics.js';
 import type { AgentBackend } from './control-server.js';
 import type { HomeStatus } from './control-wire.js';
 import { DEFAULT_KEEPER, HomeKeeper, type KeeperConfig, type KeptLink } from './keeper.js';
+import type { MessageChannel } from '../../net/channel.js';
+import { ClientStreams } from '../../streams/mux.js';
+import { splitChannel } from '../../streams/wire.js';
+import { Forwarder, type ForwardStatus } from '../forward.js';
 
 export interface ClientAgentOptions {
   homes: readonly string[];
@@ -46,6 +50,11 @@ interface Kept {
   devices: DeviceClient | undefined;
   waiting: Array<(dc: DeviceClient | undefined) => void>;
   watchers: Set<{ onState(s: EntityState): void; onPath(s: HomeStatus): void }>;
+  /** The live connection's stream endpoint (issue 19), and the forwards that use it. */
+  streams: ClientStreams | undefined;
+  /** The live link's stream side: its endpoint is made on first use (a forward, a list). */
+  streamSide: MessageChannel | undefined;
+  forwards: Forwarder;
 }
 
 export class ClientAgent implements AgentBackend {
@@ -71,7 +80,16 @@ export class ClientAgent implements AgentBackend {
     );
     const dc = new DeviceClient(undefined, o.clock, o.rng, { ...AGENT_RPC, ...o.rpc });
     dc.onSuspect(() => keeper.suspect());
-    const k: Kept = { keeper, dc, devices: undefined, waiting: [], watchers: new Set() };
+    const k: Kept = {
+      keeper,
+      dc,
+      devices: undefined,
+      waiting: [],
+      watchers: new Set(),
+      streams: undefined,
+      streamSide: undefined,
+      forwards: new Forwarder(() => k.streams, o.log),
+    };
     keeper.onUp((link) => this.onUp(k, link));
     keeper.onChange((s) => this.onChange(k, s));
     this.kept.set(home, k);
@@ -97,6 +115,9 @@ export class ClientAgent implements AgentBackend {
   }
 
   private stopOne(k: Kept): void {
+    k.forwards.close();
+    k.streams?.close();
+    k.streams = undefined;
     k.dc.close();
     k.keeper.stop();
     for (const w of k.waiting) w(undefined);
@@ -104,7 +125,42 @@ export class ClientAgent implements AgentBackend {
   }
 
   status(): HomeStatus[] {
-    return [...this.kept.values()].map((k) => k.keeper.current);
+    return [...this.kept.values()].map((k) => {
+      const cur = k.keeper.current;
+      const forwards = k.forwards.status().map((f) => ({ ...f, path: cur.path ?? 'down' }));
+      return forwards.length ? { ...cur, forwards } : cur;
+    });
+  }
+
+  /** The services the home lets this client use (waits, bounded, for the home to be up). */
+  async services(home: string | undefined): Promise<string[]> {
+    const k = this.pick(home);
+    await this.devices(home);
+    const cs = this.streamsOf(k);
+    if (!cs) throw new PortholeError('home-unreachable', `home ${k.keeper.home} is down`);
+    await cs.ready;
+    return cs.services();
+  }
+
+  /**
+   * Starts forwards (`[BIND:]LOCALPORT:NAME`) on a home's kept connection; the listeners live
+   * here. Returns their status and the stop function (the requester's control connection ends).
+   */
+  async forward(
+    home: string | undefined,
+    specs: readonly string[],
+  ): Promise<{ forwards: ForwardStatus[]; stop(): void }> {
+    const k = this.pick(home);
+    await this.streamsOf(k)?.ready;
+    const started: ForwardStatus[] = [];
+    const stop = (): void => started.forEach((f) => k.forwards.remove(f.spec));
+    try {
+      for (const spec of specs) started.push(await k.forwards.add(spec));
+    } catch (e) {
+      stop();
+      throw new PortholeError('forward-failed', (e as Error).message);
+    }
+    return { forwards: started, stop };
   }
 
   list(home: string | undefined): Promise<EntityState[]> {
@@ -202,10 +258,23 @@ export class ClientAgent implements AgentBackend {
     });
   }
 
+  /** The stream endpoint on the live link, made on first use (its sockets cost nothing before). */
+  private streamsOf(k: Kept): ClientStreams | undefined {
+    if (!k.streams && k.streamSide)
+      k.streams = new ClientStreams({ channel: k.streamSide, clock: this.o.clock });
+    return k.streams;
+  }
+
   private onUp(k: Kept, link: KeptLink): void {
     const dc = k.dc;
+    // Stream frames (forwards, issue 19) share the channel with the device RPC, split off first.
+    const { app, streams } = splitChannel(link.channel);
+    k.streams?.close();
+    k.streams = undefined;
+    k.streamSide = streams;
+    if (k.forwards.status().length > 0) this.streamsOf(k);
     // What is in flight goes again on the new link (same ids); a watch resubscribes and resyncs.
-    dc.attach(link.channel);
+    dc.attach(app);
     k.devices = dc;
     // The session moved (fell back onto the relay, or up to a direct path): re-send now.
     link.onMoved?.(() => {
@@ -227,6 +296,9 @@ export class ClientAgent implements AgentBackend {
     if (s.state !== 'up' && k.devices) {
       k.devices.detach();
       k.devices = undefined;
+      k.streams?.close();
+      k.streams = undefined;
+      k.streamSide = undefined;
     }
     for (const w of k.watchers) w.onPath(s);
   }

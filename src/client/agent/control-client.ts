@@ -1,5 +1,6 @@
 // Talks to a running client agent over its control socket (used by `client devices/get/set/
 // watch/status` and `porthole app` when an agent is up). Every request has a timeout.
+import type { ForwardStatus } from '../forward.js';
 import { createConnection, type Socket } from 'node:net';
 import type { Command, EntityState } from '../../devices/model.js';
 import { PortholeError } from '../../errors.js';
@@ -99,6 +100,15 @@ export class ControlClient {
 
   close(): void {
     this.sock.destroy();
+  }
+
+  services(home?: string): Promise<string[]> {
+    return this.request({ op: 'services', home }) as Promise<string[]>;
+  }
+
+  /** Starts forwards in the agent; they run until this client closes. */
+  forward(home: string | undefined, specs: string[]): Promise<{ forwards: ForwardStatus[] }> {
+    return this.request({ op: 'forward', home, specs }) as Promise<{ forwards: ForwardStatus[] }>;
   }
 
   private request(body: Record<string, unknown>): Promise<unknown> {

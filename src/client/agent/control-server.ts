@@ -25,6 +25,12 @@ export interface AgentBackend {
     onState: (s: EntityState) => void,
     onPath: (s: HomeStatus) => void,
   ): Promise<() => void>;
+  /** Forwarded services (issue 19); optional: a backend without streams refuses them. */
+  services?(home: string | undefined): Promise<string[]>;
+  forward?(
+    home: string | undefined,
+    specs: readonly string[],
+  ): Promise<{ forwards: unknown[]; stop(): void }>;
 }
 
 export interface ControlServerOptions {
@@ -156,6 +162,17 @@ export class ControlServer {
         for (const stop of watches.values()) stop();
         watches.clear();
         return { watching: false };
+      case 'services':
+        if (!this.backend.services) throw new ControlProtocolError('this agent has no services');
+        return this.backend.services(req.home);
+      case 'forward': {
+        if (!this.backend.forward) throw new ControlProtocolError('this agent cannot forward');
+        if (watches.size >= 8) throw new ControlProtocolError('too many forwards');
+        // Kept while this connection lives (with the watches: closed with it).
+        const f = await this.backend.forward(req.home, req.specs);
+        watches.set(req.id, () => f.stop());
+        return { forwards: f.forwards };
+      }
     }
   }
 }

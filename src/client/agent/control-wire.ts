@@ -2,6 +2,7 @@
 // dir. Requests come from `porthole client …` and `porthole app` on this machine; they are parsed
 // here into typed values (bounded size, known ops only) before anything acts on them.
 import { parseAnyEntityId, type Command, type EntityState } from '../../devices/model.js';
+import type { ForwardStatus } from '../forward.js';
 
 /** Longest line either side accepts; a device list page or a state is far smaller. */
 export const MAX_CONTROL_LINE = 256 * 1024;
@@ -12,7 +13,11 @@ export type ControlRequest =
   | { id: number; op: 'get'; home?: string; entity: string }
   | { id: number; op: 'call'; home?: string; entity: string; command: Command }
   | { id: number; op: 'watch'; home?: string }
-  | { id: number; op: 'unwatch'; home?: string };
+  | { id: number; op: 'unwatch'; home?: string }
+  /** Forwarded services (issue 19): the names this client may use; start forwards (kept
+   *  until this control connection closes: no stream byte crosses this socket). */
+  | { id: number; op: 'services'; home?: string }
+  | { id: number; op: 'forward'; home?: string; specs: string[] };
 
 export type HomeConnState = 'connecting' | 'up' | 'down' | 'stopped';
 
@@ -29,6 +34,8 @@ export interface HomeStatus {
   rttMs?: number;
   reconnects: number;
   lastError?: string;
+  /** Forwards running in the agent on this home's connection (issue 19). */
+  forwards?: ForwardStatus[];
 }
 
 export type ControlReply =
@@ -42,7 +49,7 @@ export class ControlProtocolError extends Error {
   override name = 'ControlProtocolError';
 }
 
-const OPS = new Set(['status', 'list', 'get', 'call', 'watch', 'unwatch']);
+const OPS = new Set(['status', 'list', 'get', 'call', 'watch', 'unwatch', 'services', 'forward']);
 
 function str(v: unknown, what: string, max = 128): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > max)
@@ -74,7 +81,14 @@ export function parseRequest(line: string): ControlRequest {
     case 'list':
     case 'watch':
     case 'unwatch':
+    case 'services':
       return { id, op, home };
+    case 'forward': {
+      const specs = o.specs;
+      if (!Array.isArray(specs) || specs.length === 0 || specs.length > 32)
+        throw new ControlProtocolError('specs must be a list of 1-32 forwards');
+      return { id, op, home, specs: specs.map((x) => str(x, 'spec', 80)) };
+    }
     case 'get': {
       const entity = str(o.entity, 'entity');
       parseAnyEntityId(entity);

@@ -1,0 +1,48 @@
+// How an agent (`client up`, or the forward command's own) connects a home and keeps the link.
+import type { KeptLink } from '../client/agent/keeper.js';
+import type { closeReached as CloseReached } from '../client/reach.js';
+import { reachFromCli, type ConnectCliOptions, type logFor } from './connect-options.js';
+
+/** `opts()`: the options in force at each connect (`client up` re-reads them on SIGHUP). */
+export function keptConnect(
+  opts: () => ConnectCliOptions,
+  log: ReturnType<typeof logFor>,
+  closeReached: typeof CloseReached,
+): (home: string) => Promise<KeptLink> {
+  return async (home: string): Promise<KeptLink> => {
+    const r = await reachFromCli({ ...opts(), home }, log);
+    // A relayed link has no ping below the channel: it is alive until its path is lost (the
+    // path switch pings a direct path it moved onto).
+    let lost = false;
+    r.paths?.onLost(() => (lost = true));
+    const conn = r.connection;
+    const paths = r.paths;
+    const up = r.upgrade;
+    // A paired home's session: its upgrader owns liveness (issue 21); the keeper only hears
+    // when the session is lost, and passes on its suspicions.
+    const owned: Partial<KeptLink> =
+      up && paths
+        ? {
+            onLost: (cb) => paths.onLost((_p, reason) => cb(reason)),
+            suspect: () => up.suspect(),
+            rttMs: () => (paths.path.kind === 'relayed' ? undefined : up.rttMs),
+          }
+        : {};
+    return {
+      ...owned,
+      channel: r.channel,
+      ping: (ms, cb) => {
+        if (conn) return conn.ping(ms, cb);
+        if (lost || !paths) return cb(undefined);
+        paths.ping(ms, cb);
+      },
+      close: () => {
+        r.channel.close();
+        closeReached(r);
+      },
+      path: r.report.path,
+      remote: r.report.relay ?? r.report.home,
+      onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
+    };
+  };
+}

@@ -1,0 +1,286 @@
+// Streams over one live channel (docs/streams.md). The client opens a stream to a service by
+// name: it creates its UDX end at once (id s, odd) and connects it to the home's end (s + 1), so
+// its first bytes leave with the `open` request; the home decides (access, then the service's
+// address), creates its end and answers `ok`, or `no` with a reason and opens nothing. One UDX
+// per session on each side, so the client can choose both ids. `open` is retransmitted (the
+// channel is datagrams) until answered; a duplicate is answered again.
+import type { Socket } from 'node:net';
+import type { UDXStream } from 'udx-native';
+import type { MessageChannel } from '../net/channel.js';
+import type { Clock, TimerHandle } from '../net/types.js';
+import { UdxLink } from './udx-link.js';
+import { joinStreams, type Traffic } from './pump.js';
+import {
+  CONTROL_FRAME,
+  decodeControl,
+  encodeControl,
+  MAX_STREAM_ID,
+  UDX_FRAME,
+  type Control,
+} from './wire.js';
+
+/** The largest frame a stream sends: one Noise frame's plaintext on a 1,400-byte path. */
+export const DEFAULT_MAX_FRAME = 1379;
+/** Open streams per session (each holds a ~66 KiB UDX receive buffer). */
+export const MAX_STREAMS = 512;
+const OPEN_RTO_MS = 250;
+const OPEN_MAX_SENDS = 8;
+const LIST_TIMEOUT_MS = 5000;
+
+export interface StreamMuxOptions {
+  /** The stream side of the channel (splitChannel). */
+  channel: MessageChannel;
+  clock: Clock;
+  /** The largest frame the current path carries (default DEFAULT_MAX_FRAME). */
+  maxFrame?: () => number;
+}
+
+abstract class StreamMux {
+  protected readonly link: UdxLink;
+  protected closed = false;
+  constructor(protected readonly o: StreamMuxOptions) {
+    const max = o.maxFrame ?? (() => DEFAULT_MAX_FRAME);
+    this.link = new UdxLink((f) => o.channel.send(f), max);
+    o.channel.onMessage((d) => {
+      if (this.closed) return;
+      if (d[0] === UDX_FRAME) this.link.inject(d.subarray(1));
+      else if (d[0] === CONTROL_FRAME) {
+        const c = decodeControl(d.subarray(1));
+        if (c) this.onControl(c);
+      }
+    });
+  }
+
+  get ready(): Promise<void> {
+    return this.link.ready;
+  }
+
+  /** The loopback sockets are bound: frames can be handled. */
+  get isReady(): boolean {
+    return this.link.remotePort !== 0;
+  }
+
+  get linkStats(): UdxLink['stats'] {
+    return this.link.stats;
+  }
+
+  protected abstract onControl(c: Control): void;
+
+  protected sendControl(c: Control): void {
+    if (this.closed) return;
+    try {
+      this.o.channel.send(encodeControl(c));
+    } catch {
+      // the channel is gone: the stream's own timeouts end it
+    }
+  }
+
+  protected newStream(id: number, remoteId: number): UDXStream {
+    const s = this.link.udx.createStream(id, { firewall: this.link.firewall });
+    s.connect(this.link.socket, remoteId, this.link.remotePort, '127.0.0.1');
+    return s;
+  }
+
+  abstract close(): void;
+}
+
+// --- client ---------------------------------------------------------------------------------
+
+export interface OpenStream {
+  /** The stream: write to it at once (the bytes wait in UDX until the home's end exists). */
+  stream: UDXStream;
+  /** Resolves when the home accepted; rejects with its refusal (or no answer). */
+  accepted: Promise<void>;
+}
+
+export class StreamRefused extends Error {
+  override name = 'StreamRefused';
+}
+
+interface Pending {
+  stream: UDXStream;
+  name: string;
+  sends: number;
+  timer: TimerHandle | undefined;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export class ClientStreams extends StreamMux {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly live = new Map<number, UDXStream>();
+  private nextQ = 0;
+  private readonly lists = new Map<number, (names: string[]) => void>();
+
+  /** Opens a stream to service `name` (wait for `ready` first). */
+  open(name: string): OpenStream {
+    if (this.closed) throw new StreamRefused('the connection is closed');
+    if (this.nextId > MAX_STREAM_ID - 1) throw new StreamRefused('stream ids used up; reconnect');
+    if (this.live.size >= MAX_STREAMS)
+      throw new StreamRefused(`too many open streams (${MAX_STREAMS})`);
+    const id = this.nextId;
+    this.nextId += 2;
+    const stream = this.newStream(id, id + 1);
+    this.live.set(id, stream);
+    stream.once('close', () => {
+      this.live.delete(id);
+      this.settle(id, new StreamRefused('stream closed before the home answered'));
+    });
+    const accepted = new Promise<void>((resolve, reject) => {
+      const p: Pending = { stream, name, sends: 0, timer: undefined, resolve, reject };
+      this.pending.set(id, p);
+      this.sendOpen(id, p);
+    });
+    accepted.catch(() => stream.destroy());
+    return { stream, accepted };
+  }
+
+  private sendOpen(id: number, p: Pending): void {
+    if (p.sends >= OPEN_MAX_SENDS) {
+      this.settle(id, new StreamRefused('the home did not answer the stream open'));
+      return;
+    }
+    const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
+    p.sends++;
+    this.sendControl({ t: 'open', s: id, n: p.name });
+    p.timer = this.o.clock.setTimer(rto, () => this.sendOpen(id, p));
+  }
+
+  private settle(id: number, err?: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.timer?.cancel();
+    if (err) p.reject(err);
+    else p.resolve();
+  }
+
+  /** The services this client may use on the home. */
+  services(timeoutMs = LIST_TIMEOUT_MS): Promise<string[]> {
+    const q = this.nextQ++;
+    return new Promise((resolve, reject) => {
+      let sends = 0;
+      let timer: TimerHandle | undefined;
+      const ask = (): void => {
+        if (sends * OPEN_RTO_MS * 2 >= timeoutMs) {
+          this.lists.delete(q);
+          reject(new StreamRefused('the home did not answer the service list'));
+          return;
+        }
+        sends++;
+        this.sendControl({ t: 'ls', q });
+        timer = this.o.clock.setTimer(OPEN_RTO_MS * 2, ask);
+      };
+      this.lists.set(q, (names) => {
+        timer?.cancel();
+        this.lists.delete(q);
+        resolve(names);
+      });
+      ask();
+    });
+  }
+
+  protected onControl(c: Control): void {
+    if (c.t === 'ok') this.settle(c.s);
+    else if (c.t === 'no') {
+      const err = new StreamRefused(c.e);
+      if (this.pending.has(c.s)) this.settle(c.s, err);
+      else this.live.get(c.s)?.destroy(err);
+    } else if (c.t === 'svc') this.lists.get(c.q)?.(c.names);
+  }
+
+  get openStreams(): number {
+    return this.live.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const id of [...this.pending.keys()])
+      this.settle(id, new StreamRefused('the connection closed'));
+    for (const s of this.live.values()) s.destroy();
+    this.closed = true;
+    this.link.close();
+  }
+}
+
+// --- home -----------------------------------------------------------------------------------
+
+export type StreamVerdict = { ok: true; connect(): Socket } | { ok: false; reason: string };
+
+export interface HomeStreamsOptions extends StreamMuxOptions {
+  /** May this client open `name`? Then how to reach it (a TCP socket, not yet connected). */
+  accept(name: string): StreamVerdict;
+  /** The service names this client may use. */
+  names(): string[];
+  /** A stream ended (for logs and counters). */
+  onStreamEnd?(name: string, t: Traffic): void;
+}
+
+interface HomeStream {
+  name: string;
+  udx: UDXStream;
+  tcp: Socket | undefined;
+}
+
+export class HomeStreams extends StreamMux {
+  private readonly streams = new Map<number, HomeStream>();
+  constructor(private readonly h: HomeStreamsOptions) {
+    super(h);
+  }
+
+  protected onControl(c: Control): void {
+    if (c.t === 'ls') return this.sendControl({ t: 'svc', q: c.q, names: this.h.names() });
+    if (c.t !== 'open') return;
+    const id = c.s + 1;
+    if (this.streams.has(id)) return this.sendControl({ t: 'ok', s: c.s });
+    if (this.streams.size >= MAX_STREAMS)
+      return this.sendControl({ t: 'no', s: c.s, e: `too many open streams (${MAX_STREAMS})` });
+    const v = this.h.accept(c.n);
+    if (!v.ok) return this.sendControl({ t: 'no', s: c.s, e: v.reason });
+    const udx = this.newStream(id, c.s);
+    const hs: HomeStream = { name: c.n, udx, tcp: undefined };
+    this.streams.set(id, hs);
+    udx.once('close', () => {
+      if (this.streams.get(id) === hs) this.streams.delete(id);
+    });
+    this.sendControl({ t: 'ok', s: c.s });
+    const tcp = v.connect();
+    hs.tcp = tcp;
+    let connected = false;
+    tcp.once('connect', () => {
+      connected = true;
+      joinStreams(tcp, udx, (t) => this.h.onStreamEnd?.(c.n, t));
+    });
+    tcp.once('error', (e) => {
+      if (connected) return;
+      this.sendControl({ t: 'no', s: c.s, e: `service ${c.n} is not reachable: ${e.message}` });
+      udx.destroy();
+    });
+  }
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Closes the open streams whose service matches (a removed service), at once. */
+  closeWhere(match: (name: string) => boolean, reason: string): number {
+    let n = 0;
+    for (const [id, s] of this.streams) {
+      if (!match(s.name)) continue;
+      n++;
+      this.streams.delete(id);
+      this.sendControl({ t: 'no', s: id - 1, e: reason });
+      s.tcp?.resetAndDestroy();
+      s.udx.destroy();
+    }
+    return n;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closeWhere(() => true, 'the home closed the connection');
+    this.closed = true;
+    this.link.close();
+  }
+}

@@ -1,0 +1,92 @@
+// UDX over the live channel (docs/streams.md): a UDX socket bound to 127.0.0.1 and a loopback
+// shim socket beside it. UDX sends its packets to the shim, which hands each one to the channel
+// as a stream frame (0xF5 | packet: sealed by the Noise session, carried by whatever Path is
+// current — punched or relayed); frames from the peer are injected into the UDX socket from the
+// shim's address. UDX never sees the path, so a path switch is invisible to it.
+import { createSocket, type Socket } from 'node:dgram';
+import UDX, { type UDXSocket } from 'udx-native';
+import { UDX_FRAME } from './wire.js';
+
+const LOOPBACK = '127.0.0.1';
+
+export interface UdxLinkStats {
+  /** UDX packets sent to the peer / received from it. */
+  packetsOut: number;
+  packetsIn: number;
+  /** Packets too large for a frame on this path (UDX's MTU probes above it): dropped. */
+  oversize: number;
+}
+
+export class UdxLink {
+  readonly udx = new UDX();
+  readonly socket: UDXSocket;
+  private readonly shim: Socket;
+  private shimPort = 0;
+  private readonly udxPort: number;
+  private closed = false;
+  readonly ready: Promise<void>;
+  readonly stats: UdxLinkStats = { packetsOut: 0, packetsIn: 0, oversize: 0 };
+
+  /**
+   * `send` puts one frame on the channel; `maxFrame` is the largest plaintext the channel's
+   * current path carries (a larger UDX packet is dropped: UDX's MTU probing backs off).
+   */
+  constructor(
+    private readonly send: (frame: Uint8Array) => void,
+    private readonly maxFrame: () => number,
+  ) {
+    this.socket = this.udx.createSocket();
+    this.socket.bind(0, LOOPBACK);
+    this.udxPort = this.socket.address().port;
+    this.shim = createSocket('udp4');
+    this.shim.on('message', (pkt, from) => this.fromUdx(pkt, from.port, from.address));
+    this.shim.on('error', () => {}); // a send to a closing UDX socket; UDX retransmits
+    this.ready = new Promise((resolve, reject) => {
+      this.shim.once('error', reject);
+      this.shim.bind(0, LOOPBACK, () => {
+        this.shimPort = this.shim.address().port;
+        resolve();
+      });
+    });
+  }
+
+  /** Where a UDX stream on this link connects: the shim stands for the peer. */
+  get remotePort(): number {
+    return this.shimPort;
+  }
+
+  /** Only the shim may speak to a stream before it is connected. */
+  readonly firewall = (_s: unknown, port: number, host: string): boolean =>
+    !(port === this.shimPort && host === LOOPBACK);
+
+  private fromUdx(pkt: Buffer, port: number, host: string): void {
+    if (this.closed || port !== this.udxPort || host !== LOOPBACK) return;
+    if (pkt.length + 1 > this.maxFrame()) {
+      this.stats.oversize++;
+      return;
+    }
+    const frame = Buffer.allocUnsafe(pkt.length + 1);
+    frame[0] = UDX_FRAME;
+    pkt.copy(frame, 1);
+    this.stats.packetsOut++;
+    try {
+      this.send(frame);
+    } catch {
+      this.stats.oversize++; // the path refused the size: as lost
+    }
+  }
+
+  /** A stream frame's packet (after the kind byte) from the peer. */
+  inject(pkt: Uint8Array): void {
+    if (this.closed || this.shimPort === 0) return;
+    this.stats.packetsIn++;
+    this.shim.send(pkt, this.udxPort, LOOPBACK);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shim.close();
+    this.socket.close().catch(() => {});
+  }
+}

@@ -1,0 +1,45 @@
+// Types for the parts of udx-native (holepunch, CommonJS) that Porthole uses (src/streams).
+declare module 'udx-native' {
+  import type { EventEmitter } from 'node:events';
+  import type { Duplex } from 'streamx';
+
+  export interface UDXStreamOptions {
+    /** Return true to drop a first packet from (port, host) on a stream not yet connected. */
+    firewall?: (socket: UDXSocket, port: number, host: string) => boolean;
+  }
+  export class UDXStream extends Duplex {
+    readonly id: number;
+    readonly mtu: number;
+    readonly rtt: number;
+    readonly cwnd: number;
+    readonly inflight: number;
+    readonly retransmits: number;
+    readonly connected: boolean;
+    readonly destroying: boolean;
+    readonly destroyed: boolean;
+    connect(socket: UDXSocket, remoteId: number, port: number, host?: string): void;
+    destroy(err?: Error): void;
+  }
+  export class UDXSocket extends EventEmitter {
+    bind(port?: number, host?: string): void;
+    address(): { host: string; family: number; port: number };
+    close(): Promise<void>;
+    readonly bytesTransmitted: number;
+    readonly packetsTransmitted: number;
+  }
+  export default class UDX {
+    createSocket(opts?: { ipv6Only?: boolean }): UDXSocket;
+    createStream(id: number, opts?: UDXStreamOptions): UDXStream;
+  }
+}
+
+declare module 'streamx' {
+  import type { EventEmitter } from 'node:events';
+  export class Duplex extends EventEmitter {
+    write(data: Uint8Array): boolean;
+    end(data?: Uint8Array): this;
+    pause(): this;
+    resume(): this;
+    destroy(err?: Error): void;
+  }
+}
