@@ -1,24 +1,11 @@
 // `porthole home init | pair | clients`: the home's identity and who may reach it.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { firstNode, hostPortListArg } from './rendezvous-nodes.js';
 import type { HostPort } from './resolve.js';
 import { registerInit } from './init-cmd.js';
 import { die, orDie } from './lifecycle.js';
 import { intArg } from './parse.js';
-
-/** The app's base URL (issue 18): --app-url or config.json "appUrl", else the one the home's rendezvous announced. */
-function appUrlArg(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new InvalidArgumentError(`"${text}" is not a URL (https://HOST[:PORT]/)`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:')
-    throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
-  u.hash = '';
-  return u.href;
-}
+import { urlArg } from './web-options.js';
 
 export function registerHomeTrustCommands(home: Command): void {
   registerInit(home, 'home');
@@ -38,7 +25,7 @@ export function registerHomeTrustCommands(home: Command): void {
     .option(
       '--app-url <URL>',
       'the phone app (`rendezvous --web`): the QR becomes URL#pair=CODE, opened on a phone',
-      appUrlArg,
+      urlArg,
     )
     .option('--json', 'machine-readable output')
     .action(

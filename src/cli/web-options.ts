@@ -12,7 +12,8 @@ export interface WebCmdOpts {
   webUrl?: string;
 }
 
-function urlArg(text: string): string {
+/** An http(s) URL option (`--web-url`, `home pair --app-url`), without a fragment. */
+export function urlArg(text: string): string {
   let u: URL;
   try {
     u = new URL(text);
@@ -21,6 +22,7 @@ function urlArg(text: string): string {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:')
     throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
+  u.hash = '';
   return u.href;
 }
 
