@@ -7,8 +7,8 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 export const LAYERS = [
   ['wire', 'errors.ts', 'options.ts'],
   ['net'],
-  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui', 'streams'],
-  ['rendezvous', 'home', 'client', 'relay', 'phone'],
+  ['util', 'secure', 'punch', 'discovery', 'devices', 'portmap', 'ops', 'ui', 'streams', 'relay'],
+  ['rendezvous', 'home', 'client', 'phone'],
   ['app'],
   ['sim'],
   ['cli'],

@@ -84,7 +84,7 @@ export function registerRelay(program: Command): void {
       const [{ whenBound }, { realEnv }, { RelayNode }, { startRelayFronts }] = await Promise.all([
         import('../net/node-udp.js'),
         import('../net/real-env.js'),
-        import('../relay/relay-node.js'),
+        import('../rendezvous/relay-node.js'),
         import('./relay-fronts.js'),
       ]);
       const env = realEnv(log);

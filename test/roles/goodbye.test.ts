@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HomeAgent } from '../../src/home/agent.js';
 import { fromRendezvousError } from '../../src/client/connect-error.js';
-import { RelayNode } from '../../src/relay/relay-node.js';
+import { RelayNode } from '../../src/rendezvous/relay-node.js';
 import { RendezvousServer } from '../../src/rendezvous/server.js';
 import {
   deregistrationAuth,

@@ -5,13 +5,13 @@
 // mapping it offers sessions through. No assists, no STUN: nothing else is answered.
 import type { BindOptions, Env, SocketAddr, TimerHandle } from '../net/types.js';
 import type { RelayMetrics } from '../ops/metrics.js';
-import { ownAddresses, RegistrationDesk } from '../rendezvous/registration-desk.js';
-import { MemoryRegistry } from '../rendezvous/registry.js';
 import { RateLimiter, type RateLimitOptions } from '../util/rate-limit.js';
-import type { RelayLimits } from './limits.js';
-import type { RelayCore } from './server.js';
-import type { RelayStats } from './stats.js';
-import { UdpRelay } from './udp-relay.js';
+import type { RelayLimits } from '../relay/limits.js';
+import type { RelayCore } from '../relay/server.js';
+import type { RelayStats } from '../relay/stats.js';
+import { UdpRelay } from '../relay/udp-relay.js';
+import { ownAddresses, RegistrationDesk } from './registration-desk.js';
+import { MemoryRegistry } from './registry.js';
 
 export interface RelayNodeOptions extends Partial<RelayLimits> {
   listen: BindOptions;
