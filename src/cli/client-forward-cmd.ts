@@ -4,13 +4,8 @@
 // connection (an agent in this process) for as long as it runs.
 import type { Command } from 'commander';
 import { createConnection } from 'node:net';
-import { ClientAgent } from '../client/agent/agent.js';
 import type { ForwardStatus } from '../client/forward.js';
-import { cryptoRandom, realClock } from '../net/real-env.js';
-import { listHomes } from '../secure/state.js';
-import { closeReached } from '../client/reach.js';
 import { agentFor } from './client-up-cmd.js';
-import { keptConnect } from './kept-connect.js';
 import { logFor, withConnectOptions, type ConnectCliOptions } from './connect-options.js';
 import { die } from './lifecycle.js';
 
@@ -33,12 +28,21 @@ async function backendFor(o: ConnectCliOptions, cmd: Command): Promise<Backend> 
     };
   if (!o.state) return die("error: required option '--state <DIR>' not specified", 2);
   const log = logFor(cmd, 'client');
+  // Loaded here, not at the top: `--help` and the agent path load none of this (lazy-load test).
+  const [{ ClientAgent }, { cryptoRandom, realClock }, { listHomes }, { closeReached }, kept] =
+    await Promise.all([
+      import('../client/agent/agent.js'),
+      import('../net/real-env.js'),
+      import('../secure/state.js'),
+      import('../client/reach.js'),
+      import('./kept-connect.js'),
+    ]);
   const homes = o.home ? [o.home] : listHomes(o.state).map((h) => h.homeId);
-  let own: ClientAgent;
+  let own: InstanceType<typeof ClientAgent>;
   try {
     own = new ClientAgent({
       homes,
-      connect: keptConnect(() => o, log, closeReached),
+      connect: kept.keptConnect(() => o, log, closeReached),
       clock: realClock,
       rng: cryptoRandom,
       log,
