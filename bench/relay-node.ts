@@ -13,6 +13,10 @@ const udp = new UdpRelay(realEnv(silentLogger), {
   listen: { ip: '127.0.0.1' },
   lookupHome: () => home,
   maxSessionBytes: Number.MAX_SAFE_INTEGER,
+  // Capacity, not policy: the per-home budget (seam §8) still runs on every frame, it just never
+  // empties (its default, 1 MiB/s per home, would measure the budget instead of the relay).
+  homeBytesPerSec: Number.MAX_SAFE_INTEGER,
+  homeBurstBytes: Number.MAX_SAFE_INTEGER,
 });
 const core = udp.start();
 const relay = await whenBound(udp.endpoint!);
