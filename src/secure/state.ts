@@ -176,18 +176,21 @@ export function revokeAuthorized(dir: string, key: string): AuthorizedClient {
 
 /** Cached view of the authorized list that re-reads the file when it changes (pair, revoke). */
 export class AuthorizedCache {
-  private mtime = -1;
+  /** mtime, inode and size of the file last read: two writes inside one mtime tick (a pairing
+   *  then a revocation) still differ by inode, since every write is a rename (writeJson). */
+  private seen = '';
   private byDh = new Map<string, AuthorizedClient>();
   private byEd = new Map<string, AuthorizedClient>();
   constructor(private readonly dir: string) {}
   private refresh(): void {
     const path = join(this.dir, FILES.authorized);
-    const m = existsSync(path) ? statSync(path).mtimeMs : 0;
-    if (m === this.mtime) return;
+    const st = existsSync(path) ? statSync(path) : undefined;
+    const key = st ? `${st.mtimeMs}:${st.ino}:${st.size}` : 'none';
+    if (key === this.seen) return;
     const list = listAuthorized(this.dir);
     this.byDh = new Map(list.map((c) => [c.dhPublic, c]));
     this.byEd = new Map(list.map((c) => [c.edPublic, c]));
-    this.mtime = m;
+    this.seen = key;
   }
   byEdKey(ed: Uint8Array): AuthorizedClient | undefined {
     this.refresh();

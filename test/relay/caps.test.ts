@@ -44,7 +44,12 @@ test('session-count caps: per (home, key), per home, global — refused with rel
   const again = z.connect(c); // the same key to the same home, a third time
   assert.equal(again.opened?.ok === false && again.opened.error.kind, 'relay-busy');
   assert.equal(z.core.stats.drops['cap-per-key'], 1);
-  assert.ok(z.connect(z.client()).channel?.ready, 'another key to the same home still gets in');
+  // (once seen failing in a full run and never in 40 runs alone: say why if it does again)
+  const other = z.connect(z.client());
+  assert.ok(
+    other.channel?.ready,
+    `another key to the same home still gets in (opened: ${other.opened?.ok === false ? `${other.opened.error.kind}: ${other.opened.error.message}` : String(other.opened?.ok)}; drops ${JSON.stringify(z.core.stats.drops)})`,
+  );
 });
 
 test('many phones behind one carrier IP: accepted sessions never count against the IP', () => {
