@@ -203,11 +203,30 @@ export async function ensureHaVenv() {
       rmSync(venv, { recursive: true, force: true });
       log(`installing homeassistant==${HA_VERSION} into ${venv} (Python ${v.join('.')})…`);
       const t0 = Date.now();
-      const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 2, 2] });
+      // Bounded: pip's own per-request timeout and retries, and a limit on the whole step.
+      const run = (cmd, args) =>
+        execFileSync(cmd, args, { stdio: ['ignore', 2, 2], timeout: 25 * 60_000 });
       run(py, ['-m', 'venv', venv]);
       const vpy = join(venv, 'bin', 'python');
-      run(vpy, ['-m', 'pip', 'install', '--quiet', '--upgrade', 'pip']);
-      run(vpy, ['-m', 'pip', 'install', '--quiet', `homeassistant==${HA_VERSION}`]);
+      run(vpy, [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--timeout=60',
+        '--retries=5',
+        '--upgrade',
+        'pip',
+      ]);
+      run(vpy, [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--timeout=60',
+        '--retries=5',
+        `homeassistant==${HA_VERSION}`,
+      ]);
       installS = (Date.now() - t0) / 1000;
       writeFileSync(pipDone, String(installS));
     }

@@ -92,7 +92,7 @@ function nodeOf(line, env) {
       dir,
       `node@${line}`,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'], env },
+    { stdio: ['ignore', 'inherit', 'inherit'], env, timeout: 10 * 60_000 },
   );
   const v = existsSync(bin) ? versionOf(bin) : undefined;
   if (r.status !== 0 || !v?.startsWith(`v${line}.`))
@@ -128,11 +128,27 @@ export function runNodeLines(root, env = process.env) {
     }
     const cache = mkdtempSync(join(tmpdir(), 'porthole-test-cache-'));
     const t0 = Date.now();
-    const r = spawnSync(bin, ['--test', '--test-concurrency=2', '--test-reporter=dot', ...files], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...env, XDG_CACHE_HOME: cache },
-    });
+    // The same leak guard and per-test limit as the main run (scripts/run-tests.mjs), and a bound
+    // on the whole line: these files take about a minute.
+    const r = spawnSync(
+      bin,
+      [
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=dot',
+        '--test-timeout=300000',
+        '--import',
+        join(root, 'scripts/test-preload.mjs'),
+        ...files,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...env, XDG_CACHE_HOME: cache },
+        timeout: 15 * 60_000,
+        killSignal: 'SIGKILL',
+      },
+    );
     rmSync(cache, { recursive: true, force: true });
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
     const result = r.status === 0 ? 'passed' : `FAILED (exit ${r.status ?? r.signal})`;

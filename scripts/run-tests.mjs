@@ -1,6 +1,6 @@
 // Runs every compiled test file under dist/test with node's test runner.
 // Node 20's runner takes no globs, so the files are listed here.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +26,26 @@ const linesOk = only.length ? true : runNodeLines(root);
 // Every `porthole client` a test starts caches its NAT class (src/cli/nat-cache.ts) in this run's
 // own dir, never in the user's ~/.cache.
 const cache = mkdtempSync(join(tmpdir(), 'porthole-test-cache-'));
-const r = spawnSync(
+// Every test has a time limit, and the whole run has one: a hung test fails with its name instead
+// of holding CI until its own limit kills everything without a word.
+const TEST_TIMEOUT_MS = 15 * 60_000;
+const SUITE_LIMIT_MS = Number(process.env.PORTHOLE_SUITE_LIMIT_MS ?? 50 * 60_000);
+const child = spawn(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    '--import',
+    join(root, 'scripts/test-preload.mjs'),
+    ...files,
+  ],
   {
     cwd: root,
     stdio: 'inherit',
+    // Its own process group, so the limit below can end every file's process and what they started.
+    detached: true,
     env: {
       ...process.env,
       XDG_CACHE_HOME: cache,
@@ -43,5 +57,27 @@ const r = spawnSync(
     },
   },
 );
-rmSync(cache, { recursive: true, force: true });
-process.exit(r.status === 0 && !linesOk ? 1 : (r.status ?? 1));
+const killGroup = (signal) => {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+};
+const limit = setTimeout(() => {
+  console.error(
+    `run-tests: the suite ran past its limit of ${SUITE_LIMIT_MS / 60_000} min; ending it. ` +
+      'The file that did not report above is the one to look at.',
+  );
+  killGroup('SIGTERM');
+  setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+}, SUITE_LIMIT_MS);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => killGroup(sig));
+child.on('exit', (code, signal) => {
+  clearTimeout(limit);
+  // Whatever a test left running in the group (a daemon holding CI's output open) ends with it.
+  killGroup('SIGKILL');
+  rmSync(cache, { recursive: true, force: true });
+  const ok = code === 0 && signal === null;
+  process.exit(ok && linesOk ? 0 : 1);
+});

@@ -44,7 +44,11 @@ export function ensureSystemDeps() {
   process.stderr.write(`porthole setup: installing ${pkgs} (apt-get)…\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args) =>
-    execSync(`apt-get ${args}`, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execSync(`apt-get ${args}`, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+      timeout: 20 * 60_000,
+    });
   try {
     apt(`install -y -q --no-install-recommends ${pkgs}`);
   } catch {
