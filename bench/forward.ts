@@ -10,6 +10,7 @@
 // running one), the longest gap with no byte, CPU ms per MB on each side (and the relay's),
 // 100 parallel 1 MiB fetches (all complete; Jain's fairness), memory per idle stream.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,7 @@ const TOOLS = here('./forward-tools.js');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DHT_LAB = join(ROOT, 'lab', 'hyperdht-lab.cjs');
 
+const require_ = createRequire(import.meta.url);
 const FILE_PORT = 8080;
 const HOME_PUBLIC = '203.0.113.2';
 const RV_IP = '198.51.100.1';
@@ -69,6 +71,16 @@ function spawnIn(
     env,
   });
   p.stderr?.on('data', () => {});
+  if (process.env.FWD_DEBUG) {
+    const { appendFileSync } = require_('node:fs') as typeof import('node:fs');
+    const tag = `${cmd.split('/').pop()} ${args.map((a) => a.split('/').pop()).join(' ')}`.replace(
+      /[^\w.-]+/g,
+      '_',
+    );
+    const f = join(tmpdir(), `fwd-debug-${tag.slice(0, 60)}.log`);
+    p.stderr?.on('data', (b: Buffer) => appendFileSync(f, b));
+    p.stdout?.on('data', (b: Buffer) => appendFileSync(f, b));
+  }
   procs.push(p);
   return p;
 }
@@ -454,10 +466,14 @@ async function hyperteleVariant(lab: Lab): Promise<Variant> {
   const seed = 'a'.repeat(64);
   const ht = join(ROOT, 'node_modules', 'hypertele');
   const env = { ...process.env, LAB_DHT_HOST: RV_IP };
+  // A private DHT on the core: the rendezvous address and three more, two nodes each.
+  const dhtHosts = [RV_IP, '198.51.100.101', '198.51.100.102', '198.51.100.103'];
+  for (const ip of dhtHosts.slice(1))
+    inNs(lab.ns.rendezvous, 'ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
   const testnet = spawnIn(lab.ns.rendezvous, process.execPath, [
     DHT_LAB,
     'testnet',
-    RV_IP,
+    dhtHosts.join(','),
     String(DHT_PORT),
   ]);
   await waitLine(testnet, /ready/, 30_000, 'hyperdht testnet');
