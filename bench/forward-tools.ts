@@ -109,12 +109,19 @@ function fetchOne(host: string, port: number, bytes: number, capMs: number): Pro
 }
 
 async function fetchCmd(host: string, port: number, spec: string): Promise<void> {
-  const o = JSON.parse(spec) as { bytes: number; n?: number; capMs?: number };
+  // n: parallel fetches; seq: that many fetches one after another (first-byte probes: the first
+  // one pays for this process's own warm-up and is reported apart).
+  const o = JSON.parse(spec) as { bytes: number; n?: number; seq?: number; capMs?: number };
   const n = o.n ?? 1;
   const t0 = performance.now();
-  const rs = await Promise.all(
-    Array.from({ length: n }, () => fetchOne(host, port, o.bytes, o.capMs ?? 30_000)),
-  );
+  const rs: FetchResult[] = [];
+  for (let k = 0; k < (o.seq ?? 1); k++) {
+    rs.push(
+      ...(await Promise.all(
+        Array.from({ length: n }, () => fetchOne(host, port, o.bytes, o.capMs ?? 30_000)),
+      )),
+    );
+  }
   const wall = performance.now() - t0;
   process.stdout.write(JSON.stringify({ wallMs: wall, results: rs }) + '\n');
 }

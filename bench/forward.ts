@@ -31,20 +31,22 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string', default: '100' },
     idle: { type: 'string', default: '200' },
     repeat: { type: 'string', default: '1' },
+    warm: { type: 'string', default: '10' },
     cap: { type: 'string', default: '20' },
     only: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
-const LOSSES = (opt.loss as string).split(',').map(Number);
+const LOSSES = opt.loss.split(',').map(Number);
 const SIZE = Math.round(Number(opt.size) * 1024 * 1024);
 const RTT = Number(opt.rtt);
 const MBIT = Number(opt.mbit);
 const PARALLEL = Number(opt.parallel);
 const IDLE = Number(opt.idle);
 const REPEAT = Math.max(1, Number(opt.repeat));
+const WARM = Math.max(1, Number(opt.warm));
 const CAP_MS = Number(opt.cap) * 1000;
-const ONLY = opt.only ? (opt.only as string).split(',') : null;
+const ONLY = opt.only ? opt.only.split(',') : null;
 
 const here = (rel: string): string =>
   [new URL(rel, import.meta.url), new URL('../' + rel, import.meta.url)]
@@ -52,7 +54,7 @@ const here = (rel: string): string =>
     .find((p) => existsSync(p)) as string;
 const TOOLS = here('./forward-tools.js');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DHT_LAB = join(ROOT, 'lab', 'hyperdht-lab.cjs');
+const DHT_LAB = join(ROOT, 'scripts', 'hyperdht-lab.cjs');
 
 const require_ = createRequire(import.meta.url);
 const FILE_PORT = 8080;
@@ -226,15 +228,10 @@ async function run(lab: Lab, shaper: Awaited<ReturnType<typeof shapeLink>>): Pro
   const pt = ['punched', 'relay-udp', 'relay-tcp', 'relay-ws'].filter(want);
   if (pt.length) variants.push(...(await portholeVariants(lab, pt)));
 
-  // RTT as the file server's TCP handshake sees it (a SYN and its answer through the link).
-  const probe = await fetchIn(lab, HOME_PUBLIC, FILE_PORT, { bytes: 1, n: 1, seq: 1 });
-  const rtts: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const r = await fetchIn(lab, HOME_PUBLIC, FILE_PORT, { bytes: 1 });
-    if (r.results[0]?.connectMs) rtts.push(r.results[0].connectMs);
-  }
-  const rtt = median(rtts);
-  void probe;
+  // RTT as the file server's TCP handshake sees it (a SYN and its answer through the link),
+  // 11 connects in one process, the first (the process's own warm-up) left out.
+  const probe = await fetchIn(lab, HOME_PUBLIC, FILE_PORT, { bytes: 1, seq: 11, capMs: 5000 });
+  const rtt = median(probe.results.slice(1).flatMap((r) => (r.connectMs ? [r.connectMs] : [])));
   say(
     `measured RTT (TCP connect through the link): ${r1(rtt)} ms; client TCP congestion control: ${cc}`,
   );
@@ -251,13 +248,11 @@ async function run(lab: Lab, shaper: Awaited<ReturnType<typeof shapeLink>>): Pro
   }
   const live = variants.filter((v) => !v.error);
 
-  // Warm first byte: a new connection through a running forwarder, 10 times.
+  // Warm first byte: a new connection through a running forwarder, --warm times.
   for (const v of live) {
-    const ttfb: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const r = (await fetchIn(lab, v.host, v.port, { bytes: 1, capMs: 10_000 })).results[0];
-      if (r?.ok && r.ttfbMs !== null) ttfb.push(r.ttfbMs);
-    }
+    // One process, WARM + 1 connections one after another; the first is its warm-up.
+    const f = await fetchIn(lab, v.host, v.port, { bytes: 1, seq: WARM + 1, capMs: 10_000 });
+    const ttfb = f.results.slice(1).flatMap((r) => (r.ok && r.ttfbMs !== null ? [r.ttfbMs] : []));
     const warm = median(ttfb);
     emit({
       kind: 'first-byte',
@@ -322,11 +317,11 @@ async function run(lab: Lab, shaper: Awaited<ReturnType<typeof shapeLink>>): Pro
   shaper.setLoss(0);
 
   // 100 parallel 1 MiB fetches.
-  for (const v of live) {
+  for (const v of PARALLEL > 0 ? live : []) {
     const f = await fetchIn(lab, v.host, v.port, {
       bytes: 1 << 20,
       n: PARALLEL,
-      capMs: 120_000,
+      capMs: 3 * CAP_MS,
     });
     const thr = f.results.map((r) => r.bytes / r.ms);
     emit({
@@ -343,7 +338,7 @@ async function run(lab: Lab, shaper: Awaited<ReturnType<typeof shapeLink>>): Pro
   }
 
   // Memory per idle stream (forwarders only).
-  for (const v of live) {
+  for (const v of IDLE > 0 ? live : []) {
     const hp = v.homePid?.();
     const cp = v.clientPid?.();
     if (!hp && !cp) continue;
@@ -377,7 +372,7 @@ async function run(lab: Lab, shaper: Awaited<ReturnType<typeof shapeLink>>): Pro
   for (const v of variants.filter((x) => x.error))
     emit({ kind: 'error', variant: v.name, error: v.error });
   emit({ kind: 'delay-line', ...delayLineCost(goodput, shaper.delayPid) });
-  if (!opt.json) printTables(rtt);
+  printTables(rtt);
 }
 
 /** Filled in as the goodput runs go (CPU of the delay line per MB moved). */
@@ -570,15 +565,24 @@ async function portholeVariants(lab: Lab, names: string[]): Promise<Variant[]> {
   });
 }
 
+/** A cell: '-' for nothing, numbers and text as they are. */
+const S = (x: unknown): string =>
+  x === null || x === undefined
+    ? '-'
+    : typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string'
+      ? String(x)
+      : JSON.stringify(x);
+
 function printTables(rtt: number): void {
   const rows = out as Array<Record<string, unknown>>;
-  const pad = (s: unknown, n: number): string => String(s ?? '-').padEnd(n);
+  const pad = (s: unknown, n: number): string => S(s).padEnd(n);
+  const of = (kind: string): Array<Record<string, unknown>> => rows.filter((x) => x.kind === kind);
   say(
-    `\nfirst byte (RTT ${r1(rtt)} ms): cold = forwarder started → first byte; warm = new connection through it`,
+    `\nfirst byte (RTT ${S(r1(rtt))} ms): cold = forwarder started → first byte; warm = a new connection through it`,
   );
   say(pad('variant', 11) + pad('cold ms', 9) + pad('warm ms', 9) + 'warm − RTT');
-  for (const r of rows.filter((x) => x.kind === 'first-byte'))
-    say(pad(r.variant, 11) + pad(r.coldMs, 9) + pad(r.warmMs, 9) + String(r.warmMinusRttMs));
+  for (const r of of('first-byte'))
+    say(pad(r.variant, 11) + pad(r.coldMs, 9) + pad(r.warmMs, 9) + S(r.warmMinusRttMs));
   say('\ngoodput (Mbit/s, % of direct TCP), longest gap, CPU ms per MB (home / client / relay)');
   say(
     pad('variant', 11) +
@@ -589,7 +593,7 @@ function printTables(rtt: number): void {
       pad('done', 6) +
       'cpu h/c/r',
   );
-  for (const r of rows.filter((x) => x.kind === 'goodput')) {
+  for (const r of of('goodput')) {
     const c = r.cpuMsPerMB as Record<string, unknown>;
     say(
       pad(r.variant, 11) +
@@ -598,22 +602,23 @@ function printTables(rtt: number): void {
         pad(r.pctOfDirect, 7) +
         pad(r.maxGapMs, 9) +
         pad(r.complete ? 'yes' : 'cap', 6) +
-        `${c.home ?? '-'} / ${c.client ?? '-'} / ${c.relay ?? '-'}`,
+        `${S(c.home)} / ${S(c.client)} / ${S(c.relay)}`,
     );
   }
   say('\nparallel 1 MiB fetches');
-  for (const r of rows.filter((x) => x.kind === 'parallel'))
+  for (const r of of('parallel'))
     say(
       pad(r.variant, 11) +
-        `${r.complete}/${r.n} complete, ${r.aggregateMbps} Mbit/s, Jain ${r.jain}, longest gap ${r.maxGapMs} ms`,
+        `${S(r.complete)}/${S(r.n)} complete, ${S(r.aggregateMbps)} Mbit/s, Jain ${S(r.jain)}, ` +
+        `longest gap ${S(r.maxGapMs)} ms`,
     );
   say('\nmemory per idle stream (RSS delta / streams)');
-  for (const r of rows.filter((x) => x.kind === 'idle-memory'))
+  for (const r of of('idle-memory'))
     say(
       pad(r.variant, 11) +
-        `home ${r.homeKiBPerStream ?? '-'} KiB, client ${r.clientKiBPerStream ?? '-'} KiB ${r.error ?? ''}`,
+        `home ${S(r.homeKiBPerStream)} KiB, client ${S(r.clientKiBPerStream)} KiB ${r.error ? S(r.error) : ''}`,
     );
-  for (const r of rows.filter((x) => x.kind === 'error')) say(`${r.variant}: ${r.error}`);
+  for (const r of of('error')) say(`${S(r.variant)}: ${S(r.error)}`);
 }
 
 main().then(
