@@ -325,9 +325,9 @@ test(
     const last = (s: string): string => s.trim().split('\n').pop()?.slice(0, 300) ?? '';
     // Streams (issue 19): a new client asks an older home for its services — control frames
     // (0xF6) that home cannot read. A clear error, in bounded time; never success, never a hang.
-    for (const rv of VERSIONS) {
+    const services = VERSIONS.map(async (rv) => {
       const c = clients.get(label(rv, 'old', 'new'));
-      if (!c) continue;
+      if (!c) return;
       const r = await run(
         'new',
         [
@@ -352,13 +352,14 @@ test(
         problems.push(
           `services of an old home (rendezvous ${rv}): exit ${r.status}, expected 1 with an error: ${r.stdout} ${last(r.stderr)}`,
         );
-    }
+    });
     // A stream between a new client and a new home, punched and through the old rendezvous'
     // relay (it drops relayed frames over 1,100 bytes; a stream datagram is up to 1,400).
+    let streams: Array<Promise<void>> = [];
     const c = clients.get(label('old', 'new', 'new'));
     if (c) {
       const input = Buffer.alloc(200_000, 'porthole compat ');
-      for (const relay of ['off', 'only']) {
+      streams = ['off', 'only'].map(async (relay) => {
         const r = await pipe(c, relay, input);
         const ok = r.bytes.equals(input);
         t.diagnostic(
@@ -369,8 +370,9 @@ test(
             `stream --relay ${relay}: ended 0 with ${r.bytes.length} of ${input.length} bytes`,
           );
         if (r.status === null) problems.push(`stream --relay ${relay}: hung (killed after 30 s)`);
-      }
+      });
     }
+    await Promise.all([...services, ...streams]);
     // Goodbye (issue 21 item 9): a new home stopping with SIGTERM says goodbye to an older
     // rendezvous, which drops the message: the home must still stop at once (600 ms bound).
     for (const h of homes.filter((x) => x.v === 'new')) {
