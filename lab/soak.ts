@@ -301,7 +301,7 @@ function flush(ns: string): void {
 }
 
 const LOG_PROBLEM =
-  /unhandled ?rejection|uncaught ?exception|unhandledRejection|uncaughtException|FATAL ERROR|heap out of memory|Segmentation fault|"level":60|triggerUncaughtException/i;
+  /unhandled ?rejection|uncaught ?exception|unhandledRejection|uncaughtException|FATAL ERROR|heap out of memory|Segmentation fault|"level":60|triggerUncaughtException|^Node\.js v\d/i;
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? ((l: string) => process.stderr.write(l + '\n'));
