@@ -307,8 +307,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? ((l: string) => process.stderr.write(l + '\n'));
   const short = o.short;
   const totalMs = short ? 0 : o.minutes * 60_000;
-  const warmupMs = short ? 15_000 : Math.min(5 * 60_000, totalMs / 6);
+  const warmupMs = short ? 10_000 : Math.min(5 * 60_000, totalMs / 6);
+  // Short mode: loss for 15 s; UDP blocked for 25 s (finding the TCP relay takes ~12 s).
   const windowMs = short ? 15_000 : 60_000;
+  const blockMs = short ? 25_000 : 60_000;
   const slotMs = short ? 0 : 45_000;
   const giveUpMs = short ? 30_000 : 60_000;
   const deadMs = short ? 2_000 : 20_000;
@@ -727,7 +729,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 }`;
           nft(clientRouter, rules);
           const from = commands.length;
-          const end = t0 + windowMs;
+          const end = t0 + blockMs;
           const during = await cmdProbe(t0, Math.min(end, deadline));
           const wait = end - Date.now();
           if (wait > 0) await sleep(wait);
@@ -741,7 +743,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
             round,
             t0,
             { whileBlocked: rel(during, t0) },
-            `window ${windowMs / 1000} s: ${cmds.filter((r) => r.state).length}/${cmds.length} applied while blocked; after the block ${afterMs ?? 'never'} ms (bound ${UDP_UNBLOCK_BOUND_MS})`,
+            `window ${blockMs / 1000} s: ${cmds.filter((r) => r.state).length}/${cmds.length} applied while blocked; after the block ${afterMs ?? 'never'} ms (bound ${UDP_UNBLOCK_BOUND_MS})`,
             BOUNDS_MS[fault],
             afterMs !== null && afterMs <= UDP_UNBLOCK_BOUND_MS,
           );
@@ -758,7 +760,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (!short && Date.now() + need > endAt) break;
         const slot = Date.now() + slotMs;
         await inject(f, round);
-        await sleep(short ? 3000 : Math.max(3000, slot - Date.now()));
+        await sleep(short ? 2000 : Math.max(3000, slot - Date.now()));
       }
       if (short || Date.now() + slotMs > endAt) break;
     }
