@@ -203,13 +203,15 @@ async function main(): Promise<void> {
   }
 }
 
-async function phoneMain(pairs: string | undefined, settleMs: number, json: boolean): Promise<void> {
+async function phoneMain(
+  pairs: string | undefined,
+  settleMs: number,
+  json: boolean,
+): Promise<void> {
   if (!Number.isInteger(settleMs) || settleMs < 0) throw new Error('--settle: expected ms ≥ 0');
   const { parsePhonePair, phoneMatrix, PHONE_HEADER, phoneRow, runPhonePair } =
     await import('./phone.js');
-  const specs = (pairs ? pairs.split(',') : phoneMatrix()).map((p) =>
-    parsePhonePair(p, parseSite),
-  );
+  const specs = (pairs ? pairs.split(',') : phoneMatrix()).map((p) => parsePhonePair(p, parseSite));
   checkLabPrerequisites();
   const cleanup = (): void => {
     killLabProcesses();
