@@ -241,7 +241,9 @@ async function phoneMain(
     xs.length ? String(xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]) : '-';
   process.stdout.write(
     `${ok.length}/${rows.length} pairs worked; direct on ${direct}, relayed on ${ok.length - direct}; ` +
-      `cold p50 ${p50(ok.map((r) => r.coldMs ?? 0))} ms, warm p50 ${p50(ok.map((r) => r.warmMs ?? 0))} ms\n`,
+      `cold p50 ${p50(ok.map((r) => r.coldMs ?? 0))} ms, warm p50 ${p50(ok.map((r) => r.warmMs ?? 0))} ms` +
+      (direct ? `, relayed → direct p50 ${p50(ok.flatMap((r) => r.toDirectMs ?? []))} ms` : '') +
+      '\n',
   );
 }
 

@@ -60,6 +60,8 @@ export interface PhoneLabResult {
   /** data-path when the first live state showed, and after settleMs (cold session). */
   path: string;
   pathSettled: string;
+  /** first live state → data-path="direct" (null: it stayed as it was within settleMs). */
+  toDirectMs: number | null;
   /** page load (goto) → paired (one tap) → first live device state. */
   coldMs: number | null;
   /** reload (keys kept) → first live device state. */
@@ -137,14 +139,20 @@ async function pathOf(page: Page): Promise<string> {
   return (await page.locator('[data-path]').first().getAttribute('data-path')) ?? '-';
 }
 
-/** Waits up to `ms` for data-path="direct"; the path then. */
-async function settle(page: Page, ms: number): Promise<string> {
-  if (ms > 0)
-    await page
+/** Waits up to `ms` for data-path="direct"; the path then, and how long it took to be direct. */
+async function settle(
+  page: Page,
+  ms: number,
+): Promise<{ path: string; toDirectMs: number | null }> {
+  const t0 = Date.now();
+  let direct = (await pathOf(page)) === 'direct';
+  if (!direct && ms > 0)
+    direct = await page
       .locator('[data-path="direct"]')
       .waitFor({ timeout: ms })
-      .catch(() => {});
-  return pathOf(page);
+      .then(() => true)
+      .catch(() => false);
+  return { path: await pathOf(page), toDirectMs: direct ? Date.now() - t0 : null };
 }
 
 /** The kitchen light shows `state` live (not last known) on a live path. */
@@ -167,6 +175,7 @@ export async function runPhonePair(
     ok: false,
     path: '-',
     pathSettled: '-',
+    toDirectMs: null,
     coldMs: null,
     warmMs: null,
     warmPath: '-',
@@ -267,7 +276,9 @@ export async function runPhonePair(
     await liveState(page, 'off', 20_000);
     res.coldMs = Date.now() - cold;
     res.path = await pathOf(page);
-    res.pathSettled = await settle(page, o.settleMs ?? 0);
+    const settled = await settle(page, o.settleMs ?? 0);
+    res.pathSettled = settled.path;
+    res.toDirectMs = settled.toDirectMs;
 
     step = 'toggle';
     await page.getByTestId('toggle-light.kitchen').tap();
@@ -328,7 +339,7 @@ export function parsePhonePair(text: string, parse: (s: string) => SiteSpec): Ph
   return { home: parse(h), phone: parse(p), udpBlocked: flag === 'noudp' };
 }
 
-export const PHONE_HEADER = `${'home'.padEnd(16)} ${'phone'.padEnd(22)} ok   path      settled   cold ms  warm ms  warm path  push ms`;
+export const PHONE_HEADER = `${'home'.padEnd(16)} ${'phone'.padEnd(22)} ok   path      settled   →direct ms  cold ms  warm ms  warm path  push ms`;
 
 export function phoneRow(r: PhoneLabResult): string {
   const f = (x: number | null): string => (x === null ? '-' : String(x));
@@ -338,6 +349,7 @@ export function phoneRow(r: PhoneLabResult): string {
     (r.ok ? 'yes' : 'NO').padEnd(4),
     r.path.padEnd(9),
     r.pathSettled.padEnd(9),
+    f(r.toDirectMs).padStart(10),
     f(r.coldMs).padStart(7),
     f(r.warmMs).padStart(8),
     ` ${r.warmPath.padEnd(9)}`,

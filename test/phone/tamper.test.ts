@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN, jsonLine, Procs, run } from '../support/cli.js';
 import { launchChromium } from '../support/browser.js';
-import { WEB_ROOT } from '../../src/cli/web-front.js';
+import { CSP, WEB_ROOT } from '../../src/cli/web-front.js';
 import { bundleDigest, shellAssets } from '../../src/phone/pin.js';
 
 const PORT = 10_000 + ((process.pid + 7000) % 10_000);
@@ -98,6 +98,8 @@ test(
       js: string;
     };
     assert.equal(await digestOf(WEB_ROOT), build.bundle, 'build-web.mjs and pin.ts agree');
+    // The worker serves the checked HTML under the front's own policy.
+    assert.ok(readFileSync(join(WEB_ROOT, 'sw.js'), 'utf8').includes(CSP), 'sw.ts CSP = CSP');
     const pairing = jsonLine(run(['home', 'pair', '--state', home, '--json']).stdout);
     assert.match(String(pairing.url), new RegExp(`\\?app=${build.bundle}\\.`));
 
