@@ -26,6 +26,10 @@ declare module 'udx-native' {
     bind(port?: number, host?: string): void;
     address(): { host: string; family: number; port: number };
     close(): Promise<void>;
+    setRecvBufferSize(size: number): number;
+    getRecvBufferSize(): number;
+    setSendBufferSize(size: number): number;
+    getSendBufferSize(): number;
     readonly bytesTransmitted: number;
     readonly packetsTransmitted: number;
   }

@@ -8,6 +8,13 @@ import UDX, { type UDXSocket } from 'udx-native';
 import { UDX_FRAME } from './wire.js';
 
 const LOOPBACK = '127.0.0.1';
+/**
+ * Kernel buffers of both loopback sockets. At the default (~208 KiB) a burst of many streams
+ * overflowed them: the kernel dropped UDX packets on the loopback leg (Udp RcvbufErrors), UDX
+ * backed its retransmission timer off and streams stalled, then timed out. Linux caps a request
+ * at net.core.rmem_max / wmem_max; the memory is only used while a burst is queued.
+ */
+export const LOOPBACK_BUFFER = 4 * 1024 * 1024;
 
 export interface UdxLinkStats {
   /** UDX packets sent to the peer / received from it. */
@@ -52,7 +59,13 @@ export class UdxLink {
     this.socket = this.udx.createSocket();
     this.socket.bind(0, LOOPBACK);
     this.udxPort = this.socket.address().port;
-    this.shim = createSocket('udp4');
+    this.socket.setRecvBufferSize(LOOPBACK_BUFFER);
+    this.socket.setSendBufferSize(LOOPBACK_BUFFER);
+    this.shim = createSocket({
+      type: 'udp4',
+      recvBufferSize: LOOPBACK_BUFFER,
+      sendBufferSize: LOOPBACK_BUFFER,
+    });
     this.shim.on('message', (pkt, from) => this.fromUdx(pkt, from.port, from.address));
     this.shim.on('error', () => {}); // a send to a closing UDX socket; UDX retransmits
     this.ready = new Promise((resolve, reject) => {
