@@ -15,7 +15,7 @@ import { MAX_PLAINTEXT } from '../../src/secure/noise-frames.js';
 import { MAX_RELAY_PAYLOAD } from '../../src/wire/messages.js';
 import { UDX_FRAME } from '../../src/streams/wire.js';
 import { loopbackRelay } from '../relay/loopback.js';
-import { streamWorld, udpPathPair, type StreamWorld } from './support.js';
+import { settled, streamWorld, udpPathPair, type StreamWorld } from './support.js';
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -90,7 +90,10 @@ async function sinkWorld(
       connect: () => createConnection({ host: '127.0.0.1', port, allowHalfOpen: true }),
     }),
   });
-  after(() => w.close());
+  after(async () => {
+    await settled(w);
+    w.close();
+  });
   return w;
 }
 
@@ -144,7 +147,7 @@ test('a forwarded TCP connection through the relay: udp, tcp, ws, 5 MiB intact',
     const ms = Date.now() - t0;
     assert.equal(back.toString(), sha(data), `${t}: bytes intact`);
     fwd.close();
-    await until(() => w.client.openStreams === 0 && w.home.openStreams === 0);
+    await settled(w);
     process.stderr.write(
       `relay ${t}: ${MIB_EACH / MiB} MiB in ${ms} ms ` +
         `(${(MIB_EACH / 1e6 / (ms / 1000)).toFixed(1)} MB/s, one process, loopback); ` +
