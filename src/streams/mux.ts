@@ -103,6 +103,9 @@ export interface OpenStream {
   accepted: Promise<void>;
 }
 
+/** Why a home may stay silent: one older than streams drops their frames (docs/upgrade-order.md). */
+const OLDER_HOME = ' (is it older than forwarded services? upgrade it)';
+
 export class StreamRefused extends Error {
   override name = 'StreamRefused';
 }
@@ -150,7 +153,7 @@ export class ClientStreams extends StreamMux {
 
   private sendOpen(id: number, p: Pending): void {
     if (p.sends >= OPEN_MAX_SENDS) {
-      this.settle(id, new StreamRefused('the home did not answer the stream open'));
+      this.settle(id, new StreamRefused(`the home did not answer the stream open${OLDER_HOME}`));
       return;
     }
     const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
@@ -177,7 +180,7 @@ export class ClientStreams extends StreamMux {
       const ask = (): void => {
         if (sends * OPEN_RTO_MS * 2 >= timeoutMs) {
           this.lists.delete(q);
-          reject(new StreamRefused('the home did not answer the service list'));
+          reject(new StreamRefused(`the home did not answer the service list${OLDER_HOME}`));
           return;
         }
         sends++;
