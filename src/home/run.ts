@@ -17,6 +17,7 @@ import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
 import { HomeServices } from './services.js';
+import { HomeWebRtc, type WebRtcOptions } from './webrtc.js';
 import { splitChannel } from '../streams/wire.js';
 
 export type HomeRunErrorKind = 'listen-failed' | 'not-registered';
@@ -32,6 +33,8 @@ export interface RunHomeOptions extends Omit<HomeOptions, 'id' | 'trust'> {
   haTokenFile?: string;
   /** Where `home expose` keeps its rules (default: the state dir; none in open mode). */
   exposureDir?: string;
+  /** The phone's direct path (WebRTC data channel; docs/phone.md): STUN, port range, or off. */
+  webrtc?: WebRtcOptions;
 }
 
 export interface RunningHome {
@@ -45,7 +48,7 @@ export interface RunningHome {
 
 /** Starts the home; resolves once its socket is bound. Rejects with a PortholeError or DeviceError. */
 export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome> {
-  const { state, devices: spec, haTokenFile, exposureDir, ...agentOpts } = o;
+  const { state, devices: spec, haTokenFile, exposureDir, webrtc: rtcOpts, ...agentOpts } = o;
   const id = state ? state.homeId : o.id;
   if (id === undefined) throw new TypeError('runHome: give state or id');
   const trust = state ? new HomeTrustStore(state) : undefined;
@@ -78,7 +81,10 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   // forwarded services (issue 19) share the channel: stream frames are split off before the RPC.
   const memory = new RequestMemory();
   const services = new HomeServices(state?.dir, env.clock, env.log);
-  serveApp(
+  // WebRTC for phones (secure mode only: the signalling rides the Noise channel). The native part
+  // loads lazily, on the first phone that asks; the status says whether it could.
+  let rtc: HomeWebRtc | undefined;
+  const direct = serveApp(
     agent,
     trust,
     (ch, _peer, client) => {
@@ -86,12 +92,29 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
       const key = client ? new Uint8Array(Buffer.from(client, 'base64url')) : undefined;
       const fp = key ? trust?.fingerprintOf(key) : undefined;
       const view = exposure ? exposedView(devices, exposure, fp) : devices;
-      void serveDevices(app, view, env.clock, client ? { memory, client } : undefined);
+      void serveDevices(
+        app,
+        view,
+        env.clock,
+        client ? { memory, client } : undefined,
+        client && rtc ? (p) => rtc!.handle(p) : undefined,
+      );
       services.attach(streams, key);
     },
     env.clock,
   );
+  if (trust) {
+    rtc = new HomeWebRtc(
+      env.log,
+      rtcOpts ?? {},
+      () => [formatAddr(agent.rendezvous)],
+      (path, peer) => direct.addDirectPath(path, peer),
+      () => (agent.webrtc = rtc?.status ?? ''),
+    );
+    agent.webrtc = rtc.status;
+  }
   const close = (): void => {
+    rtc?.close();
     services.close();
     agent.close();
     devices.close();

@@ -23,9 +23,10 @@ export function serveApp(
   trust: HomeTrustStore | undefined,
   app: AppHandler,
   clock?: Clock,
-): void {
-  // Punched and relayed clients alike (a relayed one may later move onto a punched path).
-  servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app, clock));
+): ReturnType<typeof servePeerChannels> {
+  // Punched and relayed clients alike (a relayed one may later move onto a punched path, a phone
+  // onto a WebRTC data channel).
+  return servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app, clock));
 }
 
 /**
