@@ -47,6 +47,8 @@ export class HomeWebRtc {
     private readonly defaultStun: () => string[],
     private readonly onPath: (path: Path, peer: SocketAddr) => void,
     private readonly onStatus: () => void = () => {},
+    /** How the native part is loaded (a test gives one that fails). */
+    private readonly loadModule: () => Promise<unknown> = () => import('node-datachannel'),
   ) {
     this.status = opts.enabled === false ? 'off' : 'loading';
   }
@@ -54,9 +56,9 @@ export class HomeWebRtc {
   /** Loads the native part (once). Never throws: an unloadable one leaves the status saying why. */
   load(): Promise<void> {
     if (this.status === 'off') return Promise.resolve();
-    this.loading ??= import('node-datachannel').then(
+    this.loading ??= this.loadModule().then(
       (m) => {
-        const mod = ((m as { default?: Ndc }).default ?? m);
+        const mod = (m as { default?: Ndc }).default ?? (m as Ndc);
         if (typeof mod.PeerConnection !== 'function') throw new Error('no PeerConnection export');
         this.ndc = mod;
         this.set('ready');
@@ -144,6 +146,14 @@ export class HomeWebRtc {
         }
       };
       const gatherTimer = setTimeout(finish, GATHER_MS);
+      // The state-change callback is sometimes missed when gathering ends at once: poll as well.
+      const poll = setInterval(() => {
+        if (done) clearInterval(poll);
+        else if (pc.gatheringState() === 'complete') {
+          clearInterval(poll);
+          finish();
+        }
+      }, 25);
       pc.onGatheringStateChange((s) => {
         if (s === 'complete') finish();
       });
@@ -152,6 +162,7 @@ export class HomeWebRtc {
       } catch (e) {
         done = true;
         clearTimeout(gatherTimer);
+        clearInterval(poll);
         dispose();
         reject(new Error(`offer refused: ${(e as Error).message}`));
       }
@@ -168,6 +179,8 @@ export class HomeWebRtc {
         // already closed
       }
     }
+    // libdatachannel's threads would keep the process alive; the home is its only user here.
+    this.ndc?.cleanup();
   }
 
   get isClosed(): boolean {
