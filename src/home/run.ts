@@ -82,7 +82,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   const memory = new RequestMemory();
   const services = new HomeServices(state?.dir, env.clock, env.log);
   // WebRTC for phones (secure mode only: the signalling rides the Noise channel). The native part
-  // loads lazily, on the first phone that asks; the status says whether it could.
+  // loads in the background after start; the status says whether it could.
   let rtc: HomeWebRtc | undefined;
   const direct = serveApp(
     agent,
@@ -112,6 +112,9 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
       () => (agent.webrtc = rtc?.status ?? ''),
     );
     agent.webrtc = rtc.status;
+    // Loaded in the background once the home runs (not at start-up, never for --help), so
+    // `home status` tells at once whether phones can go direct.
+    void rtc.load();
   }
   const close = (): void => {
     rtc?.close();

@@ -61,6 +61,7 @@ export class HomeWebRtc {
         const mod = (m as { default?: Ndc }).default ?? (m as Ndc);
         if (typeof mod.PeerConnection !== 'function') throw new Error('no PeerConnection export');
         this.ndc = mod;
+        if (this.closed) return mod.cleanup();
         this.set('ready');
         this.log.info({ stun: this.stunServers() }, 'webrtc ready: phones may go direct');
       },

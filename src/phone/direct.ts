@@ -48,6 +48,8 @@ export async function openDirect(
     });
     const offer = signalFromSdp(pc.localDescription?.sdp ?? '');
     if (!offer) throw new Error('no usable offer');
+    // No UDP candidate at all (WebRTC may use no UDP here): nothing can connect.
+    if (offer.c.length === 0) throw new Error('no UDP candidates');
     const r = (await devices.rtc({ o: offer })) as { a?: unknown };
     const answer = parseSignal(r?.a);
     if (!answer || answer.s === 'actpass') throw new Error('the home sent no usable answer');

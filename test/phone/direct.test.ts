@@ -86,7 +86,7 @@ const pct = (xs: number[], p: number): number =>
 
 test(
   'a phone goes direct over WebRTC, falls back to the relay, and outlives the relay',
-  { timeout: 150_000 },
+  { timeout: 240_000 },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'porthole-direct-'));
     const pcap = join(dir, 'rv.pcap');
