@@ -43,6 +43,12 @@ export interface RunningHome {
   trust: HomeTrustStore | undefined;
   devices: DeviceSource;
   bound: SocketAddr;
+  /**
+   * Tells every client with a live secure channel, authenticated, that the home is going (they
+   * reconnect at once); returns how many. Call it a moment before close(): the frames need the
+   * socket for one more turn of the event loop.
+   */
+  closeChannels(reason: string): number;
   close(): void;
 }
 
@@ -84,7 +90,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   // WebRTC for phones (secure mode only: the signalling rides the Noise channel). The native part
   // loads in the background after start; the status says whether it could.
   let rtc: HomeWebRtc | undefined;
-  const direct = serveApp(
+  const channels = serveApp(
     agent,
     trust,
     (ch, _peer, client) => {
@@ -108,7 +114,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
       env.log,
       rtcOpts ?? {},
       () => [formatAddr(agent.rendezvous)],
-      (path, peer) => direct.addDirectPath(path, peer),
+      (path, peer) => channels.addDirectPath(path, peer),
       () => (agent.webrtc = rtc?.status ?? ''),
     );
     agent.webrtc = rtc.status;
@@ -116,7 +122,13 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     // `home status` tells at once whether phones can go direct.
     void rtc.load();
   }
+  const closeChannels = (reason: string): number => {
+    const told = channels.closeAll(reason);
+    if (told > 0) env.log.info({ channels: told, reason }, 'closed every client channel');
+    return told;
+  };
   const close = (): void => {
+    closeChannels('the home is stopping');
     rtc?.close();
     services.close();
     agent.close();
@@ -125,7 +137,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   agent.start();
   try {
     const bound = await whenBound(agent.endpoint!);
-    return { agent, id, trust, devices, bound, close };
+    return { agent, id, trust, devices, bound, closeChannels, close };
   } catch (e) {
     close();
     const where = o.listen
