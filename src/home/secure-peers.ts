@@ -58,7 +58,7 @@ export function serveApp(
     serveChannel(plain, peer, trust, app, clock, live),
   );
   return {
-    addDirectPath: peers.addDirectPath,
+    addDirectPath: (path, peer) => peers.addDirectPath(path, peer),
     closeAll: (reason) => {
       const all = [...live.keys()];
       for (const c of all) c.closeWith(reason);
