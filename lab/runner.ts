@@ -72,6 +72,9 @@ export interface LabRunOptions {
   onTrial?: (i: number, line: string) => void;
   /** One uncounted connect first (it fills the client's NAT class cache; its ms is firstMs). */
   prime?: boolean;
+  /** Trials start only once the home has classified its NAT (the class rides on its next
+   *  registration, inside the settle before each connect) — for tests that read `homeNat`. */
+  homeClassified?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -259,7 +262,12 @@ export async function runLabPair(spec: LabSpec, o: LabRunOptions): Promise<LabPa
     await start(
       lab.ns.home,
       [...homeArgs, ...(o.homeArgs ?? [])],
-      sprayTtlGiven ? 'registered with rendezvous' : 'measured hops',
+      o.homeClassified
+        ? 'home NAT classified'
+        : sprayTtlGiven
+          ? 'registered with rendezvous'
+          : 'measured hops',
+      o.homeClassified ? 30_000 : 15_000,
     );
     const connect = async (): Promise<string> => {
       flushConntrack(lab);

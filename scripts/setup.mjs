@@ -21,3 +21,21 @@ rmSync(root + 'dist', { recursive: true, force: true });
 run('node node_modules/typescript/bin/tsc -p tsconfig.json');
 // The browser side (the phone app, the dashboard) with esbuild into dist/web/.
 run('node scripts/build-web.mjs');
+// The real Home Assistant the HA tests drive (scripts/ha-venv.mjs): installed here, before any test
+// starts, with its own progress lines, so its minutes (pip builds some wheels from source on a
+// fresh machine) are not spent inside a test's time limit. Cached per machine; a no-op when ready.
+if (process.argv.includes('--system')) {
+  const { ensureHaVenv } = await import('./ha-venv.mjs');
+  const t0 = Date.now();
+  try {
+    const info = await ensureHaVenv();
+    process.stderr.write(
+      `porthole setup: Home Assistant ${info.version} ready (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
+  } catch (e) {
+    process.stderr.write(
+      `\n*** porthole setup: the Home Assistant venv could not be installed: ${e.message}\n` +
+        '*** the tests under test/ha will try again and FAIL if it still cannot.\n\n',
+    );
+  }
+}

@@ -99,7 +99,7 @@ test(
     }
     const code = await Promise.race([
       exited,
-      new Promise((r) => setTimeout(() => r('timeout'), 10_000)),
+      new Promise((r) => setTimeout(() => r('timeout'), 10_000).unref()),
     ]);
     if (code === 'timeout') watcher.kill();
     assert.equal(code, 1, out);

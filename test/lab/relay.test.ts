@@ -29,6 +29,7 @@ for (const [home, client, firewall, mode] of [
         {
           trials: 1,
           clientArgs: ['--relay', mode],
+          homeClassified: mode === 'auto',
           extraClientCommands: [['client', 'set', 'light.kitchen', 'on', '--relay', 'only']],
         },
       );

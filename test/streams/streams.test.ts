@@ -64,7 +64,7 @@ test('a TCP echo through a stream', { timeout: 20_000 }, async () => {
   assert.equal((await back).toString(), 'hello through the home');
 });
 
-test('10 MiB both ways, checksum intact', { timeout: 60_000 }, async () => {
+test('10 MiB both ways, checksum intact', { timeout: 180_000 }, async () => {
   const { w } = await echoWorld();
   const data = randomBytes(10 * 1024 * 1024);
   const { stream } = w.client.open('echo');
@@ -100,7 +100,7 @@ test(
   },
 );
 
-test('64 parallel streams all complete, each intact', { timeout: 60_000 }, async () => {
+test('64 parallel streams all complete, each intact', { timeout: 180_000 }, async () => {
   const { w, connects } = await echoWorld();
   const runs = Array.from({ length: 64 }, async () => {
     const data = randomBytes(128 * 1024);
@@ -114,7 +114,7 @@ test('64 parallel streams all complete, each intact', { timeout: 60_000 }, async
 
 test(
   'a stream survives the move from a relayed path to a punched one',
-  { timeout: 60_000 },
+  { timeout: 180_000 },
   async () => {
     const { server, port } = await echoServer();
     after(() => server.close());
