@@ -2,11 +2,14 @@
 // (`#pair=…`), a pasted URL or a pasted code (src/phone/pair-link.ts codeFrom, %-escapes
 // included). The home: the phone's pairing proof in Noise message 1 (src/secure/pairing-proof.ts
 // parsePairingProof: code id, Ed25519 key, mac, the name the user typed). The first byte picks:
-// even, the text the phone reads; odd, the proof. Contract: codeFrom throws the pairing code's own
+// 0 (mod 3), the text the phone reads; 1, the proof. Contract: codeFrom throws the pairing code's own
 // PortholeError kinds only (a broken escape was a URIError); a proof parses or is undefined,
 // its name printable and at most 40 bytes, and it verifies only with the secret it was made with.
+// A third mode (first byte % 3 = 2): the app pin in the pairing URL (src/phone/pin.ts), which never
+// throws and never verifies a forged signature.
 import { isPortholeError } from '../../../src/errors.js';
 import { codeFrom } from '../../../src/phone/pair-link.js';
+import { parseAppParam, shellAssets, verifyPin } from '../../../src/phone/pin.js';
 import { encodePairingCode } from '../../../src/secure/pairing-code.js';
 import {
   MAX_CLIENT_NAME,
@@ -51,10 +54,23 @@ export const target: FuzzTarget = {
     Buffer.from(`\0  ${code().toLowerCase()} `),
     Buffer.concat([Buffer.from([1]), proof('')]),
     Buffer.concat([Buffer.from([1]), proof("Anna's phone 📱")]),
+    Buffer.from(`\x02${'A'.repeat(43)}.${'b'.repeat(86)}`),
+    Buffer.from(
+      '\x02<!doctype html><link rel="stylesheet" href="/assets/style-X1.css"><script type="module" src="/assets/app-C2BV26ZT.js"></script>',
+    ),
   ],
   fuzz(data) {
     const body = data.subarray(1);
-    if ((data[0] ?? 0) % 2 === 0) {
+    const mode = (data[0] ?? 0) % 3;
+    if (mode === 2) {
+      // The pairing URL's `?app=DIGEST.SIGNATURE` (src/phone/pin.ts), and the shell's HTML.
+      const pin = decodes(() => parseAppParam(body.toString('utf8')));
+      if (pin)
+        check(pin.sig.length === 64 && !verifyPin(pin, CLIENT_ED), 'a forged app pin verified');
+      check((decodes(() => shellAssets(body.toString('utf8'))) ?? []).length <= 2, 'shell assets');
+      return;
+    }
+    if (mode === 0) {
       const c = decodes(() => codeFrom(body.toString('utf8'), NOW), ownError);
       if (c) check(c.expiresAt > NOW, 'an expired code was accepted');
       return;
