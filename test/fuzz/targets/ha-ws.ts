@@ -32,7 +32,7 @@ const result = (id: number, r: unknown): string =>
   JSON.stringify({ id, type: 'result', success: true, result: r });
 const event = (e: unknown): string => JSON.stringify({ id: 4, type: 'event', event: e });
 
-/** A session as HA 2025's demo integration answers it (shapes from a real HA's transcript). */
+/** A session in the shapes HA sends (written by hand, not captured: starting a real HA here costs minutes). */
 function session(events: unknown[]): Uint8Array {
   return Buffer.from(
     [
