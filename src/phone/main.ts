@@ -5,23 +5,18 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Command } from '../devices/model.js';
-import { decodePairingCode, type PairingCode } from '../secure/pairing-code.js';
+import type { PairingCode } from '../secure/pairing-code.js';
 import { Dashboard, html } from '../ui/components.js';
 import { toBase64Url, fromBase64Url } from '../wire/bytes.js';
 import { browserClock, browserRandom } from './env.js';
 import { phoneIdentity, type PhoneIdentity } from './keys.js';
 import { openLink, type OpenLink } from './link.js';
+import { codeFrom } from './pair-link.js';
 import { HomeSession, type SessionView } from './session.js';
 import * as store from './store.js';
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/porthole`;
 const short = (homeId: string): string => homeId.slice(0, 10) + '…';
-
-/** A pairing code from `#pair=…`, a pasted URL or a pasted code; the fragment is cleared. */
-function codeFrom(text: string): PairingCode {
-  const m = /#pair=([^&\s]+)/.exec(text);
-  return decodePairingCode(m ? decodeURIComponent(m[1] as string) : text);
-}
 
 /** The service worker's answer to the pairing URL's app pin (phone/pin.ts, phone/sw.ts). */
 interface PinAnswer {
