@@ -80,6 +80,9 @@ export function parseSignal(v: unknown): RtcSignal | undefined {
   if (s !== 'actpass' && s !== 'active' && s !== 'passive') return;
   if (!Array.isArray(c) || c.length > MAX_RTC_CANDIDATES) return;
   if (!c.every((x) => typeof x === 'string' && validCandidate(x))) return;
+  // A repeated candidate would vanish when the SDP is rebuilt and read back: refused here, so what
+  // is accepted is exactly what the other side gets.
+  if (new Set(c).size !== c.length) return;
   return { u, p, f, s, c: c as string[] };
 }
 

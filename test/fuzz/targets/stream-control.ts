@@ -9,13 +9,17 @@ import {
   MAX_CONTROL,
   MAX_STREAM_ID,
   SERVICE_NAME,
+  STREAM_KEY,
   type Control,
 } from '../../../src/streams/wire.js';
 import { check, decodes, sameJson, type FuzzTarget } from '../target.js';
 
+// 32 bytes, base64url (the stream's own key, sent inside the Noise session).
+const KEY = Buffer.alloc(32, 7).toString('base64url');
+
 const SAMPLES: Control[] = [
-  { t: 'open', s: 1, n: 'ha' },
-  { t: 'open', s: MAX_STREAM_ID - 1, n: 'nas-web_2' },
+  { t: 'open', s: 1, n: 'ha', k: KEY },
+  { t: 'open', s: MAX_STREAM_ID - 1, n: 'nas-web_2', k: KEY },
   { t: 'ok', s: 7 },
   { t: 'no', s: 9, e: 'no such service: cam' },
   { t: 'ls', q: 0 },
@@ -33,7 +37,8 @@ export const target: FuzzTarget = {
     const c = decodes(() => decodeControl(data));
     if (!c) return;
     if ('s' in c) check(Number.isInteger(c.s) && c.s >= 1 && c.s <= MAX_STREAM_ID, 'stream id');
-    if (c.t === 'open') check(c.s % 2 === 1 && SERVICE_NAME.test(c.n), 'open');
+    if (c.t === 'open')
+      check(c.s % 2 === 1 && SERVICE_NAME.test(c.n) && STREAM_KEY.test(c.k), 'open');
     if (c.t === 'svc')
       check(c.names.length <= 64 && c.names.every((n) => SERVICE_NAME.test(n)), 'svc');
     let bytes: Uint8Array;
