@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningHome } from '../home/run.js';
 import type { Logger, SocketAddr } from '../net/types.js';
 import type { State } from '../secure/state.js';
@@ -134,6 +135,8 @@ export function registerHome(program: Command): Command {
         applyEnvAndConfig(cmd);
         const next = cmd.opts<HomeCliOptions>();
         log.info({}, 'SIGHUP: configuration re-read; restarting the home agent');
+        // Clients hear it (authenticated) and reconnect at once: the new agent knows no session.
+        if (running.closeChannels('the home is restarting') > 0) await sleep(100);
         await stop();
         running = await startHome(next, cmd, log, ops);
         live.agent = running.agent;
@@ -141,7 +144,9 @@ export function registerHome(program: Command): Command {
       });
       onShutdown(async () => {
         void ops?.close();
-        // Goodbye first (issue 21 item 9): clients hear "home offline" at once, not a timeout.
+        // Goodbye first (issue 21 item 9): clients hear "home offline" at once, not a timeout;
+        // clients with a live channel are told too (the frames leave while the goodbye waits).
+        running.closeChannels('the home is stopping');
         await running.agent.goodbye();
         await stop();
       });

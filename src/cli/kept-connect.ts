@@ -1,5 +1,7 @@
 // How an agent (`client up`, or the forward command's own) connects a home and keeps the link.
 import type { KeptLink } from '../client/agent/keeper.js';
+import { isPortholeError } from '../errors.js';
+import type { SecureChannel } from '../secure/noise-frames.js';
 import type { closeReached as CloseReached } from '../client/reach.js';
 import { reachFromCli, type ConnectCliOptions, type logFor } from './connect-options.js';
 
@@ -18,12 +20,21 @@ export function keptConnect(
     const conn = r.connection;
     const paths = r.paths;
     const up = r.upgrade;
+    const sec = r.secure ? (r.channel as SecureChannel) : undefined;
     // A paired home's session: its upgrader owns liveness (issue 21); the keeper only hears
     // when the session is lost, and passes on its suspicions.
     const owned: Partial<KeptLink> =
       up && paths
         ? {
-            onLost: (cb) => paths.onLost((_p, reason) => cb(reason)),
+            onLost: (cb) => {
+              paths.onLost((_p, reason) => cb(reason));
+              // The home said, authenticated, that it closed the channel (it is stopping, or
+              // revoked us): reconnect now. A restarted home still answers path probes, so the
+              // path would look alive while nothing on it is understood (found by the soak).
+              sec?.onError((e) => {
+                if (isPortholeError(e, 'home-closed')) cb(e.message);
+              });
+            },
             suspect: () => up.suspect(),
             rttMs: () => (paths.path.kind === 'relayed' ? undefined : up.rttMs),
           }

@@ -64,7 +64,7 @@ export function reachRelayed(
         early: (path) => {
           paths = new PathSwitch(path, env.clock);
           // Sent synchronously: Noise message 1 rides in the relayOpen.
-          if (paired)
+          if (paired) {
             secure = openSecureChannel(
               paths,
               paired.identity,
@@ -72,10 +72,18 @@ export function reachRelayed(
               env.clock,
               paired.pairing?.proof,
             );
+            // Handled below only when the relay answers; when it does not, the handshake still
+            // gives up later, and that rejection must not be unhandled (it ended the client
+            // agent under the soak's UDP block: "the home did not answer the secure handshake").
+            secure.catch(() => {});
+          }
         },
       },
       (r) => {
-        if (!r.ok || !paths) return reject(fail('unreachable', r.ok ? 'no path' : r.error.message));
+        if (!r.ok || !paths) {
+          paths?.close();
+          return reject(fail('unreachable', r.ok ? 'no path' : r.error.message));
+        }
         const sw = paths;
         const report = relayReport(opts, 0, r.path);
         const done = (channel: Reached['channel'], isSecure: boolean, up?: Upgrader): void => {

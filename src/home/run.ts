@@ -40,6 +40,12 @@ export interface RunningHome {
   trust: HomeTrustStore | undefined;
   devices: DeviceSource;
   bound: SocketAddr;
+  /**
+   * Tells every client with a live secure channel, authenticated, that the home is going (they
+   * reconnect at once); returns how many. Call it a moment before close(): the frames need the
+   * socket for one more turn of the event loop.
+   */
+  closeChannels(reason: string): number;
   close(): void;
 }
 
@@ -78,7 +84,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   // forwarded services (issue 19) share the channel: stream frames are split off before the RPC.
   const memory = new RequestMemory();
   const services = new HomeServices(state?.dir, env.clock, env.log);
-  serveApp(
+  const channels = serveApp(
     agent,
     trust,
     (ch, _peer, client) => {
@@ -91,7 +97,13 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
     },
     env.clock,
   );
+  const closeChannels = (reason: string): number => {
+    const told = channels.closeAll(reason);
+    if (told > 0) env.log.info({ channels: told, reason }, 'closed every client channel');
+    return told;
+  };
   const close = (): void => {
+    closeChannels('the home is stopping');
     services.close();
     agent.close();
     devices.close();
@@ -99,7 +111,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   agent.start();
   try {
     const bound = await whenBound(agent.endpoint!);
-    return { agent, id, trust, devices, bound, close };
+    return { agent, id, trust, devices, bound, closeChannels, close };
   } catch (e) {
     close();
     const where = o.listen

@@ -2,6 +2,8 @@
 // the paired keys; only a completed, authorized handshake is handed to the application. A client
 // revoked while connected is cut off at its next message, and (with a clock) within
 // REVOKE_CHECK_MS while it was heard from recently, by an authenticated close that tells it why.
+// A stopping home closes every live channel the same way, so its clients reconnect at once (a
+// restarted home answers path probes but knows none of the old sessions: found by the soak).
 import type { Clock, SocketAddr, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
 import type { HomeTrustStore } from '../secure/home-trust.js';
@@ -17,15 +19,46 @@ const REVOKE_CHECK_MS = 250;
 /** A channel not heard from this long stops being checked (until its next message). */
 const WATCH_IDLE_MS = 120_000;
 
+/** The secure channels open now, so a stopping home can tell each client (authenticated). */
+export interface LiveChannels {
+  /** Sends each live secure channel a close with `reason` (0x05) and closes it; how many. */
+  closeAll(reason: string): number;
+}
+
+type LiveSet = Map<{ closeWith(reason: string): void }, MessageChannel>;
+/** Channels kept for a goodbye at most (peer-channels bounds the live ones far below this). */
+const MAX_LIVE = 4096;
+
+/** Keeps `sec`; first drops those whose transport closed under them (an idle or evicted peer). */
+function keep(
+  live: LiveSet,
+  sec: { closeWith(reason: string): void },
+  plain: MessageChannel,
+): void {
+  for (const [c, p] of live) if ((p as { closed?: boolean }).closed === true) live.delete(c);
+  if (live.size >= MAX_LIVE)
+    live.delete(live.keys().next().value as { closeWith(r: string): void });
+  live.set(sec, plain);
+}
+
 /** Plain (open mode) or encrypted (trust mode) application channels, one per client. */
 export function serveApp(
   agent: HomeAgent,
   trust: HomeTrustStore | undefined,
   app: AppHandler,
   clock?: Clock,
-): void {
+): LiveChannels {
+  const live: LiveSet = new Map();
   // Punched and relayed clients alike (a relayed one may later move onto a punched path).
-  servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app, clock));
+  servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app, clock, live));
+  return {
+    closeAll: (reason) => {
+      const all = [...live.keys()];
+      for (const c of all) c.closeWith(reason);
+      live.clear();
+      return all.length;
+    },
+  };
 }
 
 /**
@@ -38,6 +71,8 @@ export function serveChannel(
   trust: HomeTrustStore | undefined,
   app: AppHandler,
   clock?: Clock,
+  /** Where a ready channel is kept until it closes (a stopping home closes them all, saying so). */
+  live?: LiveSet,
 ): void {
   if (!trust) return app(plain, peer);
   const sec = secureServer(plain, {
@@ -59,6 +94,7 @@ export function serveChannel(
   };
   sec.onReady(() => {
     touch();
+    if (live) keep(live, sec, plain);
     const guarded: MessageChannel = {
       send: (d) => {
         if (trust.stillAuthorized(sec.remoteStatic)) sec.send(d);
@@ -72,6 +108,7 @@ export function serveChannel(
         }),
       close: () => {
         timer?.cancel();
+        live?.delete(sec);
         sec.close();
       },
     };
