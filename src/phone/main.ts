@@ -271,6 +271,15 @@ async function main(): Promise<void> {
   );
   if ('serviceWorker' in navigator && window.isSecureContext)
     void navigator.serviceWorker.register('/sw.js').catch(() => {});
+  // An app link (`home app-link`) on a phone that has no pin yet (paired before pins): the
+  // worker pins it if one of the paired homes signed it.
+  if (app && !initialCode)
+    void (async () => {
+      for (const h of await store.loadHomes()) {
+        const a = await pinApp(app, fromBase64Url(h.edPublic));
+        if (a.state !== 'bad-signature') break;
+      }
+    })();
 }
 
 void main();
