@@ -558,14 +558,37 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const at = await until(deadline, () => cmdSeen(t) !== null);
       return at === null ? null : (cmdSeen(t) ?? at);
     };
+    /** One fresh one-shot command of the second client; its log (info) goes to fresh.log. */
+    const freshLog = createWriteStream(join(dir, 'fresh.log'), { flags: 'a' });
+    cleanup.push(() => freshLog.end());
+    let freshN = 0;
+    const fresh = (args: string[], timeoutMs: number): Promise<string> =>
+      new Promise((resolve) => {
+        const n = ++freshN;
+        const t0 = Date.now();
+        const p = spawn('ip', ['netns', 'exec', lab.ns.client, ...node(args)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+        p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        p.stderr.on('data', (b: Buffer) => freshLog.write(`[${n}] ${b.toString()}`));
+        p.on('exit', (code) => {
+          clearTimeout(timer);
+          const last = out.trim().split('\n').pop() ?? '';
+          freshLog.write(
+            `[${n}] ${new Date(t0).toISOString()} ${args.slice(1).join(' ')} → exit ${code} after ${Date.now() - t0} ms: ${last.slice(0, 200)}\n`,
+          );
+          resolve(last);
+        });
+      });
     /** Fresh one-shot `client get` of the second client (no agent), until one succeeds. */
     const freshProbe = async (deadline: number, extra: string[]): Promise<number | null> => {
       let done: number | null = null;
       const live = new Set<Promise<void>>();
       while (done === null && Date.now() < deadline) {
         if (live.size < 3) {
-          const p = runClient(
-            lab.ns.client,
+          const p = fresh(
             ['client', 'get', 'light.kitchen', '--state', probeDir, '--json', ...extra],
             Math.max(1000, deadline - Date.now()),
           ).then((out) => {
@@ -802,21 +825,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         doubledAt.push(`#${b.i}`);
       }
     }
-    // The watch: each applied state shown, in order, within its home's segment.
+    // The watch: each applied state shown — a line with that state whose last_changed (the
+    // home's time of the change; same clock here) falls within the command's send → answer.
     const kitchen = watchLines.filter(({ e }) => e.entity_id === 'light.kitchen');
+    const changedAt = (e: Record<string, unknown>): number =>
+      typeof e.last_changed === 'string' ? Date.parse(e.last_changed) : NaN;
     let unseen = 0;
-    let wi = 0;
+    const unseenAt: string[] = [];
     for (const r of applied) {
-      const startAt = wi;
-      while (
-        wi < kitchen.length &&
-        !((kitchen[wi]?.at ?? 0) >= r.sent && kitchen[wi]?.e.state === r.state)
-      )
-        wi++;
-      if (wi >= kitchen.length) {
+      const shown = kitchen.some(
+        ({ e }) =>
+          e.state === r.state && changedAt(e) >= r.sent - 1000 && changedAt(e) <= r.end + 1000,
+      );
+      if (!shown) {
         unseen++;
-        wi = startAt;
-      } else wi++;
+        unseenAt.push(`#${r.i}`);
+      }
     }
 
     const rss: RssRow[] = [];
@@ -878,7 +902,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (unknown.length) missed.push(`${unknown.length} commands with an unknown outcome`);
     if (doubled)
       missed.push(`${doubled} answers repeated the previous state (${doubledAt.join(' ')})`);
-    if (unseen) missed.push(`${unseen} applied states not shown by the watch`);
+    if (unseen)
+      missed.push(`${unseen} applied states not shown by the watch (${unseenAt.join(' ')})`);
     if (final.state !== applied.at(-1)?.state)
       missed.push(`final state ${final.state} ≠ last answer ${applied.at(-1)?.state}`);
     for (const f of faults)
