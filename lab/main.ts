@@ -3,6 +3,8 @@
 // `npm run lab -- --nat-check [--sites …]`: checks each lab router kind with plain UDP sockets.
 // `npm run lab -- --matrix [--patent] [--pairs …]`: issue 9's matrix (strategy, discovery's
 // verdicts, packets and sockets per side), every kind pair by default (lab/matrix.ts).
+// `npm run lab -- --phone [--pairs HOME:PHONE[:noudp],…] [--settle MS] [--json]`: the phone app
+// in Chromium inside the client namespace, every home × phone kind (lab/phone.ts).
 import { parseArgs } from 'node:util';
 import { checkLabPrerequisites, deleteNamespaces } from './netns.js';
 import { checkSite, natCheckRow, NAT_CHECK_HEADER } from './nat-check.js';
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       'nat-check': { type: 'boolean', default: false },
       matrix: { type: 'boolean', default: false },
+      phone: { type: 'boolean', default: false },
+      settle: { type: 'string', default: '3000' },
       patent: { type: 'boolean', default: false },
       cold: { type: 'boolean', default: false },
       sites: { type: 'string', default: NAT_CHECK_SITES },
@@ -94,6 +98,9 @@ async function main(): Promise<void> {
       'usage: npm run lab -- [--trials K] [--pairs HOME:CLIENT[:nofw],…] [--loss PCT] [--rv-depth H]\n' +
         '                      [--spray-ttl auto|os|N] [--spray N] [--sockets M] [--rounds R] [--json]\n' +
         '       npm run lab -- --nat-check [--sites SITE,…] [--json]\n' +
+        '       npm run lab -- --phone [--pairs HOME:PHONE[:noudp],…] [--settle MS] [--json]\n' +
+        '         (the phone app in Chromium inside the client namespace: path, cold and warm\n' +
+        '          time to the first live device state; every home × phone kind by default)\n' +
         '       npm run lab -- --matrix [--patent] [--cold] [--trials K] [--pairs …] [--json]\n' +
         '         (every kind pair, firewall on; --patent adds each pair with --no-discovery on\n' +
         '          both sides: the patent round first; --cold each pair with the client never\n' +
@@ -110,6 +117,7 @@ async function main(): Promise<void> {
   const rvDepth = Number(values['rv-depth']);
   if (!Number.isInteger(rvDepth) || rvDepth < 0 || rvDepth > 20)
     throw new Error(`--rv-depth ${values['rv-depth']}: expected a whole number of hops, 0-20`);
+  if (values.phone) return phoneMain(values.pairs, Number(values.settle), values.json);
   const defaults = values.matrix ? MATRIX_PAIRS : DEFAULT_PAIRS;
   const specs = (values.pairs ? values.pairs.split(',') : defaults).map((p) =>
     parsePair(p, loss, rvDepth),
@@ -193,6 +201,50 @@ async function main(): Promise<void> {
   } finally {
     cleanup();
   }
+}
+
+async function phoneMain(
+  pairs: string | undefined,
+  settleMs: number,
+  json: boolean,
+): Promise<void> {
+  if (!Number.isInteger(settleMs) || settleMs < 0) throw new Error('--settle: expected ms ≥ 0');
+  const { parsePhonePair, phoneMatrix, PHONE_HEADER, phoneRow, runPhonePair } =
+    await import('./phone.js');
+  const specs = (pairs ? pairs.split(',') : phoneMatrix()).map((p) => parsePhonePair(p, parseSite));
+  checkLabPrerequisites();
+  const cleanup = (): void => {
+    killLabProcesses();
+    deleteNamespaces(`ph${process.pid}l`);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  if (!json) process.stdout.write(PHONE_HEADER + '\n');
+  const rows = [];
+  try {
+    for (const spec of specs) {
+      const r = await runPhonePair(spec, { settleMs });
+      rows.push(r);
+      process.stdout.write((json ? JSON.stringify(r) : phoneRow(r)) + '\n');
+    }
+  } finally {
+    cleanup();
+  }
+  if (json) return;
+  const ok = rows.filter((r) => r.ok);
+  const direct = ok.filter((r) => r.pathSettled === 'direct').length;
+  const p50 = (xs: number[]): string =>
+    xs.length ? String(xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]) : '-';
+  process.stdout.write(
+    `${ok.length}/${rows.length} pairs worked; direct on ${direct}, relayed on ${ok.length - direct}; ` +
+      `cold p50 ${p50(ok.map((r) => r.coldMs ?? 0))} ms, warm p50 ${p50(ok.map((r) => r.warmMs ?? 0))} ms` +
+      (direct ? `, relayed → direct p50 ${p50(ok.flatMap((r) => r.toDirectMs ?? []))} ms` : '') +
+      '\n',
+  );
 }
 
 main().catch((e: Error) => {

@@ -22,7 +22,15 @@ export async function pairInLab(
   tag: string,
   /** Runs after the home registered, before the client pairs (e.g. block the client's UDP). */
   beforePair?: () => void,
-): Promise<PairedLab & { pairMs: number }> {
+  /** More flags for the rendezvous (e.g. its TCP/WS relay fronts). */
+  rendezvousArgs: string[] = [],
+): Promise<
+  PairedLab & {
+    pairMs: number;
+    homeDir: string;
+    procs: { rendezvous: ChildProcess; home: ChildProcess };
+  }
+> {
   const dir = mkdtempSync(join(tmpdir(), `porthole-${tag}-lab-`));
   const [homeDir, phoneDir] = [join(dir, 'home'), join(dir, 'phone')];
   const rv = `${lab.rendezvousIp}:7400`;
@@ -30,8 +38,12 @@ export async function pairInLab(
     await runClient(lab.ns.home, ['home', 'init', '--state', homeDir, '--json']),
   ) as { homeId: string };
   await runClient(lab.ns.client, ['client', 'init', '--state', phoneDir]);
-  await start(lab.ns.rendezvous, ['rendezvous', '--listen', rv], 'rendezvous listening');
-  await start(
+  const rendezvous = await start(
+    lab.ns.rendezvous,
+    ['rendezvous', '--listen', rv, ...rendezvousArgs],
+    'rendezvous listening',
+  );
+  const home = await start(
     lab.ns.home,
     ['home', '--state', homeDir, '--rendezvous', rv, '--listen', '0.0.0.0:7401'].concat([
       '--keepalive',
@@ -58,6 +70,8 @@ export async function pairInLab(
   if (!paired.includes(init.homeId)) throw new Error(`pairing failed: ${paired}`);
   return {
     pairMs,
+    homeDir,
+    procs: { rendezvous, home },
     rv,
     homeId: init.homeId,
     phoneDir,

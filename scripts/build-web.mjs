@@ -1,7 +1,8 @@
 // Builds the browser side (issue 18) with esbuild into dist/web/ (never committed):
 //   dist/web/phone/      the phone app `rendezvous --web` serves: index.html, assets/app-HASH.js,
 //                        assets/style-HASH.css (content-hashed, immutable), sw.js, the manifest,
-//                        the icon, and build.json (file names, sizes, the bundle's SHA-256)
+//                        the icon, and build.json (file names, sizes, the script's SHA-256, and
+//                        "bundle": the digest the home signs and the service worker pins)
 //   dist/web/dashboard/  the laptop dashboard `porthole app` serves (the same UI components)
 // Plain Node + esbuild; run by `npm run build` and scripts/setup.mjs after tsc.
 import { build } from 'esbuild';
@@ -90,7 +91,20 @@ await build({
   define: { __SHELL__: JSON.stringify(shell), __BUILD__: JSON.stringify(sha256.slice(0, 12)) },
   logLevel: 'warning',
 });
+// The bundle digest the home signs and the service worker pins (src/phone/pin.ts bundleDigest):
+// SHA-256 over "porthole-bundle-v1\n" and "PATH SHA256\n" for the HTML, the script, the style.
+const b64sha = (b) => createHash('sha256').update(b).digest('base64url');
+const bundleText =
+  'porthole-bundle-v1\n' +
+  [
+    ['/', readFileSync(join(phone.dir, 'index.html'))],
+    [`/assets/${phone.js}`, phone.jsBytes],
+    [`/assets/${phone.css}`, readFileSync(join(phone.dir, 'assets', phone.css))],
+  ]
+    .map(([p, b]) => `${p} ${b64sha(b)}\n`)
+    .join('');
 const info = {
+  bundle: b64sha(Buffer.from(bundleText)),
   js: phone.js,
   css: phone.css,
   jsBytes: phone.jsBytes.length,

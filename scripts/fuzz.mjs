@@ -45,34 +45,53 @@ const targets = await loadTargets(process.argv.slice(2));
 ensureAddon();
 const cli = join(require.resolve('@jazzer.js/core/package.json'), '..', 'dist', 'cli.js');
 
-function run(t) {
+/**
+ * One jazzer invocation over target `t`: its work dir (created), then its committed corpus, the
+ * jazzer options common to every mode plus `jazzer`, and libFuzzer's `libfuzzer` after `--`.
+ */
+function jazzerArgs(t, jazzer, libfuzzer) {
   const dir = join(work, t.name);
   mkdirSync(dir, { recursive: true });
-  const args = [
+  return [
     cli,
     join(root, 'dist/test/fuzz/jazzer-entry.js'),
     dir,
     join(root, 'test/fuzz/corpus', t.name),
-    '--sync',
+    ...(t.async ? [] : ['--sync']),
     '--includes=dist/src/',
-    '--timeout=10000',
+    ...(t.instrument ?? []).map((p) => `--includes=${p}`),
+    ...jazzer,
     '--',
-    `-max_total_time=${seconds}`,
-    ...(runs ? [`-runs=${runs}`] : []),
-    `-max_len=${t.maxLen ?? 4096}`,
-    // Lengths up to max_len from the start (libFuzzer otherwise grows them slowly: after 1M STUN
-    // runs it had tried nothing over 96 bytes).
-    '-len_control=0',
-    '-rss_limit_mb=2048',
-    '-print_final_stats=1',
-    `-artifact_prefix=${dir}/`,
+    ...libfuzzer,
   ];
+}
+
+const jazzer = (t, args, stdio) =>
+  spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
+    stdio,
+  });
+
+function run(t) {
+  const dir = join(work, t.name);
+  const args = jazzerArgs(
+    t,
+    ['--timeout=10000'],
+    [
+      `-max_total_time=${seconds}`,
+      ...(runs ? [`-runs=${runs}`] : []),
+      `-max_len=${t.maxLen ?? 4096}`,
+      // Lengths up to max_len from the start (libFuzzer otherwise grows them slowly: after 1M
+      // STUN runs it had tried nothing over 96 bytes).
+      '-len_control=0',
+      '-rss_limit_mb=2048',
+      '-print_final_stats=1',
+      `-artifact_prefix=${dir}/`,
+    ],
+  );
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
+    const p = jazzer(t, args, ['ignore', 'inherit', 'pipe']);
     let log = '';
     p.stderr.on('data', (d) => {
       log += d;
@@ -105,30 +124,20 @@ function run(t) {
  * committed one and what the run learned — replayed once under jazzer's istanbul coverage.
  */
 function coverage(t) {
-  const dir = join(work, t.name);
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, '.coverage');
+  const out = join(work, t.name, '.coverage');
+  const args = jazzerArgs(
+    t,
+    [
+      '--mode=regression',
+      '--coverage',
+      `--coverage_directory=${out}`,
+      '--coverage_reporters=json-summary',
+    ],
+    ['-runs=0'],
+  );
   rmSync(out, { recursive: true, force: true });
-  const args = [
-    cli,
-    join(root, 'dist/test/fuzz/jazzer-entry.js'),
-    dir,
-    join(root, 'test/fuzz/corpus', t.name),
-    '--sync',
-    '--includes=dist/src/',
-    '--mode=regression',
-    '--coverage',
-    `--coverage_directory=${out}`,
-    '--coverage_reporters=json-summary',
-    '--',
-    '-runs=0',
-  ];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
-      stdio: 'ignore',
-    });
+    const p = jazzer(t, args, 'ignore');
     p.on('close', () => {
       try {
         const summary = JSON.parse(readFileSync(join(out, 'coverage-summary.json'), 'utf8'));

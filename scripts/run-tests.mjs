@@ -54,6 +54,10 @@ const child = spawn(
       PORTHOLE_HA_CACHE:
         process.env.PORTHOLE_HA_CACHE ??
         join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'porthole'),
+      // The previous release the old-and-new test builds (scripts/compat-build.mjs): once per sha.
+      PORTHOLE_COMPAT_CACHE:
+        process.env.PORTHOLE_COMPAT_CACHE ??
+        join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'porthole-compat'),
     },
   },
 );

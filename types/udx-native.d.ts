@@ -14,6 +14,8 @@ declare module 'udx-native' {
     readonly cwnd: number;
     readonly inflight: number;
     readonly retransmits: number;
+    /** Retransmission timeouts that fired (each one resends the whole window in flight). */
+    readonly rtoCount: number;
     readonly connected: boolean;
     readonly destroying: boolean;
     readonly destroyed: boolean;

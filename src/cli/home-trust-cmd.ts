@@ -24,7 +24,7 @@ export function registerHomeTrustCommands(home: Command): void {
     .option('--expires <MIN>', 'minutes until the code expires', intArg(1, 24 * 60), 10)
     .option(
       '--app-url <URL>',
-      'the phone app (`rendezvous --web`): the QR becomes URL#pair=CODE, opened on a phone',
+      'the phone app (`rendezvous --web`): the QR becomes URL?app=PIN#pair=CODE, opened on a phone',
       urlArg,
     )
     .option('--json', 'machine-readable output')
@@ -63,7 +63,12 @@ export function registerHomeTrustCommands(home: Command): void {
         const { readHomeStatus } = await import('../home/status-file.js');
         const announced = readHomeStatus(o.state, () => true).status?.appUrl;
         const appUrl = o.appUrl ?? (announced || undefined);
-        const url = appUrl ? `${appUrl}#pair=${code}` : undefined;
+        // ?app=: the home vouches for its own build of the app (the phone pins it; docs/phone.md).
+        const { appLink, appParam, ownBundle } = await import('./app-pin.js');
+        const bundle = ownBundle();
+        const url = appUrl
+          ? appLink(appUrl, bundle ? appParam(s.identity, bundle) : undefined, code)
+          : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify({
@@ -86,6 +91,41 @@ export function registerHomeTrustCommands(home: Command): void {
         process.stdout.write(`on the client: porthole client pair ${code} --state DIR\n`);
       },
     );
+
+  home
+    .command('app-link')
+    .description(
+      'a link that moves paired phones to a phone-app build this home vouches for (signed by its key)',
+    )
+    .requiredOption('--state <DIR>', 'the home state dir')
+    .option(
+      '--bundle <DIGEST>',
+      'the build\'s digest (build.json "bundle"; default: this install\'s)',
+    )
+    .option('--app-url <URL>', 'the phone app (default: what the rendezvous announced)', urlArg)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { state: string; bundle?: string; appUrl?: string; json?: boolean }) => {
+      const { loadState } = await import('../secure/state.js');
+      const s = orDie(() => loadState(o.state, 'home'));
+      const { appLink, appParam, ownBundle } = await import('./app-pin.js');
+      const bundle = o.bundle ?? ownBundle();
+      if (!bundle || !/^[A-Za-z0-9_-]{43}$/.test(bundle))
+        die(
+          o.bundle
+            ? '--bundle: expected a 43-character base64url digest'
+            : 'the phone app is not built here: pass --bundle DIGEST',
+          2,
+        );
+      const { readHomeStatus } = await import('../home/status-file.js');
+      const appUrl = o.appUrl ?? (readHomeStatus(o.state, () => true).status?.appUrl || undefined);
+      if (!appUrl) die('no app URL known (the rendezvous announced none): pass --app-url URL', 2);
+      const url = appLink(appUrl, appParam(s.identity, bundle));
+      process.stdout.write(
+        o.json
+          ? JSON.stringify({ url, bundle, homeId: s.homeId }) + '\n'
+          : `open on each paired phone to accept app build ${bundle}:\n${url}\n`,
+      );
+    });
 
   home
     .command('clients')

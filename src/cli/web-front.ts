@@ -15,7 +15,9 @@ import { formatAddr } from '../wire/addr.js';
 import { die } from './lifecycle.js';
 import { appUrlOf, type WebCmdOpts } from './web-options.js';
 
-export const WEB_ROOT = new URL('../../web/phone/', import.meta.url).pathname;
+/** The build `rendezvous --web` serves; PORTHOLE_WEB_ROOT names another build's directory. */
+export const WEB_ROOT =
+  process.env.PORTHOLE_WEB_ROOT || new URL('../../web/phone/', import.meta.url).pathname;
 
 export const CSP = [
   "default-src 'none'",

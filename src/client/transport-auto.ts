@@ -9,6 +9,7 @@ import type { Env, SocketAddr } from '../net/types.js';
 import { sameAddr } from '../wire/addr.js';
 import { decode, encode } from '../wire/messages.js';
 import { INFO_PAD } from '../wire/server-messages.js';
+import { REQUEST_PAD } from '../wire/limits.js';
 import type { RelayTransport } from './relay-choice.js';
 
 /** A rendezvous' stream fronts as its serverInfo names them (0 / "" = none). */
@@ -28,8 +29,11 @@ export interface TransportPick {
 }
 
 export interface TransportProbes {
-  /** serverInfo over UDP within `ms`, or undefined (silent: UDP is blocked or it is down). */
-  udpInfo(rendezvous: SocketAddr, ms: number): Promise<ServerFronts | undefined>;
+  /**
+   * serverInfo over UDP within `ms`; 'answered' when a rendezvous older than serverInfo answered
+   * (UDP works, no fronts named); undefined when silent (UDP is blocked or it is down).
+   */
+  udpInfo(rendezvous: SocketAddr, ms: number): Promise<ServerFronts | 'answered' | undefined>;
   tcpOpens(addr: SocketAddr, ms: number): Promise<boolean>;
   wsOpens(url: string, ms: number): Promise<boolean>;
 }
@@ -37,6 +41,9 @@ export interface TransportProbes {
 /** How long the rendezvous may stay silent over UDP before TCP is tried (seam §8: 1 s). */
 export const UDP_SILENCE_MS = 1000;
 const STREAM_OPEN_MS = 1500;
+/** After an `observed`, how long a serverInfo may still come before the rendezvous is taken
+ * for one older than it (no fronts named). */
+const OLDER_GRACE_MS = 150;
 
 /** A wsUrl on a wildcard host ("ws://0.0.0.0:443/porthole") means "the rendezvous' own host". */
 export function wsUrlFor(url: string, rendezvous: SocketAddr): string | undefined {
@@ -80,6 +87,7 @@ export async function pickTransport(
     if (hit) return hit;
   }
   const info = await probes.udpInfo(rendezvous, UDP_SILENCE_MS);
+  if (info === 'answered') return { transport: 'udp' };
   if (info) return { transport: 'udp', fronts: info };
   return (
     (await tryStreams(cached.fronts)) ?? {
@@ -97,11 +105,19 @@ export function realProbes(env: Env, bindIp?: string): TransportProbes {
         const ep = env.net.open(bindIp ? { ip: bindIp } : {});
         const tx = env.rng.int(0xffffffff);
         const query = encode({ type: 'infoQuery', tx }, INFO_PAD);
+        // Beside it an `observe`, which a rendezvous older than infoQuery answers too (issue 21
+        // item 10): UDP works there, it just names no fronts — not a second of silence.
+        const observe = encode({ type: 'observe', tx }, REQUEST_PAD);
         const timers = [0, ms / 3, (2 * ms) / 3].map((at) =>
-          env.clock.setTimer(at, () => ep.send(query, rendezvous)),
+          env.clock.setTimer(at, () => {
+            ep.send(query, rendezvous);
+            ep.send(observe, rendezvous);
+          }),
         );
-        const finish = (f: ServerFronts | undefined): void => {
+        let grace: { cancel(): void } | undefined;
+        const finish = (f: ServerFronts | 'answered' | undefined): void => {
           for (const t of timers) t.cancel();
+          grace?.cancel();
           deadline.cancel();
           ep.close();
           resolve(f);
@@ -113,6 +129,9 @@ export function realProbes(env: Env, bindIp?: string): TransportProbes {
           const r = decode(d);
           if (r.ok && r.msg.type === 'serverInfo' && r.msg.tx === tx)
             finish({ tcpPort: r.msg.tcpPort, wsUrl: r.msg.wsUrl, appUrl: r.msg.appUrl });
+          // Answered over UDP; a serverInfo, if this rendezvous has it, comes with the answer.
+          else if (r.ok && r.msg.type === 'observed' && r.msg.tx === tx && !grace)
+            grace = env.clock.setTimer(OLDER_GRACE_MS, () => finish('answered'));
         });
       }),
     tcpOpens: (addr, ms) =>

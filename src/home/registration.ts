@@ -35,6 +35,8 @@ export class Registration {
   private via: SocketAddr | undefined;
   private readonly hops: HopMeter;
   private closed = false;
+  /** The server (formatAddr) that refused a bound proof as malformed: it gets unbound ones. */
+  private unboundFor: string | undefined;
   /** Round trip to the rendezvous, from the last registration (times the re-spray). */
   rvRttMs: number | undefined;
 
@@ -126,11 +128,17 @@ export class Registration {
             homeId: this.opts.id,
             locals: this.locals(),
             // Bound to this server (issue 21 item 4): useless at a relay node or another node.
+            // A server older than the binding cannot read a bound proof: it gets an unbound one.
             auth:
-              this.opts.trust?.registrationAuth(this.opts.id, {
-                role: this.peer === 'rendezvous' ? 'rendezvous' : 'relay',
-                addr: this.rv.current(),
-              }) ?? new Uint8Array(0),
+              this.opts.trust?.registrationAuth(
+                this.opts.id,
+                this.unboundFor === formatAddr(this.rv.current())
+                  ? undefined
+                  : {
+                      role: this.peer === 'rendezvous' ? 'rendezvous' : 'relay',
+                      addr: this.rv.current(),
+                    },
+              ) ?? new Uint8Array(0),
             ...this.natExt(),
           },
           this.rv.current(),
@@ -248,6 +256,24 @@ export class Registration {
       this.start();
       return true;
     }
+    if (
+      msg.code === ErrorCode.Unauthorized &&
+      msg.tx === this.registerTx &&
+      OLDER_SERVER_REFUSAL.test(msg.message) &&
+      this.opts.trust &&
+      this.unboundFor !== formatAddr(this.rv.current())
+    ) {
+      // A server older than the bound proofs (issue 21 item 10, docs/upgrade-order.md) reads
+      // our well-formed bound proof as malformed: register with an unbound one (what it and
+      // every newer server take) until it is upgraded. Nothing is lost that such a server kept.
+      this.unboundFor = formatAddr(this.rv.current());
+      this.env.log.warn(
+        { rendezvous: this.unboundFor },
+        `the ${this.peer} is older than this home (it cannot read a proof bound to it): registering with an unbound proof; upgrade it`,
+      );
+      this.start();
+      return true;
+    }
     if (msg.code === ErrorCode.Unauthorized && msg.tx === this.registerTx) {
       // Retrying at once would only be refused again; the backoff round will try later.
       this.register?.cancel();
@@ -258,6 +284,9 @@ export class Registration {
     return false;
   }
 }
+
+/** What a server older than the bound proofs answers one (its strict reader sees extra bytes). */
+const OLDER_SERVER_REFUSAL = /malformed registration auth/;
 
 /**
  * Keepalive re-sends: 1, 2, 4, 4 s for the default 20 s period (given up 11 s after the first

@@ -5,14 +5,16 @@ import type { MessageChannel } from './channel.js';
 export type PathKind = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped';
 
 /**
- * Plaintext bytes one `send()` may carry on every path today: one Noise frame, as the RPC uses
- * (docs/seams.md §8). A stream layer that wants more starts here and probes upward.
+ * Bytes one `send()` may carry on every path: one sealed Noise frame of up to 1,379 plaintext
+ * bytes (secure/noise-frames.ts MAX_PLAINTEXT), the relay's MAX_RELAY_PAYLOAD and a punched
+ * `data` payload's MAX_DATA (docs/seams.md §8; test/streams/relay.test.ts sends one across every
+ * path). UDX's MTU probing finds what the network under a punched path carries below this.
  */
-export const PATH_MAX_PAYLOAD = 1024;
+export const PATH_MAX_PAYLOAD = 1400;
 
 export interface Path extends MessageChannel {
   readonly kind: PathKind;
-  /** Plaintext bytes one send() may carry on this path (PATH_MAX_PAYLOAD today). */
+  /** Bytes one send() may carry on this path (PATH_MAX_PAYLOAD on every path today). */
   readonly maxPayload: number;
   /** For reports, e.g. "198.51.100.7:40001" or "relay udp 203.0.113.10:7400". */
   readonly remote: string;

@@ -23,6 +23,33 @@ function codeFrom(text: string): PairingCode {
   return decodePairingCode(m ? decodeURIComponent(m[1] as string) : text);
 }
 
+/** The service worker's answer to the pairing URL's app pin (phone/pin.ts, phone/sw.ts). */
+interface PinAnswer {
+  state: string;
+  pinned?: string;
+  served?: string;
+}
+
+/** Hands the home's signed app pin to the service worker; its verdict lands on <html data-app-pin>. */
+async function pinApp(app: string | undefined, edPublic: Uint8Array): Promise<PinAnswer> {
+  const answer = await (async (): Promise<PinAnswer> => {
+    if (!app) return { state: 'unpinned' };
+    if (!('serviceWorker' in navigator) || !window.isSecureContext) return { state: 'no-worker' };
+    const reg = await navigator.serviceWorker.ready;
+    return new Promise<PinAnswer>((resolve) => {
+      const ch = new MessageChannel();
+      const t = setTimeout(() => resolve({ state: 'no-answer' }), 15_000);
+      ch.port1.onmessage = (e: MessageEvent<PinAnswer>) => {
+        clearTimeout(t);
+        resolve(e.data);
+      };
+      reg.active?.postMessage({ type: 'pin', app, edPublic: toBase64Url(edPublic) }, [ch.port2]);
+    });
+  })();
+  document.documentElement.dataset.appPin = answer.state;
+  return answer;
+}
+
 async function identity(): Promise<PhoneIdentity> {
   const saved = await store.loadIdentity();
   if (saved) return phoneIdentity(saved.ed, saved.dh);
@@ -75,11 +102,15 @@ function App({
   me,
   initialCode,
   initialError,
+  app,
 }: {
   me: PhoneIdentity;
   initialCode?: PairingCode;
   initialError: string;
+  /** The pairing URL's `?app=` (the home's signed app pin). */
+  app?: string;
 }) {
+  const [pinNote, setPinNote] = useState('');
   const [homes, setHomes] = useState<store.StoredHome[]>([]);
   const [current, setCurrent] = useState<string | undefined>();
   const [code, setCode] = useState<PairingCode | undefined>(initialCode);
@@ -142,6 +173,13 @@ function App({
       );
       setCode(undefined);
       setPairing({ busy: false, error: '' });
+      void pinApp(app, c.home.edPublic).then((a) => {
+        if (a.state === 'mismatch')
+          setPinNote(
+            `This app (build ${a.served ?? '?'}) is not the one your home vouches for ` +
+              `(${a.pinned ?? '?'}): it will be refused from the next start. Tell the owner.`,
+          );
+      });
       await begin(c.homeId, link);
     } catch (e) {
       setPairing({ busy: false, error: `pairing failed: ${(e as Error).message}` });
@@ -200,6 +238,7 @@ function App({
     act=${(id: string, c: Command) => (session ? session.act(id, c) : Promise.reject(new Error('not connected')))}
   >
     ${switcher}
+    ${pinNote && html`<p class="error" role="alert" data-testid="app-mismatch">${pinNote}</p>`}
     ${
       v.refused &&
       html`<${CodeEntry}
@@ -220,18 +259,19 @@ function App({
 async function main(): Promise<void> {
   let initialCode: PairingCode | undefined;
   let initialError = '';
+  const app = new URLSearchParams(location.search).get('app') ?? undefined;
   if (location.hash.startsWith('#pair=')) {
     try {
       initialCode = codeFrom(location.hash);
     } catch (e) {
       initialError = (e as Error).message;
     }
-    // The one-time code is not kept in the address bar (or the history).
-    history.replaceState(null, '', location.pathname + location.search);
   }
+  // The one-time code (and the app pin) are not kept in the address bar or the history.
+  if (location.hash || location.search) history.replaceState(null, '', location.pathname);
   const me = await identity();
   render(
-    html`<${App} me=${me} initialCode=${initialCode} initialError=${initialError} />`,
+    html`<${App} me=${me} initialCode=${initialCode} initialError=${initialError} app=${app} />`,
     document.getElementById('root') as HTMLElement,
   );
   if ('serviceWorker' in navigator && window.isSecureContext)

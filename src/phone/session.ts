@@ -120,6 +120,9 @@ export class HomeSession {
     const refused = code === RelayCloseCode.Refused;
     this.emit({ path: 'offline', stale: this.states.size > 0, error: why, refused });
     if (refused || ++this.attempts > MAX_ATTEMPTS) return;
+    // Hidden (a backgrounded tab or app): no retries that wake the radio; becoming visible again
+    // reconnects at once (wake).
+    if (document.visibilityState === 'hidden') return;
     const delay = BACKOFF_MS[Math.min(this.attempts - 1, BACKOFF_MS.length - 1)] as number;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), delay);

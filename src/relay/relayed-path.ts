@@ -6,7 +6,7 @@ import { RelayCloseCode } from '../wire/relay-messages.js';
 
 export class RelayedPath implements Path {
   readonly kind = 'relayed' as const;
-  /** A relayData carries up to MAX_RELAY_PAYLOAD (1,400): one Noise frame of 1,024 fits. */
+  /** A relayData carries up to MAX_RELAY_PAYLOAD (1,400): one sealed Noise frame of 1,379 plaintext bytes. */
   readonly maxPayload = PATH_MAX_PAYLOAD;
   private msgCbs: Array<(d: Uint8Array) => void> = [];
   private closeCbs: Array<(reason: string) => void> = [];

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { UDXStream } from 'udx-native';
 import type { MessageChannel } from '../net/channel.js';
 import type { Clock, TimerHandle } from '../net/types.js';
+import { MAX_PLAINTEXT } from '../secure/noise-frames.js';
 import { UdxLink } from './udx-link.js';
 import { joinStreams, type Traffic } from './pump.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from './wire.js';
 
 /** The largest frame a stream sends: one Noise frame's plaintext on a 1,400-byte path. */
-export const DEFAULT_MAX_FRAME = 1379;
+export const DEFAULT_MAX_FRAME = MAX_PLAINTEXT;
 /** Open streams per session (each holds a ~66 KiB UDX receive buffer). */
 export const MAX_STREAMS = 512;
 const OPEN_RTO_MS = 250;
@@ -78,6 +79,10 @@ abstract class StreamMux {
   protected newStream(id: number, remoteId: number): UDXStream {
     const s = this.link.udx.createStream(id, { firewall: this.link.firewall });
     s.connect(this.link.socket, remoteId, this.link.remotePort, '127.0.0.1');
+    s.once('close', () => {
+      this.link.stats.retransmits += s.retransmits;
+      this.link.stats.rtos += s.rtoCount;
+    });
     return s;
   }
 
@@ -92,6 +97,9 @@ export interface OpenStream {
   /** Resolves when the home accepted; rejects with its refusal (or no answer). */
   accepted: Promise<void>;
 }
+
+/** Why a home may stay silent: one older than streams drops their frames (docs/upgrade-order.md). */
+const OLDER_HOME = ' (is it older than forwarded services? upgrade it)';
 
 export class StreamRefused extends Error {
   override name = 'StreamRefused';
@@ -138,7 +146,7 @@ export class ClientStreams extends StreamMux {
 
   private sendOpen(id: number, p: Pending): void {
     if (p.sends >= OPEN_MAX_SENDS) {
-      this.settle(id, new StreamRefused('the home did not answer the stream open'));
+      this.settle(id, new StreamRefused(`the home did not answer the stream open${OLDER_HOME}`));
       return;
     }
     const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
@@ -165,7 +173,7 @@ export class ClientStreams extends StreamMux {
       const ask = (): void => {
         if (sends * OPEN_RTO_MS * 2 >= timeoutMs) {
           this.lists.delete(q);
-          reject(new StreamRefused('the home did not answer the service list'));
+          reject(new StreamRefused(`the home did not answer the service list${OLDER_HOME}`));
           return;
         }
         sends++;

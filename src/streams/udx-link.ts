@@ -15,6 +15,12 @@ export interface UdxLinkStats {
   packetsIn: number;
   /** Packets too large for a frame on this path (UDX's MTU probes above it): dropped. */
   oversize: number;
+  /** The largest UDX packet sent / received (a frame is one byte more; sealed, 21 more). */
+  largestOut: number;
+  largestIn: number;
+  /** Of the streams closed on this link: packets UDX resent, and its retransmission timeouts. */
+  retransmits: number;
+  rtos: number;
 }
 
 export class UdxLink {
@@ -25,7 +31,15 @@ export class UdxLink {
   private readonly udxPort: number;
   private closed = false;
   readonly ready: Promise<void>;
-  readonly stats: UdxLinkStats = { packetsOut: 0, packetsIn: 0, oversize: 0 };
+  readonly stats: UdxLinkStats = {
+    packetsOut: 0,
+    packetsIn: 0,
+    oversize: 0,
+    largestOut: 0,
+    largestIn: 0,
+    retransmits: 0,
+    rtos: 0,
+  };
 
   /**
    * `send` puts one frame on the channel; `maxFrame` is the largest plaintext the channel's
@@ -69,6 +83,7 @@ export class UdxLink {
     frame[0] = UDX_FRAME;
     pkt.copy(frame, 1);
     this.stats.packetsOut++;
+    if (pkt.length > this.stats.largestOut) this.stats.largestOut = pkt.length;
     try {
       this.send(frame);
     } catch {
@@ -80,6 +95,7 @@ export class UdxLink {
   inject(pkt: Uint8Array): void {
     if (this.closed || this.shimPort === 0) return;
     this.stats.packetsIn++;
+    if (pkt.length > this.stats.largestIn) this.stats.largestIn = pkt.length;
     this.shim.send(pkt, this.udxPort, LOOPBACK);
   }
 

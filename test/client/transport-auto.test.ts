@@ -13,7 +13,7 @@ import type { SocketAddr } from '../../src/net/types.js';
 const RV = { ip: '198.51.100.1', port: 7400 };
 const FRONTS: ServerFronts = { tcpPort: 7400, wsUrl: 'ws://0.0.0.0:443/porthole', appUrl: '' };
 
-function probes(o: { udp?: ServerFronts; tcp?: boolean; ws?: boolean }) {
+function probes(o: { udp?: ServerFronts | 'answered'; tcp?: boolean; ws?: boolean }) {
   const calls: string[] = [];
   const p: TransportProbes = {
     udpInfo: (_rv, ms) => {
@@ -38,6 +38,12 @@ test('UDP answers: udp, with the fronts it named', async () => {
   assert.equal(r.transport, 'udp');
   assert.deepEqual(r.fronts, FRONTS);
   assert.deepEqual(calls, ['udp 1000'], 'silent for 1 s before anything else');
+});
+
+test('an older rendezvous answers over UDP without fronts: udp, no fronts remembered', async () => {
+  const { p, calls } = probes({ udp: 'answered', tcp: true });
+  assert.deepEqual(await pickTransport(RV, {}, p), { transport: 'udp' });
+  assert.deepEqual(calls, ['udp 1000']);
 });
 
 test('UDP silent: TCP on the rendezvous port, then WS (a wildcard host is the rendezvous)', async () => {

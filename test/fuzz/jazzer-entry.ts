@@ -5,6 +5,6 @@ const name = process.env.PORTHOLE_FUZZ_TARGET;
 if (!name) throw new Error('set PORTHOLE_FUZZ_TARGET to a target name');
 const [t] = await loadTargets([name]);
 
-export function fuzz(data: Buffer): void {
-  t?.fuzz(data);
+export function fuzz(data: Buffer): void | Promise<void> {
+  return t?.fuzz(data);
 }

@@ -2,7 +2,7 @@
 // inputs (its seeds()), plus real traffic — the loopback demo (`porthole demo`: rendezvous, home
 // and client over real UDP) run under scripts/fuzz-tap.mjs, its datagrams sorted by what decodes
 // them. Small by design: a few dozen files per target, deduplicated by content.
-//   npm run build && node dist/test/fuzz/record-seeds.js [--no-demo]
+//   npm run build && node dist/test/fuzz/record-seeds.js [--no-demo] [TARGET…]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,10 +96,12 @@ function classify(datagrams: Buffer[]): void {
 }
 
 const noDemo = process.argv.includes('--no-demo');
-for (const t of await loadTargets()) {
+// Target names (`… record-seeds.js --no-demo upnp ha-ws`): only their seeds are written.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+for (const t of await loadTargets(only)) {
   for (const s of t.seeds?.() ?? []) {
     // A seed must itself keep the contract.
-    t.fuzz(Buffer.from(s));
+    await t.fuzz(Buffer.from(s));
     save(t.name, 'seed', s);
   }
 }

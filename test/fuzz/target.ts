@@ -10,12 +10,22 @@ export interface FuzzTarget {
   readonly name: string;
   /** The decoder(s) fed, for docs and the runner's listing. */
   readonly about: string;
-  /** One execution: must return normally unless the contract is broken. */
-  fuzz(data: Buffer): void;
+  /**
+   * One execution: must return normally unless the contract is broken. A target whose decoder is
+   * asynchronous (a library's promise chain) sets `async` and returns a promise that settles
+   * within the execution: both runners await it (jazzer runs it without --sync).
+   */
+  fuzz(data: Buffer): void | Promise<void>;
+  readonly async?: boolean;
   /** Representative valid inputs (recorded into the corpus by test/fuzz/record-seeds.ts). */
   seeds?(): Uint8Array[];
   /** The source files it exercises (repo paths): `npm run fuzz` reports their line coverage. */
   readonly sources?: readonly string[];
+  /**
+   * Library code jazzer should instrument too (path fragments, e.g. 'node_modules/xml2js/'),
+   * where the parser fed is a dependency's: its edges then guide the long run.
+   */
+  readonly instrument?: readonly string[];
   /** Largest input worth trying (libFuzzer's -max_len); default 4096. */
   readonly maxLen?: number;
 }

@@ -42,7 +42,7 @@ test('a 1,400-byte payload crosses udp, tcp and ws both ways; 1,401 is refused o
     for (const t of ['udp', 'tcp', 'ws'] as const) {
       const r = await lb.open(lb.targets[t]);
       assert.ok(r.ok, t);
-      assert.equal(r.path.maxPayload, 1024, 'what one send() carries on every path today');
+      assert.equal(r.path.maxPayload, MAX_RELAY_PAYLOAD, 'what one send() carries on every path');
       const back = new Promise<Uint8Array>((done) => r.path.onMessage(done));
       r.path.send(full);
       assert.ok(Buffer.from(full).equals(await back), `${t}: 1,400 bytes there and back`);

@@ -67,7 +67,7 @@ export interface StreamWorld {
 
 /** A Noise session over `first` (a PathSwitch each side) with the stream layer on both ends. */
 export async function streamWorld(
-  first: UdpPathPair,
+  first: { client: Path; home: Path },
   home: Omit<HomeStreamsOptions, 'channel' | 'clock'>,
 ): Promise<StreamWorld> {
   const hk = generateKeyPair();
