@@ -300,6 +300,9 @@ function flush(ns: string): void {
   }
 }
 
+/** The soak's own helpers (lab/soak-echo.ts): their RSS is printed, not judged. */
+const INSTRUMENTS = ['echo', 'stream-probe'];
+
 const LOG_PROBLEM =
   /unhandled ?rejection|uncaught ?exception|unhandledRejection|uncaughtException|FATAL ERROR|heap out of memory|Segmentation fault|"level":60|triggerUncaughtException|^Node\.js v\d/i;
 
@@ -860,7 +863,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           endKb: last.kb,
           spanMin: Math.round(((last.at - warm.at) / 60_000) * 10) / 10,
           growth: Math.round(growth * 1000) / 1000,
-          judged: last.at - warm.at >= judgeSpanMs,
+          // The soak's own echo server and prober are instruments, printed but not judged.
+          judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
         });
       }
     }
@@ -975,7 +979,7 @@ export function soakTable(r: SoakResult): string {
   );
   for (const x of r.rss)
     lines.push(
-      `${x.name.padEnd(16)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? 'yes' : 'no (short-lived)'}`,
+      `${x.name.padEnd(16)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? 'yes' : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
     );
   if (r.stream)
     lines.push(
