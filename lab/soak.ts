@@ -361,7 +361,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const commands: CommandRecord[] = [];
   const watchLines: Array<{ at: number; e: Record<string, unknown> }> = [];
   const streamTries: Array<{ at: number; ok: boolean; error?: string }> = [];
-  const homeBreaks: number[] = [];
+  /** Home restarts: from the stop until the new home is up (its devices start afresh). */
+  const homeBreaks: Array<[number, number]> = [];
   const faults: FaultResult[] = [];
   const t00 = Date.now();
   let stopCommands = false;
@@ -713,8 +714,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           return;
         }
         case 'home-restart': {
-          homeBreaks.push(t0);
           await home.restart();
+          homeBreaks.push([t0, Date.now()]);
           const [cmd, fresh] = await Promise.all([
             cmdProbe(t0, deadline),
             freshProbe(deadline, []),
@@ -818,7 +819,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       .map((r) => `#${r.i} at ${((r.sent - t00) / 1000).toFixed(1)} s: ${r.error ?? 'no end'}`);
     // A home restart starts its devices afresh: the chain of states restarts there.
     const breakBetween = (a: CommandRecord, b: CommandRecord): boolean =>
-      homeBreaks.some((t) => t > a.sent && t <= b.end);
+      homeBreaks.some(([stop, up]) => up > a.sent && stop <= b.end);
     let doubled = 0;
     const doubledAt: string[] = [];
     for (let k = 1; k < applied.length; k++) {
