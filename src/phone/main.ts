@@ -230,9 +230,9 @@ function App({
   const v = view ?? { path: 'connecting', devices: [], stale: false, error: '', refused: false };
   return html`<${Dashboard}
     title=${'Home ' + short(current)}
-    link=${{ path: v.path, label: v.path === 'relayed' ? 'relayed · encrypted' : v.path }}
+    link=${{ path: v.path, label: v.path === 'relayed' || v.path === 'direct' ? `${v.path} · encrypted` : v.path }}
     devices=${v.devices}
-    stale=${v.stale && v.path !== 'relayed'}
+    stale=${v.stale && v.path !== 'relayed' && v.path !== 'direct'}
     onError=${setError}
     error=${error || (v.path === 'offline' ? v.error : '')}
     act=${(id: string, c: Command) => (session ? session.act(id, c) : Promise.reject(new Error('not connected')))}
