@@ -300,6 +300,9 @@ function flush(ns: string): void {
   }
 }
 
+/** The soak's own helpers (lab/soak-echo.ts): their RSS is printed, not judged. */
+const INSTRUMENTS = ['echo', 'stream-probe'];
+
 const LOG_PROBLEM =
   /unhandled ?rejection|uncaught ?exception|unhandledRejection|uncaughtException|FATAL ERROR|heap out of memory|Segmentation fault|"level":60|triggerUncaughtException|^Node\.js v\d/i;
 
@@ -358,7 +361,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const commands: CommandRecord[] = [];
   const watchLines: Array<{ at: number; e: Record<string, unknown> }> = [];
   const streamTries: Array<{ at: number; ok: boolean; error?: string }> = [];
-  const homeBreaks: number[] = [];
+  /** Home restarts: from the stop until the new home is up (its devices start afresh). */
+  const homeBreaks: Array<[number, number]> = [];
   const faults: FaultResult[] = [];
   const t00 = Date.now();
   let stopCommands = false;
@@ -558,14 +562,37 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const at = await until(deadline, () => cmdSeen(t) !== null);
       return at === null ? null : (cmdSeen(t) ?? at);
     };
+    /** One fresh one-shot command of the second client; its log (info) goes to fresh.log. */
+    const freshLog = createWriteStream(join(dir, 'fresh.log'), { flags: 'a' });
+    cleanup.push(() => freshLog.end());
+    let freshN = 0;
+    const fresh = (args: string[], timeoutMs: number): Promise<string> =>
+      new Promise((resolve) => {
+        const n = ++freshN;
+        const t0 = Date.now();
+        const p = spawn('ip', ['netns', 'exec', lab.ns.client, ...node(args)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+        p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        p.stderr.on('data', (b: Buffer) => freshLog.write(`[${n}] ${b.toString()}`));
+        p.on('exit', (code) => {
+          clearTimeout(timer);
+          const last = out.trim().split('\n').pop() ?? '';
+          freshLog.write(
+            `[${n}] ${new Date(t0).toISOString()} ${args.slice(1).join(' ')} → exit ${code} after ${Date.now() - t0} ms: ${last.slice(0, 200)}\n`,
+          );
+          resolve(last);
+        });
+      });
     /** Fresh one-shot `client get` of the second client (no agent), until one succeeds. */
     const freshProbe = async (deadline: number, extra: string[]): Promise<number | null> => {
       let done: number | null = null;
       const live = new Set<Promise<void>>();
       while (done === null && Date.now() < deadline) {
         if (live.size < 3) {
-          const p = runClient(
-            lab.ns.client,
+          const p = fresh(
             ['client', 'get', 'light.kitchen', '--state', probeDir, '--json', ...extra],
             Math.max(1000, deadline - Date.now()),
           ).then((out) => {
@@ -687,8 +714,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           return;
         }
         case 'home-restart': {
-          homeBreaks.push(t0);
           await home.restart();
+          homeBreaks.push([t0, Date.now()]);
           const [cmd, fresh] = await Promise.all([
             cmdProbe(t0, deadline),
             freshProbe(deadline, []),
@@ -792,7 +819,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       .map((r) => `#${r.i} at ${((r.sent - t00) / 1000).toFixed(1)} s: ${r.error ?? 'no end'}`);
     // A home restart starts its devices afresh: the chain of states restarts there.
     const breakBetween = (a: CommandRecord, b: CommandRecord): boolean =>
-      homeBreaks.some((t) => t > a.sent && t <= b.end);
+      homeBreaks.some(([stop, up]) => up > a.sent && stop <= b.end);
     let doubled = 0;
     const doubledAt: string[] = [];
     for (let k = 1; k < applied.length; k++) {
@@ -802,21 +829,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         doubledAt.push(`#${b.i}`);
       }
     }
-    // The watch: each applied state shown, in order, within its home's segment.
+    // The watch: each applied state shown — a line with that state whose last_changed (the
+    // home's time of the change; same clock here) falls within the command's send → answer.
     const kitchen = watchLines.filter(({ e }) => e.entity_id === 'light.kitchen');
+    const changedAt = (e: Record<string, unknown>): number =>
+      typeof e.last_changed === 'string' ? Date.parse(e.last_changed) : NaN;
     let unseen = 0;
-    let wi = 0;
+    const unseenAt: string[] = [];
     for (const r of applied) {
-      const startAt = wi;
-      while (
-        wi < kitchen.length &&
-        !((kitchen[wi]?.at ?? 0) >= r.sent && kitchen[wi]?.e.state === r.state)
-      )
-        wi++;
-      if (wi >= kitchen.length) {
+      const shown = kitchen.some(
+        ({ e }) =>
+          e.state === r.state && changedAt(e) >= r.sent - 1000 && changedAt(e) <= r.end + 1000,
+      );
+      if (!shown) {
         unseen++;
-        wi = startAt;
-      } else wi++;
+        unseenAt.push(`#${r.i}`);
+      }
     }
 
     const rss: RssRow[] = [];
@@ -836,7 +864,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           endKb: last.kb,
           spanMin: Math.round(((last.at - warm.at) / 60_000) * 10) / 10,
           growth: Math.round(growth * 1000) / 1000,
-          judged: last.at - warm.at >= judgeSpanMs,
+          // The soak's own echo server and prober are instruments, printed but not judged.
+          judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
         });
       }
     }
@@ -878,7 +907,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (unknown.length) missed.push(`${unknown.length} commands with an unknown outcome`);
     if (doubled)
       missed.push(`${doubled} answers repeated the previous state (${doubledAt.join(' ')})`);
-    if (unseen) missed.push(`${unseen} applied states not shown by the watch`);
+    if (unseen)
+      missed.push(`${unseen} applied states not shown by the watch (${unseenAt.join(' ')})`);
     if (final.state !== applied.at(-1)?.state)
       missed.push(`final state ${final.state} ≠ last answer ${applied.at(-1)?.state}`);
     for (const f of faults)
@@ -950,7 +980,7 @@ export function soakTable(r: SoakResult): string {
   );
   for (const x of r.rss)
     lines.push(
-      `${x.name.padEnd(16)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? 'yes' : 'no (short-lived)'}`,
+      `${x.name.padEnd(16)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? 'yes' : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
     );
   if (r.stream)
     lines.push(

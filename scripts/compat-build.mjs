@@ -53,8 +53,23 @@ export function checkHistory(sha) {
       `this is not a git clone (${root}): the old-and-new test builds the previous release ` +
         `${sha} from the repository's history; run it from a clone`,
     );
-  if (git('cat-file', '-e', `${sha}^{commit}`).status === 0) return;
+  const have = () => git('cat-file', '-e', `${sha}^{commit}`).status === 0;
+  if (have()) return;
   const shallow = git('rev-parse', '--is-shallow-repository').stdout.trim() === 'true';
+  // A clone made with less history (CI's shallow checkouts): try to fetch what is missing from its
+  // own origin once, bounded, before failing with what to do.
+  if (git('remote', 'get-url', 'origin').status === 0) {
+    process.stderr.write(`compat-build: ${sha} not in this clone; fetching it from origin…\n`);
+    const fetch = (...args) =>
+      spawnSync('git', ['fetch', '--quiet', ...args], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 120_000,
+      });
+    if (shallow) fetch('--unshallow', 'origin');
+    if (!have()) fetch('origin', sha);
+    if (have()) return;
+  }
   throw new Error(
     shallow
       ? `the previous release ${sha} (test/compat/previous-release.json) is not in this shallow ` +

@@ -106,7 +106,13 @@ function run(t) {
       if (code !== 0) process.stderr.write(log.slice(-4000));
       resolve({
         name: t.name,
-        execs: done ? Number(done[1]) : stat('number_of_executed_units'),
+        // jazzer's async mode (and a stopped run) may print no final stats: then the last
+        // status line's count.
+        execs: done
+          ? Number(done[1])
+          : Number.isNaN(stat('number_of_executed_units'))
+            ? Number([...log.matchAll(/^#(\d+)\s/gm)].at(-1)?.[1] ?? NaN)
+            : stat('number_of_executed_units'),
         perSec: stat('average_exec_per_sec'),
         cov: last?.[1] ?? '?',
         ft: last?.[2] ?? '?',

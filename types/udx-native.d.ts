@@ -49,3 +49,19 @@ declare module 'streamx' {
     destroy(err?: Error): void;
   }
 }
+
+// @hyperswarm/secret-stream (holepunch, CommonJS): only the preset-keys form src/streams uses.
+declare module '@hyperswarm/secret-stream' {
+  import type { Duplex } from 'streamx';
+  export interface PresetHandshake {
+    tx: Uint8Array;
+    rx: Uint8Array;
+    hash: Uint8Array;
+    publicKey: Uint8Array;
+    remotePublicKey: Uint8Array;
+  }
+  export default class SecretStream extends Duplex {
+    constructor(isInitiator: boolean, rawStream: Duplex, opts: { handshake: PresetHandshake });
+    readonly rawStream: Duplex;
+  }
+}

@@ -56,6 +56,12 @@ export interface ConnectCliOptions {
   relayAddr?: SocketAddr;
   relayFirst?: boolean;
   relayHeadStart?: number;
+  /**
+   * Not a flag: a kept connection reconnecting (the agent) checks that UDP still reaches the
+   * rendezvous (one round trip; 1 s when it does not) instead of trusting a cached "udp" — the
+   * path may have died because UDP is now blocked, and a relay over UDP would cost 7 s to fail.
+   */
+  recheckUdp?: boolean;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -245,7 +251,7 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
  * longer works is forgotten and the probe runs once more.
  */
 export async function withAutoTransport(
-  o: Pick<ConnectCliOptions, 'natCache' | 'state' | 'bind'>,
+  o: Pick<ConnectCliOptions, 'natCache' | 'state' | 'bind' | 'recheckUdp'>,
   rv: SocketAddr,
   log: Logger,
   base: RelayChoice,
@@ -262,9 +268,13 @@ export async function withAutoTransport(
     const cached = file && !fresh ? loadTransport(file, key) : {};
     const t0 = env.clock.now();
     const pick: TransportPick =
-      cached.transport === 'udp'
+      cached.transport === 'udp' && !o.recheckUdp
         ? { transport: 'udp', ...(cached.fronts ? { fronts: cached.fronts } : {}) }
-        : await pickTransport(rv, cached, realProbes(env, o.bind));
+        : await pickTransport(
+            rv,
+            cached.transport === 'udp' ? (cached.fronts ? { fronts: cached.fronts } : {}) : cached,
+            realProbes(env, o.bind),
+          );
     log.info({ transport: pick.transport, cached: cached.transport ?? 'none' }, 'relay transport');
     const relay: RelayChoice =
       pick.transport === 'udp'

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningHome } from '../home/run.js';
 import type { Logger, SocketAddr } from '../net/types.js';
@@ -34,6 +34,28 @@ interface HomeCliOptions {
   portmap: PortmapMode;
   ipv6: string;
   discovery?: boolean;
+  webrtc?: boolean;
+  webrtcStun?: string[];
+  webrtcPorts?: [number, number];
+}
+
+/** "HOST:PORT[,HOST:PORT…]" (STUN servers for the phone's direct path). */
+function stunListArg(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list)
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s))
+      throw new InvalidArgumentError(`not HOST:PORT: ${s}`);
+  return list;
+}
+
+/** "FIRST-LAST": the UDP ports WebRTC (ICE) may bind. */
+function portRangeArg(text: string): [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());
+  const a = Number(m?.[1]);
+  const b = Number(m?.[2]);
+  if (!m || a < 1024 || b > 65535 || a > b)
+    throw new InvalidArgumentError('give FIRST-LAST, 1024 ≤ FIRST ≤ LAST ≤ 65535');
+  return [a, b];
 }
 
 export function registerHome(program: Command): Command {
@@ -101,6 +123,17 @@ export function registerHome(program: Command): Command {
       "advertise an IPv6 socket: 'auto' (a global address), 'off', or an address",
       ipv6Arg,
       'auto',
+    )
+    .option('--no-webrtc', "phones stay relayed: don't answer WebRTC (a direct data channel)")
+    .option(
+      '--webrtc-stun <HOST:PORT,…>',
+      "STUN servers for the phone's direct path (default: the rendezvous, which answers STUN)",
+      stunListArg,
+    )
+    .option(
+      '--webrtc-ports <FIRST-LAST>',
+      'UDP ports WebRTC may bind for phones (default: any; set one for a firewall rule)',
+      portRangeArg,
     )
     .action(async (first: HomeCliOptions, cmd: Command) => {
       const { logLevel } = cmd.optsWithGlobals<{ logLevel: LogLevel }>();
@@ -219,6 +252,11 @@ async function startHome(
       ipv6: opts.ipv6 === 'auto' || opts.ipv6 === 'off' ? opts.ipv6 : [opts.ipv6],
     },
     discovery: opts.discovery !== false,
+    webrtc: {
+      enabled: opts.webrtc !== false,
+      ...(opts.webrtcStun ? { stun: opts.webrtcStun } : {}),
+      ...(opts.webrtcPorts ? { portRange: opts.webrtcPorts } : {}),
+    },
   }).catch((e: Error) => die(e.message));
   log.info(
     {

@@ -43,6 +43,7 @@ function human(s: HomeStatus, leaseLeftS: number | undefined): string {
           `devices: ${s.devices.live ? 'live' : `NOT LIVE: ${s.devices.error ?? 'unknown'}`} (since ${s.devices.since})`,
         ]
       : []),
+    ...(s.webrtc ? [`webrtc (phones' direct path): ${s.webrtc}`] : []),
     `updated ${s.updatedAt}`,
   ].join('\n');
 }

@@ -11,8 +11,12 @@ export function keptConnect(
   log: ReturnType<typeof logFor>,
   closeReached: typeof CloseReached,
 ): (home: string) => Promise<KeptLink> {
+  const connected = new Set<string>();
   return async (home: string): Promise<KeptLink> => {
-    const r = await reachFromCli({ ...opts(), home }, log);
+    // A reconnect re-checks UDP before trusting a cached "udp" (it may be what just broke).
+    const again = connected.has(home);
+    connected.add(home);
+    const r = await reachFromCli({ ...opts(), home, ...(again ? { recheckUdp: true } : {}) }, log);
     // A relayed link has no ping below the channel: it is alive until its path is lost (the
     // path switch pings a direct path it moved onto).
     let lost = false;

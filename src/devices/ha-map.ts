@@ -254,7 +254,7 @@ export interface HaServiceCall {
 /** A Porthole command for `entityId` → the one HA service call that carries it out. */
 export function toServiceCall(entityId: string, cmd: Command): HaServiceCall {
   const { domain } = parseAnyEntityId(entityId);
-  const ok = HA_SERVICES[domain] ?? [];
+  const ok = (Object.hasOwn(HA_SERVICES, domain) ? HA_SERVICES[domain] : undefined) ?? [];
   if (!ok.includes(cmd.service)) {
     throw new DeviceError(
       ok.length === 0

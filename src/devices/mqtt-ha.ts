@@ -66,7 +66,8 @@ function normalise(raw: Json): Record<string, string> {
   const base = typeof raw['~'] === 'string' ? raw['~'] : undefined;
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string' || v.length > 256) continue;
-    const key = ABBREVIATIONS[k] ?? k;
+    // Own keys only: a config key such as `constructor` is not an abbreviation (fuzz target mqtt).
+    const key = Object.hasOwn(ABBREVIATIONS, k) ? (ABBREVIATIONS[k] as string) : k;
     out[key] = base && key.endsWith('_topic') ? v.replace(/^~/, base).replace(/~$/, base) : v;
   }
   return out;
@@ -168,7 +169,8 @@ export function haUpdate(
     const n = Number(text);
     return Number.isFinite(n) && text !== '' ? { attributes: { [role]: n } } : undefined;
   }
-  return { state: route.receive[text] ?? text.toLowerCase().slice(0, 64) };
+  const known = Object.hasOwn(route.receive, text) ? route.receive[text] : undefined;
+  return { state: known ?? text.toLowerCase().slice(0, 64) };
 }
 
 /** What to publish for a command, or undefined when the entity cannot do it. */

@@ -352,6 +352,11 @@ export class DeviceClient {
     if (typeof r?.seq === 'number') this.lastSeq = Math.max(this.lastSeq, r.seq);
   }
 
+  /** WebRTC signalling with the home (issue 18): the home's answer, unparsed. */
+  rtc(p: Record<string, unknown>): Promise<unknown> {
+    return this.request('rtc', p);
+  }
+
   async list(): Promise<EntityState[]> {
     const out: EntityState[] = [];
     let offset: number | undefined = 0;

@@ -66,6 +66,8 @@ export function serveDevices(
   source: DeviceSource,
   clock: Clock,
   shared?: SharedRequests,
+  /** The `rtc` call (WebRTC signalling, home/webrtc.ts); absent: answered with an error. */
+  rtc?: (p: Record<string, unknown>) => Promise<unknown>,
 ): { close(): void; stats: RpcServerStats } {
   const stats: RpcServerStats = {
     requests: 0,
@@ -238,6 +240,11 @@ export function serveDevices(
       case 'unsub':
         stopPushing();
         return { subscribed: false };
+      case 'rtc':
+        if (!rtc) throw new DeviceError('this home has no WebRTC');
+        return rtc(m.p).catch((e: Error) => {
+          throw new DeviceError(e.message.slice(0, 200));
+        });
       case 'fate':
         throw new DeviceError(
           'fate asks about a request: it needs the run (k) on a secure channel',

@@ -14,7 +14,7 @@ export const MAX_RPC = 1000;
 /** `fate` (issue 21): "did you apply request `id` of run `k`?" — answered from the home's memory
  *  (the original answer), else "not applied" (and the home will never apply it afterwards). An
  *  older home drops it unanswered, so the client can only say "not confirmed" there. */
-export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub' | 'fate';
+export type Method = 'list' | 'get' | 'call' | 'sub' | 'unsub' | 'fate' | 'rtc';
 
 /** A client run's id: 16 hex digits (64 random bits), drawn once per device client. */
 export const RUN_ID = /^[0-9a-f]{16}$/;
@@ -44,7 +44,9 @@ export interface HealthWire {
 /** The wire version a request asks for. */
 export const wireVersion = (p: Record<string, unknown>): 1 | 2 => (p.v === 2 ? 2 : 1);
 
-const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub', 'fate'];
+/** `rtc` (issue 18): WebRTC signalling for a direct data channel (docs/phone.md); a home without
+ *  WebRTC answers an error, an older one drops it unanswered. */
+const METHODS: readonly Method[] = ['list', 'get', 'call', 'sub', 'unsub', 'fate', 'rtc'];
 const isId = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 31;
 const isSeqOrNone = (v: unknown): v is number => v === -1 || isId(v);

@@ -147,6 +147,16 @@ export class HomeAgent {
     for (const cb of this.changeCbs) cb();
   }
 
+  /** The WebRTC answerer's state (home/webrtc.ts) for `home status`; "" until runHome sets it. */
+  private webrtcState = '';
+  get webrtc(): string {
+    return this.webrtcState;
+  }
+  set webrtc(s: string) {
+    this.webrtcState = s;
+    this.changed();
+  }
+
   /** What `stats` shows changed (registration, NAT class, port mapping, IPv6): `home status`. */
   onChange(cb: () => void): void {
     this.changeCbs.push(cb);

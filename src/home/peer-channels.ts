@@ -2,7 +2,10 @@
 // client, so the device service can treat every client as its own conversation. A channel's route
 // is the client's UDP address or a relayed session; it moves to another route when a frame from
 // there authenticates on it (net/roam.ts): a client whose address changed, a relayed client that
-// punched a direct path (the upgrade), or one that fell back onto the relay (issue 10).
+// punched a direct path (the upgrade), or one that fell back onto the relay (issue 10). A phone's
+// WebRTC data channel (home/webrtc.ts) is one more route of this kind: its first authenticated
+// frame moves the phone's channel off the relay; when it dies, the channel goes back to the relay
+// session it came from (if that is still open) or the phone's next relayed frame takes it back.
 import type { Path } from '../net/path.js';
 import type { SocketAddr } from '../net/types.js';
 import { RoamGate, type RoamableChannel, type RoamCheck } from '../net/roam.js';
@@ -22,6 +25,8 @@ class PeerChannel implements RoamableChannel {
   closed = false;
   /** Has this channel ever sent? One that never did was opened by a stray frame (see onData). */
   answered = false;
+  /** The route it had before it moved onto a data channel (where it goes back when that dies). */
+  before: Route | undefined;
   constructor(
     private readonly agent: HomeAgent,
     public route: Route,
@@ -77,9 +82,10 @@ export function servePeerChannels(
   agent: HomeAgent,
   onChannel: (ch: RoamableChannel, peer: SocketAddr) => void,
   maxChannels = 64,
-): void {
+): { addDirectPath(path: Path, peer: SocketAddr): void } {
   const channels = new Map<string, PeerChannel>();
   const relayKeys = new WeakMap<Path, string>();
+  const closedPaths = new WeakSet<Path>();
   let relayCount = 0;
   const keyOf = (r: Route): string => (r.path ? (relayKeys.get(r.path) ?? '') : addrKey(r.peer));
   const touch = (key: string, ch: PeerChannel): void => {
@@ -106,6 +112,7 @@ export function servePeerChannels(
       const r = ch.tryRoam(payload, to, now);
       if (!r) continue;
       if (r === 'stayed') return 'stayed';
+      if (to.path?.kind === 'datachannel' && old.path?.kind !== 'datachannel') ch.before = old;
       channels.delete(key);
       const stray = channels.get(toKey);
       if (stray && stray !== ch) stray.close();
@@ -136,15 +143,48 @@ export function servePeerChannels(
     relayKeys.set(path, `relay ${++relayCount}`);
     let owner: PeerChannel | undefined;
     path.onMessage((d) => {
-      if (owner && !owner.closed) return owner.deliver(d);
       const route = { peer: client, path };
+      if (owner && !owner.closed) {
+        // A phone back on the relay after its data channel: a fresh frame here moves it back.
+        if (owner.route.path?.kind === 'datachannel' && owner.tryRoam(d, route, agent.now()))
+          return;
+        return owner.deliver(d);
+      }
       const moved = roam(d, route);
       if (moved === 'stayed') return;
       owner = moved ?? open(route);
       if (!moved) owner.deliver(d);
     });
     path.onClose(() => {
+      closedPaths.add(path);
       if (owner?.route.path === path) owner.close();
     });
   });
+  let directCount = 0;
+  return {
+    /** An open data channel: its first frame must authenticate on a live channel (never opens one). */
+    addDirectPath(path, peer) {
+      relayKeys.set(path, `datachannel ${++directCount}`);
+      let owner: PeerChannel | undefined;
+      path.onMessage((d) => {
+        if (owner && !owner.closed) {
+          if (owner.route.path !== path && owner.tryRoam(d, { peer, path }, agent.now())) return;
+          return owner.deliver(d);
+        }
+        const moved = roam(d, { peer, path });
+        if (moved && moved !== 'stayed') owner = moved;
+      });
+      path.onClose(() => {
+        closedPaths.add(path);
+        const ch = owner;
+        if (!ch || ch.closed || ch.route.path !== path) return;
+        const back = ch.before;
+        if (!back?.path || closedPaths.has(back.path)) return ch.close();
+        // Back onto the relay session it came from: nothing to renegotiate, no frame lost.
+        channels.delete(keyOf(ch.route));
+        ch.route = back;
+        touch(keyOf(back), ch);
+      });
+    },
+  };
 }

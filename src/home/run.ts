@@ -17,6 +17,7 @@ import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
 import { HomeServices } from './services.js';
+import { HomeWebRtc, type WebRtcOptions } from './webrtc.js';
 import { splitChannel } from '../streams/wire.js';
 
 export type HomeRunErrorKind = 'listen-failed' | 'not-registered';
@@ -32,6 +33,8 @@ export interface RunHomeOptions extends Omit<HomeOptions, 'id' | 'trust'> {
   haTokenFile?: string;
   /** Where `home expose` keeps its rules (default: the state dir; none in open mode). */
   exposureDir?: string;
+  /** The phone's direct path (WebRTC data channel; docs/phone.md): STUN, port range, or off. */
+  webrtc?: WebRtcOptions;
 }
 
 export interface RunningHome {
@@ -51,7 +54,7 @@ export interface RunningHome {
 
 /** Starts the home; resolves once its socket is bound. Rejects with a PortholeError or DeviceError. */
 export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome> {
-  const { state, devices: spec, haTokenFile, exposureDir, ...agentOpts } = o;
+  const { state, devices: spec, haTokenFile, exposureDir, webrtc: rtcOpts, ...agentOpts } = o;
   const id = state ? state.homeId : o.id;
   if (id === undefined) throw new TypeError('runHome: give state or id');
   const trust = state ? new HomeTrustStore(state) : undefined;
@@ -84,6 +87,9 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   // forwarded services (issue 19) share the channel: stream frames are split off before the RPC.
   const memory = new RequestMemory();
   const services = new HomeServices(state?.dir, env.clock, env.log);
+  // WebRTC for phones (secure mode only: the signalling rides the Noise channel). The native part
+  // loads in the background after start; the status says whether it could.
+  let rtc: HomeWebRtc | undefined;
   const channels = serveApp(
     agent,
     trust,
@@ -92,11 +98,30 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
       const key = client ? new Uint8Array(Buffer.from(client, 'base64url')) : undefined;
       const fp = key ? trust?.fingerprintOf(key) : undefined;
       const view = exposure ? exposedView(devices, exposure, fp) : devices;
-      void serveDevices(app, view, env.clock, client ? { memory, client } : undefined);
+      void serveDevices(
+        app,
+        view,
+        env.clock,
+        client ? { memory, client } : undefined,
+        client && rtc ? (p) => rtc!.handle(p) : undefined,
+      );
       services.attach(streams, key);
     },
     env.clock,
   );
+  if (trust) {
+    rtc = new HomeWebRtc(
+      env.log,
+      rtcOpts ?? {},
+      () => [formatAddr(agent.rendezvous)],
+      (path, peer) => channels.addDirectPath(path, peer),
+      () => (agent.webrtc = rtc?.status ?? ''),
+    );
+    agent.webrtc = rtc.status;
+    // Loaded in the background once the home runs (not at start-up, never for --help), so
+    // `home status` tells at once whether phones can go direct.
+    void rtc.load();
+  }
   const closeChannels = (reason: string): number => {
     const told = channels.closeAll(reason);
     if (told > 0) env.log.info({ channels: told, reason }, 'closed every client channel');
@@ -104,6 +129,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   };
   const close = (): void => {
     closeChannels('the home is stopping');
+    rtc?.close();
     services.close();
     agent.close();
     devices.close();

@@ -6,6 +6,7 @@
 // restarted home answers path probes but knows none of the old sessions: found by the soak).
 import type { Clock, SocketAddr, TimerHandle } from '../net/types.js';
 import type { MessageChannel } from '../net/channel.js';
+import type { Path } from '../net/path.js';
 import type { HomeTrustStore } from '../secure/home-trust.js';
 import { secureServer } from '../secure/noise-channel.js';
 import type { HomeAgent } from './agent.js';
@@ -23,6 +24,8 @@ const WATCH_IDLE_MS = 120_000;
 export interface LiveChannels {
   /** Sends each live secure channel a close with `reason` (0x05) and closes it; how many. */
   closeAll(reason: string): number;
+  /** A phone's open WebRTC data channel (home/webrtc.ts): its channel moves there. */
+  addDirectPath(path: Path, peer: SocketAddr): void;
 }
 
 type LiveSet = Map<{ closeWith(reason: string): void }, MessageChannel>;
@@ -49,9 +52,13 @@ export function serveApp(
   clock?: Clock,
 ): LiveChannels {
   const live: LiveSet = new Map();
-  // Punched and relayed clients alike (a relayed one may later move onto a punched path).
-  servePeerChannels(agent, (plain, peer) => serveChannel(plain, peer, trust, app, clock, live));
+  // Punched and relayed clients alike (a relayed one may later move onto a punched path, a phone
+  // onto a WebRTC data channel).
+  const peers = servePeerChannels(agent, (plain, peer) =>
+    serveChannel(plain, peer, trust, app, clock, live),
+  );
   return {
+    addDirectPath: (path, peer) => peers.addDirectPath(path, peer),
     closeAll: (reason) => {
       const all = [...live.keys()];
       for (const c of all) c.closeWith(reason);

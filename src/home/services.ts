@@ -4,6 +4,7 @@
 // fingerprint; a refused client gets the reason and nothing is opened. The file and the paired
 // list are re-checked every second: a removed service or a revoked client loses its open streams
 // at once.
+import { readFileSync } from 'node:fs';
 import { createConnection, isIPv4 } from 'node:net';
 import type { MessageChannel } from '../net/channel.js';
 import type { Clock, Logger, TimerHandle } from '../net/types.js';
@@ -13,6 +14,7 @@ import { HomeStreams, type StreamVerdict } from '../streams/mux.js';
 import {
   allows,
   clientSourceAddress,
+  haTrustsLoopback,
   loadServices,
   servicesMtime,
   type Service,
@@ -63,8 +65,10 @@ export class HomeServices {
     const m = servicesMtime(this.stateDir);
     if (m === this.mtime) return false;
     try {
-      this.services = loadServices(this.stateDir).services;
+      const f = loadServices(this.stateDir);
+      this.services = f.services;
       this.mtime = m;
+      this.warnHa(f.haConfig);
       return true;
     } catch (e) {
       this.log.warn(
@@ -74,6 +78,30 @@ export class HomeServices {
       this.mtime = m;
       return false;
     }
+  }
+
+  /**
+   * Home Assistant's configuration.yaml (`home serve --ha-config`): a trusted_networks entry that
+   * covers 127.x lets every forwarded client (it connects from 127.0.0.10-249) in without a
+   * password. Said in the home's log each time the services file is read, as `home serve` does.
+   */
+  private warnHa(path: string | undefined): void {
+    if (!path) return;
+    let hit: string | undefined;
+    try {
+      hit = haTrustsLoopback(readFileSync(path, 'utf8'));
+    } catch (e) {
+      this.log.warn(
+        { haConfig: path, err: (e as Error).message },
+        'cannot read Home Assistant config',
+      );
+      return;
+    }
+    if (hit)
+      this.log.warn(
+        { haConfig: path, trusted: hit },
+        'Home Assistant trusts this network: forwarded clients (127.0.0.10-249) log in without a password',
+      );
   }
 
   /** Re-reads the file and the paired list; closes what is no longer allowed. */

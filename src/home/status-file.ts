@@ -44,6 +44,8 @@ export interface HomeStatus {
    * it. Always written; absent only in a file from an older home.
    */
   appUrl?: string;
+  /** The phone's direct path (issue 18): 'ready', 'off', 'loading' or 'unavailable: why'. */
+  webrtc?: string;
   /** A device source that can lose its upstream (Home Assistant): whether its states are live,
    *  and why not (bad or revoked token, HA down, HA unreachable). */
   devices?: SourceHealth;
@@ -79,6 +81,7 @@ export function snapshot(
     ipv6: st.candidates.ipv6 ? [st.candidates.ipv6] : [],
     advertised: st.candidates.advertised,
     appUrl: agent.serverInfo?.appUrl ?? '',
+    ...(agent.webrtc ? { webrtc: agent.webrtc } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
 // frames. The Noise channel runs over any of them; a path switch moves the channel between them.
 import type { MessageChannel } from './channel.js';
 
-export type PathKind = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped';
+export type PathKind = 'direct' | 'punched' | 'relayed' | 'ipv6' | 'mapped' | 'datachannel';
 
 /**
  * Bytes one `send()` may carry on every path: one sealed Noise frame of up to 1,379 plaintext

@@ -16,6 +16,7 @@ import { decode, encode, REQUEST_PAD, type Message } from '../wire/messages.js';
 import { MAX_EARLY, RelayCloseCode } from '../wire/relay-messages.js';
 import { DeviceClient } from '../devices/rpc-client.js';
 import type { PhoneIdentity } from './keys.js';
+import { openDirect } from './direct.js';
 
 export interface HomeKeys {
   homeId: string;
@@ -40,6 +41,10 @@ export interface OpenLink {
   devices: DeviceClient;
   /** Called once when the link ends (relay closed, socket gone, refused). */
   onEnd(cb: (why: string, code?: RelayCloseCode) => void): void;
+  /** 'direct' once the home answered over the data channel; 'relayed' when it died. */
+  onPath(cb: (path: 'relayed' | 'direct') => void): void;
+  /** Tries the direct path (WebRTC) once; resolves true when the home follows onto it. */
+  goDirect(): Promise<boolean>;
   close(): void;
 }
 
@@ -61,10 +66,22 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     let ready = false;
     const endCbs: ((why: string, code?: RelayCloseCode) => void)[] = [];
     const msgCbs: ((d: Uint8Array) => void)[] = [];
+    const pathCbs: ((p: 'relayed' | 'direct') => void)[] = [];
+    // The direct path: once its data channel is open every frame goes there; the home follows on
+    // the first one that authenticates (its route becomes the data channel) and answers there.
+    let dc: RTCDataChannel | undefined;
+    let pc: RTCPeerConnection | undefined;
+    let direct = false;
+    let wsGone = false;
+    let followed: (() => void) | undefined;
+    const setPath = (p: 'relayed' | 'direct'): void => {
+      for (const cb of pathCbs) cb(p);
+    };
     const end = (why: string, code?: RelayCloseCode): void => {
       if (ended) return;
       ended = true;
       timer.cancel();
+      pc?.close();
       try {
         ws.close();
       } catch {
@@ -85,6 +102,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     let relayReady = false;
     const transport: MessageChannel = {
       send(data) {
+        if (dc?.readyState === 'open') return dc.send(data as Uint8Array<ArrayBuffer>);
         if (!relayReady) {
           if (!early && data.length <= MAX_EARLY) early = data;
           return;
@@ -124,6 +142,8 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
         channel,
         devices,
         onEnd: (cb) => void endCbs.push(cb),
+        onPath: (cb) => void pathCbs.push(cb),
+        goDirect,
         close: () => end('closed'),
       });
     });
@@ -156,7 +176,65 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       else if (m.type === 'relayClosed')
         end(RELAY_REASON[m.code] ?? `the relay closed the session: ${m.message}`, m.code);
     };
-    ws.onclose = () => end('the connection to the relay closed');
-    ws.onerror = () => end('cannot reach the relay');
+    /** The data channel died: back onto the relay session (if it still lives), and say so. */
+    const dropDirect = (ch: RTCDataChannel): void => {
+      if (dc !== ch) return;
+      dc = undefined;
+      pc?.close();
+      pc = undefined;
+      const was = direct;
+      direct = false;
+      if (wsGone) return end('the direct path closed and the relay is gone');
+      // An authenticated frame on the relay moves the home's channel back at once (it also goes
+      // back by itself when it sees the data channel close).
+      channel.nudge();
+      if (was) setPath('relayed');
+    };
+    const goDirect = async (): Promise<boolean> => {
+      if (ended || dc || !devices) return false;
+      const d = await openDirect(devices);
+      if (ended) {
+        d.pc.close();
+        return false;
+      }
+      pc = d.pc;
+      dc = d.dc;
+      const ch = d.dc;
+      ch.onclose = () => dropDirect(ch);
+      ch.onerror = () => dropDirect(ch);
+      d.pc.onconnectionstatechange = () => {
+        if (['failed', 'closed'].includes(d.pc.connectionState)) dropDirect(ch);
+      };
+      const confirmed = new Promise<boolean>((res) => {
+        followed = () => res(true);
+        setTimeout(() => res(false), 5000);
+      });
+      ch.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
+        if (dc !== ch) return;
+        if (!direct) {
+          // The home answers here only once its channel follows: the path is direct now.
+          direct = true;
+          followed?.();
+          setPath('direct');
+        }
+        for (const cb of msgCbs) cb(new Uint8Array(ev.data));
+      };
+      // The first authenticated frame over the data channel moves the home's channel here.
+      channel.nudge();
+      const ok = await confirmed;
+      if (!ok && dc === ch) {
+        ch.close();
+        dropDirect(ch);
+      }
+      return ok;
+    };
+    ws.onclose = () => {
+      // A direct session does not need the relay any more (nothing happens); a relayed one ends.
+      if (direct && dc?.readyState === 'open') wsGone = true;
+      else end('the connection to the relay closed');
+    };
+    ws.onerror = () => {
+      if (!direct) end('cannot reach the relay');
+    };
   });
 }

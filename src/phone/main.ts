@@ -5,23 +5,18 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Command } from '../devices/model.js';
-import { decodePairingCode, type PairingCode } from '../secure/pairing-code.js';
+import type { PairingCode } from '../secure/pairing-code.js';
 import { Dashboard, html } from '../ui/components.js';
 import { toBase64Url, fromBase64Url } from '../wire/bytes.js';
 import { browserClock, browserRandom } from './env.js';
 import { phoneIdentity, type PhoneIdentity } from './keys.js';
 import { openLink, type OpenLink } from './link.js';
+import { codeFrom } from './pair-link.js';
 import { HomeSession, type SessionView } from './session.js';
 import * as store from './store.js';
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/porthole`;
 const short = (homeId: string): string => homeId.slice(0, 10) + '…';
-
-/** A pairing code from `#pair=…`, a pasted URL or a pasted code; the fragment is cleared. */
-function codeFrom(text: string): PairingCode {
-  const m = /#pair=([^&\s]+)/.exec(text);
-  return decodePairingCode(m ? decodeURIComponent(m[1] as string) : text);
-}
 
 /** The service worker's answer to the pairing URL's app pin (phone/pin.ts, phone/sw.ts). */
 interface PinAnswer {
@@ -230,9 +225,9 @@ function App({
   const v = view ?? { path: 'connecting', devices: [], stale: false, error: '', refused: false };
   return html`<${Dashboard}
     title=${'Home ' + short(current)}
-    link=${{ path: v.path, label: v.path === 'relayed' ? 'relayed · encrypted' : v.path }}
+    link=${{ path: v.path, label: v.path === 'relayed' || v.path === 'direct' ? `${v.path} · encrypted` : v.path }}
     devices=${v.devices}
-    stale=${v.stale && v.path !== 'relayed'}
+    stale=${v.stale && v.path !== 'relayed' && v.path !== 'direct'}
     onError=${setError}
     error=${error || (v.path === 'offline' ? v.error : '')}
     act=${(id: string, c: Command) => (session ? session.act(id, c) : Promise.reject(new Error('not connected')))}
@@ -276,6 +271,15 @@ async function main(): Promise<void> {
   );
   if ('serviceWorker' in navigator && window.isSecureContext)
     void navigator.serviceWorker.register('/sw.js').catch(() => {});
+  // An app link (`home app-link`) on a phone that has no pin yet (paired before pins): the
+  // worker pins it if one of the paired homes signed it.
+  if (app && !initialCode)
+    void (async () => {
+      for (const h of await store.loadHomes()) {
+        const a = await pinApp(app, fromBase64Url(h.edPublic));
+        if (a.state !== 'bad-signature') break;
+      }
+    })();
 }
 
 void main();

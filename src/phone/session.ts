@@ -11,6 +11,8 @@ import { openLink, type HomeKeys, type OpenLink } from './link.js';
 import { saveStates } from './store.js';
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15_000];
+/** After the direct path failed or died: try again this much later (while the link lives). */
+const DIRECT_RETRY_MS = 30_000;
 const MAX_ATTEMPTS = 40;
 
 export interface SessionView {
@@ -88,10 +90,19 @@ export class HomeSession {
   private async use(link: OpenLink): Promise<void> {
     if (this.closed) return link.close();
     this.link = link;
+    let live = false;
+    let path: 'relayed' | 'direct' = 'relayed';
     link.onEnd((why, code) => {
       if (this.link === link) this.link = undefined;
       this.lost(why, code);
     });
+    link.onPath((p) => {
+      path = p;
+      if (live && this.link === link) this.emit({ path: p });
+      if (p === 'relayed') this.direct(link, DIRECT_RETRY_MS);
+    });
+    // The direct path is tried beside the resync (it needs only the secure channel).
+    this.direct(link, 0);
     try {
       // Resync before showing anything as live: the full list, then pushes.
       const list = await link.devices.list();
@@ -101,12 +112,31 @@ export class HomeSession {
         this.changed();
       });
       this.attempts = 0;
-      this.emit({ path: 'relayed', stale: false, error: '', refused: false });
+      live = true;
+      this.emit({ path, stale: false, error: '', refused: false });
       this.changed();
     } catch (e) {
       link.close();
       this.lost((e as Error).message);
     }
+  }
+
+  /** Tries the direct path after `delayMs`; the time it took is logged for the bench. */
+  private direct(link: OpenLink, delayMs: number): void {
+    setTimeout(() => {
+      if (this.closed || this.link !== link) return;
+      const t0 = performance.now();
+      link.goDirect().then(
+        (ok) => {
+          if (ok) console.info(`porthole: direct after ${Math.round(performance.now() - t0)} ms`);
+          else if (this.link === link) this.direct(link, DIRECT_RETRY_MS);
+        },
+        (e: Error) => {
+          console.info(`porthole: staying relayed (${e.message})`);
+          if (this.link === link) this.direct(link, DIRECT_RETRY_MS);
+        },
+      );
+    }, delayMs);
   }
 
   private changed(): void {

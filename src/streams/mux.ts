@@ -5,11 +5,12 @@
 // per session on each side, so the client can choose both ids. `open` is retransmitted (the
 // channel is datagrams) until answered; a duplicate is answered again.
 import type { Socket } from 'node:net';
-import type { UDXStream } from 'udx-native';
+import type SecretStream from '@hyperswarm/secret-stream';
 import type { MessageChannel } from '../net/channel.js';
 import type { Clock, TimerHandle } from '../net/types.js';
 import { MAX_PLAINTEXT } from '../secure/noise-frames.js';
 import { UdxLink } from './udx-link.js';
+import { newStreamKey, secureStream } from './secure.js';
 import { joinStreams, type Traffic } from './pump.js';
 import {
   CONTROL_FRAME,
@@ -76,14 +77,18 @@ abstract class StreamMux {
     }
   }
 
-  protected newStream(id: number, remoteId: number): UDXStream {
-    const s = this.link.udx.createStream(id, { firewall: this.link.firewall });
-    s.connect(this.link.socket, remoteId, this.link.remotePort, '127.0.0.1');
-    s.once('close', () => {
-      this.link.stats.retransmits += s.retransmits;
-      this.link.stats.rtos += s.rtoCount;
+  /**
+   * A UDX stream connected to the peer's end, sealed with its own key (streams/secure.ts). Bytes
+   * that fail to verify (injected on the loopback leg) end it, and are counted.
+   */
+  protected newStream(id: number, remoteId: number, key: string, client: boolean): SecretStream {
+    const raw = this.link.udx.createStream(id, { firewall: this.link.firewall });
+    raw.connect(this.link.socket, remoteId, this.link.remotePort, '127.0.0.1');
+    raw.once('close', () => {
+      this.link.stats.retransmits += raw.retransmits;
+      this.link.stats.rtos += raw.rtoCount;
     });
-    return s;
+    return secureStream(raw, key, client, () => this.link.stats.rejected++);
   }
 
   abstract close(): void;
@@ -93,7 +98,7 @@ abstract class StreamMux {
 
 export interface OpenStream {
   /** The stream: write to it at once (the bytes wait in UDX until the home's end exists). */
-  stream: UDXStream;
+  stream: SecretStream;
   /** Resolves when the home accepted; rejects with its refusal (or no answer). */
   accepted: Promise<void>;
 }
@@ -106,8 +111,9 @@ export class StreamRefused extends Error {
 }
 
 interface Pending {
-  stream: UDXStream;
+  stream: SecretStream;
   name: string;
+  key: string;
   sends: number;
   timer: TimerHandle | undefined;
   resolve(): void;
@@ -117,7 +123,7 @@ interface Pending {
 export class ClientStreams extends StreamMux {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly live = new Map<number, UDXStream>();
+  private readonly live = new Map<number, SecretStream>();
   private nextQ = 0;
   private readonly lists = new Map<number, (names: string[]) => void>();
 
@@ -129,14 +135,15 @@ export class ClientStreams extends StreamMux {
       throw new StreamRefused(`too many open streams (${MAX_STREAMS})`);
     const id = this.nextId;
     this.nextId += 2;
-    const stream = this.newStream(id, id + 1);
+    const key = newStreamKey();
+    const stream = this.newStream(id, id + 1, key, true);
     this.live.set(id, stream);
     stream.once('close', () => {
       this.live.delete(id);
       this.settle(id, new StreamRefused('stream closed before the home answered'));
     });
     const accepted = new Promise<void>((resolve, reject) => {
-      const p: Pending = { stream, name, sends: 0, timer: undefined, resolve, reject };
+      const p: Pending = { stream, name, key, sends: 0, timer: undefined, resolve, reject };
       this.pending.set(id, p);
       this.sendOpen(id, p);
     });
@@ -151,7 +158,7 @@ export class ClientStreams extends StreamMux {
     }
     const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
     p.sends++;
-    this.sendControl({ t: 'open', s: id, n: p.name });
+    this.sendControl({ t: 'open', s: id, n: p.name, k: p.key });
     p.timer = this.o.clock.setTimer(rto, () => this.sendOpen(id, p));
   }
 
@@ -227,7 +234,7 @@ export interface HomeStreamsOptions extends StreamMuxOptions {
 
 interface HomeStream {
   name: string;
-  udx: UDXStream;
+  udx: SecretStream;
   tcp: Socket | undefined;
 }
 
@@ -246,7 +253,7 @@ export class HomeStreams extends StreamMux {
       return this.sendControl({ t: 'no', s: c.s, e: `too many open streams (${MAX_STREAMS})` });
     const v = this.h.accept(c.n);
     if (!v.ok) return this.sendControl({ t: 'no', s: c.s, e: v.reason });
-    const udx = this.newStream(id, c.s);
+    const udx = this.newStream(id, c.s, c.k, false);
     const hs: HomeStream = { name: c.n, udx, tcp: undefined };
     this.streams.set(id, hs);
     udx.once('close', () => {

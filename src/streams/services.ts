@@ -69,13 +69,22 @@ function parseService(v: unknown): Service | undefined {
 export function loadServices(dir: string): ServicesFile {
   const path = join(dir, SERVICES_FILE);
   if (!existsSync(path)) return { services: [] };
-  const v = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const list = Array.isArray(v.services) ? v.services : undefined;
+  const text = readFileSync(path, 'utf8');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new ServiceSpecError(`${path}: not JSON (fix it, or remove it and serve again)`);
+  }
+  // A hand-edited `null` or `[]` is as invalid as a bad entry (fuzz target services-file: it
+  // threw a TypeError from here).
+  const r = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  const list = Array.isArray(r.services) ? r.services : undefined;
   const services = list?.map(parseService);
   if (!services || services.some((s) => s === undefined) || services.length > MAX_SERVICES)
     throw new ServiceSpecError(`${path}: not a valid services file`);
   const out: ServicesFile = { services: services as Service[] };
-  if (typeof v.haConfig === 'string') out.haConfig = v.haConfig;
+  if (typeof r.haConfig === 'string') out.haConfig = r.haConfig;
   return out;
 }
 

@@ -28,6 +28,8 @@ export interface UdxLinkStats {
   /** Of the streams closed on this link: packets UDX resent, and its retransmission timeouts. */
   retransmits: number;
   rtos: number;
+  /** Streams ended because their bytes did not verify (packets injected on the loopback leg). */
+  rejected: number;
 }
 
 export class UdxLink {
@@ -46,6 +48,7 @@ export class UdxLink {
     largestIn: 0,
     retransmits: 0,
     rtos: 0,
+    rejected: 0,
   };
 
   /**

@@ -12,10 +12,15 @@ export const MAX_CONTROL = 1000;
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** Client stream ids are odd, the home's end of the same stream is id + 1 (one UDX per session). */
 export const MAX_STREAM_ID = 2 ** 31 - 2;
+/** A stream's key in `open`: 32 bytes, base64url without padding. */
+export const STREAM_KEY = /^[A-Za-z0-9_-]{43}$/;
 
 export type Control =
-  /** client → home: open a stream to service `n`; the client's UDX end is `s`, the home's s + 1. */
-  | { t: 'open'; s: number; n: string }
+  /**
+   * client → home: open a stream to service `n`; the client's UDX end is `s`, the home's s + 1;
+   * `k` (32 random bytes, base64url) keys the stream's own encryption (streams/secure.ts).
+   */
+  | { t: 'open'; s: number; n: string; k: string }
   /** home → client: stream `s` is accepted (the home's end is connected). */
   | { t: 'ok'; s: number }
   /** home → client: stream `s` is refused or closed, and why. */
@@ -49,8 +54,13 @@ export function decodeControl(data: Uint8Array): Control | undefined {
   const r = v as Record<string, unknown>;
   switch (r.t) {
     case 'open':
-      return isStreamId(r.s) && r.s % 2 === 1 && typeof r.n === 'string' && SERVICE_NAME.test(r.n)
-        ? { t: 'open', s: r.s, n: r.n }
+      return isStreamId(r.s) &&
+        r.s % 2 === 1 &&
+        typeof r.n === 'string' &&
+        SERVICE_NAME.test(r.n) &&
+        typeof r.k === 'string' &&
+        STREAM_KEY.test(r.k)
+        ? { t: 'open', s: r.s, n: r.n, k: r.k }
         : undefined;
     case 'ok':
       return isStreamId(r.s) ? { t: 'ok', s: r.s } : undefined;

@@ -21,6 +21,8 @@ const RV = `127.0.0.2:${PORT}`;
 const WEB = `127.0.0.2:${PORT + 2}`;
 const APP = `https://${WEB}/`;
 const procs = new Procs();
+/** Live: relayed, or direct once the WebRTC data channel took over (test/phone/direct.test.ts). */
+const LIVE = '[data-path="relayed"], [data-path="direct"]';
 after(() => procs.stopAll());
 
 function testCert(dir: string): { cert: string; key: string } {
@@ -121,7 +123,7 @@ test(
     await page.getByTestId('pair').tap();
     const kitchen = page.locator('[data-entity-id="light.kitchen"]');
     await kitchen.and(page.locator('[data-state="off"]')).waitFor({ timeout: 15_000 });
-    await page.locator('[data-path="relayed"]').waitFor();
+    await page.locator(LIVE).waitFor();
     console.log(`# cold: page load → paired → first live state ${Date.now() - cold} ms`);
 
     const clients = run(['home', 'clients', '--state', stack.home, '--json']);
@@ -138,7 +140,7 @@ test(
     // Warm: the keys stayed in IndexedDB; no pairing, straight to the home.
     const warm = Date.now();
     await page.reload();
-    await page.locator('[data-path="relayed"]').waitFor({ timeout: 15_000 });
+    await page.locator(LIVE).waitFor({ timeout: 15_000 });
     console.log(`# warm: reload → first live state ${Date.now() - warm} ms`);
     await page.getByTestId('toggle-light.kitchen').tap();
     await kitchen.and(page.locator('[data-state="on"]')).waitFor({ timeout: 10_000 });
@@ -156,13 +158,12 @@ test(
     await kitchen.and(page.locator('[data-stale="true"]')).waitFor();
     await page.getByTestId('stale').waitFor();
     await browser.setOffline(false);
-    // Back online the page reconnects by itself (the 'online' event) and the button goes away;
-    // tap it only while it is still there.
+    // The page may reconnect by itself (the browser's online event) before the tap lands.
     await page
       .getByTestId('retry')
-      .tap({ timeout: 2000 })
+      .tap({ timeout: 3000 })
       .catch(() => {});
-    await page.locator('[data-path="relayed"]').waitFor({ timeout: 15_000 });
+    await page.locator(LIVE).waitFor({ timeout: 15_000 });
 
     // Revoked while connected: the home's authenticated close reaches the page (target ≤ 1 s).
     const me = clients.stdout

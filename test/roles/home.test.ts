@@ -267,3 +267,37 @@ test('close() reaches a reversed round in progress: no socket opens after it', (
   assert.equal(s.net.endpoints.length, opened);
   assert.ok(s.net.endpoints.every((e) => e.closed));
 });
+
+test('a rendezvous older than bound proofs (it says malformed) gets an unbound one; a refusal of that is final', () => {
+  const servers: Array<unknown> = [];
+  const trust = {
+    registrationAuth: (_id: string, server?: unknown) => {
+      servers.push(server);
+      return new Uint8Array(server ? 2 : 1);
+    },
+  };
+  const s = setup({ trust } as unknown as Partial<ConstructorParameters<typeof HomeAgent>[1]>);
+  assert.equal(s.net.of('register').at(-1)!.msg.auth.length, 2, 'bound first');
+  const refuse = (message: string): void =>
+    s.ep.deliver(
+      {
+        type: 'error',
+        tx: s.net.of('register').at(-1)!.msg.tx,
+        code: ErrorCode.Unauthorized,
+        message,
+      },
+      RV,
+    );
+  refuse('registration refused: malformed registration auth');
+  assert.equal(s.net.of('register').length, 2, 'registers again at once');
+  assert.equal(s.net.of('register').at(-1)!.msg.auth.length, 1, 'unbound');
+  // Refused again: no loop of fall-backs, the backoff as for any refusal.
+  refuse('registration refused: malformed registration auth');
+  assert.equal(s.net.of('register').length, 2);
+  s.clock.advance(30_000);
+  const later = s.net.of('register');
+  assert.ok(later.length > 2, 'the backoff round registers again');
+  assert.equal(later.at(-1)!.msg.auth.length, 1, 'still unbound at that server');
+  registered(s);
+  assert.equal(s.home.stats.registered, true);
+});

@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
-import type { UDXStream } from 'udx-native';
+import type SecretStream from '@hyperswarm/secret-stream';
 import { Forwarder } from '../../src/client/forward.js';
-import { echoServer, streamWorld, udpPathPair, type StreamWorld } from './support.js';
+import { echoServer, settled, streamWorld, udpPathPair, type StreamWorld } from './support.js';
 
 const worlds: StreamWorld[] = [];
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
-after(() => worlds.forEach((w) => w.close()));
+after(async () => {
+  for (const w of worlds) await settled(w);
+  worlds.forEach((w) => w.close());
+});
 
 async function echoWorld(): Promise<{ w: StreamWorld; port: number; connects: () => number }> {
   const { server, port } = await echoServer();
@@ -35,7 +38,7 @@ async function echoWorld(): Promise<{ w: StreamWorld; port: number; connects: ()
 }
 
 /** Writes `data` (then ends) and collects everything read until the stream ends. */
-function roundTrip(s: UDXStream | Socket, data: Uint8Array, chunk = 64 * 1024): Promise<Buffer> {
+function roundTrip(s: SecretStream | Socket, data: Uint8Array, chunk = 64 * 1024): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const got: Buffer[] = [];
     s.on('data', (d: Buffer) => got.push(Buffer.from(d)));

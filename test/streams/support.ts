@@ -109,3 +109,15 @@ export async function echoServer(): Promise<{ server: Server; port: number }> {
   if (!addr || typeof addr === 'string') throw new Error('no address');
   return { server, port: addr.port };
 }
+
+/**
+ * Waits (≤ `ms`) until no UDX stream is left on either end, so closing the world closes at once:
+ * a stream still finishing its close whose peer's link is gone waits out UDX's timeouts (~13 s).
+ */
+export async function settled(w: StreamWorld, ms = 5000): Promise<void> {
+  const left = (side: unknown): number =>
+    (side as { link: { socket: { streams: Set<unknown> } } }).link.socket.streams.size;
+  const end = Date.now() + ms;
+  while ((left(w.client) > 0 || left(w.home) > 0) && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 10));
+}

@@ -4,7 +4,14 @@
 // (POST /api/onboarding/users → auth code → POST /auth/token → WebSocket
 // auth/long_lived_access_token) and waits until it answers. Fails loudly when it cannot.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -148,8 +155,11 @@ async function onboard(http: string, port: number, dir: string): Promise<string>
   throw new Error('HA did not save the long-lived token within 20 s');
 }
 
-/** Starts a fresh, onboarded Home Assistant with the demo integration. */
-export async function startHomeAssistant(): Promise<RunningHa> {
+/**
+ * Starts a fresh, onboarded Home Assistant with the demo integration; `extraConfig` is appended
+ * to its configuration.yaml (e.g. `frontend:` to serve the web UI).
+ */
+export async function startHomeAssistant(o: { extraConfig?: string } = {}): Promise<RunningHa> {
   const info = ensureHaVenv();
   const { writeHaConfig } = (await import(join(root, 'scripts/ha-venv.mjs'))) as {
     writeHaConfig: (dir: string, port: number) => void;
@@ -157,6 +167,7 @@ export async function startHomeAssistant(): Promise<RunningHa> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'porthole-ha-'));
   writeHaConfig(dir, port);
+  if (o.extraConfig) appendFileSync(join(dir, 'configuration.yaml'), o.extraConfig);
   const http = `http://127.0.0.1:${port}`;
   let out = '';
   let proc!: ChildProcess;
