@@ -17,17 +17,10 @@
 // commit it has.
 // Plain Node with no dependencies.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { takeLock } from './dir-lock.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const MARKER = '.porthole-compat-ready.json';
@@ -81,23 +74,6 @@ export function checkHistory(sha) {
   );
 }
 
-function takeLock(lock) {
-  for (const start = Date.now(); ;) {
-    try {
-      mkdirSync(lock);
-      return;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() - start > LOCK_STALE_MS) throw new Error(`lock ${lock} held too long`);
-      spawnSync('sleep', ['1']);
-    }
-  }
-}
-
 /** The built previous release: {dir, sha, cached, ms}; builds it on first use. */
 export function ensureBuild(sha = previousRelease().sha) {
   const t0 = Date.now();
@@ -106,7 +82,7 @@ export function ensureBuild(sha = previousRelease().sha) {
   checkHistory(sha);
   mkdirSync(cacheRoot(), { recursive: true });
   const lock = `${dir}.lock`;
-  takeLock(lock);
+  takeLock(lock, LOCK_STALE_MS);
   try {
     if (existsSync(join(dir, MARKER))) return { dir, sha, cached: true, ms: Date.now() - t0 };
     const tmp = `${dir}.tmp-${process.pid}`;

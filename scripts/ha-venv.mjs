@@ -23,12 +23,12 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { takeLock } from './dir-lock.mjs';
 
 export const HA_VERSION = '2025.4.4';
 const MARKER = '.porthole-ready.json';
@@ -168,22 +168,6 @@ async function warmStart(hass) {
   }
 }
 
-function takeLock(lock) {
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      return;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      spawnSync('sleep', ['2']);
-    }
-  }
-}
-
 export async function ensureHaVenv() {
   const venv = join(cacheRoot(), `ha-${HA_VERSION}`);
   const marker = join(venv, MARKER);
@@ -192,7 +176,7 @@ export async function ensureHaVenv() {
   if (ready()) return ready();
   mkdirSync(cacheRoot(), { recursive: true });
   const lock = `${venv}.lock`;
-  takeLock(lock);
+  takeLock(lock, LOCK_STALE_MS, 2);
   try {
     if (ready()) return ready();
     const { py, v } = findPython();
@@ -208,25 +192,10 @@ export async function ensureHaVenv() {
         execFileSync(cmd, args, { stdio: ['ignore', 2, 2], timeout: 25 * 60_000 });
       run(py, ['-m', 'venv', venv]);
       const vpy = join(venv, 'bin', 'python');
-      run(vpy, [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--timeout=60',
-        '--retries=5',
-        '--upgrade',
-        'pip',
-      ]);
-      run(vpy, [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--timeout=60',
-        '--retries=5',
-        `homeassistant==${HA_VERSION}`,
-      ]);
+      const pip = (...what) =>
+        run(vpy, ['-m', 'pip', 'install', '--quiet', '--timeout=60', '--retries=5', ...what]);
+      pip('--upgrade', 'pip');
+      pip(`homeassistant==${HA_VERSION}`);
       installS = (Date.now() - t0) / 1000;
       writeFileSync(pipDone, String(installS));
     }
