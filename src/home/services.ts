@@ -16,7 +16,7 @@ import {
   clientSourceAddress,
   haTrustsLoopback,
   loadServices,
-  servicesMtime,
+  servicesStamp,
   type Service,
 } from '../streams/services.js';
 
@@ -36,7 +36,7 @@ interface Attached {
 
 export class HomeServices {
   private services: Service[] = [];
-  private mtime = -1;
+  private stamp = '';
   private readonly clients = new Set<Attached>();
   private readonly authorized: AuthorizedCache | undefined;
   private timer: TimerHandle | undefined;
@@ -62,12 +62,12 @@ export class HomeServices {
 
   private reload(): boolean {
     if (!this.stateDir) return false;
-    const m = servicesMtime(this.stateDir);
-    if (m === this.mtime) return false;
+    const m = servicesStamp(this.stateDir);
+    if (m === this.stamp) return false;
     try {
       const f = loadServices(this.stateDir);
       this.services = f.services;
-      this.mtime = m;
+      this.stamp = m;
       this.warnHa(f.haConfig);
       return true;
     } catch (e) {
@@ -75,7 +75,7 @@ export class HomeServices {
         { err: (e as Error).message },
         'services file unreadable: keeping the last one',
       );
-      this.mtime = m;
+      this.stamp = m;
       return false;
     }
   }
@@ -131,12 +131,16 @@ export class HomeServices {
     }
   }
 
+  // A client's question reads the file first (one stat when unchanged): `home serve` followed at
+  // once by `client forward` must not meet the list of a second ago.
   private allowedFor(fp: string | undefined): Service[] {
+    this.check();
     return fp ? this.services.filter((s) => allows(s, fp)) : [];
   }
 
   private verdict(fp: string | undefined, name: string): StreamVerdict {
     if (!fp) return { ok: false, reason: 'services need a paired client (the home runs open)' };
+    this.check();
     const s = this.services.find((x) => x.name === name);
     if (!s) return { ok: false, reason: `the home has no service ${name}` };
     if (!allows(s, fp))

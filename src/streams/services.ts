@@ -92,9 +92,11 @@ export function saveServices(dir: string, f: ServicesFile): void {
   writeJson(dir, SERVICES_FILE, f);
 }
 
-export function servicesMtime(dir: string): number {
-  const path = join(dir, SERVICES_FILE);
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
+/** mtime, inode and size of the services file ('none' without one): two writes inside one mtime
+ *  tick (`home serve` twice in a row) still differ. */
+export function servicesStamp(dir: string): string {
+  const st = statSync(join(dir, SERVICES_FILE), { throwIfNoEntry: false });
+  return st ? `${st.mtimeMs}:${st.ino}:${st.size}` : 'none';
 }
 
 /** Fingerprints match case-insensitively, a unique prefix of 4+ characters is enough. */
