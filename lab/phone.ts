@@ -7,11 +7,11 @@
 // namespace) caused; then reloads (keys kept) and does it again warm. It reports the data-path the
 // page reaches (whatever it is: `relayed` until a direct path exists) and the times to the first
 // live device state, cold and warm.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_ARGS, selfSignedCert } from './browser.js';
 import { nft } from './netns.js';
 import { killLabProcesses, runClient, start } from './runner.js';
 import { buildLab, siteName, type Lab, type SiteSpec } from './topology.js';
@@ -73,36 +73,6 @@ export interface PhoneLabResult {
 
 const LIVE = '[data-path="relayed"], [data-path="direct"]';
 
-/** A certificate for the lab rendezvous' address (the browser is told to ignore its issuer). */
-function labCert(dir: string, ip: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=porthole-lab',
-      '-addext',
-      `subjectAltName=IP:${ip}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 /**
  * Chromium inside `ns` with a phone's settings (390×844 CSS px, scale 3, touch, mobile), a fresh
  * profile. The wrapper execs into the namespace, so closing the context ends the browser.
@@ -121,17 +91,7 @@ export async function phoneBrowserIn(ns: string, dir: string): Promise<BrowserCo
     userAgent:
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Mobile Safari/537.36',
     ignoreHTTPSErrors: true,
-    args: [
-      '--ignore-certificate-errors',
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: ['--ignore-certificate-errors', ...CHROMIUM_ARGS],
   });
 }
 
@@ -193,7 +153,7 @@ export async function runPhonePair(
       if (!router) throw new Error('a UDP-blocked phone needs a router (not "none")');
       nft(router, UDP_BLOCK);
     }
-    const tls = labCert(dir, rvIp);
+    const tls = selfSignedCert(dir, rvIp, 'porthole-lab');
     const rvArgs = [
       'rendezvous',
       '--listen',

@@ -7,13 +7,13 @@
 // runs the @noble Noise IK (secure/noise-ik.ts) against the home's noise-handshake.
 // PORTHOLE_PHONE_SCREENSHOT=FILE saves the phone layout (docs/phone.png is made so, by hand).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 import { launchChromium } from '../support/browser.js';
+import { selfSignedCert } from '../../lab/browser.js';
 import { WEB_ROOT } from '../../src/cli/web-front.js';
 
 const PORT = 10_000 + ((process.pid + 5000) % 10_000);
@@ -24,35 +24,6 @@ const procs = new Procs();
 /** Live: relayed, or direct once the WebRTC data channel took over (test/phone/direct.test.ts). */
 const LIVE = '[data-path="relayed"], [data-path="direct"]';
 after(() => procs.stopAll());
-
-function testCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=porthole-test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.2',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 function get(
   path: string,
@@ -84,7 +55,11 @@ test(
   async (t) => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const tls = testCert(mkdtempSync(join(tmpdir(), 'porthole-tls-')));
+    const tls = selfSignedCert(
+      mkdtempSync(join(tmpdir(), 'porthole-tls-')),
+      '127.0.0.2',
+      'porthole-test',
+    );
     const stack = await pairedStack(procs, {
       rvArgs: ['--listen', RV, '--web', WEB, '--tls-cert', tls.cert, '--tls-key', tls.key],
       rvReady: 'phone app',

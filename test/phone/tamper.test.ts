@@ -6,13 +6,14 @@
 // - an update link signed by another home's key: still refused;
 // - an update link from `home app-link` (signed by the paired home): accepted, the app runs.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN, jsonLine, Procs, run } from '../support/cli.js';
 import { launchChromium } from '../support/browser.js';
+import { selfSignedCert } from '../../lab/browser.js';
 import { CSP, WEB_ROOT } from '../../src/cli/web-front.js';
 import { bundleDigest, shellAssets } from '../../src/phone/pin.js';
 
@@ -22,20 +23,6 @@ const WEB = `127.0.0.2:${PORT + 2}`;
 const APP = `https://${WEB}/`;
 const procs = new Procs();
 after(() => procs.stopAll());
-
-function testCert(dir: string): { cert: string; key: string } {
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-days', '2', '-subj', '/CN=porthole-test', '-addext', 'subjectAltName=IP:127.0.0.2'],
-      ...['-keyout', key, '-out', cert],
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** The rendezvous serving the app from `root`; resolves once it serves. */
 function startRendezvous(tls: { cert: string; key: string }, root?: string): Promise<ChildProcess> {
@@ -80,7 +67,7 @@ test(
   { timeout: 90_000 },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'porthole-tamper-'));
-    const tls = testCert(dir);
+    const tls = selfSignedCert(dir, '127.0.0.2', 'porthole-test');
     let rv = await startRendezvous(tls);
     t.after(() => stop(rv));
     const home = join(dir, 'home');

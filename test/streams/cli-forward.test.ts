@@ -3,7 +3,7 @@
 // stdin/stdout through it; `client status --json` shows the forward; another paired client is
 // refused with a clear message and nothing is opened; `home serve --remove` closes an open stream.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
@@ -12,31 +12,7 @@ import { echoServer } from './support.js';
 const BASE = 20_000 + (process.pid % 2000) * 4;
 const RV = `127.0.0.2:${BASE}`;
 const procs = new Procs();
-const kids: ChildProcess[] = [];
-after(() => {
-  procs.stopAll();
-  kids.forEach((k) => k.kill('SIGTERM'));
-});
-
-/** Starts `porthole …` and resolves with its first stdout line. */
-function startLine(args: string[]): Promise<string> {
-  const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  kids.push(p);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no line in 20 s: ${err}`)), 20_000);
-    p.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(out.split('\n')[0] as string);
-      }
-    });
-    p.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-1000)));
-    p.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-}
+after(() => procs.stopAll());
 
 function connect(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -96,7 +72,7 @@ test(
     await procs.start(['client', 'up', '--state', phone, ...bind], 'control socket');
     const svc = run(['client', 'services', '--state', phone, '--json']);
     assert.deepEqual(jsonLine(svc.stdout).services, ['echo']);
-    const line = await startLine([
+    const line = await procs.firstLine([
       'client',
       'forward',
       `${BASE + 2}:echo`,

@@ -6,40 +6,15 @@
 // password sent through the forward shows HA the client's own source address (127.0.0.x), so its
 // login ban hits that client only.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { clientSourceAddress } from '../../src/streams/services.js';
 import { launchChromium } from '../support/browser.js';
-import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
+import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 import { startHomeAssistant } from '../support/home-assistant.js';
 
 const BASE = 24_000 + (process.pid % 2000) * 4;
 const procs = new Procs();
-const kids: ChildProcess[] = [];
-after(() => {
-  procs.stopAll();
-  kids.forEach((k) => k.kill('SIGTERM'));
-});
-
-/** Starts `porthole …` and resolves with its first stdout line. */
-function startLine(args: string[]): Promise<string> {
-  const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  kids.push(p);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no line in 30 s: ${err}`)), 30_000);
-    p.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(out.split('\n')[0] as string);
-      }
-    });
-    p.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-1000)));
-    p.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-}
+after(() => procs.stopAll());
 
 test(
   "Home Assistant's frontend through client forward: login, toggle, per-client source",
@@ -59,7 +34,7 @@ test(
     const add = run(['home', 'serve', `ha=127.0.0.1:${ha.port}`, '--all-paired', '--state', home]);
     assert.equal(add.status, 0, add.stderr);
     const fwd = JSON.parse(
-      await startLine([
+      await procs.firstLine([
         'client',
         'forward',
         `${BASE + 2}:ha`,

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../lab/browser.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
@@ -30,16 +31,6 @@ export async function launchChromium(
           ignoreHTTPSErrors: phone.ignoreHTTPSErrors ?? false,
         }
       : {}),
-    args: [
-      ...(phone?.ignoreHTTPSErrors ? ['--ignore-certificate-errors'] : []),
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...(phone?.ignoreHTTPSErrors ? ['--ignore-certificate-errors'] : []), ...CHROMIUM_ARGS],
   });
 }

@@ -41,6 +41,29 @@ export class Procs {
     });
   }
 
+  /** Starts `porthole ARGS` and resolves with its first stdout line (e.g. a forward's JSON). */
+  firstLine(args: string[], timeoutMs = 30_000): Promise<string> {
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.list.push(p);
+    return new Promise((resolve, reject) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(
+        () => reject(new Error(`no line in ${timeoutMs / 1000} s: ${err}`)),
+        timeoutMs,
+      );
+      p.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(out.split('\n')[0] as string);
+        }
+      });
+      p.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-1000)));
+      p.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+  }
+
   stopAll(): void {
     this.list.forEach((p) => p.kill('SIGTERM'));
   }
