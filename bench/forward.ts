@@ -21,6 +21,7 @@ import { pairInLab } from '../lab/paired.js';
 import { killLabProcesses, runClient } from '../lab/runner.js';
 import { cpuMsOfTree, rssOfTree, shapeLink } from '../lab/shape.js';
 import { buildLab, type Lab } from '../lab/topology.js';
+import type { FetchResult } from './forward-tools.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -112,16 +113,6 @@ function waitLine(p: ChildProcess, re: RegExp, ms: number, what: string): Promis
   });
 }
 
-interface FetchResult {
-  ok: boolean;
-  bytes: number;
-  ms: number;
-  ttfbMs: number | null;
-  connectMs: number | null;
-  firstByteAt: number | null;
-  maxGapMs: number;
-  error?: string;
-}
 async function tool(ns: string, args: string[], ms: number): Promise<string> {
   const p = spawnIn(ns, process.execPath, [TOOLS, ...args]);
   return waitLine(p, /^\{/, ms, `forward-tools ${args[0]}`);

@@ -33,6 +33,11 @@ const CODE_TEXT: Record<PairingCodeErrorKind, string> = {
   'code-malformed': 'pairing code is malformed',
 };
 
+/** One of the pairing code's own errors (what decoding a person's input may throw). */
+export function isPairingCodeError(e: unknown): e is PortholeError<PairingCodeErrorKind> {
+  return isPortholeError(e) && Object.hasOwn(CODE_TEXT, e.kind);
+}
+
 function pairingCodeError(
   kind: PairingCodeErrorKind,
   cause?: string,
