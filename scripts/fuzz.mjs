@@ -69,7 +69,7 @@ function jazzerArgs(t, jazzer, libfuzzer) {
 const jazzer = (t, args, stdio) =>
   spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
+    env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name, PORTHOLE_FUZZ_RUNS: String(runs) },
     stdio,
   });
 
