@@ -7,7 +7,7 @@
 // Prints one line per sample and a {"agentRss":…} summary.
 //   node dist/lab/agent-rss.js [--minutes 6] [--rate 10] [--dir /tmp/x]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +22,8 @@ const arg = (name: string, d: string): string => {
 };
 const minutes = Number(arg('minutes', '6'));
 const rate = Number(arg('rate', '10'));
-const dir = arg('dir', mkdtempSync(join(tmpdir(), 'porthole-agent-rss-')));
+const dir = arg('dir', '') || mkdtempSync(join(tmpdir(), 'porthole-agent-rss-'));
+mkdirSync(dir, { recursive: true });
 const procs: ChildProcess[] = [];
 
 const cli = (args: string[]): string => {
@@ -81,7 +82,7 @@ writeFileSync(
 try {
   const home = join(dir, 'home');
   const phone = join(dir, 'phone');
-  (JSON.parse(cli(['home', 'init', '--state', home, '--json'])) as { homeId: string }).homeId;
+  cli(['home', 'init', '--state', home, '--json']);
   const rv = '127.0.0.2:27990';
   await start(['rendezvous', '--listen', rv], 'rendezvous listening');
   await start(

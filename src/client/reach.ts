@@ -257,7 +257,7 @@ function upgradeFor(
         ...(back && udp
           ? {
               udpBack: {
-                probe: back.probe,
+                probe: () => back.probe(),
                 relay: () => openRelayed(env, opts, udp, paired.identity),
                 moved: () => {
                   now = udp;
