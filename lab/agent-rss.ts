@@ -22,6 +22,10 @@ const arg = (name: string, d: string): string => {
 };
 const minutes = Number(arg('minutes', '6'));
 const rate = Number(arg('rate', '10'));
+/** Restart the home every N s (0: never): each costs the agent a reconnect. */
+const restartEvery = Number(arg('restart-home', '0'));
+/** Off: no forced GC before each sample, no heap snapshots (RSS as in production). */
+const probe = !process.argv.includes('--plain');
 const dir = arg('dir', '') || mkdtempSync(join(tmpdir(), 'porthole-agent-rss-'));
 mkdirSync(dir, { recursive: true });
 const procs: ChildProcess[] = [];
@@ -85,10 +89,8 @@ try {
   cli(['home', 'init', '--state', home, '--json']);
   const rv = '127.0.0.2:27990';
   await start(['rendezvous', '--listen', rv], 'rendezvous listening');
-  await start(
-    ['home', '--state', home, '--rendezvous', rv, '--listen', '127.0.0.3:27991'],
-    'registered with rendezvous',
-  );
+  const homeArgs = ['home', '--state', home, '--rendezvous', rv, '--listen', '127.0.0.3:27991'];
+  let homeProc = await start(homeArgs, 'registered with rendezvous');
   cli(['client', 'init', '--state', phone]);
   const code = (JSON.parse(cli(['home', 'pair', '--state', home, '--json'])) as { code: string })
     .code;
@@ -96,7 +98,11 @@ try {
   const agent = await start(
     ['client', 'up', '--state', phone, '--bind', '127.0.0.4', '--sockets', '20'],
     'control socket',
-    { NODE_OPTIONS: `--require ${preload} --expose-gc --heapsnapshot-signal=SIGUSR2` },
+    {
+      NODE_OPTIONS: probe
+        ? `--require ${preload} --expose-gc --heapsnapshot-signal=SIGUSR2`
+        : `--require ${preload}`,
+    },
   );
   const control = await ControlClient.connect(agentSocket(phone));
   let pushes = 0;
@@ -106,7 +112,16 @@ try {
   let failed = 0;
   const end = t0 + minutes * 60_000;
   let snapped = false;
+  let restarts = 0;
+  let lastRestart = Date.now();
   while (Date.now() < end) {
+    if (restartEvery > 0 && Date.now() - lastRestart > restartEvery * 1000) {
+      homeProc.kill('SIGTERM');
+      await new Promise((r) => homeProc.once('exit', r));
+      homeProc = await start(homeArgs, 'registered with rendezvous');
+      lastRestart = Date.now();
+      restarts++;
+    }
     const began = Date.now();
     try {
       await control.call(undefined, 'light.kitchen', { service: 'toggle' });
@@ -114,14 +129,15 @@ try {
       failed++;
     }
     sent++;
-    if (!snapped && Date.now() - t0 > 90_000) {
+    if (probe && !snapped && Date.now() - t0 > 90_000) {
       snapped = true;
       agent.kill('SIGUSR2'); // after warm-up
     }
     const wait = 1000 / rate - (Date.now() - began);
     if (wait > 0) await sleep(wait);
   }
-  agent.kill('SIGUSR2');
+  const st = (await control.status())[0];
+  if (probe) agent.kill('SIGUSR2');
   await sleep(3000);
   control.close();
   watcher.close();
@@ -129,7 +145,17 @@ try {
   const last = samples.at(-1);
   console.log(
     JSON.stringify({
-      agentRss: { dir, sent, failed, pushes, warm, last, samples: samples.length },
+      agentRss: {
+        dir,
+        sent,
+        failed,
+        pushes,
+        restarts,
+        reconnects: st?.reconnects,
+        warm,
+        last,
+        samples: samples.length,
+      },
     }),
   );
 } finally {
