@@ -129,7 +129,16 @@ export class HomeWebRtc {
       clearTimeout(giveUp);
       const pair = pc.getSelectedCandidatePair();
       const peer = pair ? { ip: pair.remote.address, port: pair.remote.port } : undefined;
-      this.onPath(dataChannelPath(dc, peer, dispose), peer ?? { ip: '0.0.0.0', port: 0 });
+      const path = dataChannelPath(dc, peer, dispose);
+      const at = peer ? `${peer.ip}:${peer.port}` : 'unknown';
+      this.log.info({ peer: at }, 'phone data channel open: its session moves there (direct)');
+      path.onClose((why) =>
+        this.log.info(
+          { peer: at, why },
+          'phone data channel closed: its session falls back to the relay',
+        ),
+      );
+      this.onPath(path, peer ?? { ip: '0.0.0.0', port: 0 });
     });
     // mDNS (.local) host candidates cannot be resolved here: the phone's checks reveal it anyway.
     const remote = { ...offer, c: offer.c.filter((c) => !c.split(' ')[1]?.endsWith('.local')) };

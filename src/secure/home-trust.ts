@@ -126,11 +126,20 @@ export class HomeTrustStore implements HomeTrust {
     return c ? fingerprint(Buffer.from(c.edPublic, 'base64url')) : undefined;
   }
 
-  /** Revocation takes effect on live channels too: checked on every message. */
+  /**
+   * Revocation takes effect on live channels too: checked on every message, against the paired
+   * list as read at most REVOKE_FRESH_MS ago (a revocation lands within that).
+   */
   stillAuthorized(remoteStatic: Uint8Array | undefined): boolean {
-    return remoteStatic !== undefined && this.authorized.byDhKey(remoteStatic) !== undefined;
+    return (
+      remoteStatic !== undefined &&
+      this.authorized.byDhKey(remoteStatic, REVOKE_FRESH_MS) !== undefined
+    );
   }
 }
+
+/** How stale the paired list may be on the per-message revocation check. */
+const REVOKE_FRESH_MS = 100;
 
 const secretOf = (code: PendingCode): Uint8Array =>
   new Uint8Array(Buffer.from(code.secret, 'base64url'));

@@ -181,10 +181,14 @@ export class AuthorizedCache {
   private seen = '';
   private byDh = new Map<string, AuthorizedClient>();
   private byEd = new Map<string, AuthorizedClient>();
+  private checkedAt = -Infinity;
   constructor(private readonly dir: string) {}
-  private refresh(): void {
-    const path = join(this.dir, FILES.authorized);
-    const st = existsSync(path) ? statSync(path) : undefined;
+  /** Stats the file unless it was stat'ed less than `maxAgeMs` ago. */
+  private refresh(maxAgeMs = 0): void {
+    const now = performance.now();
+    if (now - this.checkedAt < maxAgeMs) return;
+    this.checkedAt = now;
+    const st = statSync(join(this.dir, FILES.authorized), { throwIfNoEntry: false });
     const key = st ? `${st.mtimeMs}:${st.ino}:${st.size}` : 'none';
     if (key === this.seen) return;
     const list = listAuthorized(this.dir);
@@ -196,8 +200,12 @@ export class AuthorizedCache {
     this.refresh();
     return this.byEd.get(Buffer.from(ed).toString('base64url'));
   }
-  byDhKey(dh: Uint8Array): AuthorizedClient | undefined {
-    this.refresh();
+  /**
+   * `maxAgeMs` > 0 lets a caller on the per-message path (revocation on a live channel) reuse a
+   * check that recent: one stat per frame cost a quarter of the home's CPU on a forwarded stream.
+   */
+  byDhKey(dh: Uint8Array, maxAgeMs = 0): AuthorizedClient | undefined {
+    this.refresh(maxAgeMs);
     return this.byDh.get(Buffer.from(dh).toString('base64url'));
   }
 }

@@ -73,9 +73,13 @@ export class UdxLink {
     this.shim.on('error', () => {}); // a send to a closing UDX socket; UDX retransmits
     this.ready = new Promise((resolve, reject) => {
       this.shim.once('error', reject);
+      // Connected to UDX's port: each injected packet is a plain send (no per-packet address
+      // lookup), and the kernel takes datagrams on the shim from UDX's port only.
       this.shim.bind(0, LOOPBACK, () => {
-        this.shimPort = this.shim.address().port;
-        resolve();
+        this.shim.connect(this.udxPort, LOOPBACK, () => {
+          this.shimPort = this.shim.address().port;
+          resolve();
+        });
       });
     });
   }
@@ -112,7 +116,7 @@ export class UdxLink {
     if (this.closed || this.shimPort === 0) return;
     this.stats.packetsIn++;
     if (pkt.length > this.stats.largestIn) this.stats.largestIn = pkt.length;
-    this.shim.send(pkt, this.udxPort, LOOPBACK);
+    this.shim.send(pkt);
   }
 
   close(): void {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { after, test } from 'node:test';
-import { echoServer, streamWorld, udpPathPair, type StreamWorld } from './support.js';
+import { echoServer, settled, streamWorld, udpPathPair, type StreamWorld } from './support.js';
 
 const N = Number(process.env.STALL_N ?? 100);
 const SIZE = Number(process.env.STALL_SIZE ?? 64 * 1024);
@@ -35,7 +35,12 @@ function udpDrops(): string {
 }
 
 const worlds: StreamWorld[] = [];
-after(() => worlds.forEach((w) => w.close()));
+after(async () => {
+  for (const w of worlds) {
+    await settled(w); // else a stream finishing its close holds the file ~13 s after close
+    w.close();
+  }
+});
 
 test(`${N} parallel streams all complete, no long stall`, { timeout: 60_000 }, async () => {
   const { server, port } = await echoServer();
