@@ -103,6 +103,9 @@ export interface SoakOptions {
   /** A real Home Assistant Core (the cached venv) as the home's device source, and the
    *  `ha-restart` fault. */
   ha?: boolean;
+  /** The cluster names a relay node (default); false: each node relays itself (no relay-restart;
+   *  the phone's WebSocket session can then reach a home on the node that served its page). */
+  relayNode?: boolean;
   /** Only these faults (default: all, in the order of FAULTS). */
   only?: readonly FaultName[];
   /** Progress lines (stderr by default). */
@@ -462,6 +465,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? ((l: string) => process.stderr.write(l + '\n'));
   const short = o.short;
   const entity = o.ha ? HA_ENTITY : 'light.kitchen';
+  const withRelayNode = o.relayNode !== false;
   const totalMs = short ? 0 : o.minutes * 60_000;
   const warmupMs = short ? 10_000 : Math.min(5 * 60_000, totalMs / 6);
   // Short mode: loss for 15 s; UDP blocked for 25 s (finding the TCP relay takes ~12 s).
@@ -576,21 +580,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           redisUrl,
           '--node-id',
           id,
-          '--relay-node',
-          relayAddr,
-          '--relay-node-tcp',
-          '7500',
+          ...(withRelayNode ? ['--relay-node', relayAddr, '--relay-node-tcp', '7500'] : []),
         ]),
         'rendezvous listening',
       );
     const rvA = rvNode('rv-a');
     const rvB = rvNode('rv-b');
-    const relay = proc(
-      'relay',
-      lab.ns.rendezvous,
-      node(['relay', '--listen', relayAddr, '--tcp', '7500']),
-      'relay listening',
-    );
+    const relay = withRelayNode
+      ? proc(
+          'relay',
+          lab.ns.rendezvous,
+          node(['relay', '--listen', relayAddr, '--tcp', '7500']),
+          'relay listening',
+        )
+      : undefined;
     // Home Assistant (the cached venv) inside the home's namespace, on 127.0.0.1:8123 there.
     let ha: Proc | undefined;
     const haTokenFile = join(dir, 'ha-token');
@@ -648,7 +651,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     );
     say(`soak: lab up, logs in ${dir}`);
     await redis.start();
-    await Promise.all([rvA.start(), rvB.start(), relay.start()]);
+    await Promise.all([rvA.start(), rvB.start(), ...(relay ? [relay.start()] : [])]);
     await home.start();
 
     const pair = async (stateDir: string): Promise<void> => {
@@ -1030,6 +1033,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           return;
         }
         case 'relay-restart': {
+          if (!relay) throw new Error('relay-restart needs the relay node');
           await relay.restart();
           const [cmd, fresh] = await Promise.all([
             cmdProbe(t0, deadline),
@@ -1140,7 +1144,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // --- the schedule: every fault in turn, round after round, until the time is up.
     const endAt = short ? 0 : t00 + totalMs - 2 * 60_000;
     for (let round = 1; ; round++) {
-      for (const f of o.only ?? (o.ha ? [...FAULTS, 'ha-restart' as const] : FAULTS)) {
+      const schedule = (o.ha ? [...FAULTS, 'ha-restart' as const] : FAULTS).filter(
+        (f) => withRelayNode || f !== 'relay-restart',
+      );
+      for (const f of o.only ?? schedule) {
         const need = BOUNDS_MS[f] + (f === 'loss-5pct' || f === 'udp-blocked' ? windowMs : 0);
         if (!short && Date.now() + need > endAt) break;
         const slot = Date.now() + slotMs;
@@ -1445,6 +1452,7 @@ async function main(): Promise<void> {
       'no-phone': { type: 'boolean', default: false },
       ha: { type: 'boolean' },
       'no-ha': { type: 'boolean', default: false },
+      'no-relay-node': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
   });
@@ -1467,6 +1475,7 @@ async function main(): Promise<void> {
     streams: !values['no-streams'],
     phone,
     ha,
+    relayNode: !values['no-relay-node'],
     ...(only ? { only } : {}),
   });
   process.stdout.write(soakTable(r) + '\n');
