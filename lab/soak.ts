@@ -1341,7 +1341,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       missed.push(`final state ${final.state} ≠ last answer ${applied.at(-1)?.state}`);
     for (const f of faults)
       if (!f.ok)
-        missed.push(`${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms > ${f.boundMs}`);
+        missed.push(
+          `${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms (bound ${f.boundMs})${'phone' in f.probes ? `, phone ${f.probes.phone ?? 'never'} ms (bound ${f.boundMs + PHONE_EXTRA_MS})` : ''}`,
+        );
     for (const r of rss)
       if (r.judged && r.growth >= RSS_GROWTH_BOUND)
         missed.push(
