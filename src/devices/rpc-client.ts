@@ -87,6 +87,8 @@ export class DeviceClient {
   private readonly o: RpcClientOptions;
   private keepaliveTimer: TimerHandle | undefined;
   private ping: { n: number; at: number } | undefined;
+  /** Liveness pings in flight (`probe`), by their n: each ends on its pong or its timer. */
+  private readonly probes = new Map<number, { timer: TimerHandle; cb: (ok: boolean) => void }>();
   private pingN = 0;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
@@ -141,9 +143,34 @@ export class DeviceClient {
     }
   }
 
+  /**
+   * One ping through the home itself (its RPC answers every ping with a pong, on any path, through
+   * the secure channel): `cb(true)` on the pong within `ms`, `cb(false)` after it. The agent's
+   * liveness check (a crashed home answers nothing; a relayed path has no ping of its own).
+   */
+  probe(ms: number, cb: (ok: boolean) => void): void {
+    const n = this.pingN++ % 2 ** 31;
+    const timer = this.clock.setTimer(ms, () => {
+      if (this.probes.delete(n)) cb(false);
+    });
+    this.probes.set(n, { timer, cb });
+    this.ch?.send(encodeRpc({ t: 'ping', n }));
+  }
+
+  /** Liveness pings in flight end unanswered (the link they went on is gone). */
+  private endProbes(): void {
+    const all = [...this.probes.values()];
+    this.probes.clear();
+    for (const p of all) {
+      p.timer.cancel();
+      p.cb(false);
+    }
+  }
+
   /** The channel is gone; requests in flight wait (their windows still run) for `attach`. */
   detach(): void {
     this.ch = undefined;
+    this.endProbes();
     for (const e of this.pending.values()) {
       e.resend?.cancel();
       e.resend = undefined;
@@ -300,6 +327,12 @@ export class DeviceClient {
   }
 
   private onPong(m: Extract<RpcMessage, { t: 'pong' }>): void {
+    const probe = this.probes.get(m.n);
+    if (probe) {
+      this.probes.delete(m.n);
+      probe.timer.cancel();
+      return probe.cb(true);
+    }
     if (!this.ping || m.n !== this.ping.n) return; // late or forged
     this.rttMs = this.clock.now() - this.ping.at;
     this.ping = undefined;
@@ -406,6 +439,7 @@ export class DeviceClient {
   close(): void {
     this.closed = true;
     this.keepaliveTimer?.cancel();
+    this.endProbes();
     for (const id of [...this.pending.keys()]) {
       const e = this.finish(id);
       // Closed while in flight: it may have reached the home (unless nothing was ever sent).

@@ -88,7 +88,10 @@ export function isSessionId(s: string): boolean {
  * that no answer is ever larger than the request that caused it (no amplification).
  */
 export function encode(msg: Message, padTo = 0): Uint8Array {
-  const w = new Writer(64).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
+  // Sized for the payload at once: a 1,400-byte stream frame grew a 64-byte writer five times.
+  const payload = (msg as { payload?: unknown }).payload;
+  const room = 64 + (payload instanceof Uint8Array ? payload.length : 0);
+  const w = new Writer(room).u8(MAGIC0).u8(MAGIC1).u8(WIRE_VERSION).u8(TYPE_CODES[msg.type]);
   if (isCore(msg)) encodeCore(w, msg);
   else if (isCandidate(msg)) encodeCandidateMessage(w, msg);
   else if (isServer(msg)) encodeServerMessage(w, msg);
