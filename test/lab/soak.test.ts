@@ -1,7 +1,7 @@
 // The soak's short mode (issue 21, `npm run soak -- --short`): the whole system in the real-NAT
 // lab — two rendezvous nodes with Redis, a relay node, a home, a client agent with a watch, a
 // forwarded stream, Home Assistant Core (the cached venv) as the home's device source — while each
-// fault is injected once (HA restarted too; HA adds ~10 s to this test). What must hold here, every time: no
+// fault is injected once (HA restarted too; HA adds ~25 s to this test). What must hold here, every time: no
 // process crashed, no unhandled error in any log, no command applied twice, the final state is
 // the last answer, and every fault recovered (its bound is the soak's own target, checked by
 // `npm run soak`'s exit code and printed here; this test allows 3× under CI load). Timing targets
