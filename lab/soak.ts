@@ -26,7 +26,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { parseOptions } from '../bench/cli-args.js';
 import type { BrowserContext, Page } from 'playwright-core';
 import { agentSocket } from '../src/cli/client-up-cmd.js';
 import { ControlClient } from '../src/client/agent/control-client.js';
@@ -1444,9 +1445,19 @@ export function soakTable(r: SoakResult): string {
   return lines.join('\n');
 }
 
+const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the kernel-NAT lab; docs/soak.md)
+  --minutes 60      how long the commands and faults run (at least 5)
+  --short           the CI mode: every fault once, ~2 min
+  --faults A,B      only these faults (${[...FAULTS, 'ha-restart'].join(', ')})
+  --ha / --no-ha    Home Assistant as the home's device source (on, except in --short)
+  --phone           the phone app in Chromium as a counted session (needs --no-relay-node)
+  --no-relay-node   each cluster node relays itself (no relay-restart fault)
+  --no-streams      no forwarded stream
+  --json            the report as its JSON line only (without: the table, then that line)`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseOptions(
+    {
       minutes: { type: 'string', default: '60' },
       short: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -1460,7 +1471,8 @@ async function main(): Promise<void> {
       'no-relay-node': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
-  });
+    SOAK_USAGE,
+  );
   const minutes = Number(values.minutes);
   if (!values.short && !(minutes >= 5)) throw new Error('--minutes must be at least 5');
   checkLabPrerequisites();
@@ -1483,7 +1495,7 @@ async function main(): Promise<void> {
     relayNode: !values['no-relay-node'],
     ...(only ? { only } : {}),
   });
-  process.stdout.write(soakTable(r) + '\n');
+  if (!values.json) process.stdout.write(soakTable(r) + '\n');
   process.stdout.write(JSON.stringify({ soak: r }) + '\n');
   process.exitCode = r.missed.length ? 1 : 0;
 }
