@@ -69,7 +69,7 @@ function jazzerArgs(t, jazzer, libfuzzer) {
 const jazzer = (t, args, stdio) =>
   spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name },
+    env: { ...process.env, PORTHOLE_FUZZ_TARGET: t.name, PORTHOLE_FUZZ_RUNS: String(runs) },
     stdio,
   });
 
@@ -90,6 +90,7 @@ function run(t) {
       `-artifact_prefix=${dir}/`,
     ],
   );
+  const started = Date.now();
   return new Promise((resolve) => {
     const p = jazzer(t, args, ['ignore', 'inherit', 'pipe']);
     let log = '';
@@ -104,16 +105,25 @@ function run(t) {
       const stat = (k) => Number(new RegExp(`stat::${k}:\\s+(\\d+)`).exec(log)?.[1] ?? NaN);
       const artifact = /Test unit written to (\S+)/.exec(log)?.[1];
       if (code !== 0) process.stderr.write(log.slice(-4000));
+      const wall = Math.round((Date.now() - started) / 1000);
+      // jazzer's async mode (and a stopped run) may print no final stats: then the count that
+      // jazzer-entry.ts keeps of the target's calls, else the last status line's, and exec/s
+      // over the wall time (start-up included).
+      const counted = [...log.matchAll(/^porthole-fuzz: (\d+) executions$/gm)].at(-1)?.[1];
+      const status = [...log.matchAll(/^#(\d+)\s/gm)].at(-1)?.[1];
+      const execs = done
+        ? Number(done[1])
+        : Number.isNaN(stat('number_of_executed_units'))
+          ? Number(counted ?? status ?? NaN)
+          : stat('number_of_executed_units');
+      const perSec = Number.isNaN(stat('average_exec_per_sec'))
+        ? Math.round(execs / Math.max(wall, 1))
+        : stat('average_exec_per_sec');
       resolve({
         name: t.name,
-        // jazzer's async mode (and a stopped run) may print no final stats: then the last
-        // status line's count.
-        execs: done
-          ? Number(done[1])
-          : Number.isNaN(stat('number_of_executed_units'))
-            ? Number([...log.matchAll(/^#(\d+)\s/gm)].at(-1)?.[1] ?? NaN)
-            : stat('number_of_executed_units'),
-        perSec: stat('average_exec_per_sec'),
+        wall,
+        execs,
+        perSec,
         cov: last?.[1] ?? '?',
         ft: last?.[2] ?? '?',
         corpus: last ? `${last[3]} (${last[4]})` : '?',
@@ -177,11 +187,11 @@ for (const t of targets) {
   rows.push(r);
 }
 console.log(
-  '\n| target | executions | exec/s | edges (cov) | features (ft) | corpus | lines of its sources | branches | peak RSS MB | result |',
+  '\n| target | executions | exec/s | edges (cov) | features (ft) | corpus | wall s | lines of its sources | branches | peak RSS MB | result |',
 );
-console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---|');
+console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|');
 for (const r of rows)
   console.log(
-    `| ${r.name} | ${n(r.execs)} | ${n(r.perSec)} | ${r.cov} | ${r.ft} | ${r.corpus} | ${r.lines ?? '-'} | ${r.branches ?? '-'} | ${n(r.rss)} | ${r.result ?? '-'} |`,
+    `| ${r.name} | ${n(r.execs)} | ${n(r.perSec)} | ${r.cov} | ${r.ft} | ${r.corpus} | ${n(r.wall ?? NaN)} | ${r.lines ?? '-'} | ${r.branches ?? '-'} | ${n(r.rss)} | ${r.result ?? '-'} |`,
   );
 process.exit(rows.some((r) => r.result && r.result !== 'no finding') ? 1 : 0);

@@ -77,6 +77,35 @@ test('exposure: defaults hide locks, alarms and door/garage/gate covers; rules p
   });
 });
 
+test('exposure patterns: `*` is every entity; many stars match in linear time (fuzz finding)', () => {
+  const s = (entity_id: string) => ({ entity_id, attributes: {} });
+  // `hide: ['*']` hid nothing: the lone star was a regex for ids without a dot.
+  const all = parseExposure({ hide: ['*'], clients: { GUESTPHONE1: { expose: ['*'] } } });
+  assert.equal(isExposed(all, s('light.kitchen'), undefined), false);
+  assert.equal(isExposed(all, s('lock.front'), 'GUESTPHONE1'), true);
+  const f = (p: string) => parseExposure({ hide: [p] });
+  for (const [p, id, hit] of [
+    ['light.*', 'light.kitchen', true],
+    ['*.kitchen_*', 'light.kitchen_main', true],
+    ['*.kitchen_*', 'light.kitchen', false],
+    ['l*t.k*n', 'light.kitchen', true],
+    ['light.*', 'light.kitchen.extra', false],
+    ['light.*', 'light.Kitchen', false],
+    ['*.*', 'light.', true],
+  ] as const)
+    assert.equal(isExposed(f(p), s(id), undefined), !hit, `${p} on ${id}`);
+  // test/fuzz/corpus/exposure-file/regress-many-stars: the regex backtracked for > 10 s.
+  const stars = parseExposure({
+    hide: [`sensor.out${'*'.repeat(80)}side_t*`, `*${'_*'.repeat(90)}x`],
+  });
+  const t0 = performance.now();
+  assert.equal(isExposed(stars, s('sensor.outside_temperature'), undefined), false);
+  assert.equal(isExposed(stars, s(`sensor.out${'_'.repeat(150)}side_q`), undefined), true);
+  assert.equal(isExposed(stars, s(`sensor.${'_'.repeat(200)}`), undefined), true);
+  assert.equal(isExposed(stars, s('sensor.outside_t'), undefined), false);
+  assert.ok(performance.now() - t0 < 1000, 'matched in well under a second');
+});
+
 test('areas: the entity own area, else its device area', () => {
   const reg = {
     areas: parseAreas([{ area_id: 'k', name: 'Kitchen' }, { area_id: 'b', name: 'Bedroom' }, 7]),
