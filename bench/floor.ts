@@ -1,11 +1,16 @@
 // Connect-time floor ratio per pair (issue 9): measured p50 ÷ (2·RTT to the rendezvous + 1·RTT
 // to the peer) in the simulator with a fixed 40 ms RTT, for the patent's round and for the
 // ladder with a cached client class. `node dist/bench/floor.js [TRIALS]`.
+import { countArg } from './cli-args.js';
 import type { PresetName } from '../src/net/virtual/presets.js';
 import { PATENT_PAIR_OPTIONS, runPair } from '../src/sim/matrix.js';
 import type { SimStrategy } from '../src/sim/trial.js';
 
-const trials = Number(process.argv[2] ?? 50);
+const trials = countArg(
+  0,
+  50,
+  'usage: node dist/bench/floor.js [TRIALS]   (default 50: simulated trials per pair)',
+);
 /** sim/trial.ts: each side is rttMs/4 one way from the core, where the rendezvous sits. */
 const RTT = PATENT_PAIR_OPTIONS.rttMs;
 const RV_RTT = RTT / 2;

@@ -9,13 +9,13 @@
 // time to first byte (cold: from starting the forwarder; warm: a new connection through a
 // running one), the longest gap with no byte, CPU ms per MB on each side (and the relay's),
 // 100 parallel 1 MiB fetches (all complete; Jain's fairness), memory per idle stream.
+import { parseOptions } from './cli-args.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { checkLabPrerequisites, inNs, nft } from '../lab/netns.js';
 import { pairInLab } from '../lab/paired.js';
 import { killLabProcesses, runClient } from '../lab/runner.js';
@@ -23,8 +23,14 @@ import { cpuMsOfTree, rssOfTree, shapeLink } from '../lab/shape.js';
 import { buildLab, type Lab } from '../lab/topology.js';
 import type { FetchResult } from './forward-tools.js';
 
-const { values: opt } = parseArgs({
-  options: {
+const USAGE = `usage: npm run bench:forward [-- options]   (as root: it builds the kernel-NAT lab)
+  --loss 0,1,2,5   loss in % per step    --size 32   MiB per fetch     --rtt 30   ms (delay line)
+  --mbit 100       the home's WAN rate   --parallel 100   1 MiB fetches at once (0: skip)
+  --idle 200       idle streams (0: skip) --repeat 1  fetches per cell   --warm 10  first-byte probes
+  --cap 20         s per fetch           --only direct,ssh,hypertele,punched,relay-udp,relay-tcp,relay-ws
+  --json           one JSON line per result as well`;
+const opt = parseOptions(
+  {
     loss: { type: 'string', default: '0,1,2,5' },
     size: { type: 'string', default: '32' },
     rtt: { type: 'string', default: '30' },
@@ -37,7 +43,8 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 const LOSSES = opt.loss.split(',').map(Number);
 const SIZE = Math.round(Number(opt.size) * 1024 * 1024);
 const RTT = Number(opt.rtt);

@@ -1,12 +1,17 @@
 // Loopback connect times for both paths over real sockets: `npm run bench:loopback [RUNS]`.
 // Rendezvous, home and client each on their own 127.0.0.x address, N = M = 500 (patent defaults).
+import { countArg } from './cli-args.js';
 import { connectAsync } from '../src/client/connector.js';
 import { LOOPBACK, startLocalStack } from '../test/support/local-stack.js';
 import { realEnv } from '../src/net/real-env.js';
 import { silentLogger } from '../src/net/types.js';
 import { percentile } from '../src/sim/stats.js';
 
-const runs = Number(process.argv[2] ?? 25);
+const runs = countArg(
+  0,
+  25,
+  'usage: npm run bench:loopback [-- RUNS]   (default 25: loopback connects per path)',
+);
 const env = realEnv(silentLogger);
 const stack = await startLocalStack(env, 'bench-home');
 

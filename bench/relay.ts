@@ -5,6 +5,7 @@
 //    (its own process) over udp, tcp and ws, paced to a fixed offered rate; reported as bytes the
 //    relay forwarded per second of its process's CPU time (delivered %: what reached the home,
 //    whose receive loop shares this process with the sender, so it drops first under load).
+import { countArg } from './cli-args.js';
 import { fork } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -20,7 +21,14 @@ import { sameAddr } from '../src/wire/addr.js';
 import { decode, encode } from '../src/wire/messages.js';
 import { TcpLink, WsLink, type RelayLink } from '../src/relay/client-links.js';
 
-const SECONDS = Math.min(10, Number(process.argv[2] ?? 2));
+const SECONDS = Math.min(
+  10,
+  countArg(
+    0,
+    2,
+    'usage: npm run bench:relay [-- SECONDS]   (default 2, at most 10: per transport)',
+  ),
+);
 const FRAME = 1000;
 /** Offered load: frames per 5 ms tick (= 40 MB/s offered); bounded so the machine stays usable. */
 const PER_TICK = 200;

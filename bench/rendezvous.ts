@@ -12,24 +12,25 @@
 //  3. assists for --seconds, closed-loop: each client asks a random node for a random home; the
 //     bench's homes answer PeerInfo with SprayDone at once, the client waits for Ready (figure 2
 //     without the spray). Rate, p50/p99 latency, and node CPU (assists per CPU-second).
+import { parseOptions } from './cli-args.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
 import type { SocketAddr } from '../src/net/types.js';
 import { percentile } from '../src/sim/stats.js';
 import { decode, encode, REQUEST_PAD, type Message } from '../src/wire/messages.js';
 import { startRedis } from '../test/support/redis.js';
 
-const { values: a } = parseArgs({
-  options: {
+const a = parseOptions(
+  {
     homes: { type: 'string', default: '50000' },
     seconds: { type: 'string', default: '4' },
     nodes: { type: 'string', default: '1,2,3' },
     window: { type: 'string', default: '128' },
   },
-});
+  'usage: npm run bench:rendezvous [-- --homes 50000 --seconds 4 --nodes 1,2,3 --window 128]',
+);
 const HOMES = Math.min(Number(a.homes), 2_000_000);
 const SECONDS = Math.min(Number(a.seconds), 120);
 const WINDOW = Math.min(Number(a.window), 4096);

@@ -2,11 +2,16 @@
 // - the bare virtual network (the baseline: one host sprays 501 packets through a port-restricted
 //   NAT, the other opens 500 sockets behind a symmetric NAT and sends one packet from each),
 // - the real roles on it: a cone pair (ends at the first probe) and the birthday pair.
+import { countArg } from './cli-args.js';
 import { PRESETS } from '../src/net/virtual/presets.js';
 import { VirtualWorld } from '../src/net/virtual/world.js';
 import { PATENT_PAIR_OPTIONS, runPair } from '../src/sim/matrix.js';
 
-const trials = Number(process.argv[2] ?? 500);
+const trials = countArg(
+  0,
+  500,
+  'usage: npm run bench:sim [-- TRIALS]   (default 500: simulated trials per row)',
+);
 
 /** The network's share of a birthday trial, without any protocol: returns datagrams delivered. */
 function bareNetworkTrial(seed: number): number {

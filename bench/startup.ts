@@ -7,6 +7,7 @@
 // - `porthole client set light.kitchen on --state DIR` through a running agent: a stand-in agent
 //   in this process answers on the control socket, so the row is the command's own cost.
 // The target (issue 21): `porthole --help` ≤ 2.5 × `node -e 0`.
+import { countArg } from './cli-args.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,11 @@ import { agentSocket } from '../src/cli/client-up-cmd.js';
 import { ControlServer } from '../src/client/agent/control-server.js';
 import type { EntityState } from '../src/devices/model.js';
 
-const runs = Number(process.argv[2] ?? 15);
+const runs = countArg(
+  0,
+  15,
+  'usage: npm run bench:startup [-- RUNS]   (default 15: runs per row, interleaved)',
+);
 const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 const none = mkdtempSync(join(tmpdir(), 'porthole-startup-'));
 const state = mkdtempSync(join(tmpdir(), 'porthole-startup-agent-'));

@@ -12,11 +12,12 @@
 // every state change shown by the watch, each fault's time to recover against its bound
 // (docs/soak.md), the RSS of every process after warm-up and at the end, crashes and unhandled
 // errors in every log. A table, then one --json line; exit 1 when a target is missed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   createWriteStream,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   writeFileSync,
   type WriteStream,
@@ -25,9 +26,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { promisify } from 'node:util';
+import { parseOptions } from '../bench/cli-args.js';
+import type { BrowserContext, Page } from 'playwright-core';
 import { agentSocket } from '../src/cli/client-up-cmd.js';
 import { ControlClient } from '../src/client/agent/control-client.js';
+import { selfSignedCert } from './browser.js';
 import { checkLabPrerequisites, inNs, nft } from './netns.js';
 import { BIN, runClient } from './runner.js';
 import { buildLab, parseSite, type Lab } from './topology.js';
@@ -42,7 +46,8 @@ export type FaultName =
   | 'relay-restart'
   | 'home-restart'
   | 'loss-5pct'
-  | 'udp-blocked';
+  | 'udp-blocked'
+  | 'ha-restart';
 
 export const FAULTS: readonly FaultName[] = [
   'flush-client',
@@ -75,7 +80,16 @@ export const BOUNDS_MS: Record<FaultName, number> = {
   'home-restart': 20_000,
   'loss-5pct': 5_000,
   'udp-blocked': 20_000,
+  'ha-restart': 10_000,
 };
+/**
+ * The phone app in Chromium: after each fault its page is live again (a relayed or direct path,
+ * states not stale) and has shown a state change pushed after the fault, within the fault's bound
+ * plus the app's longest reconnect backoff step (15 s, src/phone/session.ts BACKOFF_MS).
+ */
+export const PHONE_EXTRA_MS = 15_000;
+/** Home Assistant restarted: HA itself must answer HTTP again within this (printed, judged). */
+export const HA_START_BOUND_MS = 120_000;
 /** UDP blocked: commands must also work again this soon after the block is lifted. */
 export const UDP_UNBLOCK_BOUND_MS = 10_000;
 /** RSS growth bound, after warm-up, for processes that lived long enough to judge. */
@@ -85,6 +99,14 @@ export interface SoakOptions {
   minutes: number;
   short: boolean;
   streams: boolean;
+  /** The phone web app open in Chromium in the client's namespace (a counted phone session). */
+  phone?: boolean;
+  /** A real Home Assistant Core (the cached venv) as the home's device source, and the
+   *  `ha-restart` fault. */
+  ha?: boolean;
+  /** The cluster names a relay node (default); false: each node relays itself (no relay-restart;
+   *  the phone's WebSocket session can then reach a home on the node that served its page). */
+  relayNode?: boolean;
   /** Only these faults (default: all, in the order of FAULTS). */
   only?: readonly FaultName[];
   /** Progress lines (stderr by default). */
@@ -107,6 +129,8 @@ class Proc {
   readonly lives: Incarnation[] = [];
   readonly crashes: string[] = [];
   private stopping = false;
+  /** SIGKILL after this long in stop() (HA saves its state on SIGTERM: longer). */
+  stopMs = 5000;
   private readonly log: WriteStream;
   constructor(
     readonly name: string,
@@ -115,6 +139,8 @@ class Proc {
     readonly ready: string,
     readonly logPath: string,
     private readonly onLine?: (line: string, at: number) => void,
+    /** Instead of a line: resolves once the process is ready (e.g. HA answers HTTP). */
+    private readonly readyCheck?: () => Promise<void>,
   ) {
     this.log = createWriteStream(logPath, { flags: 'a' });
   }
@@ -135,11 +161,25 @@ class Proc {
         settled = true;
         reject(new Error(`${this.name} did not say "${this.ready}" in ${timeoutMs} ms`));
       }, timeoutMs);
+      this.readyCheck?.().then(
+        () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        },
+        (e: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
       const seen = (b: Buffer): void => {
         this.log.write(b);
         if (settled) return;
         buf = (buf + b.toString()).slice(-8000);
-        if (buf.includes(this.ready)) {
+        if (!this.readyCheck && buf.includes(this.ready)) {
           settled = true;
           clearTimeout(timer);
           resolve();
@@ -175,14 +215,14 @@ class Proc {
     this.stopping = true;
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill(signal);
-    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    const t = setTimeout(() => p.kill('SIGKILL'), this.stopMs);
     await gone;
     clearTimeout(t);
   }
 
-  async restart(): Promise<void> {
+  async restart(timeoutMs?: number): Promise<void> {
     await this.stop('SIGTERM');
-    await this.start();
+    await this.start(timeoutMs);
   }
 
   sample(): void {
@@ -200,6 +240,91 @@ class Proc {
   close(): void {
     this.log.end();
   }
+}
+
+/**
+ * RSS of a process tree the soak did not spawn itself (Chromium, started by playwright): one
+ * row per Chromium process kind (`browser`, `renderer`, `gpu-process`, `utility`, `zygote`),
+ * the VmRSS of its pids summed, sampled with the others.
+ */
+class TreeRss {
+  readonly groups = new Map<string, Incarnation>();
+  private rootPid: number | undefined;
+  constructor(
+    readonly name: string,
+    /** Finds the tree's root (e.g. the browser by its profile dir in /proc/PID/cmdline). */
+    private readonly findRoot: (
+      cmdline: (pid: number) => string,
+      pids: number[],
+    ) => number | undefined,
+  ) {}
+
+  sample(): void {
+    const pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
+    const cmdline = (pid: number): string => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        return '';
+      }
+    };
+    if (this.rootPid === undefined || !existsSync(`/proc/${this.rootPid}`))
+      this.rootPid = this.findRoot(cmdline, pids);
+    const root = this.rootPid;
+    if (root === undefined) return;
+    const kids = new Map<number, number[]>();
+    for (const pid of pids) {
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+        kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
+      } catch {
+        // gone
+      }
+    }
+    const sums = new Map<string, number>();
+    const todo = [root];
+    const at = Date.now();
+    while (todo.length) {
+      const pid = todo.pop() as number;
+      todo.push(...(kids.get(pid) ?? []));
+      try {
+        const kb = Number(
+          /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN,
+        );
+        if (!Number.isFinite(kb)) continue;
+        const kind =
+          pid === root ? 'browser' : (/--type=([\w-]+)/.exec(cmdline(pid))?.[1] ?? 'other');
+        sums.set(kind, (sums.get(kind) ?? 0) + kb);
+      } catch {
+        // gone
+      }
+    }
+    for (const [kind, kb] of sums) {
+      let life = this.groups.get(kind);
+      if (!life) this.groups.set(kind, (life = { pid: root, startedAt: at, rss: [] }));
+      life.rss.push({ at, kb });
+    }
+  }
+
+  rows(): Array<{ name: string; lives: Incarnation[] }> {
+    return [...this.groups].map(([kind, life]) => ({
+      name: `${this.name} ${kind}`,
+      lives: [life],
+    }));
+  }
+}
+
+const execFileP = promisify(execFile);
+/** A command inside a namespace without blocking the soak's event loop; its stdout. */
+async function nsRun(ns: string, argv: string[], timeoutMs: number): Promise<string> {
+  const { stdout } = await execFileP('ip', ['netns', 'exec', ns, ...argv], {
+    timeout: timeoutMs,
+    encoding: 'utf8',
+  });
+  return stdout;
 }
 
 interface CommandRecord {
@@ -256,6 +381,22 @@ export interface SoakResult {
   /** Lines matching unhandled errors / crashes in any log. */
   logProblems: string[];
   stream: { tries: number; ok: number; longestOutageMs: number; lastOk: boolean } | null;
+  /** The phone web app in Chromium (null when not in this run). */
+  phone: {
+    /** State changes the page rendered (seen by a MutationObserver in the page). */
+    changes: number;
+    /** Applied commands answered while the page was live (every sample in sent-1 s … end+5 s). */
+    covered: number;
+    /** Of those, not rendered by the page in order within 5 s of the answer. */
+    unseen: number;
+    samples: number;
+    liveSamples: number;
+    longestOutageMs: number;
+    finalOk: boolean;
+    path: string;
+  } | null;
+  /** Home Assistant as the device source: its entity and its restarts' times to answer HTTP. */
+  ha: { entity: string; restartsMs: number[] } | null;
   paths: string[];
   missed: string[];
   logDir: string;
@@ -267,6 +408,21 @@ const ECHO = [
 ]
   .map((u) => fileURLToPath(u))
   .find((p) => existsSync(p) && p.endsWith('.js')) as string;
+
+const HA_JS = [new URL('./ha.js', import.meta.url), new URL('../dist/lab/ha.js', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p) && p.endsWith('.js')) as string;
+const HA_VENV = [
+  new URL('../scripts/ha-venv.mjs', import.meta.url),
+  new URL('../../scripts/ha-venv.mjs', import.meta.url),
+]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p)) as string;
+/** HA's port inside the home's namespace (127.0.0.1 there). */
+const HA_PORT = 8123;
+/** The HA demo entity the commands toggle (the simulated house's is light.kitchen). */
+const HA_ENTITY = 'light.kitchen_lights';
+const PHONE_LIVE = '[data-path="relayed"], [data-path="direct"]';
 
 const json = (line: string): Record<string, unknown> => {
   try {
@@ -309,6 +465,8 @@ const LOG_PROBLEM =
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? ((l: string) => process.stderr.write(l + '\n'));
   const short = o.short;
+  const entity = o.ha ? HA_ENTITY : 'light.kitchen';
+  const withRelayNode = o.relayNode !== false;
   const totalMs = short ? 0 : o.minutes * 60_000;
   const warmupMs = short ? 10_000 : Math.min(5 * 60_000, totalMs / 6);
   // Short mode: loss for 15 s; UDP blocked for 25 s (finding the TCP relay takes ~12 s).
@@ -340,8 +498,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     argv: string[],
     ready: string,
     onLine?: (l: string, at: number) => void,
+    readyCheck?: () => Promise<void>,
   ): Proc => {
-    const p = new Proc(name, ns, argv, ready, join(dir, `${name}.log`), onLine);
+    const p = new Proc(name, ns, argv, ready, join(dir, `${name}.log`), onLine, readyCheck);
     procs.push(p);
     return p;
   };
@@ -369,6 +528,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let control: ControlClient | undefined;
   let sampler: NodeJS.Timeout | undefined;
   const cleanup: Array<() => void> = [];
+  let browser: BrowserContext | undefined;
+  let stopPhone = false;
+  const chromiumRss = new TreeRss('chromium', (cmdline, pids) =>
+    pids.find((pid) => {
+      const c = cmdline(pid);
+      return c.includes(`--user-data-dir=${join(dir, 'profile-')}`) && !c.includes('--type=');
+    }),
+  );
+  /** The page's polls (every second) and the state changes it rendered. */
+  const phoneSamples: Array<{ at: number; live: boolean; state: string; path: string }> = [];
+  const phoneChanges: Array<{ at: number; state: string }> = [];
+  const haRestartsMs: number[] = [];
 
   try {
     const homeDir = join(dir, 'home');
@@ -388,33 +559,80 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ['redis-server', '--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       'Ready to accept connections',
     );
+    // The phone app is served by both nodes (the home names the app URL of the node it is on).
+    const tls = o.phone ? selfSignedCert(dir, rvIp, 'porthole-soak') : undefined;
+    const web = (id: 'rv-a' | 'rv-b'): string[] =>
+      tls
+        ? [
+            ...['--web', `${rvIp}:${id === 'rv-a' ? 443 : 8443}`],
+            ...['--tls-cert', tls.cert, '--tls-key', tls.key],
+          ]
+        : [];
     const rvNode = (id: 'rv-a' | 'rv-b'): Proc =>
       proc(
         id,
         lab.ns.rendezvous,
         node([
           'rendezvous',
+          ...web(id),
           '--listen',
           nodeAddr[id],
           '--cluster',
           redisUrl,
           '--node-id',
           id,
-          '--relay-node',
-          relayAddr,
-          '--relay-node-tcp',
-          '7500',
+          ...(withRelayNode ? ['--relay-node', relayAddr, '--relay-node-tcp', '7500'] : []),
         ]),
         'rendezvous listening',
       );
     const rvA = rvNode('rv-a');
     const rvB = rvNode('rv-b');
-    const relay = proc(
-      'relay',
-      lab.ns.rendezvous,
-      node(['relay', '--listen', relayAddr, '--tcp', '7500']),
-      'relay listening',
-    );
+    const relay = withRelayNode
+      ? proc(
+          'relay',
+          lab.ns.rendezvous,
+          node(['relay', '--listen', relayAddr, '--tcp', '7500']),
+          'relay listening',
+        )
+      : undefined;
+    // Home Assistant (the cached venv) inside the home's namespace, on 127.0.0.1:8123 there.
+    let ha: Proc | undefined;
+    const haTokenFile = join(dir, 'ha-token');
+    if (o.ha) {
+      const v = spawnSync(process.execPath, [HA_VENV, '--json'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 30 * 60_000,
+      });
+      if (v.status !== 0) throw new Error(`scripts/ha-venv.mjs failed (exit ${v.status})`);
+      const { hass } = JSON.parse(v.stdout.trim().split('\n').pop() ?? '{}') as { hass: string };
+      const haDir = join(dir, 'ha');
+      const { writeHaConfig } = (await import(HA_VENV)) as {
+        writeHaConfig: (dir: string, port: number) => void;
+      };
+      writeHaConfig(haDir, HA_PORT);
+      ha = proc(
+        'home-assistant',
+        lab.ns.home,
+        [hass, '-c', haDir, '--skip-pip'],
+        '',
+        undefined,
+        () =>
+          nsRun(
+            lab.ns.home,
+            [process.execPath, HA_JS, 'wait', String(HA_PORT), String(HA_START_BOUND_MS)],
+            HA_START_BOUND_MS + 10_000,
+          ).then(() => {}),
+      );
+      ha.stopMs = 30_000;
+      say('soak: starting Home Assistant');
+      await ha.start(HA_START_BOUND_MS + 10_000);
+      await nsRun(
+        lab.ns.home,
+        [process.execPath, HA_JS, 'onboard', String(HA_PORT), haDir, haTokenFile],
+        120_000,
+      );
+    }
     const home = proc(
       'home',
       lab.ns.home,
@@ -428,12 +646,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         '0.0.0.0:7401',
         '--keepalive',
         '1000',
+        ...(o.ha ? ['--devices', `ha://127.0.0.1:${HA_PORT}`, '--ha-token-file', haTokenFile] : []),
       ]),
       'registered with rendezvous',
     );
     say(`soak: lab up, logs in ${dir}`);
     await redis.start();
-    await Promise.all([rvA.start(), rvB.start(), relay.start()]);
+    await Promise.all([rvA.start(), rvB.start(), ...(relay ? [relay.start()] : [])]);
     await home.start();
 
     const pair = async (stateDir: string): Promise<void> => {
@@ -489,6 +708,44 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     while (!watchLines.some(({ e }) => e.event === 'path' && e.state === 'up') && Date.now() < upBy)
       await sleep(100);
     await sleep(500);
+
+    // The phone web app in Chromium in the client's namespace: paired from the pairing URL.
+    let page: Page | undefined;
+    if (o.phone) {
+      const { phoneBrowserIn } = await import('./phone.js');
+      let url: string | undefined;
+      for (let i = 0; i < 60 && !url; i++) {
+        const code = json(
+          await runClient(lab.ns.home, ['home', 'pair', '--state', homeDir, '--json']),
+        );
+        url = typeof code.url === 'string' ? code.url : undefined;
+        if (!url) await sleep(500);
+      }
+      if (!url) throw new Error('home pair --json printed no "url" (no app URL announced)');
+      browser = await phoneBrowserIn(lab.ns.client, dir);
+      page = browser.pages()[0] ?? (await browser.newPage());
+      await page.goto(url, { timeout: 60_000 });
+      await page.getByTestId('phone-name').fill('soak phone');
+      await page.getByTestId('pair').tap();
+      const pg = page;
+      try {
+        await pg
+          .locator(`[data-entity-id="${entity}"][data-stale="false"]`)
+          .waitFor({ timeout: 60_000 });
+        await pg.locator(PHONE_LIVE).first().waitFor({ timeout: 60_000 });
+      } catch (e) {
+        const text = await pg
+          .locator('body')
+          .innerText()
+          .catch(() => '');
+        throw new Error(
+          `the phone page never showed ${entity} live: ${(e as Error).message.split('\n')[0]}; page: ${text.slice(0, 600)}`,
+        );
+      }
+      say(
+        `soak: phone paired in Chromium, path ${await page.locator('[data-path]').first().getAttribute('data-path')}`,
+      );
+    }
     if (o.streams) {
       forward = proc(
         'forward',
@@ -514,7 +771,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // One toggle per second through the agent's control socket, one at a time.
     control = await ControlClient.connect(agentSocket(phoneDir));
     const c = control;
-    const first = await c.call(undefined, 'light.kitchen', { service: 'toggle' });
+    const first = await c.call(undefined, entity, { service: 'toggle' });
     say(`soak: agent up, kitchen ${first.state}; commands start`);
     const commandLoop = (async () => {
       let next = Date.now();
@@ -525,7 +782,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const r: CommandRecord = { i, sent: Date.now(), end: 0 };
         commands.push(r);
         try {
-          r.state = (await c.call(undefined, 'light.kitchen', { service: 'toggle' })).state;
+          r.state = (await c.call(undefined, entity, { service: 'toggle' })).state;
         } catch (e) {
           r.error = (e as Error).message.slice(0, 300);
         }
@@ -533,11 +790,58 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     })();
 
-    sampler = setInterval(() => {
+    // The page: every state change it renders (a MutationObserver), and a poll every second.
+    const phoneLoop = (async () => {
+      if (!page) return;
+      const pg = page;
+      while (!stopPhone) {
+        const at = Date.now();
+        const r = await Promise.race([
+          pg
+            .evaluate((id: string) => {
+              type W = { __soak?: Array<{ at: number; state: string }>; __soakLast?: string };
+              const w = window as unknown as W;
+              const read = (): string | null =>
+                document
+                  .querySelector(`[data-entity-id="${id}"][data-stale="false"]`)
+                  ?.getAttribute('data-state') ?? null;
+              if (!w.__soak) {
+                w.__soak = [];
+                new MutationObserver(() => {
+                  const s = read();
+                  if (s !== null && s !== w.__soakLast) {
+                    w.__soakLast = s;
+                    w.__soak?.push({ at: Date.now(), state: s });
+                  }
+                }).observe(document.body, { subtree: true, childList: true, attributes: true });
+              }
+              const changes = w.__soak.splice(0);
+              const path = document.querySelector('[data-path]')?.getAttribute('data-path') ?? '-';
+              return { changes, path, state: read() };
+            }, entity)
+            .catch(() => null),
+          sleep(5000).then(() => null),
+        ]);
+        if (r) {
+          phoneChanges.push(...r.changes);
+          phoneSamples.push({
+            at,
+            live: (r.path === 'relayed' || r.path === 'direct') && r.state !== null,
+            state: r.state ?? '-',
+            path: r.path,
+          });
+        } else phoneSamples.push({ at, live: false, state: '-', path: 'no answer' });
+        await sleep(Math.max(0, at + 1000 - Date.now()));
+      }
+    })();
+
+    const sampleAll = (): void => {
       for (const p of procs) p.sample();
-    }, sampleMs);
+      if (page) chromiumRss.sample();
+    };
+    sampler = setInterval(sampleAll, sampleMs);
     await sleep(warmupMs);
-    for (const p of procs) p.sample();
+    sampleAll();
 
     // --- probes
     const until = async (deadline: number, ok: () => boolean | Promise<boolean>) => {
@@ -552,7 +856,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (const r of commands) {
         if (r.sent < t || r.state === undefined) continue;
         const seen = watchLines.find(
-          ({ at, e }) => at >= r.sent && e.entity_id === 'light.kitchen' && e.state === r.state,
+          ({ at, e }) => at >= r.sent && e.entity_id === entity && e.state === r.state,
         );
         if (seen) return seen.at;
       }
@@ -593,7 +897,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       while (done === null && Date.now() < deadline) {
         if (live.size < 3) {
           const p = fresh(
-            ['client', 'get', 'light.kitchen', '--state', probeDir, '--json', ...extra],
+            ['client', 'get', entity, '--state', probeDir, '--json', ...extra],
             Math.max(1000, deadline - Date.now()),
           ).then((out) => {
             if (typeof json(out).state === 'string' && done === null) done = Date.now();
@@ -640,7 +944,32 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
     const rel = (v: number | null, t0: number): number | null => (v === null ? null : v - t0);
 
+    /** The page live and a state change rendered at or after t: when that change showed. */
+    const phoneProbe = async (t: number, deadline: number): Promise<number | null> => {
+      const ok = (): number | null => {
+        const c = phoneChanges.find((x) => x.at >= t);
+        return c && phoneSamples.at(-1)?.live ? c.at : null;
+      };
+      const at = await until(deadline, () => ok() !== null);
+      return at === null ? null : ok();
+    };
     const inject = async (fault: FaultName, round: number): Promise<void> => {
+      const n = faults.length;
+      await injectOne(fault, round);
+      const r = faults[n];
+      if (!page || !r) return;
+      const t = t00 + r.at;
+      const bound = r.boundMs + PHONE_EXTRA_MS;
+      const ms = rel(await phoneProbe(t, t + bound + giveUpMs), t);
+      r.probes.phone = ms;
+      const ok = ms !== null && ms <= bound;
+      r.ok &&= ok;
+      if (!ok) r.detail += `; phone ${ms ?? 'never'} ms > ${bound}`;
+      say(
+        `soak: ${fault} (round ${round}) phone live again in ${ms ?? 'never'} ms (bound ${bound})`,
+      );
+    };
+    const injectOne = async (fault: FaultName, round: number): Promise<void> => {
       const t0 = Date.now();
       const deadline = t0 + BOUNDS_MS[fault] + giveUpMs;
       const clientRouter = lab.ns.clientNats.at(-1) as string;
@@ -705,6 +1034,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           return;
         }
         case 'relay-restart': {
+          if (!relay) throw new Error('relay-restart needs the relay node');
           await relay.restart();
           const [cmd, fresh] = await Promise.all([
             cmdProbe(t0, deadline),
@@ -776,13 +1106,52 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           );
           return;
         }
+        case 'ha-restart': {
+          if (!ha) throw new Error('ha-restart needs --ha');
+          let up: number | null = null;
+          try {
+            await ha.restart(HA_START_BOUND_MS);
+            up = Date.now();
+          } catch (e) {
+            say(`soak: HA did not come back: ${(e as Error).message}`);
+            await ha.restart(HA_START_BOUND_MS).catch(() => {});
+          }
+          // HA's demo starts its entities afresh: the chain of states restarts here.
+          homeBreaks.push([t0, up ?? Date.now()]);
+          if (up === null) {
+            record(
+              fault,
+              round,
+              t0,
+              { cmd: null },
+              `HA did not answer within ${HA_START_BOUND_MS} ms`,
+            );
+            return;
+          }
+          haRestartsMs.push(up - t0);
+          const cmd = await cmdProbe(up, up + BOUNDS_MS[fault] + giveUpMs);
+          record(
+            fault,
+            round,
+            up,
+            { cmd: rel(cmd, up) },
+            `HA stopped and answering again in ${((up - t0) / 1000).toFixed(1)} s (bound ${HA_START_BOUND_MS / 1000}); recovery from then`,
+          );
+          return;
+        }
       }
     };
 
     // --- the schedule: every fault in turn, round after round, until the time is up.
     const endAt = short ? 0 : t00 + totalMs - 2 * 60_000;
     for (let round = 1; ; round++) {
-      for (const f of o.only ?? FAULTS) {
+      const schedule = (o.ha ? [...FAULTS, 'ha-restart' as const] : FAULTS).filter(
+        (f) => withRelayNode || f !== 'relay-restart',
+      );
+      for (const f of o.only ?? schedule) {
+        // HA restarts in odd rounds only: a round is ~8 min, so every other HA life spans two
+        // rounds and its RSS is judged (≥ 10 min after its warm-up) in the hour.
+        if (f === 'ha-restart' && !short && round % 2 === 0) continue;
         const need = BOUNDS_MS[f] + (f === 'loss-5pct' || f === 'udp-blocked' ? windowMs : 0);
         if (!short && Date.now() + need > endAt) break;
         const slot = Date.now() + slotMs;
@@ -798,10 +1167,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     stopCommands = true;
     await commandLoop;
     await sleep(1500);
-    for (const p of procs) p.sample();
+    sampleAll();
     const final = await c
-      .get(undefined, 'light.kitchen')
+      .get(undefined, entity)
       .catch((e: Error) => ({ state: `error: ${e.message}` }));
+    let phoneFinalOk = false;
+    if (page) {
+      const want = `[data-entity-id="${entity}"][data-state="${String(final.state)}"][data-stale="false"]`;
+      phoneFinalOk = await page
+        .locator(want)
+        .waitFor({ timeout: 10_000 })
+        .then(() => true)
+        .catch(() => false);
+      stopPhone = true;
+      await phoneLoop;
+    }
     c.close();
     control = undefined;
     clearInterval(sampler);
@@ -813,9 +1193,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       commands.map((r) => JSON.stringify({ ...r, t: r.sent - t00 })).join('\n') + '\n',
     );
     const applied = commands.filter((r) => r.state !== undefined);
-    const notApplied = commands.filter((r) => r.error?.includes('not applied'));
+    // "command not sent": the HA source refused it (HA unreachable), a definite not-applied.
+    const refused = (r: CommandRecord): boolean =>
+      /not applied|command not sent/.test(r.error ?? '');
+    const notApplied = commands.filter(refused);
     const unknown = commands
-      .filter((r) => r.state === undefined && !r.error?.includes('not applied'))
+      .filter((r) => r.state === undefined && !refused(r))
       .map((r) => `#${r.i} at ${((r.sent - t00) / 1000).toFixed(1)} s: ${r.error ?? 'no end'}`);
     // A home restart starts its devices afresh: the chain of states restarts there.
     const breakBetween = (a: CommandRecord, b: CommandRecord): boolean =>
@@ -831,7 +1214,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     // The watch: each applied state shown — a line with that state whose last_changed (the
     // home's time of the change; same clock here) falls within the command's send → answer.
-    const kitchen = watchLines.filter(({ e }) => e.entity_id === 'light.kitchen');
+    const kitchen = watchLines.filter(({ e }) => e.entity_id === entity);
     const changedAt = (e: Record<string, unknown>): number =>
       typeof e.last_changed === 'string' ? Date.parse(e.last_changed) : NaN;
     let unseen = 0;
@@ -847,9 +1230,55 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     }
 
+    // The phone: each applied command answered while the page was live throughout its
+    // sent-1 s … end+5 s must be rendered by the page, in order, within 5 s of the answer.
+    let phone: SoakResult['phone'] = null;
+    if (page) {
+      const liveAround = (a: number, b: number): boolean => {
+        const xs = phoneSamples.filter((x) => x.at >= a && x.at <= b);
+        return xs.length > 0 && xs.every((x) => x.live);
+      };
+      let j = 0;
+      let covered = 0;
+      let unseenPhone = 0;
+      for (const r of applied) {
+        while (j < phoneChanges.length && (phoneChanges[j] as { at: number }).at < r.sent - 1000)
+          j++;
+        const k = phoneChanges.findIndex(
+          (x, idx) => idx >= j && x.state === r.state && x.at <= r.end + 5000,
+        );
+        if (k >= 0) j = k + 1;
+        if (!liveAround(r.sent - 1000, r.end + 5000)) continue;
+        covered++;
+        if (k < 0) unseenPhone++;
+      }
+      let longest = 0;
+      let downSince: number | null = null;
+      for (const x of phoneSamples) {
+        if (!x.live && downSince === null) downSince = x.at;
+        if (x.live && downSince !== null) {
+          longest = Math.max(longest, x.at - downSince);
+          downSince = null;
+        }
+      }
+      if (downSince !== null) longest = Math.max(longest, Date.now() - downSince);
+      phone = {
+        changes: phoneChanges.length,
+        covered,
+        unseen: unseenPhone,
+        samples: phoneSamples.length,
+        liveSamples: phoneSamples.filter((x) => x.live).length,
+        longestOutageMs: longest,
+        finalOk: phoneFinalOk,
+        path: [...new Set(phoneSamples.map((x) => x.path))].join(','),
+      };
+    }
+
     const rss: RssRow[] = [];
-    const judgeSpanMs = short ? Infinity : 10 * 60_000;
-    for (const p of procs) {
+    // Judged when it lived this long after its warm-up (10 min; half the run after warm-up in
+    // runs shorter than 25 min, so a 12-15 min run judges too).
+    const judgeSpanMs = short ? Infinity : Math.min(10 * 60_000, (totalMs - warmupMs) / 2);
+    for (const p of [...procs, ...chromiumRss.rows()]) {
       for (const life of p.lives) {
         const warm = life.rss.find(
           (s) => s.at >= Math.max(life.startedAt + warmupMs, t00 + warmupMs),
@@ -870,7 +1299,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     }
     const crashes = procs.flatMap((p) => p.crashes);
-    for (const p of procs) await p.stop('SIGTERM');
+    await browser?.close().catch(() => {});
+    browser = undefined;
+    // Clients and probes first (a probe must not try a service whose home already stopped).
+    for (const p of [...procs].reverse()) await p.stop('SIGTERM');
     for (const p of procs) p.close();
     await sleep(300);
     const logProblems: string[] = [];
@@ -913,7 +1345,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       missed.push(`final state ${final.state} ≠ last answer ${applied.at(-1)?.state}`);
     for (const f of faults)
       if (!f.ok)
-        missed.push(`${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms > ${f.boundMs}`);
+        missed.push(
+          `${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms (bound ${f.boundMs})${'phone' in f.probes ? `, phone ${f.probes.phone ?? 'never'} ms (bound ${f.boundMs + PHONE_EXTRA_MS})` : ''}`,
+        );
     for (const r of rss)
       if (r.judged && r.growth >= RSS_GROWTH_BOUND)
         missed.push(
@@ -922,6 +1356,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (crashes.length) missed.push(...crashes);
     if (logProblems.length) missed.push(`${logProblems.length} unhandled-error lines in the logs`);
     if (stream && !stream.lastOk) missed.push('the forwarded stream did not work at the end');
+    if (phone && phone.unseen)
+      missed.push(
+        `${phone.unseen} of ${phone.covered} applied states not rendered by the live phone page`,
+      );
+    if (phone && !phone.finalOk) missed.push('the phone page did not show the final state live');
 
     return {
       minutes: Math.round(((Date.now() - t00) / 60_000) * 10) / 10,
@@ -939,12 +1378,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       crashes,
       logProblems: logProblems.slice(0, 20),
       stream,
+      phone,
+      ha: o.ha ? { entity, restartsMs: haRestartsMs } : null,
       paths,
       missed,
       logDir: dir,
     };
   } finally {
     stopCommands = true;
+    stopPhone = true;
+    await browser?.close().catch(() => {});
     control?.close();
     if (sampler) clearInterval(sampler);
     for (const f of cleanup) f();
@@ -976,16 +1419,24 @@ export function soakTable(r: SoakResult): string {
   }
   lines.push(
     '',
-    'process          pid     RSS after warm-up  RSS at end  growth   over (min)  judged',
+    `process               pid     RSS after warm-up  RSS at end  growth   over (min)  judged (bound +${RSS_GROWTH_BOUND * 100}%)`,
   );
   for (const x of r.rss)
     lines.push(
-      `${x.name.padEnd(16)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? 'yes' : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
+      `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
     );
   if (r.stream)
     lines.push(
       '',
       `forwarded stream: ${r.stream.ok}/${r.stream.tries} echoes ok, longest outage ${s(r.stream.longestOutageMs)} s, last ${r.stream.lastOk ? 'ok' : 'FAILED'}`,
+    );
+  if (r.phone)
+    lines.push(
+      `phone page (Chromium): live in ${r.phone.liveSamples}/${r.phone.samples} polls (paths ${r.phone.path}), longest outage ${s(r.phone.longestOutageMs)} s; rendered ${r.phone.changes} state changes; ${r.phone.covered - r.phone.unseen}/${r.phone.covered} applied while live shown in order; final state ${r.phone.finalOk ? 'shown' : 'NOT shown'}`,
+    );
+  if (r.ha)
+    lines.push(
+      `Home Assistant source: ${r.ha.entity}; restarts answered HTTP in ${r.ha.restartsMs.map((m) => s(m)).join(', ') || '-'} s`,
     );
   lines.push(`crashes: ${r.crashes.length ? r.crashes.join('; ') : 'none'}`);
   lines.push(`log problems: ${r.logProblems.length ? r.logProblems.join('\n  ') : 'none'}`);
@@ -994,31 +1445,57 @@ export function soakTable(r: SoakResult): string {
   return lines.join('\n');
 }
 
+const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the kernel-NAT lab; docs/soak.md)
+  --minutes 60      how long the commands and faults run (at least 5)
+  --short           the CI mode: every fault once, ~2 min
+  --faults A,B      only these faults (${[...FAULTS, 'ha-restart'].join(', ')})
+  --ha / --no-ha    Home Assistant as the home's device source (on, except in --short)
+  --phone           the phone app in Chromium as a counted session (needs --no-relay-node)
+  --no-relay-node   each cluster node relays itself (no relay-restart fault)
+  --no-streams      no forwarded stream
+  --json            the report as its JSON line only (without: the table, then that line)`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseOptions(
+    {
       minutes: { type: 'string', default: '60' },
       short: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'no-streams': { type: 'boolean', default: false },
+      // Home Assistant: on by default in the timed soak, opt-in (--ha) in --short (HA's start-up
+      // in the CI run). The phone in Chromium: opt-in (--phone), see docs/soak.md.
+      phone: { type: 'boolean' },
+      'no-phone': { type: 'boolean', default: false },
+      ha: { type: 'boolean' },
+      'no-ha': { type: 'boolean', default: false },
+      'no-relay-node': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
-  });
+    SOAK_USAGE,
+  );
   const minutes = Number(values.minutes);
   if (!values.short && !(minutes >= 5)) throw new Error('--minutes must be at least 5');
   checkLabPrerequisites();
+  // The phone is opt-in everywhere for now: in this topology its pairing fails (docs/soak.md).
+  const phone = !values['no-phone'] && (values.phone ?? false);
+  const ha = !values['no-ha'] && (values.ha ?? !values.short);
+  const all: readonly FaultName[] = [...FAULTS, 'ha-restart'];
   const only = values.faults?.split(',').map((f) => {
-    if (!(FAULTS as readonly string[]).includes(f))
-      throw new Error(`unknown fault ${f} (${FAULTS.join(', ')})`);
+    if (!(all as readonly string[]).includes(f))
+      throw new Error(`unknown fault ${f} (${all.join(', ')})`);
+    if (f === 'ha-restart' && !ha) throw new Error('ha-restart needs --ha');
     return f as FaultName;
   });
   const r = await runSoak({
     minutes,
     short: values.short,
     streams: !values['no-streams'],
+    phone,
+    ha,
+    relayNode: !values['no-relay-node'],
     ...(only ? { only } : {}),
   });
-  process.stdout.write(soakTable(r) + '\n');
+  if (!values.json) process.stdout.write(soakTable(r) + '\n');
   process.stdout.write(JSON.stringify({ soak: r }) + '\n');
   process.exitCode = r.missed.length ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import type { ConnectOptions } from '../client/connector.js';
 import type { ClientCandidateOptions } from '../client/candidates.js';
 import { ipv6Arg, onOffArg } from './candidate-args.js';
 import type { PairedHome, Reached } from '../client/reach.js';
-import type { TransportPick } from '../client/transport-auto.js';
+import type { ServerFronts, TransportPick } from '../client/transport-auto.js';
 import {
   forgetTransport,
   loadTransport,
@@ -62,6 +62,12 @@ export interface ConnectCliOptions {
    * path may have died because UDP is now blocked, and a relay over UDP would cost 7 s to fail.
    */
   recheckUdp?: boolean;
+  /**
+   * Not a flag: a kept connection (the agent) that went onto a TCP/WS relay because UDP was
+   * blocked re-checks UDP in the background (15 s, 30 s, then every 60 s) and moves its session
+   * back onto UDP when the rendezvous answers there, remembering "udp" for this network again.
+   */
+  returnToUdp?: boolean;
 }
 
 export function withConnectOptions(cmd: Command): Command {
@@ -251,19 +257,33 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
  * longer works is forgotten and the probe runs once more.
  */
 export async function withAutoTransport(
-  o: Pick<ConnectCliOptions, 'natCache' | 'state' | 'bind' | 'recheckUdp'>,
+  o: Pick<ConnectCliOptions, 'natCache' | 'state' | 'bind' | 'recheckUdp' | 'returnToUdp'>,
   rv: SocketAddr,
   log: Logger,
   base: RelayChoice,
   run: (env: Env, relay: RelayChoice) => Promise<Reached>,
 ): Promise<Reached> {
-  const [{ realEnv }, { pickTransport, realProbes }] = await Promise.all([
+  const [{ realEnv }, { pickTransport, realProbes, UDP_SILENCE_MS }] = await Promise.all([
     import('../net/real-env.js'),
     import('../client/transport-auto.js'),
   ]);
   const env = realEnv(log);
   const file = o.natCache !== false ? transportCacheFile(natCacheFile(o.state)) : undefined;
   const key = networkKey(rv, o.bind);
+  let fronts: ServerFronts | undefined;
+  // The agent on a stream relay: is UDP back? (serverInfo over UDP, 3 tries in 1 s)
+  const udpBack = (choice: RelayChoice): NonNullable<RelayChoice['udpBack']> => ({
+    choice,
+    probe: async () => {
+      const info = await realProbes(env, o.bind).udpInfo(rv, UDP_SILENCE_MS);
+      if (info && info !== 'answered') fronts = info;
+      return info !== undefined;
+    },
+    moved: () => {
+      log.info({ transport: 'udp' }, 'UDP works again on this network: the session is back on it');
+      if (file) saveTransport(file, key, 'udp', fronts);
+    },
+  });
   for (let fresh = false; ; fresh = true) {
     const cached = file && !fresh ? loadTransport(file, key) : {};
     const t0 = env.clock.now();
@@ -276,6 +296,7 @@ export async function withAutoTransport(
             realProbes(env, o.bind),
           );
     log.info({ transport: pick.transport, cached: cached.transport ?? 'none' }, 'relay transport');
+    fronts = pick.fronts;
     const relay: RelayChoice =
       pick.transport === 'udp'
         ? base
@@ -286,6 +307,7 @@ export async function withAutoTransport(
             transport: pick.transport,
             ...(pick.tcp && !base.addr ? { addr: pick.tcp } : {}),
             ...(pick.wsUrl ? { url: pick.wsUrl } : {}),
+            ...(o.returnToUdp ? { udpBack: udpBack(base) } : {}),
           };
     try {
       const started = env.clock.now();

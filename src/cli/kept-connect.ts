@@ -16,7 +16,11 @@ export function keptConnect(
     // A reconnect re-checks UDP before trusting a cached "udp" (it may be what just broke).
     const again = connected.has(home);
     connected.add(home);
-    const r = await reachFromCli({ ...opts(), home, ...(again ? { recheckUdp: true } : {}) }, log);
+    // On a TCP/WS relay because UDP was blocked: back onto UDP when it works again.
+    const r = await reachFromCli(
+      { ...opts(), home, returnToUdp: true, ...(again ? { recheckUdp: true } : {}) },
+      log,
+    );
     // A relayed link has no ping below the channel: it is alive until its path is lost (the
     // path switch pings a direct path it moved onto).
     let lost = false;
@@ -56,7 +60,11 @@ export function keptConnect(
         closeReached(r);
       },
       path: r.report.path,
-      remote: r.report.relay ?? r.report.home,
+      // A relayed path names its transport ("relay tcp 203.0.113.1:7400"), as after a move.
+      remote:
+        r.report.path === 'relayed' && paths
+          ? paths.path.remote
+          : (r.report.relay ?? r.report.home),
       onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
     };
   };

@@ -72,7 +72,11 @@ export async function reach(
 ): Promise<Reached> {
   if (relay.mode === 'off')
     return secureOn(env, opts, await traverse(env, opts, paired), paired, relay);
-  if (relay.mode === 'only') return reachRelayed(env, opts, relay, paired);
+  if (relay.mode === 'only') {
+    // On a TCP/WS relay because UDP was blocked: back onto UDP when it works again.
+    const up = relay.udpBack && upgradeFor(env, opts, paired, relay);
+    return reachRelayed(env, opts, relay, paired, up && ((p, s) => up(p, s).startUdpBack()));
+  }
   if (relay.mode === 'first')
     return reachRelayed(env, opts, relay, paired, atOnce(upgradeFor(env, opts, paired, relay)));
   return raceWithRelay(env, opts, paired, relay);
@@ -233,18 +237,40 @@ function upgradeFor(
 ): UpgradeStart | undefined {
   if (!paired) return undefined;
   const quiet: ReachOptions = { ...opts, onStep: undefined };
-  return (paths, secure) =>
-    new Upgrader(
+  const back = relay.udpBack;
+  return (paths, secure) => {
+    // The relay a fall-back opens: the stream one, until the session is back on UDP.
+    let now: RelayChoice = relay;
+    const udp: RelayChoice | undefined = back && {
+      ...back.choice,
+      transport: 'udp',
+      ...(relay.upgrade ? { upgrade: relay.upgrade } : {}),
+    };
+    return new Upgrader(
       env,
       paths,
       secure,
       {
         traverse: () => traverse(env, quiet, { identity: paired.identity, homeDh: paired.homeDh }),
-        relay: () => openRelayed(env, opts, relay, paired.identity),
+        relay: () => openRelayed(env, opts, now, paired.identity),
         ...(pending ? { pending } : {}),
+        ...(back && udp
+          ? {
+              udpBack: {
+                probe: () => back.probe(),
+                relay: () => openRelayed(env, opts, udp, paired.identity),
+                moved: () => {
+                  now = udp;
+                  back.moved();
+                },
+                traverse: udp.mode === 'auto' || udp.mode === 'first',
+              },
+            }
+          : {}),
       },
       relay.upgrade,
     );
+  };
 }
 
 /** The upgrader of a relayed session starts its background attempts at once. */

@@ -31,6 +31,16 @@ export interface RelayChoice {
   headStartMs?: number;
   /** Timing of the background upgrade and fall-back (tests shorten it). */
   upgrade?: Partial<UpgradeTiming>;
+  /**
+   * A TCP/WS choice made because UDP was blocked (transport auto, the agent): how a session goes
+   * back onto UDP once the rendezvous answers there again (upgrade.ts startUdpBack).
+   */
+  udpBack?: {
+    /** The choice a UDP session would have used (mode, relay address). */
+    choice: RelayChoice;
+    probe(): Promise<boolean>;
+    moved(): void;
+  };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface UpgradeTiming {
   untrustedMs: number;
   /** Fall-backs to the relay before the session stays relayed for good (a flapping path). */
   maxFallbacks: number;
+  /** On a TCP/WS relay (UDP was blocked): waits before each UDP re-check; the last repeats. */
+  udpBackDelaysMs: readonly number[];
 }
 
 export const UPGRADE_DEFAULTS: UpgradeTiming = {
@@ -41,6 +43,7 @@ export const UPGRADE_DEFAULTS: UpgradeTiming = {
   probeTimeoutMs: 500,
   untrustedMs: 600,
   maxFallbacks: 5,
+  udpBackDelaysMs: [15_000, 30_000, 60_000],
 };
 
 /** After a false alarm, no relay is readied for a new suspicion within this long. */
@@ -54,6 +57,20 @@ export interface UpgradeSources {
   relay?(): Promise<Path>;
   /** A traversal already under way (the head-start race's): the first attempt waits for it. */
   pending?: Promise<ConnectResult>;
+  /** The session rides a TCP/WS relay because UDP was blocked: how it goes back (startUdpBack). */
+  udpBack?: UdpBack;
+}
+
+/** Back from a stream relay onto UDP once UDP works again (issue 21, the soak's bug 3). */
+export interface UdpBack {
+  /** Does the rendezvous answer over UDP again? (a few packets, bounded) */
+  probe(): Promise<boolean>;
+  /** A fresh relayed path to the same home over UDP. */
+  relay(): Promise<Path>;
+  /** The session moved onto it: the owner remembers that UDP works on this network. */
+  moved(): void;
+  /** Then look for a direct path too (background attempts, as a session relayed over UDP does). */
+  traverse: boolean;
 }
 
 export interface UpgradeStats {
@@ -93,6 +110,8 @@ export class Upgrader {
   rttMs: number | undefined;
   /** When a suspicion last ended with the path answering (a slow home, not a dead path). */
   private clearedAt = -Infinity;
+  private udpTimer: TimerHandle | undefined;
+  private udpRound = 0;
 
   constructor(
     private readonly env: Env,
@@ -134,10 +153,58 @@ export class Upgrader {
     return this;
   }
 
+  /**
+   * The session rides a TCP/WS relay because UDP was blocked: re-check UDP to the rendezvous on a
+   * bounded backoff (udpBackDelaysMs), and when it answers, move the session onto a relayed path
+   * over UDP the way an upgrade moves it (nudge, follow, linger): the Noise session and requests
+   * in flight never notice. Then background traversal starts if the caller's mode allows it.
+   */
+  startUdpBack(): this {
+    if (this.src.udpBack) this.scheduleUdpBack();
+    return this;
+  }
+
+  private scheduleUdpBack(): void {
+    if (this.state === 'stopped') return;
+    const d = this.t.udpBackDelaysMs;
+    const delay = d[Math.min(this.udpRound++, d.length - 1)] ?? 60_000;
+    this.udpTimer = this.env.clock.setTimer(delay, () => this.tryUdpBack());
+  }
+
+  private tryUdpBack(): void {
+    const back = this.src.udpBack;
+    this.udpTimer = undefined;
+    if (!back || this.state === 'stopped') return;
+    const again = (): void => this.scheduleUdpBack();
+    back.probe().then((ok) => {
+      if (this.state === 'stopped') return;
+      if (!ok) return again();
+      this.env.log.info({}, 'UDP reaches the rendezvous again: moving the session onto UDP');
+      back.relay().then((p) => {
+        if (this.state === 'stopped') return p.close();
+        this.confirm(
+          p,
+          'UDP works again',
+          () => {
+            this.env.log.info({ remote: p.remote }, 'back on UDP');
+            back.moved();
+            if (back.traverse && this.state === 'relayed') {
+              this.nextAttempt = 0;
+              this.schedule();
+            }
+          },
+          again,
+        );
+      }, again);
+    }, again);
+  }
+
   stop(): void {
     this.state = 'stopped';
     this.timer?.cancel();
     this.timer = undefined;
+    this.udpTimer?.cancel();
+    this.udpTimer = undefined;
     this.endSuspicion();
   }
 

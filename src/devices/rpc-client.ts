@@ -41,6 +41,16 @@ const MAX_PENDING = 64;
 /** How the home says it forgot a request (rpc-server.ts FORGOTTEN): its fate is unknown. */
 const FORGOTTEN_PREFIX = 'the home no longer remembers';
 const MAX_LIST_PAGES = 100;
+/** A gap in the pushes is waited out this long: past the home's retries of a push (5 × 500 ms,
+ *  rpc-server.ts), then given up and caught up by a resync. */
+const GAP_WAIT_MS = 3000;
+/** A gap only a pong showed (no later push arrived): the home resent the missing pushes just
+ *  before that pong, so they are due at once; waited out this long. */
+const PONG_GAP_WAIT_MS = 500;
+/** Pushes held past a gap (the home keeps at most 64 unacked). */
+const MAX_EARLY = 64;
+
+type PushMessage = Extract<RpcMessage, { t: 'evt' }>;
 
 /** A request's end that says what happened: `notApplied` true means the home confirmed it did
  *  not apply it; `unconfirmed` means the home could not be asked (unreachable or too old). */
@@ -81,12 +91,23 @@ export class DeviceClient {
   private readonly changeCbs = new Set<(s: EntityState) => void>();
   private readonly healthCbs = new Set<(h: HealthWire) => void>();
   private readonly suspectCbs: Array<() => void> = [];
-  /** Number of the last push seen (-1: none). */
+  /** Number of the last push delivered, in order (-1: none). */
   private lastSeq = -1;
+  /** Pushes that arrived past a gap, by number: delivered once the gap fills (in order). */
+  private readonly early = new Map<number, PushMessage>();
+  /** The highest push number the home said it sent (a pong's `seq`). */
+  private expectSeq = -1;
+  /** While a gap is open: when it is given up (then a resync catches up). */
+  private gapTimer: TimerHandle | undefined;
+  /** Per entity, the number of the last push delivered for it: a resync's snapshot taken before
+   *  it must not be shown after it (that would show an older state as current). */
+  private readonly pushedAt = new Map<string, number>();
   private closed = false;
   private readonly o: RpcClientOptions;
   private keepaliveTimer: TimerHandle | undefined;
   private ping: { n: number; at: number } | undefined;
+  /** Liveness pings in flight (`probe`), by their n: each ends on its pong or its timer. */
+  private readonly probes = new Map<number, { timer: TimerHandle; cb: (ok: boolean) => void }>();
   private pingN = 0;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
@@ -132,7 +153,12 @@ export class DeviceClient {
   attach(ch: MessageChannel): void {
     if (this.closed) return;
     this.listen(ch);
-    this.lastSeq = -1; // the home numbers pushes per channel
+    // The home numbers pushes per channel: start over.
+    this.lastSeq = -1;
+    this.expectSeq = -1;
+    this.early.clear();
+    this.pushedAt.clear();
+    this.closeGap();
     this.ping = undefined;
     for (const e of this.pending.values()) this.transmit(e);
     if (this.changeCbs.size > 0) {
@@ -141,9 +167,34 @@ export class DeviceClient {
     }
   }
 
+  /**
+   * One ping through the home itself (its RPC answers every ping with a pong, on any path, through
+   * the secure channel): `cb(true)` on the pong within `ms`, `cb(false)` after it. The agent's
+   * liveness check (a crashed home answers nothing; a relayed path has no ping of its own).
+   */
+  probe(ms: number, cb: (ok: boolean) => void): void {
+    const n = this.pingN++ % 2 ** 31;
+    const timer = this.clock.setTimer(ms, () => {
+      if (this.probes.delete(n)) cb(false);
+    });
+    this.probes.set(n, { timer, cb });
+    this.ch?.send(encodeRpc({ t: 'ping', n }));
+  }
+
+  /** Liveness pings in flight end unanswered (the link they went on is gone). */
+  private endProbes(): void {
+    const all = [...this.probes.values()];
+    this.probes.clear();
+    for (const p of all) {
+      p.timer.cancel();
+      p.cb(false);
+    }
+  }
+
   /** The channel is gone; requests in flight wait (their windows still run) for `attach`. */
   detach(): void {
     this.ch = undefined;
+    this.endProbes();
     for (const e of this.pending.values()) {
       e.resend?.cancel();
       e.resend = undefined;
@@ -277,19 +328,17 @@ export class DeviceClient {
       case 'evt': {
         this.ch?.send(encodeRpc({ t: 'ack', seq: m.seq }));
         if (m.seq <= this.lastSeq || this.changeCbs.size === 0) return; // a retransmitted push
-        const gap = m.seq > this.lastSeq + 1;
-        this.lastSeq = m.seq;
-        this.stats.pushes++;
-        if ('h' in m) {
-          for (const cb of this.healthCbs) {
-            try {
-              cb(m.h);
-            } catch {
-              // one broken listener must not stop the others
-            }
-          }
-        } else this.emit(m.s);
-        if (gap) this.resync();
+        if (m.seq === this.lastSeq + 1) {
+          this.deliver(m);
+          this.drainEarly();
+          return;
+        }
+        // Past a gap: the missing pushes are usually being resent (the home retries each for
+        // 2.5 s). Hold this one and show every change in order once they arrive; a resync now
+        // would show the current state and skip the changes in between.
+        if (this.early.size >= MAX_EARLY) return this.giveUpGap();
+        this.early.set(m.seq, m);
+        this.openGap();
         return;
       }
       case 'pong':
@@ -299,16 +348,81 @@ export class DeviceClient {
     }
   }
 
+  private deliver(m: PushMessage): void {
+    this.lastSeq = m.seq;
+    this.stats.pushes++;
+    if ('h' in m) {
+      for (const cb of this.healthCbs) {
+        try {
+          cb(m.h);
+        } catch {
+          // one broken listener must not stop the others
+        }
+      }
+    } else {
+      this.pushedAt.set(m.s.entity_id, m.seq);
+      this.emit(m.s);
+    }
+  }
+
+  /** Delivers what waited for the gap that just filled; closes the gap when nothing waits. */
+  private drainEarly(): void {
+    for (
+      let next = this.early.get(this.lastSeq + 1);
+      next;
+      next = this.early.get(this.lastSeq + 1)
+    ) {
+      this.early.delete(next.seq);
+      this.deliver(next);
+    }
+    if (this.early.size === 0 && this.lastSeq >= this.expectSeq) this.closeGap();
+  }
+
+  private openGap(ms = GAP_WAIT_MS): void {
+    this.gapTimer ??= this.clock.setTimer(ms, () => {
+      this.gapTimer = undefined;
+      this.giveUpGap();
+    });
+  }
+
+  private closeGap(): void {
+    this.gapTimer?.cancel();
+    this.gapTimer = undefined;
+  }
+
+  /** The missing pushes are lost for good: show what waited, in order, then catch up. */
+  private giveUpGap(): void {
+    this.closeGap();
+    for (const seq of [...this.early.keys()].sort((a, b) => a - b)) {
+      const m = this.early.get(seq) as PushMessage;
+      this.early.delete(seq);
+      if (seq > this.lastSeq) this.deliver(m);
+    }
+    this.lastSeq = Math.max(this.lastSeq, this.expectSeq);
+    this.resync();
+  }
+
   private onPong(m: Extract<RpcMessage, { t: 'pong' }>): void {
+    const probe = this.probes.get(m.n);
+    if (probe) {
+      this.probes.delete(m.n);
+      probe.timer.cancel();
+      return probe.cb(true);
+    }
     if (!this.ping || m.n !== this.ping.n) return; // late or forged
     this.rttMs = this.clock.now() - this.ping.at;
     this.ping = undefined;
     this.missedKeepalives = 0;
     if (this.changeCbs.size === 0) return;
-    if (!m.sub || m.seq > this.lastSeq) {
-      // Pushes were lost for good, or the home stopped pushing to us: catch up.
+    if (!m.sub) {
+      // The home stopped pushing to us: subscribe again and catch up.
       this.lastSeq = Math.max(this.lastSeq, m.seq);
-      this.resync(!m.sub);
+      this.resync(true);
+    } else if (m.seq > this.lastSeq) {
+      // Pushes up to m.seq were sent; the home resends the unacked ones before its pong, so wait
+      // for them as for any gap (then catch up if they are lost for good).
+      this.expectSeq = Math.max(this.expectSeq, m.seq);
+      this.openGap(PONG_GAP_WAIT_MS);
     }
   }
 
@@ -334,7 +448,9 @@ export class DeviceClient {
     this.resyncing = (async () => {
       try {
         if (resubscribe) await this.subscribe();
-        for (const s of await this.list()) this.emit(s);
+        const from = this.lastSeq;
+        for (const s of await this.list())
+          if ((this.pushedAt.get(s.entity_id) ?? -1) <= from) this.emit(s);
       } catch {
         // the next keepalive notices again and retries
       }
@@ -406,6 +522,8 @@ export class DeviceClient {
   close(): void {
     this.closed = true;
     this.keepaliveTimer?.cancel();
+    this.closeGap();
+    this.endProbes();
     for (const id of [...this.pending.keys()]) {
       const e = this.finish(id);
       // Closed while in flight: it may have reached the home (unless nothing was ever sent).

@@ -8,7 +8,7 @@ import type WebSocket from 'ws';
 import type { SocketAddr, UdpEndpoint, UdpNet } from '../net/types.js';
 import { formatAddr, sameAddr } from '../wire/addr.js';
 import { decode, encode, type Message } from '../wire/messages.js';
-import { frame, FrameDecoder, MAX_FRAME } from './frames.js';
+import { CarrierQueue, frame, FrameDecoder, MAX_FRAME } from './frames.js';
 import type { RelayTransportKind } from './transport.js';
 
 export interface RelayLink {
@@ -22,8 +22,10 @@ export interface RelayLink {
   close(): void;
 }
 
-/** Bytes queued on a stream before it counts as stuck (the relay is not reading). */
+/** Bytes queued on a stream carrier; over it frames are dropped (CarrierQueue). */
 const MAX_QUEUED = 256 * 1024;
+/** Over MAX_QUEUED this long without draining: the relay is not reading (ms). */
+const STUCK_MS = 10_000;
 
 abstract class BaseLink implements RelayLink {
   abstract readonly kind: RelayTransportKind;
@@ -31,6 +33,7 @@ abstract class BaseLink implements RelayLink {
   protected msgCb: (msg: Message) => void = () => {};
   protected closeCb: (why: string) => void = () => {};
   protected ended = false;
+  protected readonly carrier = new CarrierQueue(MAX_QUEUED, STUCK_MS);
   abstract send(msg: Message, padTo?: number): void;
   abstract close(): void;
   onMessage(cb: (msg: Message) => void): void {
@@ -94,7 +97,9 @@ export class TcpLink extends BaseLink {
   }
   send(msg: Message, padTo?: number): void {
     if (this.ended) return;
-    if (this.sock.writableLength > MAX_QUEUED) return this.fail('relay not reading');
+    const q = this.carrier.check(this.sock.writableLength);
+    if (q === 'stuck') return this.fail('relay not reading');
+    if (q === 'drop') return;
     this.sock.write(frame(encode(msg, padTo)));
   }
   private fail(why: string): void {
@@ -137,7 +142,9 @@ export class WsLink extends BaseLink {
       if (this.queue.length < 16) this.queue.push(bytes);
       return;
     }
-    if (this.ws.bufferedAmount > MAX_QUEUED) {
+    const q = this.carrier.check(this.ws.bufferedAmount);
+    if (q === 'drop') return;
+    if (q === 'stuck') {
       this.lost('relay not reading');
       return this.ws.terminate();
     }

@@ -46,3 +46,32 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+/**
+ * The queue of a stream carrier (TCP, WebSocket) towards its reader. Over `maxBytes` a frame is
+ * dropped, as a full router queue would drop a datagram: the stream layer above (UDX) sees loss
+ * and slows, and the carrier's own retransmissions (a lossy link under TCP) do not cost the
+ * session. Only a reader that stays over it for `stuckMs` straight is stuck (cut off). Until
+ * session 19 any frame over the limit cut the connection off: 100 parallel streams over a TCP
+ * relay at 30 ms RTT did that within seconds, and every stream stalled while the session
+ * reconnected.
+ */
+export class CarrierQueue {
+  private overSince: number | undefined;
+  constructor(
+    private readonly maxBytes: number,
+    private readonly stuckMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** For a frame about to be written while `buffered` bytes wait. */
+  check(buffered: number): 'send' | 'drop' | 'stuck' {
+    if (buffered <= this.maxBytes) {
+      this.overSince = undefined;
+      return 'send';
+    }
+    const t = this.now();
+    this.overSince ??= t;
+    return t - this.overSince >= this.stuckMs ? 'stuck' : 'drop';
+  }
+}

@@ -5,7 +5,7 @@
 import type { SocketAddr } from '../net/types.js';
 import { formatAddr } from '../wire/addr.js';
 import { decode } from '../wire/messages.js';
-import { MAX_FRAME } from './frames.js';
+import { CarrierQueue, MAX_FRAME } from './frames.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import type { RelayCore } from './server.js';
 import type { ClientTransport, RelayTransportKind } from './transport.js';
@@ -13,8 +13,10 @@ import type { ClientTransport, RelayTransportKind } from './transport.js';
 export interface StreamLimits {
   /** Largest frame/message accepted from a client (bytes). */
   maxFrame: number;
-  /** Bytes queued towards a client before it counts as a slow reader and is cut off. */
+  /** Bytes queued towards a client; over it frames are dropped (counted `<kind>-queue-full`). */
   maxBuffered: number;
+  /** A client over maxBuffered this long without draining is a slow reader and is cut off (ms). */
+  slowReaderMs: number;
   /** A connection that carries nothing for this long is closed (ms). */
   idleMs: number;
   maxConnections: number;
@@ -26,6 +28,7 @@ export interface StreamLimits {
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxFrame: MAX_FRAME,
   maxBuffered: 256 * 1024,
+  slowReaderMs: 10_000,
   idleMs: 150_000,
   maxConnections: 10_000,
   maxConnectionsPerIp: 16,
@@ -64,6 +67,7 @@ export class StreamClient implements ClientTransport {
   readonly label: string;
   private ended = false;
   private readonly hello: ReturnType<typeof setTimeout>;
+  private readonly queue: CarrierQueue;
 
   constructor(
     readonly kind: Exclude<RelayTransportKind, 'udp'>,
@@ -73,6 +77,7 @@ export class StreamClient implements ClientTransport {
     private readonly limits: StreamLimits,
     private readonly gate: ConnectionGate,
   ) {
+    this.queue = new CarrierQueue(limits.maxBuffered, limits.slowReaderMs);
     this.key = `${kind}#${++nextId}`;
     this.label = `${kind} ${formatAddr(addr)}`;
     this.hello = setTimeout(() => {
@@ -93,7 +98,9 @@ export class StreamClient implements ClientTransport {
 
   send(frame: Uint8Array): void {
     if (this.ended) return;
-    if (this.sock.buffered() > this.limits.maxBuffered) {
+    const q = this.queue.check(this.sock.buffered());
+    if (q === 'drop') return this.core.countDrop(`${this.kind}-queue-full`);
+    if (q === 'stuck') {
       this.core.countDrop(`${this.kind}-slow-reader`);
       return this.close('the client is not reading (slow reader)', RelayCloseCode.SlowReader);
     }

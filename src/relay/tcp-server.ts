@@ -1,7 +1,7 @@
 // Clients whose UDP is blocked reach the relay over TCP: u16-length-prefixed frames, each one
 // encoded message (frames.ts). Outside the Env seam (node:net), but it feeds the same relay
 // core through a ClientTransport. A frame over the limit ends the connection (framing is lost);
-// a client that does not read its frames is cut off once maxBuffered bytes wait for it.
+// a client that does not read its frames has frames dropped over maxBuffered, and is cut off after slowReaderMs over it.
 import { createServer, type Server, type Socket } from 'node:net';
 import { withDefaults } from '../options.js';
 import { FrameDecoder, frame } from './frames.js';

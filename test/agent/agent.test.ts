@@ -336,3 +336,69 @@ test('a link whose liveness is owned below: the keeper never pings it, reconnect
     home.stop();
   }
 });
+
+test('a home that crashed (answers nothing, says no goodbye): found by the end-to-end ping, reported unreachable, commands meanwhile not applied, back when it is', async () => {
+  const home = fakeHome();
+  let crashed = false;
+  const lostCbs: Array<(reason: string) => void> = [];
+  // A relayed link: liveness owned below, no ping of its own, never told it is lost.
+  const connect = async (): Promise<KeptLink> => {
+    if (crashed) throw new Error('the home did not answer the relay');
+    const link = await home.connect();
+    return { ...link, path: 'relayed', onLost: (cb) => void lostCbs.push(cb) };
+  };
+  const changes: HomeStatus[] = [];
+  const agent = new ClientAgent({
+    homes: ['ph-test'],
+    connect,
+    clock: realClock,
+    rng: cryptoRandom,
+    log: silentLogger,
+    wallNow: () => Date.now(),
+    keeper: { backoffBaseMs: 20, backoffMaxMs: 100 },
+    liveness: { everyMs: 40, timeoutMs: 60, misses: 4 },
+    waitUpMs: 200,
+  });
+  agent.start();
+  const w = await agent.watch(
+    undefined,
+    () => {},
+    (s) => changes.push(s),
+  );
+  try {
+    await agent.call(undefined, 'light.kitchen', { service: 'turn_on' });
+    // A blip shorter than the misses: no reconnect (no flapping).
+    home.net.blackhole = true;
+    await new Promise((r) => setTimeout(r, 90));
+    home.net.blackhole = false;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(home.net.connects, 1, 'a 90 ms blip did not reconnect');
+    // The crash: nothing answers, and connects fail.
+    crashed = true;
+    home.net.blackhole = true;
+    const t0 = Date.now();
+    await until('down', () => agent.status()[0]?.state !== 'up', 3000);
+    const downMs = Date.now() - t0;
+    const down = changes.find((s) => s.state === 'down');
+    assert.match(down?.lastError ?? '', /^home unreachable: no answer to 4 pings/);
+    assert.ok(downMs < 2000, `found in ${downMs} ms`);
+    await assert.rejects(
+      agent.call(undefined, 'light.kitchen', { service: 'turn_off' }),
+      (e: Error) => /^not applied: home ph-test is (down|connecting)/.test(e.message),
+    );
+    assert.equal(home.house.get('light.kitchen')!.state, 'on');
+    // The home is back: the agent reconnects by itself (backoff), commands work again.
+    crashed = false;
+    home.net.blackhole = false;
+    await until('up again', () => agent.status()[0]?.state === 'up', 3000);
+    assert.equal(
+      (await agent.call(undefined, 'light.kitchen', { service: 'turn_off' })).state,
+      'off',
+    );
+    assert.equal(lostCbs.length >= 2, true);
+  } finally {
+    w();
+    agent.stop();
+    home.stop();
+  }
+});

@@ -150,3 +150,52 @@ test('no relay to fall back on: the path is reported lost (the owner reconnects)
   assert.equal(s.lost.length, 1);
   assert.match(s.lost[0]!, /a request went unanswered; no answer to probes for 600 ms/);
 });
+
+test('on a TCP relay because UDP was blocked: UDP re-checked at 15 s, 30 s; back onto a UDP relayed path when it answers', async () => {
+  const clock = new FakeClock();
+  const env = { clock, rng: new SeqRandom(1), log: silentLogger } as unknown as Env;
+  const tcp = relayedPath(clock);
+  (tcp.p as { remote: string }).remote = 'relay tcp 198.51.100.1:7400';
+  const sw = new PathSwitch(tcp.p, clock);
+  const secure = { nudge: () => sw.send(new Uint8Array(0)) } as unknown as SecureChannel;
+  const probes: number[] = [];
+  let udpWorks = false;
+  let moved = 0;
+  let traversals = 0;
+  const udp = relayedPath(clock);
+  const up = new Upgrader(env, sw, secure, {
+    traverse: () => {
+      traversals++;
+      return new Promise(() => {});
+    },
+    udpBack: {
+      probe: () => {
+        probes.push(clock.now());
+        return Promise.resolve(udpWorks);
+      },
+      relay: () => Promise.resolve(udp.p),
+      moved: () => void moved++,
+      traverse: true,
+    },
+  }).startUdpBack();
+  const run = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await run(20_000);
+  assert.deepEqual(probes, [15_000], 'first re-check at 15 s');
+  assert.equal(sw.path.remote, 'relay tcp 198.51.100.1:7400');
+  udpWorks = true;
+  await run(26_000); // the next re-check at 15 + 30 s
+  assert.deepEqual(probes, [15_000, 45_000]);
+  assert.equal(sw.path.remote, 'relay udp 198.51.100.1:7400', 'moved onto UDP');
+  assert.equal(moved, 1);
+  assert.equal(traversals, 1, 'then looks for a direct path');
+  await run(3000);
+  assert.ok(tcp.state.closed, 'the TCP path dropped after its linger');
+  up.stop();
+  await run(200_000);
+  assert.equal(probes.length, 2, 'no re-check once back (or stopped)');
+});

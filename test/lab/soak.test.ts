@@ -1,6 +1,7 @@
 // The soak's short mode (issue 21, `npm run soak -- --short`): the whole system in the real-NAT
 // lab — two rendezvous nodes with Redis, a relay node, a home, a client agent with a watch, a
-// forwarded stream — while each fault is injected once. What must hold here, every time: no
+// forwarded stream, Home Assistant Core (the cached venv) as the home's device source — while each
+// fault is injected once (HA restarted too; HA adds ~25 s to this test). What must hold here, every time: no
 // process crashed, no unhandled error in any log, no command applied twice, the final state is
 // the last answer, and every fault recovered (its bound is the soak's own target, checked by
 // `npm run soak`'s exit code and printed here; this test allows 3× under CI load). Timing targets
@@ -15,7 +16,13 @@ test(
   { skip: skipLab, timeout: 300_000 },
   async () => {
     requireLab();
-    const r = await runSoak({ minutes: 0, short: true, streams: true, progress: () => {} });
+    const r = await runSoak({
+      minutes: 0,
+      short: true,
+      streams: true,
+      ha: true,
+      progress: () => {},
+    });
     for (const line of soakTable(r).split('\n')) console.log(`# ${line}`);
     const why = JSON.stringify({ ...r, rss: undefined });
     assert.deepEqual(r.crashes, [], why);
@@ -29,6 +36,11 @@ test(
         f.recoverMs !== null && f.recoverMs <= 3 * f.boundMs,
         `${f.fault} recovered in ${f.recoverMs} ms (bound ${f.boundMs}): ${why}`,
       );
-    assert.equal(r.faults.length, 10, why);
+    assert.equal(r.faults.length, 11, why);
+    assert.ok(
+      r.faults.some((f) => f.fault === 'ha-restart'),
+      why,
+    );
+    assert.equal(r.ha?.restartsMs.length, 1, why);
   },
 );

@@ -132,7 +132,7 @@ for (const kind of ['tcp', 'ws'] as const) {
     let homeClosed = '';
     const lb = await loopbackRelay({
       limits: { homeBurstBytes: 1 << 30 },
-      stream: { maxBuffered: 64 * 1024 },
+      stream: { maxBuffered: 64 * 1024, slowReaderMs: 200 },
       onHomePath: (p) => {
         homePath = p;
         p.onClose((r) => (homeClosed = r));
@@ -145,10 +145,12 @@ for (const kind of ['tcp', 'ws'] as const) {
       const chunk = new Uint8Array(1000).fill(7);
       for (let i = 0; i < 40_000 && !homeClosed; i++) {
         homePath.send(chunk);
-        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
       }
       await until(() => homeClosed !== '');
       assert.match(homeClosed, /slow reader/);
+      // Over the queue limit frames were dropped first; cut off only after slowReaderMs.
+      assert.ok((lb.core.stats.drops[`${kind}-queue-full`] ?? 0) > 0);
       assert.equal(lb.core.stats.drops[`${kind}-slow-reader`], 1);
       assert.equal(lb.core.stats.closes['slow-reader'], 1);
       done();

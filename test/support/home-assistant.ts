@@ -4,18 +4,13 @@
 // (POST /api/onboarding/users → auth code → POST /auth/token → WebSocket
 // auth/long_lived_access_token) and waits until it answers. Fails loudly when it cannot.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import { haWsCommand, onboardHa } from '../../lab/ha.js';
 import { freePort } from './mosquitto.js';
+
+export { haWsCommand };
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -84,77 +79,6 @@ function stopProc(proc: ChildProcess): Promise<void> {
   });
 }
 
-/** One WebSocket command after auth; resolves with its result. */
-export function haWsCommand(
-  port: number,
-  accessToken: string,
-  msg: Record<string, unknown>,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/websocket`);
-    const t = setTimeout(() => (ws.terminate(), reject(new Error('HA websocket timeout'))), 15_000);
-    ws.on('error', (e) => (clearTimeout(t), reject(e)));
-    ws.on('message', (d) => {
-      const m = JSON.parse((d as Buffer).toString('utf8')) as Record<string, unknown>;
-      if (m.type === 'auth_required')
-        ws.send(JSON.stringify({ type: 'auth', access_token: accessToken }));
-      else if (m.type === 'auth_ok') ws.send(JSON.stringify({ id: 1, ...msg }));
-      else if (m.type === 'auth_invalid') reject(new Error('auth_invalid'));
-      else if (m.type === 'result') {
-        clearTimeout(t);
-        ws.close();
-        if (m.success) resolve(m.result);
-        else reject(new Error(JSON.stringify(m.error)));
-      }
-    });
-  });
-}
-
-async function onboard(http: string, port: number, dir: string): Promise<string> {
-  const clientId = `${http}/`;
-  const u = await fetch(`${http}/api/onboarding/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_id: clientId,
-      name: 'Porthole Test',
-      username: 'porthole',
-      password: 'porthole-test-password',
-      language: 'en',
-    }),
-  });
-  if (!u.ok) throw new Error(`onboarding/users: HTTP ${u.status} ${await u.text()}`);
-  const { auth_code } = (await u.json()) as { auth_code: string };
-  const t = await fetch(`${http}/auth/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: auth_code,
-      client_id: clientId,
-    }),
-  });
-  if (!t.ok) throw new Error(`auth/token: HTTP ${t.status} ${await t.text()}`);
-  const { access_token } = (await t.json()) as { access_token: string };
-  const llat = (await haWsCommand(port, access_token, {
-    type: 'auth/long_lived_access_token',
-    client_name: `porthole-test-${process.pid}`,
-    lifespan: 30,
-  })) as string;
-  // HA writes its auth store a moment later (a deferred save): wait until the new token's
-  // refresh token is on disk, so a restart keeps it.
-  const iss = (
-    JSON.parse(Buffer.from(llat.split('.')[1] as string, 'base64url').toString()) as {
-      iss: string;
-    }
-  ).iss;
-  const auth = join(dir, '.storage', 'auth');
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(auth) && readFileSync(auth, 'utf8').includes(iss)) return llat;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('HA did not save the long-lived token within 20 s');
-}
-
 /**
  * Starts a fresh, onboarded Home Assistant with the demo integration; `extraConfig` is appended
  * to its configuration.yaml (e.g. `frontend:` to serve the web UI).
@@ -192,7 +116,7 @@ export async function startHomeAssistant(o: { extraConfig?: string } = {}): Prom
     throw e;
   }
   const startSeconds = (Date.now() - t0) / 1000;
-  const token = await onboard(http, port, dir).catch(async (e: Error) => {
+  const token = await onboardHa(http, port, dir).catch(async (e: Error) => {
     await stopProc(proc);
     throw e;
   });

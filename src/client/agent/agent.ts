@@ -18,6 +18,7 @@ import type { MessageChannel } from '../../net/channel.js';
 import { ClientStreams } from '../../streams/mux.js';
 import { splitChannel } from '../../streams/wire.js';
 import { Forwarder, type ForwardStatus } from '../forward.js';
+import { DEFAULT_LIVENESS, Liveness, type LivenessConfig } from './liveness.js';
 
 export interface ClientAgentOptions {
   homes: readonly string[];
@@ -34,6 +35,8 @@ export interface ClientAgentOptions {
   waitUpMs?: number;
   /** The device client's windows (tests shorten them). */
   rpc?: Partial<RpcClientOptions>;
+  /** The end-to-end ping through the home (liveness.ts); false: off (tests of other things). */
+  liveness?: Partial<LivenessConfig> | false;
 }
 
 /**
@@ -55,6 +58,8 @@ interface Kept {
   /** The live link's stream side: its endpoint is made on first use (a forward, a list). */
   streamSide: MessageChannel | undefined;
   forwards: Forwarder;
+  /** The live link's end-to-end ping (stopped when the link goes). */
+  liveness: Liveness | undefined;
 }
 
 export class ClientAgent implements AgentBackend {
@@ -79,7 +84,10 @@ export class ClientAgent implements AgentBackend {
       o.wallNow,
     );
     const dc = new DeviceClient(undefined, o.clock, o.rng, { ...AGENT_RPC, ...o.rpc });
-    dc.onSuspect(() => keeper.suspect());
+    dc.onSuspect(() => {
+      keeper.suspect();
+      k.liveness?.suspect();
+    });
     const k: Kept = {
       keeper,
       dc,
@@ -89,6 +97,7 @@ export class ClientAgent implements AgentBackend {
       streams: undefined,
       streamSide: undefined,
       forwards: new Forwarder(() => k.streams, o.log),
+      liveness: undefined,
     };
     keeper.onUp((link) => this.onUp(k, link));
     keeper.onChange((s) => this.onChange(k, s));
@@ -115,6 +124,8 @@ export class ClientAgent implements AgentBackend {
   }
 
   private stopOne(k: Kept): void {
+    k.liveness?.stop();
+    k.liveness = undefined;
     k.forwards.close();
     k.streams?.close();
     k.streams = undefined;
@@ -280,6 +291,20 @@ export class ClientAgent implements AgentBackend {
     link.onMoved?.(() => {
       if (k.devices === dc && k.keeper.current.state === 'up') dc.pathChanged();
     });
+    k.liveness?.stop();
+    k.liveness = undefined;
+    const lc = this.o.liveness;
+    if (lc !== false) {
+      const live = new Liveness(
+        this.o.clock,
+        (ms, cb) => dc.probe(ms, cb),
+        (reason) => {
+          if (k.liveness === live) k.keeper.lost(reason);
+        },
+        { ...DEFAULT_LIVENESS, ...lc },
+      );
+      k.liveness = live.start();
+    }
     const waiting = k.waiting;
     k.waiting = [];
     for (const w of waiting) w(dc);
@@ -292,6 +317,10 @@ export class ClientAgent implements AgentBackend {
     if (m && s.state === 'down') {
       if (s.reconnects > 0 && k.devices) m.reconnect();
       else m.punch('other', 'none', false);
+    }
+    if (s.state !== 'up') {
+      k.liveness?.stop();
+      k.liveness = undefined;
     }
     if (s.state !== 'up' && k.devices) {
       k.devices.detach();
