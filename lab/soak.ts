@@ -1252,16 +1252,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         covered++;
         if (k < 0) unseenPhone++;
       }
-      let longest = 0;
-      let downSince: number | null = null;
-      for (const x of phoneSamples) {
-        if (!x.live && downSince === null) downSince = x.at;
-        if (x.live && downSince !== null) {
-          longest = Math.max(longest, x.at - downSince);
-          downSince = null;
-        }
-      }
-      if (downSince !== null) longest = Math.max(longest, Date.now() - downSince);
+      const longest = longestOutage(phoneSamples.map((x) => ({ at: x.at, ok: x.live })));
       phone = {
         changes: phoneChanges.length,
         covered,
@@ -1313,16 +1304,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     let stream: SoakResult['stream'] = null;
     if (o.streams) {
-      let longest = 0;
-      let downSince: number | null = null;
-      for (const s of streamTries) {
-        if (!s.ok && downSince === null) downSince = s.at;
-        if (s.ok && downSince !== null) {
-          longest = Math.max(longest, s.at - downSince);
-          downSince = null;
-        }
-      }
-      if (downSince !== null) longest = Math.max(longest, Date.now() - downSince);
+      const longest = longestOutage(streamTries);
       stream = {
         tries: streamTries.length,
         ok: streamTries.filter((s) => s.ok).length,
@@ -1454,6 +1436,20 @@ const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the k
   --no-relay-node   each cluster node relays itself (no relay-restart fault)
   --no-streams      no forwarded stream
   --json            the report as its JSON line only (without: the table, then that line)`;
+
+/** The longest run of failed samples (ms), one still failing counted up to now. */
+function longestOutage(samples: readonly { at: number; ok: boolean }[]): number {
+  let longest = 0;
+  let downSince: number | null = null;
+  for (const x of samples) {
+    if (!x.ok && downSince === null) downSince = x.at;
+    if (x.ok && downSince !== null) {
+      longest = Math.max(longest, x.at - downSince);
+      downSince = null;
+    }
+  }
+  return downSince === null ? longest : Math.max(longest, Date.now() - downSince);
+}
 
 async function main(): Promise<void> {
   const values = parseOptions(
