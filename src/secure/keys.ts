@@ -6,7 +6,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
+  randomBytes,
   sign,
   verify,
   type KeyObject,
@@ -37,13 +37,24 @@ export interface PublicIdentity {
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const unb64u = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
 
+/** PKCS#8 for an Ed25519 private key, up to its 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 export function generateIdentity(): Identity {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const jwk = publicKey.export({ format: 'jwk' });
+  // Not generateKeyPairSync: on Node 20 its key-generation job, finalized by a GC that runs
+  // while an export of the same key holds the key's lock, locks it again and the process hangs
+  // for good (seen in a CI run: ExportJWK → GC → ~KeyGenJob → mutex). An Ed25519 private key is
+  // 32 random bytes; made from them, no job exists.
+  const edPrivate = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(edPrivate).export({ format: 'der', type: 'spki' });
   const dh = x25519KeyPair();
   return {
-    edPublic: unb64u(jwk.x as string),
-    edPrivate: privateKey,
+    edPublic: new Uint8Array(spki.subarray(spki.length - 32)),
+    edPrivate,
     dhPublic: new Uint8Array(dh.publicKey),
     dhSecret: new Uint8Array(dh.secretKey),
   };
