@@ -52,7 +52,13 @@ function fakeHome() {
   return { house, net, servers, connect, stop };
 }
 
-function startAgent(connect: () => Promise<KeptLink>, keeper = {}, rpc = {}) {
+/** `more` replaces whole options (e.g. a keeper without the fast pings). */
+function startAgent(
+  connect: () => Promise<KeptLink>,
+  keeper = {},
+  rpc = {},
+  more: Partial<ConstructorParameters<typeof ClientAgent>[0]> = {},
+) {
   const agent = new ClientAgent({
     homes: ['ph-test'],
     connect,
@@ -62,6 +68,7 @@ function startAgent(connect: () => Promise<KeptLink>, keeper = {}, rpc = {}) {
     wallNow: () => Date.now(),
     keeper: { pingEveryMs: 50, pingTimeoutMs: 20, suspectPingMs: 10, backoffBaseMs: 10, ...keeper },
     rpc,
+    ...more,
   });
   agent.start();
   return agent;
@@ -348,18 +355,16 @@ test('a home that crashed (answers nothing, says no goodbye): found by the end-t
     return { ...link, path: 'relayed', onLost: (cb) => void lostCbs.push(cb) };
   };
   const changes: HomeStatus[] = [];
-  const agent = new ClientAgent({
-    homes: ['ph-test'],
+  const agent = startAgent(
     connect,
-    clock: realClock,
-    rng: cryptoRandom,
-    log: silentLogger,
-    wallNow: () => Date.now(),
-    keeper: { backoffBaseMs: 20, backoffMaxMs: 100 },
-    liveness: { everyMs: 40, timeoutMs: 60, misses: 4 },
-    waitUpMs: 200,
-  });
-  agent.start();
+    {},
+    {},
+    {
+      keeper: { backoffBaseMs: 20, backoffMaxMs: 100 },
+      liveness: { everyMs: 40, timeoutMs: 60, misses: 4 },
+      waitUpMs: 200,
+    },
+  );
   const w = await agent.watch(
     undefined,
     () => {},
