@@ -104,13 +104,19 @@ export class HomeSession {
     // The direct path is tried beside the resync (it needs only the secure channel).
     this.direct(link, 0);
     try {
-      // Resync before showing anything as live: the full list, then pushes.
-      const list = await link.devices.list();
-      this.states = new Map(list.map((s) => [s.entity_id, s]));
+      // Resync before showing anything as live: subscribe, then the full list. A push that
+      // lands while the list is on its way is newer than the list's entry (subscribing after
+      // the list would lose a change made between the two until that entity changes again).
+      let early: Map<string, EntityState> | undefined = new Map();
       await link.devices.watch((s) => {
+        if (early) return void early.set(s.entity_id, s);
         this.states.set(s.entity_id, s);
         this.changed();
       });
+      const list = await link.devices.list();
+      this.states = new Map(list.map((s) => [s.entity_id, s]));
+      for (const [id, s] of early) this.states.set(id, s);
+      early = undefined;
       this.attempts = 0;
       live = true;
       this.emit({ path, stale: false, error: '', refused: false });

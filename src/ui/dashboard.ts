@@ -42,14 +42,28 @@ function App() {
     return () => clearTimeout(t);
   }, [error]);
   useEffect(() => {
-    const load = (): void =>
+    // A list fetched before a push must not undo it: every push is numbered, and a list keeps
+    // the state of an entity pushed after the list was asked for (a toggle's push can land
+    // while the reconnect's reload is in flight).
+    let pushes = 0;
+    const pushedAt = new Map<string, number>();
+    const load = (): void => {
+      const asked = pushes;
       void fetch('/api/devices')
         .then((r) => r.json())
         .then((list: unknown) => {
-          if (Array.isArray(list))
-            setDevices(Object.fromEntries((list as EntityState[]).map((e) => [e.entity_id, e])));
+          if (!Array.isArray(list)) return;
+          setDevices((d) => {
+            const next: Record<string, EntityState> = {};
+            for (const e of list as EntityState[]) {
+              const newer = (pushedAt.get(e.entity_id) ?? 0) > asked ? d[e.entity_id] : undefined;
+              next[e.entity_id] = newer ?? e;
+            }
+            return next;
+          });
         })
         .catch(() => {});
+    };
     load();
     const es = new EventSource('/api/events');
     es.addEventListener('status', (m) => {
@@ -59,6 +73,7 @@ function App() {
     });
     es.addEventListener('state', (m) => {
       const e = JSON.parse((m as MessageEvent<string>).data) as EntityState;
+      pushedAt.set(e.entity_id, ++pushes);
       setDevices((d) => ({ ...d, [e.entity_id]: e }));
     });
     return () => es.close();
