@@ -123,7 +123,13 @@ export async function startWebFront(core: RelayCore, o: WebFrontOptions): Promis
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.listen.port;
-  const ws = await startWsRelay(core, { server, port, path: '/porthole' });
+  const ws = await startWsRelay(core, {
+    server,
+    port,
+    path: '/porthole',
+    // The page reaches only this origin: a session relayed elsewhere is carried there from here.
+    bridge: true,
+  });
   const bound = { ip: o.listen.ip, port };
   return {
     url: `${o.tls ? 'https' : 'http'}://${formatAddr(bound)}/`,

@@ -112,6 +112,8 @@ export interface RelayMetrics {
   sessions(delta: 1 | -1): void;
   /** Payload bytes dropped over a home's rate budget (docs/seams.md §8). */
   budgetDropped?(bytes: number): void;
+  /** A session the web front bridged to the relay holding its home began (+1) or ended (-1). */
+  bridged?(delta: 1 | -1): void;
 }
 
 /**

@@ -93,6 +93,16 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     help: 'Relayed sessions open',
     registers: reg,
   });
+  const relayBridged = new Gauge({
+    name: 'porthole_relay_bridged_sessions',
+    help: 'Phone sessions the web front carries to the relay holding the home (relay node, owner node)',
+    registers: reg,
+  });
+  const relayBridgedTotal = new Counter({
+    name: 'porthole_relay_bridged_sessions_total',
+    help: 'Phone sessions bridged by the web front since start',
+    registers: reg,
+  });
   const reconnects = new Counter({
     name: 'porthole_reconnects_total',
     help: 'Connections to a home lost and re-established (client up)',
@@ -180,6 +190,10 @@ export function createMetrics(role: Role, opts: { defaults?: boolean } = {}): Me
     relayed: (direction, bytes) => relayBytes.inc({ direction }, bytes),
     sessions: (delta) => relaySessions.inc(delta),
     budgetDropped: (bytes) => relayBudgetDropped.inc(bytes),
+    bridged: (delta) => {
+      relayBridged.inc(delta);
+      if (delta > 0) relayBridgedTotal.inc();
+    },
   };
   return {
     registry,

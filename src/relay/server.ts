@@ -19,6 +19,7 @@ import { claimedKey, SessionTable, type RelaySession } from './sessions.js';
 import { RelayStatsCounter, type RelayStats } from './stats.js';
 import { answerWithin, udpTransport, type ClientTransport } from './transport.js';
 import { redirectMessage, type RedirectTarget } from './redirect.js';
+import type { BridgeEvents } from './bridge.js';
 import type { RelayMetrics } from '../ops/metrics.js';
 
 export interface RelayCoreOptions extends Partial<RelayLimits> {
@@ -126,6 +127,14 @@ export class RelayCore {
   sessionsOf(t: ClientTransport): number {
     return this.sessions.ofTransport(t.key).length;
   }
+
+  /** A bridge's events (relay/bridge.ts), counted with the rest. */
+  readonly bridgeEvents: BridgeEvents = {
+    opened: () => this.counters.bridged(1),
+    closed: (reason) => this.counters.bridged(-1, reason),
+    bytes: (dir, n) => this.counters.bytes(dir, n),
+    drop: (reason) => this.counters.drop(reason),
+  };
 
   /** A stream adapter's drop (undecodable or oversized frame), counted with the rest. */
   countDrop(reason: string): void {
@@ -239,6 +248,7 @@ export class RelayCore {
   /** Not relayed here: a redirect to the relay that is (relay node, cluster owner), or refused. */
   private elsewhere(msg: MessageOf<'relayOpen'>, t: ClientTransport, size: number): void {
     const redirect = (to: RedirectTarget): void => {
+      if (t.bridge) return t.bridge(msg, to);
       this.counters.redirected();
       this.answer(t, redirectMessage(msg, to), size);
     };

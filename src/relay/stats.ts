@@ -11,6 +11,12 @@ export interface RelayStats {
   accepted: number;
   /** relayOpen answered with relayRedirect (the home is relayed elsewhere). */
   redirected: number;
+  /** relayOpen carried to the redirect's target by this front instead (relay/bridge.ts). */
+  bridged: number;
+  /** Bridged sessions live now. */
+  bridgedLive: number;
+  /** Bridged sessions ended, by reason. */
+  bridgeCloses: Record<string, number>;
   /** relayOpen answered with relayClosed at once (unknown home, caps, clashes), by reason. */
   refusedOpens: Record<string, number>;
   bytesToHome: number;
@@ -30,6 +36,9 @@ export class RelayStatsCounter {
     opened: { udp: 0, tcp: 0, ws: 0 },
     accepted: 0,
     redirected: 0,
+    bridged: 0,
+    bridgedLive: 0,
+    bridgeCloses: {},
     refusedOpens: {},
     bytesToHome: 0,
     bytesToClient: 0,
@@ -47,6 +56,13 @@ export class RelayStatsCounter {
   }
   redirected(): void {
     this.s.redirected++;
+  }
+  /** A bridged session began (+1) or ended (-1, with its reason). */
+  bridged(delta: 1 | -1, reason?: string): void {
+    if (delta > 0) this.s.bridged++;
+    this.s.bridgedLive += delta;
+    if (reason) inc(this.s.bridgeCloses, reason);
+    this.meter?.bridged?.(delta);
   }
   accepted(): void {
     this.s.accepted++;

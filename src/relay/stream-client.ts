@@ -9,6 +9,9 @@ import { CarrierQueue, MAX_FRAME } from './frames.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import type { RelayCore } from './server.js';
 import type { ClientTransport, RelayTransportKind } from './transport.js';
+import { ConnectionBridge, type BridgeBudget } from './bridge.js';
+import type { MessageOf } from '../wire/messages.js';
+import type { RedirectTarget } from './redirect.js';
 
 export interface StreamLimits {
   /** Largest frame/message accepted from a client (bytes). */
@@ -68,6 +71,9 @@ export class StreamClient implements ClientTransport {
   private ended = false;
   private readonly hello: ReturnType<typeof setTimeout>;
   private readonly queue: CarrierQueue;
+  private readonly bridged: ConnectionBridge | undefined;
+  /** Set when this connection's client cannot follow redirects (relay/bridge.ts). */
+  readonly bridge?: (open: MessageOf<'relayOpen'>, to: RedirectTarget) => void;
 
   constructor(
     readonly kind: Exclude<RelayTransportKind, 'udp'>,
@@ -76,12 +82,20 @@ export class StreamClient implements ClientTransport {
     private readonly core: RelayCore,
     private readonly limits: StreamLimits,
     private readonly gate: ConnectionGate,
+    bridgeBudget?: BridgeBudget,
   ) {
+    if (bridgeBudget) {
+      const bridged = new ConnectionBridge(this, bridgeBudget, core.bridgeEvents);
+      this.bridged = bridged;
+      this.bridge = (open, to) => {
+        if (!this.ended) bridged.open(open, to);
+      };
+    }
     this.queue = new CarrierQueue(limits.maxBuffered, limits.slowReaderMs);
     this.key = `${kind}#${++nextId}`;
     this.label = `${kind} ${formatAddr(addr)}`;
     this.hello = setTimeout(() => {
-      if (this.core.sessionsOf(this) > 0) return;
+      if (this.core.sessionsOf(this) + (this.bridged?.size ?? 0) > 0) return;
       this.core.countDrop(`${kind}-no-session`);
       this.close('no session opened');
     }, limits.helloMs);
@@ -93,6 +107,7 @@ export class StreamClient implements ClientTransport {
     if (this.ended) return;
     const r = decode(bytes);
     if (!r.ok) return this.core.countDrop(`${this.kind}-malformed`);
+    if (this.bridged?.has(r.msg)) return this.bridged.fromClient(r.msg, bytes);
     this.core.fromClient(r.msg, this, bytes.length);
   }
 
@@ -113,6 +128,7 @@ export class StreamClient implements ClientTransport {
     clearTimeout(this.hello);
     this.gate.release(this.addr.ip);
     this.sock.destroy();
+    this.bridged?.closeAll();
     this.core.transportClosed(this, code, reason);
   }
 

@@ -2,7 +2,8 @@
 // WebSocket): the core never touches a socket, so all three feed the same session table.
 import type { SocketAddr } from '../net/types.js';
 import { addrKey, formatAddr } from '../wire/addr.js';
-import { encode, type Message } from '../wire/messages.js';
+import { encode, type Message, type MessageOf } from '../wire/messages.js';
+import type { RedirectTarget } from './redirect.js';
 
 export type RelayTransportKind = 'udp' | 'tcp' | 'ws';
 
@@ -18,6 +19,12 @@ export interface ClientTransport {
   send(frame: Uint8Array): void;
   /** Stream transports end the connection; UDP has nothing to close. */
   close(reason: string): void;
+  /**
+   * A transport whose client cannot follow a redirect (the web front's WebSocket: a page reaches
+   * only its origin) carries the session to `to` itself (relay/bridge.ts) instead of answering
+   * with relayRedirect.
+   */
+  bridge?(open: MessageOf<'relayOpen'>, to: RedirectTarget): void;
 }
 
 /** A UDP client: its source address is the whole transport (replies go out on the relay socket). */

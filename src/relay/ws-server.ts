@@ -12,6 +12,7 @@ import {
   StreamClient,
   type StreamLimits,
 } from './stream-client.js';
+import { BridgeBudget, DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from './bridge.js';
 
 export interface WsRelayOptions extends Partial<StreamLimits> {
   host?: string;
@@ -20,6 +21,11 @@ export interface WsRelayOptions extends Partial<StreamLimits> {
   path?: string;
   /** Attach to this HTTP(S) server instead of listening on host:port (issue 18: the app's origin). */
   server?: Server;
+  /**
+   * Carry sessions the core would redirect to their target instead (relay/bridge.ts): the web
+   * front's clients are pages that can reach only their origin.
+   */
+  bridge?: boolean | Partial<BridgeLimits>;
 }
 
 export function startWsRelay(
@@ -28,6 +34,9 @@ export function startWsRelay(
 ): Promise<{ port: number; close(): Promise<void> }> {
   const limits = withDefaults(DEFAULT_STREAM_LIMITS, opts);
   const gate = new ConnectionGate(limits.maxConnectionsPerIp);
+  const bridge = opts.bridge
+    ? new BridgeBudget(withDefaults(DEFAULT_BRIDGE_LIMITS, opts.bridge === true ? {} : opts.bridge))
+    : undefined;
   const wss = new WebSocketServer({
     ...(opts.server ? { server: opts.server } : { host: opts.host ?? '0.0.0.0', port: opts.port }),
     path: opts.path ?? '/porthole',
@@ -52,6 +61,7 @@ export function startWsRelay(
       core,
       limits,
       gate,
+      bridge,
     );
     req.socket.setTimeout(limits.idleMs, () => client.gone());
     ws.on('message', (data, isBinary) => {

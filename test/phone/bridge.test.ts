@@ -1,0 +1,147 @@
+// The phone where its origin does not relay the home itself (issue 21): a page can reach only its
+// own origin, so the web front bridges the page's relayed session to the relay the core would
+// redirect it to (src/relay/bridge.ts). Real processes and Chromium as a phone:
+// 1. the rendezvous hands relaying to a `porthole relay` node (--relay-node): the page pairs and
+//    toggles a light; the session runs through the relay node, and the rendezvous' /metrics count
+//    the bridged session;
+// 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
+//    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
+import { launchChromium } from '../support/browser.js';
+import { scrape, until } from '../support/cluster.js';
+import { freePort } from '../support/mosquitto.js';
+import { redisForFile } from '../support/redis.js';
+import { selfSignedCert } from '../../lab/browser.js';
+
+const fixture = redisForFile();
+const PORT = 10_000 + ((process.pid + 7000) % 10_000);
+const LIVE = '[data-path="relayed"], [data-path="direct"]';
+
+function tls(ip: string): { cert: string; key: string } {
+  return selfSignedCert(mkdtempSync(join(tmpdir(), 'porthole-tls-')), ip, 'porthole-test');
+}
+
+/** Starts a role with its stderr kept; resolves once it logs `ready`. */
+async function role(args: string[], ready: string): Promise<{ log: () => string }> {
+  const proc = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  fixture.procs.push(proc);
+  let log = '';
+  proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  await until(`${args[0]} to log "${ready}"`, 10_000, () => log.includes(ready)).catch(
+    (e: Error) => {
+      throw new Error(`${e.message}; it logged: ${log}`);
+    },
+  );
+  return { log: () => log };
+}
+
+/** Opens the pairing URL in a phone-sized Chromium, pairs, toggles the kitchen light twice. */
+async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => void): Promise<void> {
+  const browser = await launchChromium({ width: 390, height: 844 }, { ignoreHTTPSErrors: true });
+  after(() => browser.close());
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(url);
+  await page.getByTestId('phone-name').fill('Bridged phone');
+  await page.getByTestId('pair').tap();
+  const kitchen = page.locator('[data-entity-id="light.kitchen"]');
+  await kitchen.and(page.locator('[data-state="off"]')).waitFor({ timeout: 15_000 });
+  await page.locator(LIVE).waitFor();
+  await page.getByTestId('toggle-light.kitchen').tap();
+  await kitchen.and(page.locator('[data-state="on"]')).waitFor({ timeout: 10_000 });
+  // Warm: a reload opens a new bridged session with the kept keys.
+  await page.reload();
+  await page.locator(LIVE).waitFor({ timeout: 15_000 });
+  await page.getByTestId('toggle-light.kitchen').tap();
+  await kitchen.and(page.locator('[data-state="off"]')).waitFor({ timeout: 10_000 });
+}
+
+test(
+  'a phone pairs and toggles through a rendezvous that hands relaying to a relay node',
+  { timeout: 60_000 },
+  async (t) => {
+    const procs = new Procs();
+    t.after(() => procs.stopAll());
+    const RV = `127.0.0.2:${PORT}`;
+    const WEB = `127.0.0.2:${PORT + 2}`;
+    const RELAY = `127.0.0.6:${PORT + 3}`;
+    const relayMetrics = `127.0.0.1:${await freePort()}`;
+    const rvMetrics = `127.0.0.1:${await freePort()}`;
+    const relay = await role(
+      ['relay', '--listen', RELAY, '--metrics', relayMetrics],
+      'relay listening',
+    );
+    const cert = tls('127.0.0.2');
+    const stack = await pairedStack(procs, {
+      rvArgs: [
+        ...['--listen', RV, '--web', WEB, '--tls-cert', cert.cert, '--tls-key', cert.key],
+        ...['--relay-node', RELAY, '--metrics', rvMetrics],
+      ],
+      rvReady: 'phone app',
+      homeListen: `127.0.0.3:${PORT + 5}`,
+      clients: [],
+    });
+    await until('the home to register with the relay node', 10_000, () =>
+      relay.log().includes(`"home":"${stack.homeId}"`),
+    );
+    const pairing = run(['home', 'pair', '--state', stack.home, '--json']);
+    assert.equal(pairing.status, 0, pairing.stderr);
+    await pairAndToggle(String(jsonLine(pairing.stdout).url), t.after.bind(t));
+
+    // The sessions ran through the relay node, carried there by the rendezvous' web front.
+    assert.match(relay.log(), /relayed session open/);
+    const bridged = await scrape(
+      `http://${rvMetrics}`,
+      'porthole_relay_bridged_sessions_total{role="rendezvous"}',
+    );
+    assert.ok(bridged >= 2, `bridged sessions counted: ${bridged}`);
+    const toClient = await scrape(
+      `http://${relayMetrics}`,
+      'porthole_relayed_bytes_total{direction="to_client",role="relay"}',
+    );
+    assert.ok(toClient > 0);
+  },
+);
+
+test(
+  'a phone pairs and toggles through a cluster node that does not hold the home',
+  { timeout: 60_000 },
+  async (t) => {
+    const procs = new Procs();
+    t.after(() => procs.stopAll());
+    const A = `127.0.0.2:${PORT + 6}`;
+    const B = `127.0.0.7:${PORT + 7}`;
+    const WEB = `127.0.0.7:${PORT + 8}`;
+    const cluster = ['--cluster', fixture.redis().url];
+    const stack = await pairedStack(procs, {
+      rvArgs: ['--listen', A, ...cluster, '--node-id', 'held-here'],
+      rvReady: 'cluster mode active',
+      homeListen: `127.0.0.3:${PORT + 9}`,
+      clients: [],
+    });
+    const cert = tls('127.0.0.7');
+    const b = await role(
+      [
+        'rendezvous',
+        ...['--listen', B, ...cluster, '--node-id', 'page-here'],
+        ...['--web', WEB, '--tls-cert', cert.cert, '--tls-key', cert.key],
+      ],
+      'phone app',
+    );
+    const pairing = run([
+      ...['home', 'pair', '--state', stack.home, '--json'],
+      ...['--app-url', `https://${WEB}/`],
+    ]);
+    assert.equal(pairing.status, 0, pairing.stderr);
+    await pairAndToggle(String(jsonLine(pairing.stdout).url), t.after.bind(t));
+    // B carried the page's sessions to A; it relayed none itself.
+    assert.doesNotMatch(b.log(), /relayed session open/);
+  },
+);
