@@ -105,7 +105,7 @@ export interface SoakOptions {
    *  `ha-restart` fault. */
   ha?: boolean;
   /** The cluster names a relay node (default); false: each node relays itself (no relay-restart;
-   *  the phone's WebSocket session can then reach a home on the node that served its page). */
+   *  the phone's node then bridges its WebSocket session to the node holding the home). */
   relayNode?: boolean;
   /** Only these faults (default: all, in the order of FAULTS). */
   only?: readonly FaultName[];
@@ -1432,7 +1432,7 @@ const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the k
   --short           the CI mode: every fault once, ~2 min
   --faults A,B      only these faults (${[...FAULTS, 'ha-restart'].join(', ')})
   --ha / --no-ha    Home Assistant as the home's device source (on, except in --short)
-  --phone           the phone app in Chromium as a counted session (needs --no-relay-node)
+  --phone           the phone app in Chromium as a counted session
   --no-relay-node   each cluster node relays itself (no relay-restart fault)
   --no-streams      no forwarded stream
   --json            the report as its JSON line only (without: the table, then that line)`;
@@ -1472,7 +1472,8 @@ async function main(): Promise<void> {
   const minutes = Number(values.minutes);
   if (!values.short && !(minutes >= 5)) throw new Error('--minutes must be at least 5');
   checkLabPrerequisites();
-  // The phone is opt-in everywhere for now: in this topology its pairing fails (docs/soak.md).
+  // The phone is opt-in (Chromium's start and memory); its page's node bridges its session to the
+  // relay node or the owner node (src/relay/bridge.ts, docs/soak.md).
   const phone = !values['no-phone'] && (values.phone ?? false);
   const ha = !values['no-ha'] && (values.ha ?? !values.short);
   const all: readonly FaultName[] = [...FAULTS, 'ha-restart'];
