@@ -130,9 +130,16 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       },
     );
     let devices: DeviceClient | undefined;
-    // An authenticated close from the home (revoked): as final as a refusal.
+    // An authenticated close from the home: "revoked" is as final as a refusal; any other reason
+    // ("the home is stopping": a restart) is a lost link the session reconnects (found by the
+    // soak with --phone: a restarted home left the page asking to pair again).
     channel.onError((e) =>
-      end(e.message, isPortholeError(e, 'home-closed') ? RelayCloseCode.Refused : undefined),
+      end(
+        e.message,
+        isPortholeError(e, 'home-closed') && e.detail.reason === 'revoked'
+          ? RelayCloseCode.Refused
+          : undefined,
+      ),
     );
     channel.onReady(() => {
       ready = true;

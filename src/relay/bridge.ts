@@ -17,7 +17,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { SocketAddr } from '../net/types.js';
-import { sameAddr } from '../wire/addr.js';
+import { formatAddr, sameAddr } from '../wire/addr.js';
 import { decode, encode, REQUEST_PAD, type Message, type MessageOf } from '../wire/messages.js';
 import { RelayCloseCode } from '../wire/relay-messages.js';
 import { isUnicastAddr, MAX_REDIRECTS, type RedirectTarget } from './redirect.js';
@@ -52,6 +52,8 @@ export interface BridgeEvents {
   closed(reason: string): void;
   bytes(dir: 'toHome' | 'toClient', n: number): void;
   drop(reason: string): void;
+  /** One line per bridged session's start and end (the core's logger). */
+  log(fields: Record<string, unknown>, msg: string): void;
 }
 
 /** The front's shared count of bridged sessions (against maxSessions). */
@@ -117,6 +119,10 @@ export class ConnectionBridge {
     this.sessions.set(msg.session, b);
     this.budget.live++;
     this.events.opened();
+    this.events.log(
+      { home: msg.homeId, client: this.client.label, to: formatAddr(to.relay), session: b.session },
+      'bridged session to the relay holding the home',
+    );
     this.sendOpen(b);
     b.timers.push(
       unref(
@@ -277,6 +283,10 @@ export class ConnectionBridge {
       }
     } else close();
     this.events.closed(reason);
+    this.events.log(
+      { home: b.open.homeId, client: this.client.label, session: b.session, reason, ready: b.ready },
+      'bridged session closed',
+    );
   }
 
   private tellClient(msg: Payload): void {

@@ -134,6 +134,7 @@ export class RelayCore {
     closed: (reason) => this.counters.bridged(-1, reason),
     bytes: (dir, n) => this.counters.bytes(dir, n),
     drop: (reason) => this.counters.drop(reason),
+    log: (fields, msg) => this.env.log.info(fields, msg),
   };
 
   /** A stream adapter's drop (undecodable or oversized frame), counted with the rest. */

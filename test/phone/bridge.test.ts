@@ -3,7 +3,8 @@
 // redirect it to (src/relay/bridge.ts). Real processes and Chromium as a phone:
 // 1. the rendezvous hands relaying to a `porthole relay` node (--relay-node): the page pairs and
 //    toggles a light; the session runs through the relay node, and the rendezvous' /metrics count
-//    the bridged session;
+//    the bridged session; the home restarts (its authenticated "stopping" close) and the page is
+//    live again and toggles — not asking to pair again (found by the soak with --phone);
 // 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
 //    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
 import assert from 'node:assert/strict';
@@ -43,8 +44,8 @@ async function role(args: string[], ready: string): Promise<{ log: () => string 
   return { log: () => log };
 }
 
-/** Opens the pairing URL in a phone-sized Chromium, pairs, toggles the kitchen light twice. */
-async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => void): Promise<void> {
+/** A phone-sized Chromium on the pairing URL: pairs, toggles the kitchen light, reloads (warm). */
+async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => void) {
   const browser = await launchChromium({ width: 390, height: 844 }, { ignoreHTTPSErrors: true });
   after(() => browser.close());
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -52,15 +53,18 @@ async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => vo
   await page.getByTestId('phone-name').fill('Bridged phone');
   await page.getByTestId('pair').tap();
   const kitchen = page.locator('[data-entity-id="light.kitchen"]');
-  await kitchen.and(page.locator('[data-state="off"]')).waitFor({ timeout: 15_000 });
+  const showing = (state: string, timeout = 10_000) =>
+    kitchen.and(page.locator(`[data-state="${state}"]`)).waitFor({ timeout });
+  await showing('off', 15_000);
   await page.locator(LIVE).waitFor();
   await page.getByTestId('toggle-light.kitchen').tap();
-  await kitchen.and(page.locator('[data-state="on"]')).waitFor({ timeout: 10_000 });
+  await showing('on');
   // Warm: a reload opens a new bridged session with the kept keys.
   await page.reload();
   await page.locator(LIVE).waitFor({ timeout: 15_000 });
   await page.getByTestId('toggle-light.kitchen').tap();
-  await kitchen.and(page.locator('[data-state="off"]')).waitFor({ timeout: 10_000 });
+  await showing('off');
+  return { page, showing };
 }
 
 test(
@@ -79,21 +83,40 @@ test(
       'relay listening',
     );
     const cert = tls('127.0.0.2');
-    const stack = await pairedStack(procs, {
-      rvArgs: [
+    const rv = await role(
+      [
+        'rendezvous',
         ...['--listen', RV, '--web', WEB, '--tls-cert', cert.cert, '--tls-key', cert.key],
         ...['--relay-node', RELAY, '--metrics', rvMetrics],
       ],
-      rvReady: 'phone app',
-      homeListen: `127.0.0.3:${PORT + 5}`,
-      clients: [],
-    });
+      'phone app',
+    );
+    // The home in its own set: it is restarted below.
+    const home = join(mkdtempSync(join(tmpdir(), 'porthole-e2e-')), 'home');
+    const init = run(['home', 'init', '--state', home, '--json']);
+    assert.equal(init.status, 0, init.stderr);
+    const stack = { home, homeId: String(jsonLine(init.stdout).homeId) };
+    const homeArgs = [
+      'home',
+      '--state',
+      home,
+      '--rendezvous',
+      RV,
+      '--listen',
+      `127.0.0.3:${PORT + 5}`,
+    ];
+    let homeProcs = new Procs();
+    t.after(() => homeProcs.stopAll());
+    await homeProcs.start(homeArgs, 'registered with rendezvous');
     await until('the home to register with the relay node', 10_000, () =>
       relay.log().includes(`"home":"${stack.homeId}"`),
     );
     const pairing = run(['home', 'pair', '--state', stack.home, '--json']);
     assert.equal(pairing.status, 0, pairing.stderr);
-    await pairAndToggle(String(jsonLine(pairing.stdout).url), t.after.bind(t));
+    const { page, showing } = await pairAndToggle(
+      String(jsonLine(pairing.stdout).url),
+      t.after.bind(t),
+    );
 
     // The sessions ran through the relay node, carried there by the rendezvous' web front.
     assert.match(relay.log(), /relayed session open/);
@@ -107,6 +130,30 @@ test(
       'porthole_relayed_bytes_total{direction="to_client",role="relay"}',
     );
     assert.ok(toClient > 0);
+
+    // The home restarts (it says goodbye): the page comes back through a new bridged session.
+    homeProcs.stopAll();
+    await page.locator('[data-path="offline"]').waitFor({ timeout: 10_000 });
+    homeProcs = new Procs();
+    await homeProcs.start(homeArgs, 'registered with rendezvous');
+    await page
+      .locator(LIVE)
+      .waitFor({ timeout: 20_000 })
+      .catch(async (e: Error) => {
+        console.log('PAGE', await page.locator('body').innerText());
+        console.log(
+          'RV',
+          rv
+            .log()
+            .split('\n')
+            .filter((l) => /bridge|goodbye|offline/.test(l))
+            .join('\n'),
+        );
+        console.log('RELAY', relay.log().slice(-3000));
+        throw e;
+      });
+    await page.getByTestId('toggle-light.kitchen').tap();
+    await showing('on');
   },
 );
 
