@@ -284,7 +284,13 @@ export class ConnectionBridge {
     } else close();
     this.events.closed(reason);
     this.events.log(
-      { home: b.open.homeId, client: this.client.label, session: b.session, reason, ready: b.ready },
+      {
+        home: b.open.homeId,
+        client: this.client.label,
+        session: b.session,
+        reason,
+        ready: b.ready,
+      },
       'bridged session closed',
     );
   }
