@@ -389,6 +389,8 @@ export interface SoakResult {
     covered: number;
     /** Of those, not rendered by the page in order within 5 s of the answer. */
     unseen: number;
+    /** Those, as "#i state at N s (rendered …)". */
+    unseenAt: string[];
     samples: number;
     liveSamples: number;
     longestOutageMs: number;
@@ -1241,6 +1243,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       let j = 0;
       let covered = 0;
       let unseenPhone = 0;
+      const unseenPhoneAt: string[] = [];
       for (const r of applied) {
         while (j < phoneChanges.length && (phoneChanges[j] as { at: number }).at < r.sent - 1000)
           j++;
@@ -1250,13 +1253,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (k >= 0) j = k + 1;
         if (!liveAround(r.sent - 1000, r.end + 5000)) continue;
         covered++;
-        if (k < 0) unseenPhone++;
+        if (k < 0) {
+          unseenPhone++;
+          // Which command, when (s into the run, as the faults' "at"), and what the page showed.
+          const shown = phoneChanges.filter((x) => x.at >= r.sent - 1000 && x.at <= r.end + 5000);
+          unseenPhoneAt.push(
+            `#${r.i} ${r.state} at ${((r.sent - t00) / 1000).toFixed(1)} s (rendered ${shown.map((x) => x.state).join('→') || 'nothing'})`,
+          );
+        }
       }
       const longest = longestOutage(phoneSamples.map((x) => ({ at: x.at, ok: x.live })));
       phone = {
         changes: phoneChanges.length,
         covered,
         unseen: unseenPhone,
+        unseenAt: unseenPhoneAt,
         samples: phoneSamples.length,
         liveSamples: phoneSamples.filter((x) => x.live).length,
         longestOutageMs: longest,
@@ -1340,7 +1351,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (stream && !stream.lastOk) missed.push('the forwarded stream did not work at the end');
     if (phone && phone.unseen)
       missed.push(
-        `${phone.unseen} of ${phone.covered} applied states not rendered by the live phone page`,
+        `${phone.unseen} of ${phone.covered} applied states not rendered by the live phone page: ${phone.unseenAt.slice(0, 12).join('; ')}`,
       );
     if (phone && !phone.finalOk) missed.push('the phone page did not show the final state live');
 
