@@ -55,6 +55,14 @@ const RELAY_REASON: Partial<Record<RelayCloseCode, string>> = {
   [RelayCloseCode.Busy]: 'the relay is busy',
 };
 
+/**
+ * The device keepalive while the page watches (the CLI's is 10 s). The page sends nothing else on
+ * its own, and after a NAT on its way loses the page's mapping (a conntrack flush) pushes come
+ * through only once the page sends again: the soak with --phone saw the page show `relayed` and
+ * render nothing for ~10 s. One small frame every 3 s, only while the page is open.
+ */
+const KEEPALIVE_MS = 3000;
+
 /** Opens a relayed, encrypted link; resolves once the Noise channel is ready. */
 export function openLink(o: OpenOptions): Promise<OpenLink> {
   return new Promise((resolve, reject) => {
@@ -144,7 +152,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     channel.onReady(() => {
       ready = true;
       timer.cancel();
-      devices = new DeviceClient(channel, o.clock, o.rng);
+      devices = new DeviceClient(channel, o.clock, o.rng, { keepaliveMs: KEEPALIVE_MS });
       resolve({
         channel,
         devices,
