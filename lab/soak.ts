@@ -16,6 +16,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import {
   createWriteStream,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -109,6 +110,11 @@ export interface SoakOptions {
   relayNode?: boolean;
   /** Only these faults (default: all, in the order of FAULTS). */
   only?: readonly FaultName[];
+  /** The memory probe in every Node process (default on): a full GC and a memory sample every
+   *  memProbeMs (30 s; short mode 5 s), so the report gives the live heap beside the RSS. Off:
+   *  RSS only, as in production (no forced GCs). */
+  memProbe?: boolean;
+  memProbeMs?: number;
   /** Progress lines (stderr by default). */
   progress?: (line: string) => void;
 }
@@ -121,7 +127,66 @@ interface Incarnation {
   pid: number;
   startedAt: number;
   rss: Sample[];
+  /** The memory probe's samples (Node processes with the probe), read at the end. */
+  mem?: MemSample[];
 }
+/** One line of the memory probe (MEM_PROBE): bytes, except the /proc figures (KiB). */
+export interface MemSample {
+  at: number;
+  /** RSS just before the forced GC, and after it. */
+  rssBeforeGc: number;
+  rss: number;
+  heapTotal: number;
+  /** Live heap after a full GC. */
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** V8's compiled code and bytecode (with metadata). */
+  code: number;
+  /** /proc/self/status after the GC: anonymous and file-backed resident KiB. */
+  rssAnonKb?: number;
+  rssFileKb?: number;
+}
+
+/**
+ * The memory probe, preloaded (`--require`) into every Node process the soak starts: every
+ * PORTHOLE_SOAK_MEM_MS (30 s) a full GC (`--expose-gc`), then one JSON line of
+ * process.memoryUsage(), V8's code size and /proc's RssAnon/RssFile to
+ * $PORTHOLE_SOAK_MEM_DIR/<pid>.jsonl. Heap snapshots on SIGUSR2 (`--heapsnapshot-signal`).
+ */
+const MEM_PROBE = `'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const v8 = require('node:v8');
+const dir = process.env.PORTHOLE_SOAK_MEM_DIR;
+delete process.env.PORTHOLE_SOAK_MEM_DIR;
+const every = Number(process.env.PORTHOLE_SOAK_MEM_MS || 30000);
+if (dir) {
+  const file = path.join(dir, process.pid + '.jsonl');
+  const kb = (text, key) => {
+    const line = text.split('\\n').find((l) => l.startsWith(key + ':'));
+    return line ? parseInt(line.slice(key.length + 1).trim(), 10) : undefined;
+  };
+  const tick = () => {
+    try {
+      const rssBeforeGc = process.memoryUsage.rss();
+      if (typeof globalThis.gc === 'function') globalThis.gc();
+      const m = process.memoryUsage();
+      const c = v8.getHeapCodeStatistics();
+      let st = '';
+      try { st = fs.readFileSync('/proc/self/status', 'utf8'); } catch {}
+      fs.appendFileSync(file, JSON.stringify({
+        at: Date.now(), rssBeforeGc, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed,
+        external: m.external, arrayBuffers: m.arrayBuffers,
+        code: c.code_and_metadata_size + c.bytecode_and_metadata_size,
+        rssAnonKb: kb(st, 'RssAnon'), rssFileKb: kb(st, 'RssFile'),
+      }) + '\\n');
+    } catch {}
+  };
+  setTimeout(tick, 2000).unref();
+  setInterval(tick, every).unref();
+}
+`;
 
 /** A long-running process in a lab namespace: output to its log file, restarts, RSS samples. */
 class Proc {
@@ -131,6 +196,9 @@ class Proc {
   private stopping = false;
   /** SIGKILL after this long in stop() (HA saves its state on SIGTERM: longer). */
   stopMs = 5000;
+  /** Node processes: flags put before the script (the memory probe) and extra environment. */
+  nodeFlags: string[] = [];
+  env: NodeJS.ProcessEnv = {};
   private readonly log: WriteStream;
   constructor(
     readonly name: string,
@@ -147,8 +215,11 @@ class Proc {
 
   start(timeoutMs = 30_000): Promise<void> {
     this.stopping = false;
-    const p = spawn('ip', ['netns', 'exec', this.ns, ...this.argv], {
+    const [cmd, ...rest] = this.argv;
+    const argv = cmd === process.execPath ? [cmd, ...this.nodeFlags, ...rest] : this.argv;
+    const p = spawn('ip', ['netns', 'exec', this.ns, ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(cmd === process.execPath ? this.env : {}) },
     });
     this.child = p;
     this.lives.push({ pid: p.pid ?? -1, startedAt: Date.now(), rss: [] });
@@ -359,6 +430,27 @@ export interface RssRow {
   spanMin: number;
   growth: number;
   judged: boolean;
+  /** The memory probe (Node processes): the live heap after a full GC, the RSS just after that
+   *  GC, V8's code, /proc's RssAnon and RssFile — KiB at the first probe sample after warm-up
+   *  and at the last one. */
+  heap?: MemRow;
+}
+export interface MemRow {
+  heapStartKb: number;
+  heapEndKb: number;
+  heapGrowth: number;
+  rssGcStartKb: number;
+  rssGcEndKb: number;
+  codeStartKb: number;
+  codeEndKb: number;
+  externalStartKb: number;
+  externalEndKb: number;
+  anonStartKb?: number;
+  anonEndKb?: number;
+  fileStartKb?: number;
+  fileEndKb?: number;
+  /** The largest heap after GC over the whole life (KiB). */
+  heapMaxKb: number;
 }
 
 export interface SoakResult {
@@ -456,6 +548,43 @@ function flush(ns: string): void {
   }
 }
 
+/** The probe's samples of one process life, from warm-up (the first sample at or after `from`)
+ *  to the last one; undefined when it has none then. */
+function memRow(memDir: string, life: Incarnation, from: number): MemRow | undefined {
+  let xs: MemSample[] = [];
+  try {
+    xs = readFileSync(join(memDir, `${life.pid}.jsonl`), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as MemSample);
+  } catch {
+    return undefined;
+  }
+  life.mem = xs;
+  const a = xs.find((x) => x.at >= from);
+  const b = xs.at(-1);
+  if (!a || !b || b.at <= a.at) return undefined;
+  const k = (bytes: number): number => Math.round(bytes / 1024);
+  return {
+    heapStartKb: k(a.heapUsed),
+    heapEndKb: k(b.heapUsed),
+    heapGrowth: Math.round(((b.heapUsed - a.heapUsed) / a.heapUsed) * 1000) / 1000,
+    rssGcStartKb: k(a.rss),
+    rssGcEndKb: k(b.rss),
+    codeStartKb: k(a.code),
+    codeEndKb: k(b.code),
+    externalStartKb: k(a.external),
+    externalEndKb: k(b.external),
+    ...(a.rssAnonKb !== undefined && b.rssAnonKb !== undefined
+      ? { anonStartKb: a.rssAnonKb, anonEndKb: b.rssAnonKb }
+      : {}),
+    ...(a.rssFileKb !== undefined && b.rssFileKb !== undefined
+      ? { fileStartKb: a.rssFileKb, fileEndKb: b.rssFileKb }
+      : {}),
+    heapMaxKb: k(Math.max(...xs.filter((x) => x.at >= from).map((x) => x.heapUsed))),
+  };
+}
+
 /** The soak's own helpers (lab/soak-echo.ts): their RSS is printed, not judged. */
 const INSTRUMENTS = ['echo', 'stream-probe'];
 
@@ -485,6 +614,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   });
   const dir = mkdtempSync(join(tmpdir(), 'porthole-soak-'));
   const procs: Proc[] = [];
+  const memProbe = o.memProbe !== false;
+  const memDir = join(dir, 'mem');
+  const memFlags: string[] = [];
+  const memEnv: NodeJS.ProcessEnv = {};
+  if (memProbe) {
+    mkdirSync(join(dir, 'heap'), { recursive: true });
+    mkdirSync(memDir, { recursive: true });
+    writeFileSync(join(dir, 'mem-probe.cjs'), MEM_PROBE);
+    memFlags.push(
+      '--expose-gc',
+      '--require',
+      join(dir, 'mem-probe.cjs'),
+      '--heapsnapshot-signal=SIGUSR2',
+      `--diagnostic-dir=${join(dir, 'heap')}`,
+    );
+    memEnv.PORTHOLE_SOAK_MEM_DIR = memDir;
+    memEnv.PORTHOLE_SOAK_MEM_MS = String(o.memProbeMs ?? (short ? 5_000 : 30_000));
+  }
   const node = (args: string[]): string[] => [
     process.execPath,
     BIN,
@@ -501,6 +648,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     readyCheck?: () => Promise<void>,
   ): Proc => {
     const p = new Proc(name, ns, argv, ready, join(dir, `${name}.log`), onLine, readyCheck);
+    p.nodeFlags = memFlags;
+    p.env = memEnv;
     procs.push(p);
     return p;
   };
@@ -1277,6 +1426,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const last = life.rss.at(-1);
         if (!warm || !last || last.at <= warm.at) continue;
         const growth = (last.kb - warm.kb) / warm.kb;
+        const heap = memProbe ? memRow(memDir, life, warm.at) : undefined;
         rss.push({
           name: p.name,
           pid: life.pid,
@@ -1286,6 +1436,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           growth: Math.round(growth * 1000) / 1000,
           // The soak's own echo server and prober are instruments, printed but not judged.
           judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
+          ...(heap ? { heap } : {}),
         });
       }
     }
@@ -1407,6 +1558,22 @@ export function soakTable(r: SoakResult): string {
     lines.push(
       `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
     );
+  const heaps = r.rss.filter((x) => x.heap);
+  if (heaps.length) {
+    const m = (kb: number): string => (kb / 1024).toFixed(1);
+    const pct = (a: number, b: number): string =>
+      `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`;
+    lines.push(
+      '',
+      'memory probe (after a full GC; MiB, after warm-up → end): live heap, RSS, V8 code, external, RSS anon / file',
+    );
+    for (const x of heaps) {
+      const h = x.heap as MemRow;
+      lines.push(
+        `${x.name.padEnd(22)}${String(x.pid).padStart(6)}  heap ${m(h.heapStartKb)} → ${m(h.heapEndKb)} (${pct(h.heapStartKb, h.heapEndKb)}, max ${m(h.heapMaxKb)})  rss ${m(h.rssGcStartKb)} → ${m(h.rssGcEndKb)} (${pct(h.rssGcStartKb, h.rssGcEndKb)})  code ${m(h.codeStartKb)} → ${m(h.codeEndKb)}  ext ${m(h.externalStartKb)} → ${m(h.externalEndKb)}${h.anonStartKb !== undefined && h.anonEndKb !== undefined ? `  anon ${m(h.anonStartKb)} → ${m(h.anonEndKb)}` : ''}${h.fileStartKb !== undefined && h.fileEndKb !== undefined ? `  file ${m(h.fileStartKb)} → ${m(h.fileEndKb)}` : ''}`,
+      );
+    }
+  }
   if (r.stream)
     lines.push(
       '',
@@ -1435,6 +1602,8 @@ const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the k
   --phone           the phone app in Chromium as a counted session (needs --no-relay-node)
   --no-relay-node   each cluster node relays itself (no relay-restart fault)
   --no-streams      no forwarded stream
+  --no-mem-probe    no memory probe (default: every Node process GCs and logs its memory every
+                    30 s, so the report gives the live heap beside the RSS; SIGUSR2 → heap snapshot)
   --json            the report as its JSON line only (without: the table, then that line)`;
 
 /** The longest run of failed samples (ms), one still failing counted up to now. */
@@ -1465,6 +1634,7 @@ async function main(): Promise<void> {
       ha: { type: 'boolean' },
       'no-ha': { type: 'boolean', default: false },
       'no-relay-node': { type: 'boolean', default: false },
+      'no-mem-probe': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
     SOAK_USAGE,
@@ -1489,6 +1659,7 @@ async function main(): Promise<void> {
     phone,
     ha,
     relayNode: !values['no-relay-node'],
+    memProbe: !values['no-mem-probe'],
     ...(only ? { only } : {}),
   });
   if (!values.json) process.stdout.write(soakTable(r) + '\n');
