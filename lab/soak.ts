@@ -112,8 +112,9 @@ export interface SoakOptions {
   only?: readonly FaultName[];
   /** The memory probe in every Node process (default on): a full GC and a memory sample every
    *  memProbeMs (30 s; short mode 5 s), so the report gives the live heap beside the RSS. Off:
-   *  RSS only, as in production (no forced GCs). */
-  memProbe?: boolean;
+   *  RSS only, as in production (no forced GCs). 'passive': the samples without the GC (what
+   *  V8 holds in production; heapUsed is then not the live heap). */
+  memProbe?: boolean | 'passive';
   memProbeMs?: number;
   /** Progress lines (stderr by default). */
   progress?: (line: string) => void;
@@ -122,6 +123,10 @@ export interface SoakOptions {
 interface Sample {
   at: number;
   kb: number;
+  /** /proc/PID/status RssAnon (private: heap, malloc, stacks) and RssFile (mapped files: the
+   *  node binary's pages, shared and clean) — VmRSS is their sum plus RssShmem. */
+  anonKb?: number;
+  fileKb?: number;
 }
 interface Incarnation {
   pid: number;
@@ -133,6 +138,8 @@ interface Incarnation {
 /** One line of the memory probe (MEM_PROBE): bytes, except the /proc figures (KiB). */
 export interface MemSample {
   at: number;
+  /** A full GC came first (false: the passive probe, no --expose-gc). */
+  gc: boolean;
   /** RSS just before the forced GC, and after it. */
   rssBeforeGc: number;
   rss: number;
@@ -146,6 +153,8 @@ export interface MemSample {
   /** /proc/self/status after the GC: anonymous and file-backed resident KiB. */
   rssAnonKb?: number;
   rssFileKb?: number;
+  /** V8's heap spaces (new, old, code, large_object, …): physical KiB. */
+  spacesKb?: Record<string, number>;
 }
 
 /**
@@ -173,13 +182,16 @@ if (dir) {
       if (typeof globalThis.gc === 'function') globalThis.gc();
       const m = process.memoryUsage();
       const c = v8.getHeapCodeStatistics();
+      const spaces = {};
+      for (const x of v8.getHeapSpaceStatistics())
+        spaces[x.space_name.replace('_space', '')] = Math.round(x.physical_space_size / 1024);
       let st = '';
       try { st = fs.readFileSync('/proc/self/status', 'utf8'); } catch {}
       fs.appendFileSync(file, JSON.stringify({
-        at: Date.now(), rssBeforeGc, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed,
+        at: Date.now(), gc: typeof globalThis.gc === 'function', rssBeforeGc, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed,
         external: m.external, arrayBuffers: m.arrayBuffers,
         code: c.code_and_metadata_size + c.bytecode_and_metadata_size,
-        rssAnonKb: kb(st, 'RssAnon'), rssFileKb: kb(st, 'RssFile'),
+        rssAnonKb: kb(st, 'RssAnon'), rssFileKb: kb(st, 'RssFile'), spacesKb: spaces,
       }) + '\\n');
     } catch {}
   };
@@ -302,7 +314,14 @@ class Proc {
     try {
       const st = readFileSync(`/proc/${life.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(st)?.[1] ?? NaN);
-      if (Number.isFinite(kb)) life.rss.push({ at: Date.now(), kb });
+      const anonKb = Number(/RssAnon:\s+(\d+)/.exec(st)?.[1] ?? NaN);
+      const fileKb = Number(/RssFile:\s+(\d+)/.exec(st)?.[1] ?? NaN);
+      if (Number.isFinite(kb))
+        life.rss.push({
+          at: Date.now(),
+          kb,
+          ...(Number.isFinite(anonKb) && Number.isFinite(fileKb) ? { anonKb, fileKb } : {}),
+        });
     } catch {
       // gone between the check and the read
     }
@@ -430,6 +449,12 @@ export interface RssRow {
   spanMin: number;
   growth: number;
   judged: boolean;
+  /** RssAnon (private memory) after warm-up and at the end, KiB, and its growth; RssFile too. */
+  anonStartKb?: number;
+  anonEndKb?: number;
+  anonGrowth?: number;
+  fileStartKb?: number;
+  fileEndKb?: number;
   /** The memory probe (Node processes): the live heap after a full GC, the RSS just after that
    *  GC, V8's code, /proc's RssAnon and RssFile — KiB at the first probe sample after warm-up
    *  and at the last one. */
@@ -622,8 +647,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     mkdirSync(join(dir, 'heap'), { recursive: true });
     mkdirSync(memDir, { recursive: true });
     writeFileSync(join(dir, 'mem-probe.cjs'), MEM_PROBE);
+    if (o.memProbe !== 'passive') memFlags.push('--expose-gc');
     memFlags.push(
-      '--expose-gc',
       '--require',
       join(dir, 'mem-probe.cjs'),
       '--heapsnapshot-signal=SIGUSR2',
@@ -1414,6 +1439,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       };
     }
 
+    // Every RSS sample of every process life, for a closer look (rss.jsonl in the log dir).
+    writeFileSync(
+      join(dir, 'rss.jsonl'),
+      [...procs, ...chromiumRss.rows()]
+        .flatMap((p) => p.lives.map((l) => JSON.stringify({ name: p.name, ...l })))
+        .join('\n') + '\n',
+    );
     const rss: RssRow[] = [];
     // Judged when it lived this long after its warm-up (10 min; half the run after warm-up in
     // runs shorter than 25 min, so a 12-15 min run judges too).
@@ -1427,6 +1459,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (!warm || !last || last.at <= warm.at) continue;
         const growth = (last.kb - warm.kb) / warm.kb;
         const heap = memProbe ? memRow(memDir, life, warm.at) : undefined;
+        const anon =
+          warm.anonKb !== undefined && last.anonKb !== undefined && warm.anonKb > 0
+            ? {
+                anonStartKb: warm.anonKb,
+                anonEndKb: last.anonKb,
+                anonGrowth: Math.round(((last.anonKb - warm.anonKb) / warm.anonKb) * 1000) / 1000,
+                fileStartKb: warm.fileKb,
+                fileEndKb: last.fileKb,
+              }
+            : {};
         rss.push({
           name: p.name,
           pid: life.pid,
@@ -1436,6 +1478,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           growth: Math.round(growth * 1000) / 1000,
           // The soak's own echo server and prober are instruments, printed but not judged.
           judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
+          ...anon,
           ...(heap ? { heap } : {}),
         });
       }
@@ -1556,7 +1599,7 @@ export function soakTable(r: SoakResult): string {
   );
   for (const x of r.rss)
     lines.push(
-      `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
+      `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}${x.anonStartKb !== undefined && x.anonEndKb !== undefined && x.anonGrowth !== undefined ? `  anon ${(x.anonStartKb / 1024).toFixed(1)} → ${(x.anonEndKb / 1024).toFixed(1)} (${(x.anonGrowth * 100).toFixed(1)}%)` : ''}${x.fileStartKb !== undefined && x.fileEndKb !== undefined ? ` file ${(x.fileStartKb / 1024).toFixed(1)} → ${(x.fileEndKb / 1024).toFixed(1)}` : ''}`,
     );
   const heaps = r.rss.filter((x) => x.heap);
   if (heaps.length) {
@@ -1604,6 +1647,7 @@ const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the k
   --no-streams      no forwarded stream
   --no-mem-probe    no memory probe (default: every Node process GCs and logs its memory every
                     30 s, so the report gives the live heap beside the RSS; SIGUSR2 → heap snapshot)
+  --mem-probe-passive  the probe's samples without the GC (production behaviour; not the live heap)
   --json            the report as its JSON line only (without: the table, then that line)`;
 
 /** The longest run of failed samples (ms), one still failing counted up to now. */
@@ -1635,6 +1679,7 @@ async function main(): Promise<void> {
       'no-ha': { type: 'boolean', default: false },
       'no-relay-node': { type: 'boolean', default: false },
       'no-mem-probe': { type: 'boolean', default: false },
+      'mem-probe-passive': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
     SOAK_USAGE,
@@ -1659,7 +1704,7 @@ async function main(): Promise<void> {
     phone,
     ha,
     relayNode: !values['no-relay-node'],
-    memProbe: !values['no-mem-probe'],
+    memProbe: values['no-mem-probe'] ? false : values['mem-probe-passive'] ? 'passive' : true,
     ...(only ? { only } : {}),
   });
   if (!values.json) process.stdout.write(soakTable(r) + '\n');
