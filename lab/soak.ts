@@ -95,6 +95,8 @@ export const HA_START_BOUND_MS = 120_000;
 export const UDP_UNBLOCK_BOUND_MS = 10_000;
 /** RSS growth bound, after warm-up, for processes that lived long enough to judge. */
 export const RSS_GROWTH_BOUND = 0.1;
+/** Live heap (after a full GC, the memory probe) growth bound over the same span. */
+export const HEAP_GROWTH_BOUND = 0.1;
 
 export interface SoakOptions {
   minutes: number;
@@ -461,6 +463,8 @@ export interface RssRow {
   heap?: MemRow;
 }
 export interface MemRow {
+  /** The samples came after a forced full GC (false: --mem-probe-passive). */
+  gc: boolean;
   heapStartKb: number;
   heapEndKb: number;
   heapGrowth: number;
@@ -573,9 +577,26 @@ function flush(ns: string): void {
   }
 }
 
-/** The probe's samples of one process life, from warm-up (the first sample at or after `from`)
- *  to the last one; undefined when it has none then. */
-function memRow(memDir: string, life: Incarnation, from: number): MemRow | undefined {
+/** Each end of a judged span is the median of its samples over this long (docs/soak.md). */
+const MEM_END_WINDOW_MS = 2 * 60_000;
+
+function median(xs: readonly (number | undefined)[]): number | undefined {
+  const v = xs
+    .filter((x): x is number => x !== undefined && Number.isFinite(x))
+    .sort((a, b) => a - b);
+  if (!v.length) return undefined;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : Math.round(((v[m - 1] as number) + (v[m] as number)) / 2);
+}
+
+/** (b - a) / a, rounded to 0.1 %. */
+function ratio(a: number, b: number): number {
+  return Math.round(((b - a) / a) * 1000) / 1000;
+}
+
+/** The probe's samples of one process life between `from` and `to` (the RSS verdict's span):
+ *  each end the median over MEM_END_WINDOW_MS; undefined when it has none then. */
+function memRow(memDir: string, life: Incarnation, from: number, to: number): MemRow | undefined {
   let xs: MemSample[] = [];
   try {
     xs = readFileSync(join(memDir, `${life.pid}.jsonl`), 'utf8')
@@ -586,27 +607,37 @@ function memRow(memDir: string, life: Incarnation, from: number): MemRow | undef
     return undefined;
   }
   life.mem = xs;
-  const a = xs.find((x) => x.at >= from);
-  const b = xs.at(-1);
+  const span = xs.filter((x) => x.at >= from - 15_000 && x.at <= to + 15_000);
+  const a = span[0];
+  const b = span.at(-1);
   if (!a || !b || b.at <= a.at) return undefined;
-  const k = (bytes: number): number => Math.round(bytes / 1024);
+  const head = span.filter((x) => x.at <= a.at + MEM_END_WINDOW_MS);
+  const tail = span.filter((x) => x.at >= b.at - MEM_END_WINDOW_MS);
+  const k = (bytes: number | undefined): number => Math.round((bytes ?? 0) / 1024);
+  const ends = (f: (x: MemSample) => number | undefined): [number, number] => [
+    median(head.map(f)) ?? 0,
+    median(tail.map(f)) ?? 0,
+  ];
+  const [heapStart, heapEnd] = ends((x) => x.heapUsed);
+  const [rssStart, rssEnd] = ends((x) => x.rss);
+  const [codeStart, codeEnd] = ends((x) => x.code);
+  const [extStart, extEnd] = ends((x) => x.external);
+  const [anonStart, anonEnd] = ends((x) => x.rssAnonKb);
+  const [fileStart, fileEnd] = ends((x) => x.rssFileKb);
   return {
-    heapStartKb: k(a.heapUsed),
-    heapEndKb: k(b.heapUsed),
-    heapGrowth: Math.round(((b.heapUsed - a.heapUsed) / a.heapUsed) * 1000) / 1000,
-    rssGcStartKb: k(a.rss),
-    rssGcEndKb: k(b.rss),
-    codeStartKb: k(a.code),
-    codeEndKb: k(b.code),
-    externalStartKb: k(a.external),
-    externalEndKb: k(b.external),
-    ...(a.rssAnonKb !== undefined && b.rssAnonKb !== undefined
-      ? { anonStartKb: a.rssAnonKb, anonEndKb: b.rssAnonKb }
-      : {}),
-    ...(a.rssFileKb !== undefined && b.rssFileKb !== undefined
-      ? { fileStartKb: a.rssFileKb, fileEndKb: b.rssFileKb }
-      : {}),
-    heapMaxKb: k(Math.max(...xs.filter((x) => x.at >= from).map((x) => x.heapUsed))),
+    gc: a.gc !== false,
+    heapStartKb: k(heapStart),
+    heapEndKb: k(heapEnd),
+    heapGrowth: ratio(heapStart, heapEnd),
+    rssGcStartKb: k(rssStart),
+    rssGcEndKb: k(rssEnd),
+    codeStartKb: k(codeStart),
+    codeEndKb: k(codeEnd),
+    externalStartKb: k(extStart),
+    externalEndKb: k(extEnd),
+    ...(anonStart && anonEnd ? { anonStartKb: anonStart, anonEndKb: anonEnd } : {}),
+    ...(fileStart && fileEnd ? { fileStartKb: fileStart, fileEndKb: fileEnd } : {}),
+    heapMaxKb: k(Math.max(...span.map((x) => x.heapUsed))),
   };
 }
 
@@ -1318,6 +1349,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // --- the schedule: every fault in turn, round after round, until the time is up.
     const endAt = short ? 0 : t00 + totalMs - 2 * 60_000;
+    let firstRoundEndAt: number | undefined;
     for (let round = 1; ; round++) {
       const schedule = (o.ha ? [...FAULTS, 'ha-restart' as const] : FAULTS).filter(
         (f) => withRelayNode || f !== 'relay-restart',
@@ -1332,6 +1364,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await inject(f, round);
         await sleep(short ? 2000 : Math.max(3000, slot - Date.now()));
       }
+      if (round === 1 && !short) firstRoundEndAt = Date.now();
       if (short || Date.now() + slotMs > endAt) break;
     }
     if (!short) {
@@ -1447,38 +1480,49 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         .join('\n') + '\n',
     );
     const rss: RssRow[] = [];
-    // Judged when it lived this long after its warm-up (10 min; half the run after warm-up in
-    // runs shorter than 25 min, so a 12-15 min run judges too).
-    const judgeSpanMs = short ? Infinity : Math.min(10 * 60_000, (totalMs - warmupMs) / 2);
+    // Warm-up of a process life (docs/soak.md "Memory", written before the hour's run of
+    // 2026-12-04 session 20): 5 min after its start (or the run's commands-only warm-up in runs
+    // under 30 min) and not before the end of the first full round of faults, when every
+    // process has run each fault's code paths once. Judged when it lived this long after that:
+    // 10 min, or half the rest of a shorter run.
+    const rssWarmAt = firstRoundEndAt ?? t00 + warmupMs;
+    const judgeSpanMs = short ? Infinity : Math.min(10 * 60_000, (t00 + totalMs - rssWarmAt) / 2);
     for (const p of [...procs, ...chromiumRss.rows()]) {
       for (const life of p.lives) {
-        const warm = life.rss.find(
-          (s) => s.at >= Math.max(life.startedAt + warmupMs, t00 + warmupMs),
-        );
-        const last = life.rss.at(-1);
-        if (!warm || !last || last.at <= warm.at) continue;
-        const growth = (last.kb - warm.kb) / warm.kb;
-        const heap = memProbe ? memRow(memDir, life, warm.at) : undefined;
-        const anon =
-          warm.anonKb !== undefined && last.anonKb !== undefined && warm.anonKb > 0
-            ? {
-                anonStartKb: warm.anonKb,
-                anonEndKb: last.anonKb,
-                anonGrowth: Math.round(((last.anonKb - warm.anonKb) / warm.anonKb) * 1000) / 1000,
-                fileStartKb: warm.fileKb,
-                fileEndKb: last.fileKb,
-              }
-            : {};
+        const warmAt = Math.max(life.startedAt + warmupMs, rssWarmAt);
+        const after = life.rss.filter((x) => x.at >= warmAt);
+        const first = after[0];
+        const last = after.at(-1);
+        if (!first || !last || last.at <= first.at) continue;
+        // Each end: the median of its samples over MEM_END_WINDOW_MS (a GC's ±1-2 MiB swing).
+        const head = after.filter((x) => x.at <= first.at + MEM_END_WINDOW_MS);
+        const tail = after.filter((x) => x.at >= last.at - MEM_END_WINDOW_MS);
+        const ends = (f: (x: Sample) => number | undefined): [number, number] | undefined => {
+          const a = median(head.map(f));
+          const b = median(tail.map(f));
+          return a === undefined || b === undefined ? undefined : [a, b];
+        };
+        const [startKb, endKb] = ends((x) => x.kb) as [number, number];
+        const anonEnds = ends((x) => x.anonKb);
+        const fileEnds = ends((x) => x.fileKb);
+        const heap = memProbe ? memRow(memDir, life, first.at, last.at) : undefined;
         rss.push({
           name: p.name,
           pid: life.pid,
-          startKb: warm.kb,
-          endKb: last.kb,
-          spanMin: Math.round(((last.at - warm.at) / 60_000) * 10) / 10,
-          growth: Math.round(growth * 1000) / 1000,
+          startKb,
+          endKb,
+          spanMin: Math.round(((last.at - first.at) / 60_000) * 10) / 10,
+          growth: ratio(startKb, endKb),
           // The soak's own echo server and prober are instruments, printed but not judged.
-          judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
-          ...anon,
+          judged: last.at - first.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
+          ...(anonEnds
+            ? {
+                anonStartKb: anonEnds[0],
+                anonEndKb: anonEnds[1],
+                anonGrowth: ratio(anonEnds[0], anonEnds[1]),
+              }
+            : {}),
+          ...(fileEnds ? { fileStartKb: fileEnds[0], fileEndKb: fileEnds[1] } : {}),
           ...(heap ? { heap } : {}),
         });
       }
@@ -1524,11 +1568,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         missed.push(
           `${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms (bound ${f.boundMs})${'phone' in f.probes ? `, phone ${f.probes.phone ?? 'never'} ms (bound ${f.boundMs + PHONE_EXTRA_MS})` : ''}`,
         );
-    for (const r of rss)
+    for (const r of rss) {
       if (r.judged && r.growth >= RSS_GROWTH_BOUND)
         missed.push(
           `${r.name} RSS +${(r.growth * 100).toFixed(1)}% (${r.startKb} → ${r.endKb} KiB)`,
         );
+      if (r.judged && r.heap?.gc && r.heap.heapGrowth >= HEAP_GROWTH_BOUND)
+        missed.push(
+          `${r.name} live heap +${(r.heap.heapGrowth * 100).toFixed(1)}% (${r.heap.heapStartKb} → ${r.heap.heapEndKb} KiB)`,
+        );
+    }
     if (crashes.length) missed.push(...crashes);
     if (logProblems.length) missed.push(`${logProblems.length} unhandled-error lines in the logs`);
     if (stream && !stream.lastOk) missed.push('the forwarded stream did not work at the end');
@@ -1593,29 +1642,40 @@ export function soakTable(r: SoakResult): string {
       `${f.fault.padEnd(20)}${String(f.round).padStart(5)}${(f.at / 1000).toFixed(0).padStart(8)}${s(f.boundMs).padStart(11)}${s(f.recoverMs).padStart(15)}  ${f.ok ? 'yes' : 'NO '}  ${probes}${f.detail ? `; ${f.detail}` : ''}`,
     );
   }
+  const m = (kb: number | undefined): string => (kb === undefined ? '-' : (kb / 1024).toFixed(1));
+  const pct = (g: number | undefined): string =>
+    g === undefined ? '' : `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
+  const probe = r.rss.find((x) => x.heap)?.heap;
   lines.push(
     '',
-    `process               pid     RSS after warm-up  RSS at end  growth   over (min)  judged (bound +${RSS_GROWTH_BOUND * 100}%)`,
+    `memory per process life, MiB: after warm-up → at the end (each the median over ${MEM_END_WINDOW_MS / 60_000} min; bounds RSS +${RSS_GROWTH_BOUND * 100}%, live heap +${HEAP_GROWTH_BOUND * 100}%)`,
+    `  RSS = VmRSS = anon (private) + file (the node binary's pages, shared)${probe ? `; heap = ${probe.gc ? 'live heap after a full GC' : 'heapUsed (passive probe: not the live heap)'}, code = V8 code + bytecode` : ''}`,
+    'process               pid  span(min)  RSS                     anon             file         heap                    code       judged',
   );
-  for (const x of r.rss)
+  for (const x of r.rss) {
+    const h = x.heap;
+    const verdict = x.judged
+      ? x.growth < RSS_GROWTH_BOUND && !(h?.gc && h.heapGrowth >= HEAP_GROWTH_BOUND)
+        ? 'yes: ok'
+        : 'yes: OVER'
+      : INSTRUMENTS.includes(x.name)
+        ? 'no (soak helper)'
+        : 'no (short-lived)';
     lines.push(
-      `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}${x.anonStartKb !== undefined && x.anonEndKb !== undefined && x.anonGrowth !== undefined ? `  anon ${(x.anonStartKb / 1024).toFixed(1)} → ${(x.anonEndKb / 1024).toFixed(1)} (${(x.anonGrowth * 100).toFixed(1)}%)` : ''}${x.fileStartKb !== undefined && x.fileEndKb !== undefined ? ` file ${(x.fileStartKb / 1024).toFixed(1)} → ${(x.fileEndKb / 1024).toFixed(1)}` : ''}`,
+      [
+        x.name.padEnd(18),
+        String(x.pid).padStart(7),
+        String(x.spanMin).padStart(7),
+        `  ${m(x.startKb)} → ${m(x.endKb)} ${pct(x.growth)}`.padEnd(26),
+        `${m(x.anonStartKb)} → ${m(x.anonEndKb)} ${pct(x.anonGrowth)}`.padEnd(17),
+        `${m(x.fileStartKb)} → ${m(x.fileEndKb)}`.padEnd(13),
+        h
+          ? `${m(h.heapStartKb)} → ${m(h.heapEndKb)} ${pct(h.heapGrowth)}`.padEnd(24)
+          : '-'.padEnd(24),
+        h ? `${m(h.codeStartKb)} → ${m(h.codeEndKb)}`.padEnd(11) : '-'.padEnd(11),
+        verdict,
+      ].join(' '),
     );
-  const heaps = r.rss.filter((x) => x.heap);
-  if (heaps.length) {
-    const m = (kb: number): string => (kb / 1024).toFixed(1);
-    const pct = (a: number, b: number): string =>
-      `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`;
-    lines.push(
-      '',
-      'memory probe (after a full GC; MiB, after warm-up → end): live heap, RSS, V8 code, external, RSS anon / file',
-    );
-    for (const x of heaps) {
-      const h = x.heap as MemRow;
-      lines.push(
-        `${x.name.padEnd(22)}${String(x.pid).padStart(6)}  heap ${m(h.heapStartKb)} → ${m(h.heapEndKb)} (${pct(h.heapStartKb, h.heapEndKb)}, max ${m(h.heapMaxKb)})  rss ${m(h.rssGcStartKb)} → ${m(h.rssGcEndKb)} (${pct(h.rssGcStartKb, h.rssGcEndKb)})  code ${m(h.codeStartKb)} → ${m(h.codeEndKb)}  ext ${m(h.externalStartKb)} → ${m(h.externalEndKb)}${h.anonStartKb !== undefined && h.anonEndKb !== undefined ? `  anon ${m(h.anonStartKb)} → ${m(h.anonEndKb)}` : ''}${h.fileStartKb !== undefined && h.fileEndKb !== undefined ? `  file ${m(h.fileStartKb)} → ${m(h.fileEndKb)}` : ''}`,
-      );
-    }
   }
   if (r.stream)
     lines.push(
