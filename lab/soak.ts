@@ -577,7 +577,8 @@ function flush(ns: string): void {
   }
 }
 
-/** Each end of a judged span is the median of its samples over this long (docs/soak.md). */
+/** Each end of a judged span is the median of its samples over this long (docs/soak.md; a
+ *  quarter of the span when that is shorter). */
 const MEM_END_WINDOW_MS = 2 * 60_000;
 
 function median(xs: readonly (number | undefined)[]): number | undefined {
@@ -611,8 +612,9 @@ function memRow(memDir: string, life: Incarnation, from: number, to: number): Me
   const a = span[0];
   const b = span.at(-1);
   if (!a || !b || b.at <= a.at) return undefined;
-  const head = span.filter((x) => x.at <= a.at + MEM_END_WINDOW_MS);
-  const tail = span.filter((x) => x.at >= b.at - MEM_END_WINDOW_MS);
+  const win = Math.min(MEM_END_WINDOW_MS, (b.at - a.at) / 4);
+  const head = span.filter((x) => x.at <= a.at + win);
+  const tail = span.filter((x) => x.at >= b.at - win);
   const k = (bytes: number | undefined): number => Math.round((bytes ?? 0) / 1024);
   const ends = (f: (x: MemSample) => number | undefined): [number, number] => [
     median(head.map(f)) ?? 0,
@@ -1495,8 +1497,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const last = after.at(-1);
         if (!first || !last || last.at <= first.at) continue;
         // Each end: the median of its samples over MEM_END_WINDOW_MS (a GC's ±1-2 MiB swing).
-        const head = after.filter((x) => x.at <= first.at + MEM_END_WINDOW_MS);
-        const tail = after.filter((x) => x.at >= last.at - MEM_END_WINDOW_MS);
+        const win = Math.min(MEM_END_WINDOW_MS, (last.at - first.at) / 4);
+        const head = after.filter((x) => x.at <= first.at + win);
+        const tail = after.filter((x) => x.at >= last.at - win);
         const ends = (f: (x: Sample) => number | undefined): [number, number] | undefined => {
           const a = median(head.map(f));
           const b = median(tail.map(f));
@@ -1650,7 +1653,7 @@ export function soakTable(r: SoakResult): string {
     '',
     `memory per process life, MiB: after warm-up → at the end (each the median over ${MEM_END_WINDOW_MS / 60_000} min; bounds RSS +${RSS_GROWTH_BOUND * 100}%, live heap +${HEAP_GROWTH_BOUND * 100}%)`,
     `  RSS = VmRSS = anon (private) + file (the node binary's pages, shared)${probe ? `; heap = ${probe.gc ? 'live heap after a full GC' : 'heapUsed (passive probe: not the live heap)'}, code = V8 code + bytecode` : ''}`,
-    'process               pid  span(min)  RSS                     anon             file         heap                    code       judged',
+    'process               pid  span(min)  RSS                     anon               file          heap                     code        judged',
   );
   for (const x of r.rss) {
     const h = x.heap;
@@ -1667,7 +1670,7 @@ export function soakTable(r: SoakResult): string {
         String(x.pid).padStart(7),
         String(x.spanMin).padStart(7),
         `  ${m(x.startKb)} → ${m(x.endKb)} ${pct(x.growth)}`.padEnd(26),
-        `${m(x.anonStartKb)} → ${m(x.anonEndKb)} ${pct(x.anonGrowth)}`.padEnd(17),
+        `${m(x.anonStartKb)} → ${m(x.anonEndKb)} ${pct(x.anonGrowth)}`.padEnd(19),
         `${m(x.fileStartKb)} → ${m(x.fileEndKb)}`.padEnd(13),
         h
           ? `${m(h.heapStartKb)} → ${m(h.heapEndKb)} ${pct(h.heapGrowth)}`.padEnd(24)
