@@ -16,6 +16,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import {
   createWriteStream,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -94,6 +95,8 @@ export const HA_START_BOUND_MS = 120_000;
 export const UDP_UNBLOCK_BOUND_MS = 10_000;
 /** RSS growth bound, after warm-up, for processes that lived long enough to judge. */
 export const RSS_GROWTH_BOUND = 0.1;
+/** Live heap (after a full GC, the memory probe) growth bound over the same span. */
+export const HEAP_GROWTH_BOUND = 0.1;
 
 export interface SoakOptions {
   minutes: number;
@@ -109,6 +112,12 @@ export interface SoakOptions {
   relayNode?: boolean;
   /** Only these faults (default: all, in the order of FAULTS). */
   only?: readonly FaultName[];
+  /** The memory probe in every Node process (default on): a full GC and a memory sample every
+   *  memProbeMs (30 s; short mode 5 s), so the report gives the live heap beside the RSS. Off:
+   *  RSS only, as in production (no forced GCs). 'passive': the samples without the GC (what
+   *  V8 holds in production; heapUsed is then not the live heap). */
+  memProbe?: boolean | 'passive';
+  memProbeMs?: number;
   /** Progress lines (stderr by default). */
   progress?: (line: string) => void;
 }
@@ -116,12 +125,82 @@ export interface SoakOptions {
 interface Sample {
   at: number;
   kb: number;
+  /** /proc/PID/status RssAnon (private: heap, malloc, stacks) and RssFile (mapped files: the
+   *  node binary's pages, shared and clean) — VmRSS is their sum plus RssShmem. */
+  anonKb?: number;
+  fileKb?: number;
 }
 interface Incarnation {
   pid: number;
   startedAt: number;
   rss: Sample[];
+  /** The memory probe's samples (Node processes with the probe), read at the end. */
+  mem?: MemSample[];
 }
+/** One line of the memory probe (MEM_PROBE): bytes, except the /proc figures (KiB). */
+export interface MemSample {
+  at: number;
+  /** A full GC came first (false: the passive probe, no --expose-gc). */
+  gc: boolean;
+  /** RSS just before the forced GC, and after it. */
+  rssBeforeGc: number;
+  rss: number;
+  heapTotal: number;
+  /** Live heap after a full GC. */
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** V8's compiled code and bytecode (with metadata). */
+  code: number;
+  /** /proc/self/status after the GC: anonymous and file-backed resident KiB. */
+  rssAnonKb?: number;
+  rssFileKb?: number;
+  /** V8's heap spaces (new, old, code, large_object, …): physical KiB. */
+  spacesKb?: Record<string, number>;
+}
+
+/**
+ * The memory probe, preloaded (`--require`) into every Node process the soak starts: every
+ * PORTHOLE_SOAK_MEM_MS (30 s) a full GC (`--expose-gc`), then one JSON line of
+ * process.memoryUsage(), V8's code size and /proc's RssAnon/RssFile to
+ * $PORTHOLE_SOAK_MEM_DIR/<pid>.jsonl. Heap snapshots on SIGUSR2 (`--heapsnapshot-signal`).
+ */
+const MEM_PROBE = `'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const v8 = require('node:v8');
+const dir = process.env.PORTHOLE_SOAK_MEM_DIR;
+delete process.env.PORTHOLE_SOAK_MEM_DIR;
+const every = Number(process.env.PORTHOLE_SOAK_MEM_MS || 30000);
+if (dir) {
+  const file = path.join(dir, process.pid + '.jsonl');
+  const kb = (text, key) => {
+    const line = text.split('\\n').find((l) => l.startsWith(key + ':'));
+    return line ? parseInt(line.slice(key.length + 1).trim(), 10) : undefined;
+  };
+  const tick = () => {
+    try {
+      const rssBeforeGc = process.memoryUsage.rss();
+      if (typeof globalThis.gc === 'function') globalThis.gc();
+      const m = process.memoryUsage();
+      const c = v8.getHeapCodeStatistics();
+      const spaces = {};
+      for (const x of v8.getHeapSpaceStatistics())
+        spaces[x.space_name.replace('_space', '')] = Math.round(x.physical_space_size / 1024);
+      let st = '';
+      try { st = fs.readFileSync('/proc/self/status', 'utf8'); } catch {}
+      fs.appendFileSync(file, JSON.stringify({
+        at: Date.now(), gc: typeof globalThis.gc === 'function', rssBeforeGc, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed,
+        external: m.external, arrayBuffers: m.arrayBuffers,
+        code: c.code_and_metadata_size + c.bytecode_and_metadata_size,
+        rssAnonKb: kb(st, 'RssAnon'), rssFileKb: kb(st, 'RssFile'), spacesKb: spaces,
+      }) + '\\n');
+    } catch {}
+  };
+  setTimeout(tick, 2000).unref();
+  setInterval(tick, every).unref();
+}
+`;
 
 /** A long-running process in a lab namespace: output to its log file, restarts, RSS samples. */
 class Proc {
@@ -131,6 +210,9 @@ class Proc {
   private stopping = false;
   /** SIGKILL after this long in stop() (HA saves its state on SIGTERM: longer). */
   stopMs = 5000;
+  /** Node processes: flags put before the script (the memory probe) and extra environment. */
+  nodeFlags: string[] = [];
+  env: NodeJS.ProcessEnv = {};
   private readonly log: WriteStream;
   constructor(
     readonly name: string,
@@ -147,8 +229,11 @@ class Proc {
 
   start(timeoutMs = 30_000): Promise<void> {
     this.stopping = false;
-    const p = spawn('ip', ['netns', 'exec', this.ns, ...this.argv], {
+    const [cmd, ...rest] = this.argv;
+    const argv = cmd === process.execPath ? [cmd, ...this.nodeFlags, ...rest] : this.argv;
+    const p = spawn('ip', ['netns', 'exec', this.ns, ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(cmd === process.execPath ? this.env : {}) },
     });
     this.child = p;
     this.lives.push({ pid: p.pid ?? -1, startedAt: Date.now(), rss: [] });
@@ -231,7 +316,14 @@ class Proc {
     try {
       const st = readFileSync(`/proc/${life.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(st)?.[1] ?? NaN);
-      if (Number.isFinite(kb)) life.rss.push({ at: Date.now(), kb });
+      const anonKb = Number(/RssAnon:\s+(\d+)/.exec(st)?.[1] ?? NaN);
+      const fileKb = Number(/RssFile:\s+(\d+)/.exec(st)?.[1] ?? NaN);
+      if (Number.isFinite(kb))
+        life.rss.push({
+          at: Date.now(),
+          kb,
+          ...(Number.isFinite(anonKb) && Number.isFinite(fileKb) ? { anonKb, fileKb } : {}),
+        });
     } catch {
       // gone between the check and the read
     }
@@ -359,6 +451,35 @@ export interface RssRow {
   spanMin: number;
   growth: number;
   judged: boolean;
+  /** RssAnon (private memory) after warm-up and at the end, KiB, and its growth; RssFile too. */
+  anonStartKb?: number;
+  anonEndKb?: number;
+  anonGrowth?: number;
+  fileStartKb?: number;
+  fileEndKb?: number;
+  /** The memory probe (Node processes): the live heap after a full GC, the RSS just after that
+   *  GC, V8's code, /proc's RssAnon and RssFile — KiB at the first probe sample after warm-up
+   *  and at the last one. */
+  heap?: MemRow;
+}
+export interface MemRow {
+  /** The samples came after a forced full GC (false: --mem-probe-passive). */
+  gc: boolean;
+  heapStartKb: number;
+  heapEndKb: number;
+  heapGrowth: number;
+  rssGcStartKb: number;
+  rssGcEndKb: number;
+  codeStartKb: number;
+  codeEndKb: number;
+  externalStartKb: number;
+  externalEndKb: number;
+  anonStartKb?: number;
+  anonEndKb?: number;
+  fileStartKb?: number;
+  fileEndKb?: number;
+  /** The largest heap after GC over the whole life (KiB). */
+  heapMaxKb: number;
 }
 
 export interface SoakResult {
@@ -458,6 +579,72 @@ function flush(ns: string): void {
   }
 }
 
+/** Each end of a judged span is the median of its samples over this long (docs/soak.md; a
+ *  quarter of the span when that is shorter). */
+const MEM_END_WINDOW_MS = 2 * 60_000;
+
+function median(xs: readonly (number | undefined)[]): number | undefined {
+  const v = xs
+    .filter((x): x is number => x !== undefined && Number.isFinite(x))
+    .sort((a, b) => a - b);
+  if (!v.length) return undefined;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : Math.round(((v[m - 1] as number) + (v[m] as number)) / 2);
+}
+
+/** (b - a) / a, rounded to 0.1 %. */
+function ratio(a: number, b: number): number {
+  return Math.round(((b - a) / a) * 1000) / 1000;
+}
+
+/** The probe's samples of one process life between `from` and `to` (the RSS verdict's span):
+ *  each end the median over MEM_END_WINDOW_MS; undefined when it has none then. */
+function memRow(memDir: string, life: Incarnation, from: number, to: number): MemRow | undefined {
+  let xs: MemSample[] = [];
+  try {
+    xs = readFileSync(join(memDir, `${life.pid}.jsonl`), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as MemSample);
+  } catch {
+    return undefined;
+  }
+  life.mem = xs;
+  const span = xs.filter((x) => x.at >= from - 15_000 && x.at <= to + 15_000);
+  const a = span[0];
+  const b = span.at(-1);
+  if (!a || !b || b.at <= a.at) return undefined;
+  const win = Math.min(MEM_END_WINDOW_MS, (b.at - a.at) / 4);
+  const head = span.filter((x) => x.at <= a.at + win);
+  const tail = span.filter((x) => x.at >= b.at - win);
+  const k = (bytes: number | undefined): number => Math.round((bytes ?? 0) / 1024);
+  const ends = (f: (x: MemSample) => number | undefined): [number, number] => [
+    median(head.map(f)) ?? 0,
+    median(tail.map(f)) ?? 0,
+  ];
+  const [heapStart, heapEnd] = ends((x) => x.heapUsed);
+  const [rssStart, rssEnd] = ends((x) => x.rss);
+  const [codeStart, codeEnd] = ends((x) => x.code);
+  const [extStart, extEnd] = ends((x) => x.external);
+  const [anonStart, anonEnd] = ends((x) => x.rssAnonKb);
+  const [fileStart, fileEnd] = ends((x) => x.rssFileKb);
+  return {
+    gc: a.gc !== false,
+    heapStartKb: k(heapStart),
+    heapEndKb: k(heapEnd),
+    heapGrowth: ratio(heapStart, heapEnd),
+    rssGcStartKb: k(rssStart),
+    rssGcEndKb: k(rssEnd),
+    codeStartKb: k(codeStart),
+    codeEndKb: k(codeEnd),
+    externalStartKb: k(extStart),
+    externalEndKb: k(extEnd),
+    ...(anonStart && anonEnd ? { anonStartKb: anonStart, anonEndKb: anonEnd } : {}),
+    ...(fileStart && fileEnd ? { fileStartKb: fileStart, fileEndKb: fileEnd } : {}),
+    heapMaxKb: k(Math.max(...span.map((x) => x.heapUsed))),
+  };
+}
+
 /** The soak's own helpers (lab/soak-echo.ts): their RSS is printed, not judged. */
 const INSTRUMENTS = ['echo', 'stream-probe'];
 
@@ -487,6 +674,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   });
   const dir = mkdtempSync(join(tmpdir(), 'porthole-soak-'));
   const procs: Proc[] = [];
+  const memProbe = o.memProbe !== false;
+  const memDir = join(dir, 'mem');
+  const memFlags: string[] = [];
+  const memEnv: NodeJS.ProcessEnv = {};
+  if (memProbe) {
+    mkdirSync(join(dir, 'heap'), { recursive: true });
+    mkdirSync(memDir, { recursive: true });
+    writeFileSync(join(dir, 'mem-probe.cjs'), MEM_PROBE);
+    if (o.memProbe !== 'passive') memFlags.push('--expose-gc');
+    memFlags.push(
+      '--require',
+      join(dir, 'mem-probe.cjs'),
+      '--heapsnapshot-signal=SIGUSR2',
+      `--diagnostic-dir=${join(dir, 'heap')}`,
+    );
+    memEnv.PORTHOLE_SOAK_MEM_DIR = memDir;
+    memEnv.PORTHOLE_SOAK_MEM_MS = String(o.memProbeMs ?? (short ? 5_000 : 30_000));
+  }
   const node = (args: string[]): string[] => [
     process.execPath,
     BIN,
@@ -503,6 +708,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     readyCheck?: () => Promise<void>,
   ): Proc => {
     const p = new Proc(name, ns, argv, ready, join(dir, `${name}.log`), onLine, readyCheck);
+    p.nodeFlags = memFlags;
+    p.env = memEnv;
     procs.push(p);
     return p;
   };
@@ -1146,6 +1353,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // --- the schedule: every fault in turn, round after round, until the time is up.
     const endAt = short ? 0 : t00 + totalMs - 2 * 60_000;
+    let firstRoundEndAt: number | undefined;
     for (let round = 1; ; round++) {
       const schedule = (o.ha ? [...FAULTS, 'ha-restart' as const] : FAULTS).filter(
         (f) => withRelayNode || f !== 'relay-restart',
@@ -1160,6 +1368,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await inject(f, round);
         await sleep(short ? 2000 : Math.max(3000, slot - Date.now()));
       }
+      if (round === 1 && !short) firstRoundEndAt = Date.now();
       if (short || Date.now() + slotMs > endAt) break;
     }
     if (!short) {
@@ -1276,27 +1485,59 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       };
     }
 
+    // Every RSS sample of every process life, for a closer look (rss.jsonl in the log dir).
+    writeFileSync(
+      join(dir, 'rss.jsonl'),
+      [...procs, ...chromiumRss.rows()]
+        .flatMap((p) => p.lives.map((l) => JSON.stringify({ name: p.name, ...l })))
+        .join('\n') + '\n',
+    );
     const rss: RssRow[] = [];
-    // Judged when it lived this long after its warm-up (10 min; half the run after warm-up in
-    // runs shorter than 25 min, so a 12-15 min run judges too).
-    const judgeSpanMs = short ? Infinity : Math.min(10 * 60_000, (totalMs - warmupMs) / 2);
+    // Warm-up of a process life (docs/soak.md "Memory", written before the hour's run of
+    // 2026-12-04 session 20): 5 min after its start (or the run's commands-only warm-up in runs
+    // under 30 min) and not before the end of the first full round of faults, when every
+    // process has run each fault's code paths once. Judged when it lived this long after that:
+    // 10 min, or half the rest of a shorter run.
+    const rssWarmAt = firstRoundEndAt ?? t00 + warmupMs;
+    const judgeSpanMs = short ? Infinity : Math.min(10 * 60_000, (t00 + totalMs - rssWarmAt) / 2);
     for (const p of [...procs, ...chromiumRss.rows()]) {
       for (const life of p.lives) {
-        const warm = life.rss.find(
-          (s) => s.at >= Math.max(life.startedAt + warmupMs, t00 + warmupMs),
-        );
-        const last = life.rss.at(-1);
-        if (!warm || !last || last.at <= warm.at) continue;
-        const growth = (last.kb - warm.kb) / warm.kb;
+        const warmAt = Math.max(life.startedAt + warmupMs, rssWarmAt);
+        const after = life.rss.filter((x) => x.at >= warmAt);
+        const first = after[0];
+        const last = after.at(-1);
+        if (!first || !last || last.at <= first.at) continue;
+        // Each end: the median of its samples over MEM_END_WINDOW_MS (a GC's ±1-2 MiB swing).
+        const win = Math.min(MEM_END_WINDOW_MS, (last.at - first.at) / 4);
+        const head = after.filter((x) => x.at <= first.at + win);
+        const tail = after.filter((x) => x.at >= last.at - win);
+        const ends = (f: (x: Sample) => number | undefined): [number, number] | undefined => {
+          const a = median(head.map(f));
+          const b = median(tail.map(f));
+          return a === undefined || b === undefined ? undefined : [a, b];
+        };
+        const [startKb, endKb] = ends((x) => x.kb) as [number, number];
+        const anonEnds = ends((x) => x.anonKb);
+        const fileEnds = ends((x) => x.fileKb);
+        const heap = memProbe ? memRow(memDir, life, first.at, last.at) : undefined;
         rss.push({
           name: p.name,
           pid: life.pid,
-          startKb: warm.kb,
-          endKb: last.kb,
-          spanMin: Math.round(((last.at - warm.at) / 60_000) * 10) / 10,
-          growth: Math.round(growth * 1000) / 1000,
+          startKb,
+          endKb,
+          spanMin: Math.round(((last.at - first.at) / 60_000) * 10) / 10,
+          growth: ratio(startKb, endKb),
           // The soak's own echo server and prober are instruments, printed but not judged.
-          judged: last.at - warm.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
+          judged: last.at - first.at >= judgeSpanMs && !INSTRUMENTS.includes(p.name),
+          ...(anonEnds
+            ? {
+                anonStartKb: anonEnds[0],
+                anonEndKb: anonEnds[1],
+                anonGrowth: ratio(anonEnds[0], anonEnds[1]),
+              }
+            : {}),
+          ...(fileEnds ? { fileStartKb: fileEnds[0], fileEndKb: fileEnds[1] } : {}),
+          ...(heap ? { heap } : {}),
         });
       }
     }
@@ -1341,11 +1582,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         missed.push(
           `${f.fault} (round ${f.round}): ${f.recoverMs ?? 'never'} ms (bound ${f.boundMs})${'phone' in f.probes ? `, phone ${f.probes.phone ?? 'never'} ms (bound ${f.boundMs + PHONE_EXTRA_MS})` : ''}`,
         );
-    for (const r of rss)
+    for (const r of rss) {
       if (r.judged && r.growth >= RSS_GROWTH_BOUND)
         missed.push(
           `${r.name} RSS +${(r.growth * 100).toFixed(1)}% (${r.startKb} → ${r.endKb} KiB)`,
         );
+      if (r.judged && r.heap?.gc && r.heap.heapGrowth >= HEAP_GROWTH_BOUND)
+        missed.push(
+          `${r.name} live heap +${(r.heap.heapGrowth * 100).toFixed(1)}% (${r.heap.heapStartKb} → ${r.heap.heapEndKb} KiB)`,
+        );
+    }
     if (crashes.length) missed.push(...crashes);
     if (logProblems.length) missed.push(`${logProblems.length} unhandled-error lines in the logs`);
     if (stream && !stream.lastOk) missed.push('the forwarded stream did not work at the end');
@@ -1410,14 +1656,41 @@ export function soakTable(r: SoakResult): string {
       `${f.fault.padEnd(20)}${String(f.round).padStart(5)}${(f.at / 1000).toFixed(0).padStart(8)}${s(f.boundMs).padStart(11)}${s(f.recoverMs).padStart(15)}  ${f.ok ? 'yes' : 'NO '}  ${probes}${f.detail ? `; ${f.detail}` : ''}`,
     );
   }
+  const m = (kb: number | undefined): string => (kb === undefined ? '-' : (kb / 1024).toFixed(1));
+  const pct = (g: number | undefined): string =>
+    g === undefined ? '' : `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
+  const probe = r.rss.find((x) => x.heap)?.heap;
   lines.push(
     '',
-    `process               pid     RSS after warm-up  RSS at end  growth   over (min)  judged (bound +${RSS_GROWTH_BOUND * 100}%)`,
+    `memory per process life, MiB: after warm-up → at the end (each the median over ${MEM_END_WINDOW_MS / 60_000} min; bounds RSS +${RSS_GROWTH_BOUND * 100}%, live heap +${HEAP_GROWTH_BOUND * 100}%)`,
+    `  RSS = VmRSS = anon (private) + file (the node binary's pages, shared)${probe ? `; heap = ${probe.gc ? 'live heap after a full GC' : 'heapUsed (passive probe: not the live heap)'}, code = V8 code + bytecode` : ''}`,
+    'process               pid  span(min)  RSS                     anon               file          heap                     code        judged',
   );
-  for (const x of r.rss)
+  for (const x of r.rss) {
+    const h = x.heap;
+    const verdict = x.judged
+      ? x.growth < RSS_GROWTH_BOUND && !(h?.gc && h.heapGrowth >= HEAP_GROWTH_BOUND)
+        ? 'yes: ok'
+        : 'yes: OVER'
+      : INSTRUMENTS.includes(x.name)
+        ? 'no (soak helper)'
+        : 'no (short-lived)';
     lines.push(
-      `${x.name.padEnd(22)}${String(x.pid).padStart(6)}${`${(x.startKb / 1024).toFixed(1)} MiB`.padStart(19)}${`${(x.endKb / 1024).toFixed(1)} MiB`.padStart(12)}${`${(x.growth * 100).toFixed(1)}%`.padStart(8)}${String(x.spanMin).padStart(12)}  ${x.judged ? (x.growth < RSS_GROWTH_BOUND ? 'yes: ok' : 'yes: OVER') : INSTRUMENTS.includes(x.name) ? 'no (soak helper)' : 'no (short-lived)'}`,
+      [
+        x.name.padEnd(18),
+        String(x.pid).padStart(7),
+        String(x.spanMin).padStart(7),
+        `  ${m(x.startKb)} → ${m(x.endKb)} ${pct(x.growth)}`.padEnd(26),
+        `${m(x.anonStartKb)} → ${m(x.anonEndKb)} ${pct(x.anonGrowth)}`.padEnd(19),
+        `${m(x.fileStartKb)} → ${m(x.fileEndKb)}`.padEnd(13),
+        h
+          ? `${m(h.heapStartKb)} → ${m(h.heapEndKb)} ${pct(h.heapGrowth)}`.padEnd(24)
+          : '-'.padEnd(24),
+        h ? `${m(h.codeStartKb)} → ${m(h.codeEndKb)}`.padEnd(11) : '-'.padEnd(11),
+        verdict,
+      ].join(' '),
     );
+  }
   if (r.stream)
     lines.push(
       '',
@@ -1446,6 +1719,9 @@ const SOAK_USAGE = `usage: npm run soak [-- options]   (as root: it builds the k
   --phone           the phone app in Chromium as a counted session
   --no-relay-node   each cluster node relays itself (no relay-restart fault)
   --no-streams      no forwarded stream
+  --no-mem-probe    no memory probe (default: every Node process GCs and logs its memory every
+                    30 s, so the report gives the live heap beside the RSS; SIGUSR2 → heap snapshot)
+  --mem-probe-passive  the probe's samples without the GC (production behaviour; not the live heap)
   --json            the report as its JSON line only (without: the table, then that line)`;
 
 /** The longest run of failed samples (ms), one still failing counted up to now. */
@@ -1476,6 +1752,8 @@ async function main(): Promise<void> {
       ha: { type: 'boolean' },
       'no-ha': { type: 'boolean', default: false },
       'no-relay-node': { type: 'boolean', default: false },
+      'no-mem-probe': { type: 'boolean', default: false },
+      'mem-probe-passive': { type: 'boolean', default: false },
       faults: { type: 'string' },
     },
     SOAK_USAGE,
@@ -1501,6 +1779,7 @@ async function main(): Promise<void> {
     phone,
     ha,
     relayNode: !values['no-relay-node'],
+    memProbe: values['no-mem-probe'] ? false : values['mem-probe-passive'] ? 'passive' : true,
     ...(only ? { only } : {}),
   });
   if (!values.json) process.stdout.write(soakTable(r) + '\n');
