@@ -66,10 +66,14 @@ function App() {
     };
     load();
     const es = new EventSource('/api/events');
+    // Reload the list when the link comes (back) up, not on every status (an RTT sample is one).
+    let was: LinkStatus['state'] = 'connecting';
+    es.addEventListener('open', () => (was = 'connecting')); // the app server may have restarted
     es.addEventListener('status', (m) => {
       const s = JSON.parse((m as MessageEvent<string>).data) as LinkStatus;
       setStatus(s);
-      if (s.state === 'connected') load();
+      if (s.state === 'connected' && was !== 'connected') load();
+      was = s.state;
     });
     es.addEventListener('state', (m) => {
       const e = JSON.parse((m as MessageEvent<string>).data) as EntityState;
