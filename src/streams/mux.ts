@@ -84,6 +84,8 @@ interface Moving {
   remoteId: number;
   /** A changeRemote in progress (UDX allows one at a time). */
   busy: boolean;
+  /** May it leave the shim (the peer said it takes stream packets on its punched socket)? */
+  direct: boolean;
 }
 
 export interface RouteStats {
@@ -139,9 +141,13 @@ abstract class StreamMux {
     }
   }
 
-  /** Where streams send now: the punched UDX socket and the peer on it, or the shim. */
-  private target(): Target {
-    const r = this.o.route?.();
+  /**
+   * Where a stream sends now: the punched UDX socket and the peer on it, or the shim. Only a
+   * stream both ends of which are new enough (`direct`: said in `open` and `ok`) leaves the shim:
+   * an older peer's node:dgram socket would drop UDX packets arriving on it.
+   */
+  private target(direct = true): Target {
+    const r = direct ? this.o.route?.() : undefined;
     const socket = r ? udxSocketOf(r.ep) : undefined;
     if (r && socket && !socket.closing) return { socket, port: r.peer.port, host: r.peer.ip };
     return { socket: this.link.socket, port: this.link.remotePort, host: LOOPBACK };
@@ -178,7 +184,7 @@ abstract class StreamMux {
 
   private move(m: Moving): void {
     if (m.busy || this.closed || m.raw.destroying || m.raw.destroyed) return;
-    const t = this.target();
+    const t = this.target(m.direct);
     if (m.raw.socket === t.socket && m.raw.remotePort === t.port && m.raw.remoteHost === t.host)
       return;
     m.busy = true;
@@ -208,15 +214,21 @@ abstract class StreamMux {
    * A UDX stream connected to the peer's end, sealed with its own key (streams/secure.ts). Bytes
    * that fail to verify (injected on the loopback leg) end it, and are counted.
    */
-  protected newStream(id: number, remoteId: number, key: string, client: boolean): SecretStream {
+  protected newStream(
+    id: number,
+    remoteId: number,
+    key: string,
+    client: boolean,
+    direct: boolean,
+  ): SecretStream {
     const raw = this.link.udx.createStream(id, { firewall: this.firewall });
     usedIds.add(id);
-    const t = this.target();
-    this.targetKey = StreamMux.key(t, this.link.socket);
+    this.targetKey = StreamMux.key(this.target(), this.link.socket);
+    const t = this.target(direct);
     if (t.socket === this.link.socket) this.routeStats.shim++;
     else this.routeStats.direct++;
     raw.connect(t.socket, remoteId, t.port, t.host);
-    this.raws.set(id, { raw, remoteId, busy: false });
+    this.raws.set(id, { raw, remoteId, busy: false, direct });
     this.routeTimer ??= this.o.clock.setTimer(ROUTE_CHECK_MS, () => this.checkRoute());
     raw.once('close', () => {
       usedIds.delete(id);
@@ -225,6 +237,14 @@ abstract class StreamMux {
       this.link.stats.rtos += raw.rtoCount;
     });
     return secureStream(raw, key, client, () => this.link.stats.rejected++);
+  }
+
+  /** The peer can take this stream's packets on the punched socket: move it there if punched. */
+  protected allowDirect(id: number): void {
+    const m = this.raws.get(id);
+    if (!m || m.direct) return;
+    m.direct = true;
+    this.move(m);
   }
 
   protected stopRouting(): void {
@@ -274,7 +294,8 @@ export class ClientStreams extends StreamMux {
       throw new StreamRefused(`too many open streams (${MAX_STREAMS})`);
     const id = freeClientId();
     const key = newStreamKey();
-    const stream = this.newStream(id, id + 1, key, true);
+    // On the shim until the home's `ok` says it takes stream packets on its punched socket.
+    const stream = this.newStream(id, id + 1, key, true, false);
     this.live.set(id, stream);
     stream.once('close', () => {
       this.live.delete(id);
@@ -296,7 +317,7 @@ export class ClientStreams extends StreamMux {
     }
     const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
     p.sends++;
-    this.sendControl({ t: 'open', s: id, n: p.name, k: p.key });
+    this.sendControl({ t: 'open', s: id, n: p.name, k: p.key, d: 1 });
     p.timer = this.o.clock.setTimer(rto, () => this.sendOpen(id, p));
   }
 
@@ -335,8 +356,10 @@ export class ClientStreams extends StreamMux {
   }
 
   protected onControl(c: Control): void {
-    if (c.t === 'ok') this.settle(c.s);
-    else if (c.t === 'no') {
+    if (c.t === 'ok') {
+      if (c.d === 1) this.allowDirect(c.s);
+      this.settle(c.s);
+    } else if (c.t === 'no') {
       const err = new StreamRefused(c.e);
       if (this.pending.has(c.s)) this.settle(c.s, err);
       else this.live.get(c.s)?.destroy(err);
@@ -387,20 +410,21 @@ export class HomeStreams extends StreamMux {
     if (c.t === 'ls') return this.sendControl({ t: 'svc', q: c.q, names: this.h.names() });
     if (c.t !== 'open') return;
     const id = c.s + 1;
-    if (this.streams.has(id)) return this.sendControl({ t: 'ok', s: c.s });
+    if (this.streams.has(id)) return this.sendControl({ t: 'ok', s: c.s, d: 1 });
     if (usedIds.has(id))
       return this.sendControl({ t: 'no', s: c.s, e: 'stream id busy on the home; open again' });
     if (this.streams.size >= MAX_STREAMS)
       return this.sendControl({ t: 'no', s: c.s, e: `too many open streams (${MAX_STREAMS})` });
     const v = this.h.accept(c.n);
     if (!v.ok) return this.sendControl({ t: 'no', s: c.s, e: v.reason });
-    const udx = this.newStream(id, c.s, c.k, false);
+    // Off the shim only towards a client that said it takes stream packets on its socket.
+    const udx = this.newStream(id, c.s, c.k, false, c.d === 1);
     const hs: HomeStream = { name: c.n, udx, tcp: undefined };
     this.streams.set(id, hs);
     udx.once('close', () => {
       if (this.streams.get(id) === hs) this.streams.delete(id);
     });
-    this.sendControl({ t: 'ok', s: c.s });
+    this.sendControl({ t: 'ok', s: c.s, d: 1 });
     const tcp = v.connect();
     hs.tcp = tcp;
     let connected = false;
