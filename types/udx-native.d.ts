@@ -4,7 +4,10 @@ declare module 'udx-native' {
   import type { Duplex } from 'streamx';
 
   export interface UDXStreamOptions {
-    /** Return true to drop a first packet from (port, host) on a stream not yet connected. */
+    /**
+     * Return true to drop a packet from (port, host) that arrived on another socket of the
+     * instance than the stream's own (or on any socket before the stream is connected).
+     */
     firewall?: (socket: UDXSocket, port: number, host: string) => boolean;
   }
   export class UDXStream extends Duplex {
@@ -19,13 +22,31 @@ declare module 'udx-native' {
     readonly connected: boolean;
     readonly destroying: boolean;
     readonly destroyed: boolean;
+    readonly socket: UDXSocket | null;
+    readonly remoteId: number;
+    readonly remotePort: number;
+    readonly remoteHost: string | null;
     connect(socket: UDXSocket, remoteId: number, port: number, host?: string): void;
+    /**
+     * Moves the connected stream to another socket of the same instance and/or another remote;
+     * settles once the packets sent to the old remote are acked (null: moved at once, nothing
+     * was in flight). Throws while one is pending.
+     */
+    changeRemote(
+      socket: UDXSocket,
+      remoteId: number,
+      port: number,
+      host: string,
+    ): Promise<void> | null;
     destroy(err?: Error): void;
   }
   export class UDXSocket extends EventEmitter {
     bind(port?: number, host?: string): void;
     address(): { host: string; family: number; port: number };
     close(): Promise<void>;
+    /** Queue one datagram now (ttl 0: the socket's default). Throws on a host that is not an IP. */
+    trySend(buffer: Uint8Array, port: number, host: string, ttl?: number): void;
+    readonly closing: boolean;
     setRecvBufferSize(size: number): number;
     getRecvBufferSize(): number;
     setSendBufferSize(size: number): number;

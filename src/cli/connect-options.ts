@@ -234,7 +234,7 @@ export async function reachFromCli(o: ConnectCliOptions, log: Logger): Promise<R
       };
       const opts = toConnectOptions({ ...o, home, rendezvous: rv });
       if ((o.relayTransport ?? 'auto') !== 'auto' || relay.mode === 'off') {
-        const r = await reach(realEnv(log), opts, paired, relay);
+        const r = await reach(realEnv(log, { udx: true }), opts, paired, relay);
         r.report.transportChosen = 'forced';
         return r;
       }
@@ -267,7 +267,7 @@ export async function withAutoTransport(
     import('../net/real-env.js'),
     import('../client/transport-auto.js'),
   ]);
-  const env = realEnv(log);
+  const env = realEnv(log, { udx: true });
   const file = o.natCache !== false ? transportCacheFile(natCacheFile(o.state)) : undefined;
   const key = networkKey(rv, o.bind);
   let fronts: ServerFronts | undefined;

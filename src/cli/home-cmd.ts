@@ -235,7 +235,7 @@ async function startHome(
     import('../home/run.js'),
     import('../net/real-env.js'),
   ]);
-  const running = await runHome(realEnv(log), {
+  const running = await runHome(realEnv(log, { udx: true }), {
     ...(state ? { state } : { id: opts.id }),
     rendezvous,
     rendezvousNodes: nodes.slice(1),

@@ -1,5 +1,6 @@
 // How an agent (`client up`, or the forward command's own) connects a home and keeps the link.
 import type { KeptLink } from '../client/agent/keeper.js';
+import type { ConnectionPath } from '../client/connection-path.js';
 import { isPortholeError } from '../errors.js';
 import type { SecureChannel } from '../secure/noise-frames.js';
 import type { closeReached as CloseReached } from '../client/reach.js';
@@ -66,6 +67,12 @@ export function keptConnect(
           ? paths.path.remote
           : (r.report.relay ?? r.report.home),
       onMoved: (cb) => paths?.onChange((c) => cb(c.kind, c.remote)),
+      // Forwarded streams send on the punched socket itself while the session runs there.
+      route: () => {
+        const p = paths?.path as Partial<ConnectionPath> | undefined;
+        const c = paths ? p?.connection : conn;
+        return c ? { ep: c.endpoint, peer: c.peer } : undefined;
+      },
     };
   };
 }

@@ -1,6 +1,6 @@
 // An established path from a client socket to the home: plain datagrams of application payload,
 // round-trip pings, and keepalives that hold the NAT mappings open on both sides.
-import type { Clock, Random, SocketAddr, TimerHandle } from '../net/types.js';
+import type { Clock, Random, SocketAddr, TimerHandle, UdpEndpoint } from '../net/types.js';
 import type { MessageSocket } from '../net/message-socket.js';
 import { RoamGate, type RoamableChannel, type RoamCheck } from '../net/roam.js';
 import { TxIds } from '../net/tx-ids.js';
@@ -48,6 +48,11 @@ export class Connection implements RoamableChannel {
 
   onRoamCandidate(check: RoamCheck): void {
     this.roamCheck = check;
+  }
+
+  /** The socket this connection runs on (forwarded streams send on it too, when it is UDX). */
+  get endpoint(): UdpEndpoint {
+    return this.sock.ep;
   }
 
   get local(): SocketAddr | undefined {

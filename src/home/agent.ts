@@ -1,7 +1,7 @@
 // The home agent: the patent's "server". Owns the listening socket and routes each datagram to
 // the part that handles it: the registration with the rendezvous (registration.ts), the assisted
 // sessions that open holes towards clients (sprays.ts), and the clients that reached us (peers.ts).
-import type { Env, SocketAddr } from '../net/types.js';
+import type { Env, SocketAddr, UdpEndpoint } from '../net/types.js';
 import { type DropCounter, MessageSocket } from '../net/message-socket.js';
 import { dropCounter } from '../ops/drops.js';
 import { TxIds } from '../net/tx-ids.js';
@@ -247,6 +247,11 @@ export class HomeAgent {
   /** Each accepted relayed session, as a Path carrying the client's frames. */
   onRelayedPath(cb: RelayedPathHandler): void {
     this.relayedCb = cb;
+  }
+
+  /** The socket data to `to` leaves from (a link of its own, or the home's socket). */
+  endpointFor(to: SocketAddr): UdpEndpoint | undefined {
+    return (this.peers.linkFor(to) ?? this.sock)?.ep;
   }
 
   sendData(to: SocketAddr, payload: Uint8Array): void {

@@ -6,6 +6,7 @@
 // WebRTC data channel (home/webrtc.ts) is one more route of this kind: its first authenticated
 // frame moves the phone's channel off the relay; when it dies, the channel goes back to the relay
 // session it came from (if that is still open) or the phone's next relayed frame takes it back.
+import type { MessageChannel } from '../net/channel.js';
 import type { Path } from '../net/path.js';
 import type { SocketAddr } from '../net/types.js';
 import { RoamGate, type RoamableChannel, type RoamCheck } from '../net/roam.js';
@@ -71,6 +72,11 @@ class PeerChannel implements RoamableChannel {
     this.route.path?.close();
     this.onClose(this);
   }
+}
+
+/** The client's UDP address when `ch` is a peer channel on a punched (not relayed) route now. */
+export function directPeerOf(ch: MessageChannel | undefined): SocketAddr | undefined {
+  return ch instanceof PeerChannel && !ch.closed && !ch.route.path ? ch.route.peer : undefined;
 }
 
 /**

@@ -17,6 +17,7 @@ import { MAX_LOCALS } from '../wire/messages.js';
 import { HomeAgent, type HomeOptions } from './agent.js';
 import { serveApp } from './secure-peers.js';
 import { HomeServices } from './services.js';
+import { directPeerOf } from './peer-channels.js';
 import { HomeWebRtc, type WebRtcOptions } from './webrtc.js';
 import { splitChannel } from '../streams/wire.js';
 
@@ -93,7 +94,7 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
   const channels = serveApp(
     agent,
     trust,
-    (ch, _peer, client) => {
+    (ch, _peer, client, via) => {
       const { app, streams } = splitChannel(ch);
       const key = client ? new Uint8Array(Buffer.from(client, 'base64url')) : undefined;
       const fp = key ? trust?.fingerprintOf(key) : undefined;
@@ -105,7 +106,12 @@ export async function runHome(env: Env, o: RunHomeOptions): Promise<RunningHome>
         client ? { memory, client } : undefined,
         client && rtc ? (p) => rtc!.handle(p) : undefined,
       );
-      services.attach(streams, key);
+      // Streams go on the punched socket itself while the channel runs there (docs/streams.md).
+      services.attach(streams, key, () => {
+        const peer = directPeerOf(via);
+        const ep = peer && agent.endpointFor(peer);
+        return peer && ep ? { ep, peer } : undefined;
+      });
     },
     env.clock,
   );

@@ -13,7 +13,13 @@ import type { HomeAgent } from './agent.js';
 import { servePeerChannels } from './peer-channels.js';
 
 /** `client`: the client's Noise static key (base64url) in trust mode; undefined in open mode. */
-export type AppHandler = (channel: MessageChannel, peer: SocketAddr, client?: string) => void;
+/** `via`: the channel under the Noise session (a peer channel: its route says where it runs). */
+export type AppHandler = (
+  channel: MessageChannel,
+  peer: SocketAddr,
+  client?: string,
+  via?: MessageChannel,
+) => void;
 
 /** How often a live channel's key is checked against the authorized list (a stat of one file). */
 const REVOKE_CHECK_MS = 250;
@@ -81,7 +87,7 @@ export function serveChannel(
   /** Where a ready channel is kept until it closes (a stopping home closes them all, saying so). */
   live?: LiveSet,
 ): void {
-  if (!trust) return app(plain, peer);
+  if (!trust) return app(plain, peer, undefined, plain);
   const sec = secureServer(plain, {
     staticKeys: trust.staticKeys,
     authorize: (rs, payload) => trust.authorizeChannel(rs, payload),
@@ -120,6 +126,6 @@ export function serveChannel(
       },
     };
     const rs = sec.remoteStatic;
-    app(guarded, peer, rs ? Buffer.from(rs).toString('base64url') : undefined);
+    app(guarded, peer, rs ? Buffer.from(rs).toString('base64url') : undefined, plain);
   });
 }

@@ -10,7 +10,7 @@ import type { MessageChannel } from '../net/channel.js';
 import type { Clock, Logger, TimerHandle } from '../net/types.js';
 import { fingerprint } from '../secure/keys.js';
 import { AuthorizedCache } from '../secure/state.js';
-import { HomeStreams, type StreamVerdict } from '../streams/mux.js';
+import { HomeStreams, type DirectRoute, type StreamVerdict } from '../streams/mux.js';
 import {
   allows,
   clientSourceAddress,
@@ -160,7 +160,11 @@ export class HomeServices {
   }
 
   /** The stream side of one client's channel (`dh`: its Noise static key; none in open mode). */
-  attach(channel: MessageChannel, dh: Uint8Array | undefined): void {
+  attach(
+    channel: MessageChannel,
+    dh: Uint8Array | undefined,
+    route?: () => DirectRoute | undefined,
+  ): void {
     const paired = dh ? this.authorized?.byDhKey(dh) : undefined;
     const fp = paired ? fingerprint(Buffer.from(paired.edPublic, 'base64url')) : undefined;
     const c: Attached = { fp, dh, streams: undefined, heard: this.clock.now() };
@@ -179,6 +183,7 @@ export class HomeServices {
         c.streams = new HomeStreams({
           channel: inner,
           clock: this.clock,
+          ...(route ? { route } : {}),
           names: () => this.allowedFor(c.fp).map((s) => s.name),
           accept: (name) => this.verdict(c.fp, name),
           onStreamEnd: (name, t) =>

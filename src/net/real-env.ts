@@ -1,6 +1,8 @@
-// The real-world Env: wall clock, crypto randomness, node:dgram.
+// The real-world Env: wall clock, crypto randomness, node:dgram — or, for the home and the client
+// (`udx`), UDX sockets (net/udx-udp.ts), so forwarded streams run on the punched socket itself.
 import { randomBytes, randomInt } from 'node:crypto';
 import { nodeUdp } from './node-udp.js';
+import { udxUdp } from './udx-udp.js';
 import type { Clock, Env, Logger, Random } from './types.js';
 
 export const realClock: Clock = {
@@ -17,6 +19,7 @@ export const cryptoRandom: Random = {
   bytes: (n) => new Uint8Array(randomBytes(n)),
 };
 
-export function realEnv(log: Logger): Env {
-  return { net: nodeUdp, clock: realClock, rng: cryptoRandom, log };
+export function realEnv(log: Logger, opts: { udx?: boolean } = {}): Env {
+  const net = opts.udx && process.env.PORTHOLE_UDX_SOCKETS !== '0' ? udxUdp : nodeUdp;
+  return { net, clock: realClock, rng: cryptoRandom, log };
 }

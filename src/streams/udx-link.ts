@@ -4,7 +4,9 @@
 // current — punched or relayed); frames from the peer are injected into the UDX socket from the
 // shim's address. UDX never sees the path, so a path switch is invisible to it.
 import { createSocket, type Socket } from 'node:dgram';
-import UDX, { type UDXSocket } from 'udx-native';
+import type UDX from 'udx-native';
+import type { UDXSocket } from 'udx-native';
+import { sharedUdx } from '../net/udx-udp.js';
 import { UDX_FRAME } from './wire.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -33,7 +35,8 @@ export interface UdxLinkStats {
 }
 
 export class UdxLink {
-  readonly udx = new UDX();
+  /** The process's one UDX instance: a stream moves only between sockets of its instance. */
+  readonly udx: UDX = sharedUdx();
   readonly socket: UDXSocket;
   private readonly shim: Socket;
   private shimPort = 0;
@@ -89,9 +92,10 @@ export class UdxLink {
     return this.shimPort;
   }
 
-  /** Only the shim may speak to a stream before it is connected. */
-  readonly firewall = (_s: unknown, port: number, host: string): boolean =>
-    !(port === this.shimPort && host === LOOPBACK);
+  /** Did (socket, port, host) come from this link's shim (the peer's packets, from the channel)? */
+  fromShim(socket: UDXSocket, port: number, host: string): boolean {
+    return socket === this.socket && port === this.shimPort && host === LOOPBACK;
+  }
 
   private fromUdx(pkt: Buffer, port: number, host: string): void {
     if (this.closed || port !== this.udxPort || host !== LOOPBACK) return;

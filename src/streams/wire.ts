@@ -20,9 +20,13 @@ export type Control =
    * client → home: open a stream to service `n`; the client's UDX end is `s`, the home's s + 1;
    * `k` (32 random bytes, base64url) keys the stream's own encryption (streams/secure.ts).
    */
-  | { t: 'open'; s: number; n: string; k: string }
-  /** home → client: stream `s` is accepted (the home's end is connected). */
-  | { t: 'ok'; s: number }
+  | { t: 'open'; s: number; n: string; k: string; d?: 1 }
+  /**
+   * home → client: stream `s` is accepted (the home's end is connected). `d: 1` in `open` and in
+   * `ok` (session 20): this end takes the stream's UDX packets on its punched socket, not only
+   * through the channel; an older end omits it (and ignores it), and the stream stays on the shim.
+   */
+  | { t: 'ok'; s: number; d?: 1 }
   /** home → client: stream `s` is refused or closed, and why. */
   | { t: 'no'; s: number; e: string }
   /** client → home: which services may I use? */
@@ -60,10 +64,12 @@ export function decodeControl(data: Uint8Array): Control | undefined {
         SERVICE_NAME.test(r.n) &&
         typeof r.k === 'string' &&
         STREAM_KEY.test(r.k)
-        ? { t: 'open', s: r.s, n: r.n, k: r.k }
+        ? { t: 'open', s: r.s, n: r.n, k: r.k, ...(r.d === 1 ? { d: 1 as const } : {}) }
         : undefined;
     case 'ok':
-      return isStreamId(r.s) ? { t: 'ok', s: r.s } : undefined;
+      return isStreamId(r.s)
+        ? { t: 'ok', s: r.s, ...(r.d === 1 ? { d: 1 as const } : {}) }
+        : undefined;
     case 'no':
       return isStreamId(r.s) && typeof r.e === 'string'
         ? { t: 'no', s: r.s, e: r.e.slice(0, 300) }

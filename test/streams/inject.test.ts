@@ -38,11 +38,13 @@ test('packets injected on the loopback leg never reach a stream; counted', async
   after(() => evil.close());
   const udxPort = (side: unknown): number => (side as { link: UdxLink }).link.socket.address().port;
 
-  for (const [name, side, id] of [
-    ['towards the client', w.client, 1],
-    ['towards the home', w.home, 4],
+  // Stream ids are random (one UDX per process): the client's end is `id`, the home's id + 1.
+  for (const [name, side, toHome] of [
+    ['towards the client', w.client, false],
+    ['towards the home', w.home, true],
   ] as const) {
     const { stream, accepted } = w.client.open('echo');
+    const id = (stream.rawStream as unknown as { id: number }).id + (toHome ? 1 : 0);
     const got: Buffer[] = [];
     stream.on('data', (d: Buffer) => got.push(d));
     const ended = new Promise<string>((resolve) => {

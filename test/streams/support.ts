@@ -8,7 +8,14 @@ import { PathSwitch } from '../../src/client/path-switch.js';
 import { realClock } from '../../src/net/real-env.js';
 import { secureClient, secureServer } from '../../src/secure/noise-channel.js';
 import { splitChannel } from '../../src/streams/wire.js';
-import { ClientStreams, HomeStreams, type HomeStreamsOptions } from '../../src/streams/mux.js';
+import {
+  ClientStreams,
+  HomeStreams,
+  type DirectRoute,
+  type HomeStreamsOptions,
+} from '../../src/streams/mux.js';
+import type { SocketAddr } from '../../src/net/types.js';
+import { UdxUdpEndpoint } from '../../src/net/udx-udp.js';
 
 export interface UdpPathPair {
   client: Path & { kill(): void };
@@ -57,6 +64,51 @@ export async function udpPathPair(kind: PathKind): Promise<UdpPathPair> {
   };
 }
 
+/** A punched path on UDX sockets (net/udx-udp.ts): streams can send on its sockets directly. */
+export interface UdxPathPair extends UdpPathPair {
+  cEp: UdxUdpEndpoint;
+  hEp: UdxUdpEndpoint;
+  cAddr: SocketAddr;
+  hAddr: SocketAddr;
+}
+
+function udxPath(ep: UdxUdpEndpoint, peer: SocketAddr): Path & { kill(): void } {
+  const closeCbs: ((r: string) => void)[] = [];
+  const cbs: ((d: Uint8Array) => void)[] = [];
+  let open = true;
+  let dead = false;
+  ep.onDatagram((d, from) => {
+    if (open && !dead && from.port === peer.port) for (const cb of cbs) cb(new Uint8Array(d));
+  });
+  return {
+    kind: 'punched',
+    maxPayload: PATH_MAX_PAYLOAD,
+    remote: `${peer.ip}:${peer.port}`,
+    send: (d) => {
+      if (open && !dead) ep.send(d, peer);
+    },
+    onMessage: (cb) => void cbs.push(cb),
+    onClose: (cb) => void closeCbs.push(cb),
+    close: () => {
+      if (!open) return;
+      open = false;
+      ep.close();
+      closeCbs.splice(0).forEach((cb) => cb('closed'));
+    },
+    kill: () => {
+      dead = true;
+    },
+  };
+}
+
+export function udxPathPair(): UdxPathPair {
+  const cEp = new UdxUdpEndpoint({ ip: '127.0.0.1' });
+  const hEp = new UdxUdpEndpoint({ ip: '127.0.0.1' });
+  const cAddr = cEp.localAddress() as SocketAddr;
+  const hAddr = hEp.localAddress() as SocketAddr;
+  return { cEp, hEp, cAddr, hAddr, client: udxPath(cEp, hAddr), home: udxPath(hEp, cAddr) };
+}
+
 export interface StreamWorld {
   client: ClientStreams;
   home: HomeStreams;
@@ -69,6 +121,8 @@ export interface StreamWorld {
 export async function streamWorld(
   first: { client: Path; home: Path },
   home: Omit<HomeStreamsOptions, 'channel' | 'clock'>,
+  /** Each side's punched route (what the client's link and the home's peer channel say). */
+  routes?: { client(): DirectRoute | undefined; home(): DirectRoute | undefined },
 ): Promise<StreamWorld> {
   const hk = generateKeyPair();
   const ck = generateKeyPair();
@@ -81,8 +135,17 @@ export async function streamWorld(
     clock: realClock,
   });
   await new Promise<void>((resolve) => cli.onReady(resolve));
-  const hs = new HomeStreams({ ...home, channel: splitChannel(server).streams, clock: realClock });
-  const cs = new ClientStreams({ channel: splitChannel(cli).streams, clock: realClock });
+  const hs = new HomeStreams({
+    ...home,
+    channel: splitChannel(server).streams,
+    clock: realClock,
+    ...(routes ? { route: () => routes.home() } : {}),
+  });
+  const cs = new ClientStreams({
+    channel: splitChannel(cli).streams,
+    clock: realClock,
+    ...(routes ? { route: () => routes.client() } : {}),
+  });
   await Promise.all([hs.ready, cs.ready]);
   return {
     client: cs,

@@ -57,6 +57,8 @@ interface Kept {
   streams: ClientStreams | undefined;
   /** The live link's stream side: its endpoint is made on first use (a forward, a list). */
   streamSide: MessageChannel | undefined;
+  /** The live link's punched path (its streams send on that socket), if it says. */
+  route: KeptLink['route'];
   forwards: Forwarder;
   /** The live link's end-to-end ping (stopped when the link goes). */
   liveness: Liveness | undefined;
@@ -96,6 +98,7 @@ export class ClientAgent implements AgentBackend {
       watchers: new Set(),
       streams: undefined,
       streamSide: undefined,
+      route: undefined,
       forwards: new Forwarder(() => k.streams, o.log),
       liveness: undefined,
     };
@@ -272,7 +275,11 @@ export class ClientAgent implements AgentBackend {
   /** The stream endpoint on the live link, made on first use (its sockets cost nothing before). */
   private streamsOf(k: Kept): ClientStreams | undefined {
     if (!k.streams && k.streamSide)
-      k.streams = new ClientStreams({ channel: k.streamSide, clock: this.o.clock });
+      k.streams = new ClientStreams({
+        channel: k.streamSide,
+        clock: this.o.clock,
+        ...(k.route ? { route: k.route } : {}),
+      });
     return k.streams;
   }
 
@@ -283,6 +290,7 @@ export class ClientAgent implements AgentBackend {
     k.streams?.close();
     k.streams = undefined;
     k.streamSide = streams;
+    k.route = link.route && (() => link.route?.());
     if (k.forwards.status().length > 0) this.streamsOf(k);
     // What is in flight goes again on the new link (same ids); a watch resubscribes and resyncs.
     dc.attach(app);

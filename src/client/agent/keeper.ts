@@ -4,7 +4,7 @@
 // homes) are watched with pings sized to real NAT timeouts, so a dead path is noticed in bounded time.
 // Time and randomness come from the Env (the simulator can drive it); the connect itself is
 // injected, so the keeper does not care whether the path is punched, direct or relayed.
-import type { Clock, Random, TimerHandle } from '../../net/types.js';
+import type { Clock, Random, SocketAddr, TimerHandle, UdpEndpoint } from '../../net/types.js';
 import type { MessageChannel } from '../../net/channel.js';
 import type { HomeConnState, HomeStatus } from './control-wire.js';
 
@@ -29,6 +29,8 @@ export interface KeptLink {
   suspect?(): void;
   /** The owner's last round trip on the path, ms. */
   rttMs?(): number | undefined;
+  /** The punched path now, if the session runs on one: its socket and the home's address. */
+  route?(): { ep: UdpEndpoint; peer: SocketAddr } | undefined;
 }
 
 export interface KeeperConfig {
