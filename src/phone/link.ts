@@ -188,8 +188,14 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       const m = r.msg;
       if (m.type === 'relayReady') relayReady = true;
       else if (m.type === 'relayData') for (const cb of msgCbs) cb(m.payload);
-      else if (m.type === 'relayClosed')
-        end(RELAY_REASON[m.code] ?? `the relay closed the session: ${m.message}`, m.code);
+      else if (m.type === 'relayClosed') {
+        // A direct session outlives its relay session: the relay idles it out after two quiet
+        // minutes, which used to end a healthy direct link every ~2 min. Only a refusal is final.
+        if (direct && dc?.readyState === 'open' && m.code !== RelayCloseCode.Refused) {
+          wsGone = true;
+          ws.close();
+        } else end(RELAY_REASON[m.code] ?? `the relay closed the session: ${m.message}`, m.code);
+      }
     };
     /** The data channel died: back onto the relay session (if it still lives), and say so. */
     const dropDirect = (ch: RTCDataChannel): void => {
@@ -245,7 +251,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     };
     ws.onclose = () => {
       // A direct session does not need the relay any more (nothing happens); a relayed one ends.
-      if (direct && dc?.readyState === 'open') wsGone = true;
+      if (wsGone || (direct && dc?.readyState === 'open')) wsGone = true;
       else end('the connection to the relay closed');
     };
     ws.onerror = () => {
