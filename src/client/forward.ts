@@ -129,6 +129,9 @@ export class Forwarder {
         st.bytesOut += o;
       },
     );
+    stream.once('error', (e: Error) =>
+      this.log.warn({ service: st.service, err: e.message }, 'stream failed'),
+    );
     accepted.catch((e: Error) => {
       st.refused++;
       st.lastError = e.message;

@@ -35,6 +35,24 @@ export function sharedUdx(): UDX {
   return shared;
 }
 
+/** The bound endpoints of this process (for isOwnUdxSource). */
+const own = new Set<UdxUdpEndpoint>();
+const LOOPBACKS = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * Did a datagram from (host, port) leave one of this process's UDX sockets? A stream moved off
+ * the loopback shim sends its next packet (the one that marks the change) from its new socket
+ * to its old remote, the shim (libudx defers the address until the old remote acks it).
+ */
+export function isOwnUdxSource(host: string, port: number): boolean {
+  for (const ep of own) {
+    const b = ep.localAddress();
+    if (!b || b.port !== port) continue;
+    if (b.ip === host || LOOPBACKS.has(host) || b.ip === '0.0.0.0' || b.ip === '::') return true;
+  }
+  return false;
+}
+
 export class UdxUdpEndpoint implements UdpEndpoint {
   readonly socket: UDXSocket;
   private handler: DatagramHandler = () => {};
@@ -59,6 +77,7 @@ export class UdxUdpEndpoint implements UdpEndpoint {
       this.socket.bind(opts.port ?? 0, opts.ip ?? '0.0.0.0');
       const a = this.socket.address();
       this.bound = { ip: a.host, port: a.port };
+      own.add(this);
       try {
         this.socket.setRecvBufferSize(RECV_BUFFER);
         this.socket.setSendBufferSize(SEND_BUFFER);
@@ -103,6 +122,7 @@ export class UdxUdpEndpoint implements UdpEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    own.delete(this);
     // UDX closes the socket once the streams on it have closed (or moved off it).
     this.socket.close().catch(() => {});
   }

@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type UDX from 'udx-native';
 import type { UDXSocket } from 'udx-native';
-import { sharedUdx } from '../net/udx-udp.js';
+import { isOwnUdxSource, sharedUdx } from '../net/udx-udp.js';
 import { UDX_FRAME } from './wire.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -76,13 +76,13 @@ export class UdxLink {
     this.shim.on('error', () => {}); // a send to a closing UDX socket; UDX retransmits
     this.ready = new Promise((resolve, reject) => {
       this.shim.once('error', reject);
-      // Connected to UDX's port: each injected packet is a plain send (no per-packet address
-      // lookup), and the kernel takes datagrams on the shim from UDX's port only.
+      // Not connected to UDX's port: a stream that just moved onto the punched socket sends its
+      // next packet from there to the shim (libudx moves the socket at once, the address once
+      // the old remote acked); a connected shim had the kernel drop it, and the stream timed out
+      // (a `client pipe` under load). fromUdx takes this process's UDX sockets only.
       this.shim.bind(0, LOOPBACK, () => {
-        this.shim.connect(this.udxPort, LOOPBACK, () => {
-          this.shimPort = this.shim.address().port;
-          resolve();
-        });
+        this.shimPort = this.shim.address().port;
+        resolve();
       });
     });
   }
@@ -98,7 +98,8 @@ export class UdxLink {
   }
 
   private fromUdx(pkt: Buffer, port: number, host: string): void {
-    if (this.closed || port !== this.udxPort || host !== LOOPBACK) return;
+    if (this.closed) return;
+    if (!(port === this.udxPort && host === LOOPBACK) && !isOwnUdxSource(host, port)) return;
     if (pkt.length + 1 > this.maxFrame()) {
       this.stats.oversize++;
       return;
@@ -120,7 +121,7 @@ export class UdxLink {
     if (this.closed || this.shimPort === 0) return;
     this.stats.packetsIn++;
     if (pkt.length > this.stats.largestIn) this.stats.largestIn = pkt.length;
-    this.shim.send(pkt);
+    this.shim.send(pkt, this.udxPort, LOOPBACK);
   }
 
   close(): void {

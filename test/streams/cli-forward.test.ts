@@ -107,9 +107,12 @@ test(
     const pipe = spawn(process.execPath, [BIN, 'client', 'pipe', 'echo', '--state', phone]);
     let piped = '';
     pipe.stdout.on('data', (d: Buffer) => (piped += d.toString()));
+    let pipeErr = '';
+    pipe.stderr.on('data', (d: Buffer) => (pipeErr += d.toString()));
     pipe.stdin.end('through a pipe');
     const code = await new Promise((resolve) => pipe.on('exit', resolve));
-    assert.equal(code, 0);
+    const why = (): string => run(['client', 'status', '--state', phone, '--json']).stdout;
+    assert.equal(code, 0, `client pipe: ${pipeErr} (agent: ${code === 0 ? '' : why()})`);
     assert.equal(piped, 'through a pipe');
 
     // Removing the service closes the open stream at once (the home re-reads within a second).
