@@ -7,14 +7,8 @@
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import type {
-  BindOptions,
-  DatagramHandler,
-  SendOptions,
-  SocketAddr,
-  UdpEndpoint,
-  UdpNet,
-} from './types.js';
+import { EndpointBase } from './endpoint-base.js';
+import type { BindOptions, SendOptions, SocketAddr, UdpEndpoint, UdpNet } from './types.js';
 
 const DEFAULT_TTL = 64;
 /** Bound on queued datagrams per socket: past it, sends are dropped (and reported), not buffered. */
@@ -42,11 +36,8 @@ interface Pending {
   ttl: number;
 }
 
-class NodeUdpEndpoint implements UdpEndpoint {
+class NodeUdpEndpoint extends EndpointBase implements UdpEndpoint {
   private readonly sock: dgram.Socket;
-  private handler: DatagramHandler = () => {};
-  private errorHandler: (err: Error) => void = () => {};
-  private bound: SocketAddr | undefined;
   private queue: Pending[] = [];
   private inFlight = 0;
   private ttl = DEFAULT_TTL;
@@ -54,6 +45,7 @@ class NodeUdpEndpoint implements UdpEndpoint {
   closed = false;
 
   constructor(opts: BindOptions) {
+    super();
     const ipv6 = opts.ip !== undefined && isIPv6(opts.ip);
     // ipv6Only: a socket on "::" must not also take IPv4 as ::ffff:a.b.c.d (one socket per family).
     const lookup = literalLookup as unknown as dgram.SocketOptions['lookup'];
@@ -118,18 +110,6 @@ class NodeUdpEndpoint implements UdpEndpoint {
         this.pump();
       });
     }
-  }
-
-  onDatagram(handler: DatagramHandler): void {
-    this.handler = handler;
-  }
-
-  onError(handler: (err: Error) => void): void {
-    this.errorHandler = handler;
-  }
-
-  localAddress(): SocketAddr | undefined {
-    return this.bound;
   }
 
   close(): void {

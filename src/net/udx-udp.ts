@@ -9,14 +9,8 @@ import { createRequire } from 'node:module';
 import { isIP, isIPv6 } from 'node:net';
 import type UDX from 'udx-native';
 import type { UDXSocket } from 'udx-native';
-import type {
-  BindOptions,
-  DatagramHandler,
-  SendOptions,
-  SocketAddr,
-  UdpEndpoint,
-  UdpNet,
-} from './types.js';
+import { EndpointBase } from './endpoint-base.js';
+import type { BindOptions, SendOptions, SocketAddr, UdpEndpoint, UdpNet } from './types.js';
 
 const RECV_BUFFER = 1 << 20;
 const SEND_BUFFER = 1 << 20;
@@ -53,14 +47,12 @@ export function isOwnUdxSource(host: string, port: number): boolean {
   return false;
 }
 
-export class UdxUdpEndpoint implements UdpEndpoint {
+export class UdxUdpEndpoint extends EndpointBase implements UdpEndpoint {
   readonly socket: UDXSocket;
-  private handler: DatagramHandler = () => {};
-  private errorHandler: (err: Error) => void = () => {};
-  private bound: SocketAddr | undefined;
   closed = false;
 
   constructor(opts: BindOptions) {
+    super();
     const ipv6 = opts.ip !== undefined && isIPv6(opts.ip);
     this.socket = sharedUdx().createSocket(ipv6 ? { ipv6Only: true } : {});
     this.socket.on('message', (msg: Buffer, from: { host: string; port: number }) => {
@@ -105,18 +97,6 @@ export class UdxUdpEndpoint implements UdpEndpoint {
     } catch (err) {
       this.errorHandler(err instanceof Error ? err : new Error(String(err)));
     }
-  }
-
-  onDatagram(handler: DatagramHandler): void {
-    this.handler = handler;
-  }
-
-  onError(handler: (err: Error) => void): void {
-    this.errorHandler = handler;
-  }
-
-  localAddress(): SocketAddr | undefined {
-    return this.bound;
   }
 
   close(): void {
