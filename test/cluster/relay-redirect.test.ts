@@ -3,10 +3,9 @@
 // redirects it to A (the owner, from the directory); the device answer comes back relayed via A,
 // and A's /metrics count the relayed session and bytes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { BIN, jsonLine, run } from '../support/cli.js';
-import { scrape, until } from '../support/cluster.js';
+import { jsonLine, run } from '../support/cli.js';
+import { loggedRole, scrape, until } from '../support/cluster.js';
 import { freePort } from '../support/mosquitto.js';
 import { redisForFile } from '../support/redis.js';
 
@@ -15,21 +14,8 @@ const procs = fixture.procs;
 
 const PORT = 30_000 + (process.pid % 15_000);
 
-/** Starts a role; resolves once its log says `ready`; `log()` is everything it logged so far. */
-async function role(args: string[], ready: string): Promise<{ log: () => string }> {
-  const proc = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  procs.push(proc);
-  let log = '';
-  proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-  await until(`${args[0]} to log "${ready}"`, 10_000, () => log.includes(ready)).catch(
-    (e: Error) => {
-      throw new Error(`${e.message}; it logged: ${log}`);
-    },
-  );
-  return { log: () => log };
-}
+const role = (args: string[], ready: string): Promise<{ log: () => string }> =>
+  loggedRole(procs, args, ready);
 
 test('a relayOpen to the node without the home is redirected to its owner', async () => {
   const A = `127.0.0.2:${PORT}`;

@@ -8,14 +8,13 @@
 // 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
 //    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLine, pairedStack, Procs, run } from '../support/cli.js';
+import { jsonLine, pairedStack, Procs, run } from '../support/cli.js';
 import { launchChromium } from '../support/browser.js';
-import { scrape, until } from '../support/cluster.js';
+import { loggedRole, scrape, until } from '../support/cluster.js';
 import { freePort } from '../support/mosquitto.js';
 import { redisForFile } from '../support/redis.js';
 import { selfSignedCert } from '../../lab/browser.js';
@@ -28,21 +27,8 @@ function tls(ip: string): { cert: string; key: string } {
   return selfSignedCert(mkdtempSync(join(tmpdir(), 'porthole-tls-')), ip, 'porthole-test');
 }
 
-/** Starts a role with its stderr kept; resolves once it logs `ready`. */
-async function role(args: string[], ready: string): Promise<{ log: () => string }> {
-  const proc = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  fixture.procs.push(proc);
-  let log = '';
-  proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-  await until(`${args[0]} to log "${ready}"`, 10_000, () => log.includes(ready)).catch(
-    (e: Error) => {
-      throw new Error(`${e.message}; it logged: ${log}`);
-    },
-  );
-  return { log: () => log };
-}
+const role = (args: string[], ready: string): Promise<{ log: () => string }> =>
+  loggedRole(fixture.procs, args, ready);
 
 /** A phone-sized Chromium on the pairing URL: pairs, toggles the kitchen light, reloads (warm). */
 async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => void) {

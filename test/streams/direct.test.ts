@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { after, test } from 'node:test';
-import type SecretStream from '@hyperswarm/secret-stream';
 import type { PathSwitch } from '../../src/client/path-switch.js';
 import type { Path } from '../../src/net/path.js';
 import type { DirectRoute } from '../../src/streams/mux.js';
 import {
   echoServer,
+  roundTrip,
   settled,
   streamWorld,
   udpPathPair,
@@ -21,25 +21,6 @@ import {
 } from './support.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function roundTrip(s: SecretStream, data: Uint8Array): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const got: Buffer[] = [];
-    s.on('data', (d: Buffer) => got.push(Buffer.from(d)));
-    s.once('end', () => resolve(Buffer.concat(got)));
-    s.once('error', reject);
-    let off = 0;
-    const pump = (): void => {
-      while (off < data.length) {
-        const ok = s.write(data.subarray(off, off + 64 * 1024));
-        off += 64 * 1024;
-        if (!ok) return void s.once('drain', pump);
-      }
-      s.end();
-    };
-    pump();
-  });
-}
 
 /** Each side's route: the punched pair's socket and peer while its switch is on that path. */
 function routesOver(

@@ -3,11 +3,17 @@
 // move from a relayed path onto a punched one, and a refused service that opens nothing.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { after, test } from 'node:test';
-import type SecretStream from '@hyperswarm/secret-stream';
 import { Forwarder } from '../../src/client/forward.js';
-import { echoServer, settled, streamWorld, udpPathPair, type StreamWorld } from './support.js';
+import {
+  echoServer,
+  roundTrip,
+  settled,
+  streamWorld,
+  udpPathPair,
+  type StreamWorld,
+} from './support.js';
 
 const worlds: StreamWorld[] = [];
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
@@ -38,25 +44,6 @@ async function echoWorld(): Promise<{ w: StreamWorld; port: number; connects: ()
 }
 
 /** Writes `data` (then ends) and collects everything read until the stream ends. */
-function roundTrip(s: SecretStream | Socket, data: Uint8Array, chunk = 64 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const got: Buffer[] = [];
-    s.on('data', (d: Buffer) => got.push(Buffer.from(d)));
-    s.once('end', () => resolve(Buffer.concat(got)));
-    s.once('error', reject);
-    let off = 0;
-    const pump = (): void => {
-      while (off < data.length) {
-        const ok = s.write(data.subarray(off, off + chunk));
-        off += chunk;
-        if (!ok) return void s.once('drain', pump);
-      }
-      s.end();
-    };
-    pump();
-  });
-}
-
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 test('a TCP echo through a stream', { timeout: 20_000 }, async () => {

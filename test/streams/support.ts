@@ -14,6 +14,7 @@ import {
   type DirectRoute,
   type HomeStreamsOptions,
 } from '../../src/streams/mux.js';
+import type SecretStream from '@hyperswarm/secret-stream';
 import type { SocketAddr } from '../../src/net/types.js';
 import { UdxUdpEndpoint } from '../../src/net/udx-udp.js';
 
@@ -183,4 +184,28 @@ export async function settled(w: StreamWorld, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while ((left(w.client) > 0 || left(w.home) > 0) && Date.now() < end)
     await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Writes `data` through `s` in chunks with backpressure, then ends; resolves with all it read. */
+export function roundTrip(
+  s: SecretStream | Socket,
+  data: Uint8Array,
+  chunk = 64 * 1024,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(Buffer.from(d)));
+    s.once('end', () => resolve(Buffer.concat(got)));
+    s.once('error', reject);
+    let off = 0;
+    const pump = (): void => {
+      while (off < data.length) {
+        const ok = s.write(data.subarray(off, off + chunk));
+        off += chunk;
+        if (!ok) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    pump();
+  });
 }

@@ -1,9 +1,11 @@
 // Rendezvous nodes in cluster mode on loopback, for the cluster and ops tests.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { whenBound } from '../../src/net/node-udp.js';
 import type { Env, SocketAddr } from '../../src/net/types.js';
 import type { Metrics } from '../../src/ops/prom.js';
 import { ClusterNode } from '../../src/rendezvous/cluster/node.js';
 import { RendezvousServer, type RendezvousOptions } from '../../src/rendezvous/server.js';
+import { BIN } from './cli.js';
 
 export interface TestNode {
   id: string;
@@ -80,4 +82,27 @@ export async function scrape(url: string, series: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/**
+ * Starts a `porthole` role (pushed to `procs` for the file's clean-up); resolves once its log
+ * says `ready`; `log()` is everything it logged so far.
+ */
+export async function loggedRole(
+  procs: ChildProcess[],
+  args: string[],
+  ready: string,
+): Promise<{ log: () => string }> {
+  const proc = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  procs.push(proc);
+  let log = '';
+  proc.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  await until(`${args[0]} to log "${ready}"`, 10_000, () => log.includes(ready)).catch(
+    (e: Error) => {
+      throw new Error(`${e.message}; it logged: ${log}`);
+    },
+  );
+  return { log: () => log };
 }
