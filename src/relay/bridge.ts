@@ -71,7 +71,12 @@ interface Bridged {
   to: SocketAddr;
   redirects: number;
   ready: boolean;
-  timers: ReturnType<typeof setTimeout>[];
+  /** The open's re-sends (cancelled once ready or redirected). */
+  resends: ReturnType<typeof setTimeout>[];
+  /** The open's deadline (one for the whole open, redirects included). */
+  deadline: ReturnType<typeof setTimeout> | undefined;
+  /** When a frame last crossed (ms, Date.now); one idle timer re-arms from it. */
+  lastActive: number;
   idle: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -113,7 +118,9 @@ export class ConnectionBridge {
       to: to.relay,
       redirects: 0,
       ready: false,
-      timers: [],
+      resends: [],
+      deadline: undefined,
+      lastActive: Date.now(),
       idle: undefined,
     };
     this.sessions.set(msg.session, b);
@@ -124,19 +131,17 @@ export class ConnectionBridge {
       'bridged session to the relay holding the home',
     );
     this.sendOpen(b);
-    b.timers.push(
-      unref(
-        setTimeout(() => {
-          if (b.ready) return;
-          const text = 'the relay holding the home did not answer';
-          this.end(b, 'open-timeout', {
-            client: { code: RelayCloseCode.HomeUnreachable, text },
-            far: true,
-          });
-        }, limits.openTimeoutMs),
-      ),
+    b.deadline = unref(
+      setTimeout(() => {
+        if (b.ready) return;
+        const text = 'the relay holding the home did not answer';
+        this.end(b, 'open-timeout', {
+          client: { code: RelayCloseCode.HomeUnreachable, text },
+          far: true,
+        });
+      }, limits.openTimeoutMs),
     );
-    this.touch(b);
+    this.armIdle(b);
   }
 
   /** A frame from the client for a bridged session. */
@@ -184,7 +189,8 @@ export class ConnectionBridge {
       case 'relayReady':
         if (msg.tx !== b.open.tx) return;
         b.ready = true;
-        this.clearOpenTimers(b);
+        this.clearResends(b);
+        if (b.deadline) clearTimeout(b.deadline);
         this.touch(b);
         return this.client.send(bytes);
       case 'relayData':
@@ -212,7 +218,7 @@ export class ConnectionBridge {
       });
     }
     b.redirects++;
-    this.clearOpenTimers(b, true);
+    this.clearResends(b);
     b.sock.close();
     b.to = msg.relay;
     b.sock = this.socketTo(b.session, msg.relay);
@@ -223,7 +229,7 @@ export class ConnectionBridge {
     const bytes = encode(b.open, REQUEST_PAD);
     const sock = b.sock;
     for (const ms of this.budget.limits.openResendMs)
-      b.timers.push(
+      b.resends.push(
         unref(
           setTimeout(() => {
             if (!b.ready && b.sock === sock) sock.send(bytes, b.to.port, b.to.ip);
@@ -232,20 +238,29 @@ export class ConnectionBridge {
       );
   }
 
-  /** Cancels the open's re-sends (and its deadline, unless `keepDeadline`). */
-  private clearOpenTimers(b: Bridged, keepDeadline = false): void {
-    const [deadline, ...resends] = b.timers;
-    for (const t of keepDeadline ? resends : b.timers) clearTimeout(t);
-    b.timers = keepDeadline && deadline ? [deadline] : [];
+  private clearResends(b: Bridged): void {
+    for (const t of b.resends) clearTimeout(t);
+    b.resends = [];
   }
 
+  /** A frame crossed: only a timestamp (a timer per frame would be work on the data path). */
   private touch(b: Bridged): void {
-    if (b.idle) clearTimeout(b.idle);
+    b.lastActive = Date.now();
+  }
+
+  /** One timer per session: when it fires early (there was traffic) it re-arms for the rest. */
+  private armIdle(b: Bridged): void {
+    const idleMs = this.budget.limits.idleMs;
+    const left = b.lastActive + idleMs - Date.now();
     b.idle = unref(
-      setTimeout(() => {
-        const text = `idle ${this.budget.limits.idleMs} ms`;
-        this.end(b, 'idle', { client: { code: RelayCloseCode.Idle, text }, far: true });
-      }, this.budget.limits.idleMs),
+      setTimeout(
+        () => {
+          if (Date.now() - b.lastActive < idleMs) return this.armIdle(b);
+          const text = `idle ${idleMs} ms`;
+          this.end(b, 'idle', { client: { code: RelayCloseCode.Idle, text }, far: true });
+        },
+        Math.max(left, 0),
+      ),
     );
   }
 
@@ -257,7 +272,8 @@ export class ConnectionBridge {
     if (this.sessions.get(b.session) !== b) return;
     this.sessions.delete(b.session);
     this.budget.live--;
-    for (const t of b.timers) clearTimeout(t);
+    this.clearResends(b);
+    if (b.deadline) clearTimeout(b.deadline);
     if (b.idle) clearTimeout(b.idle);
     const bye = (code: RelayCloseCode, message: string): Payload => ({
       type: 'relayClosed',

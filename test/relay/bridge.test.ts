@@ -225,3 +225,49 @@ test('bounded: an unanswered open, a bad redirect, the per-connection cap', asyn
     await w.stop();
   }
 });
+
+test('a redirect keeps the open deadline; traffic keeps a session, silence idles it out', async () => {
+  const w = await world({ idleMs: 800 });
+  const silent = createSocket('udp4'); // a second relay that never answers
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  try {
+    const p = await w.page();
+    p.open('ffffffffffffffff', 5);
+    const o = await w.farIn.next('the open', (m) => m.type === 'relayOpen' && m.tx === 5);
+    w.reply(
+      {
+        type: 'relayRedirect',
+        tx: 5,
+        session: 'ffffffffffffffff',
+        relay: { ip: '127.0.0.1', port: silent.address().port },
+        tcpPort: 0,
+        wsPort: 0,
+      },
+      o.from!,
+    );
+    // The deadline (600 ms) counts from the page's open, redirects included.
+    const late = await p.inbox.next(
+      'the deadline after a redirect',
+      (m) => m.type === 'relayClosed',
+    );
+    assert.ok(late.msg.type === 'relayClosed' && late.msg.code === RelayCloseCode.HomeUnreachable);
+
+    const session = '2222222222222222';
+    p.open(session, 6);
+    const o2 = await w.farIn.next('the open', (m) => m.type === 'relayOpen' && m.tx === 6);
+    w.reply({ type: 'relayReady', tx: 6, session }, o2.from!);
+    await p.inbox.next('ready', (m) => m.type === 'relayReady');
+    // Frames every 200 ms for 2 s (past twice the idle limit): the session lives.
+    for (let i = 0; i < 10; i++) {
+      p.send({ type: 'relayData', session, payload: new Uint8Array([i]) });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(w.core.stats.bridgeCloses.idle, undefined, 'not idled while frames crossed');
+    const idle = await p.inbox.next('the idle close', (m) => m.type === 'relayClosed');
+    assert.ok(idle.msg.type === 'relayClosed' && idle.msg.code === RelayCloseCode.Idle);
+    assert.deepEqual(w.core.stats.bridgeCloses, { 'open-timeout': 1, idle: 1 });
+  } finally {
+    silent.close();
+    await w.stop();
+  }
+});
