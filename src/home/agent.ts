@@ -251,12 +251,16 @@ export class HomeAgent {
 
   /** The socket data to `to` leaves from (a link of its own, or the home's socket). */
   endpointFor(to: SocketAddr): UdpEndpoint | undefined {
-    return (this.peers.linkFor(to) ?? this.sock)?.ep;
+    return this.socketFor(to)?.ep;
   }
 
   sendData(to: SocketAddr, payload: Uint8Array): void {
-    // A client reached through a reversed round talks to the socket it found, not the main one.
-    (this.peers.linkFor(to) ?? this.sock)?.send({ type: 'data', payload }, to);
+    this.socketFor(to)?.send({ type: 'data', payload }, to);
+  }
+
+  /** A client reached through a reversed round talks to the socket it found, not the main one. */
+  private socketFor(to: SocketAddr) {
+    return this.peers.linkFor(to) ?? this.sock;
   }
 
   get stats(): HomeStats {

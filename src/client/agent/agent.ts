@@ -290,7 +290,7 @@ export class ClientAgent implements AgentBackend {
     k.streams?.close();
     k.streams = undefined;
     k.streamSide = streams;
-    k.route = link.route && (() => link.route?.());
+    k.route = link.route?.bind(link);
     if (k.forwards.status().length > 0) this.streamsOf(k);
     // What is in flight goes again on the new link (same ids); a watch resubscribes and resyncs.
     dc.attach(app);
