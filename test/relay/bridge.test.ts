@@ -15,6 +15,16 @@ import { RelayCloseCode } from '../../src/wire/relay-messages.js';
 
 const auth = new Uint8Array(64).fill(5);
 
+/** The far relay's answer sending session `session` (open `tx`) on to `relay`. */
+const redirect = (tx: number, session: string, relay: SocketAddr): Message => ({
+  type: 'relayRedirect',
+  tx,
+  session,
+  relay,
+  tcpPort: 0,
+  wsPort: 0,
+});
+
 async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -187,17 +197,7 @@ test('bounded: an unanswered open, a bad redirect, the per-connection cap', asyn
 
     p.open('bbbbbbbbbbbbbbbb', 2);
     const o = await w.farIn.next('open 2', (m) => m.type === 'relayOpen' && m.tx === 2);
-    w.reply(
-      {
-        type: 'relayRedirect',
-        tx: 2,
-        session: 'bbbbbbbbbbbbbbbb',
-        relay: { ip: '224.0.0.1', port: 9 },
-        tcpPort: 0,
-        wsPort: 0,
-      },
-      o.from!,
-    );
+    w.reply(redirect(2, 'bbbbbbbbbbbbbbbb', { ip: '224.0.0.1', port: 9 }), o.from!);
     const bad = await p.inbox.next('refused redirect', (m) => m.type === 'relayClosed');
     assert.ok(bad.msg.type === 'relayClosed' && bad.msg.code === RelayCloseCode.BadRequest);
 
@@ -235,14 +235,7 @@ test('a redirect keeps the open deadline; traffic keeps a session, silence idles
     p.open('ffffffffffffffff', 5);
     const o = await w.farIn.next('the open', (m) => m.type === 'relayOpen' && m.tx === 5);
     w.reply(
-      {
-        type: 'relayRedirect',
-        tx: 5,
-        session: 'ffffffffffffffff',
-        relay: { ip: '127.0.0.1', port: silent.address().port },
-        tcpPort: 0,
-        wsPort: 0,
-      },
+      redirect(5, 'ffffffffffffffff', { ip: '127.0.0.1', port: silent.address().port }),
       o.from!,
     );
     // The deadline (600 ms) counts from the page's open, redirects included.
