@@ -48,6 +48,20 @@ export interface OpenLink {
   close(): void;
 }
 
+/**
+ * Why openLink gave up. `originDown`: the page's WebSocket to its own origin never opened (the
+ * node serving the app is down or unreachable) — nothing else can be tried until it answers again,
+ * so the session polls it briefly instead of backing off (phone/session.ts).
+ */
+export class LinkError extends Error {
+  constructor(
+    message: string,
+    readonly originDown: boolean,
+  ) {
+    super(message);
+  }
+}
+
 const RELAY_REASON: Partial<Record<RelayCloseCode, string>> = {
   [RelayCloseCode.Refused]: 'the home refused this phone (not paired, revoked, or a used code)',
   [RelayCloseCode.UnknownHome]: 'the home is not online at this rendezvous',
@@ -72,6 +86,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     ws.binaryType = 'arraybuffer';
     let ended = false;
     let ready = false;
+    let wsOpened = false;
     const endCbs: ((why: string, code?: RelayCloseCode) => void)[] = [];
     const msgCbs: ((d: Uint8Array) => void)[] = [];
     const pathCbs: ((p: 'relayed' | 'direct') => void)[] = [];
@@ -96,7 +111,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
         // already closing
       }
       devices?.close();
-      if (!ready) reject(new Error(why));
+      if (!ready) reject(new LinkError(why, !wsOpened));
       for (const cb of endCbs) cb(why, code);
     };
     const timer = o.clock.setTimer(o.timeoutMs ?? 8000, () =>
@@ -163,6 +178,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       });
     });
     ws.onopen = () => {
+      wsOpened = true;
       const auth = signedRelayAuth(o.me, {
         homeId: o.home.homeId,
         session,
@@ -255,7 +271,7 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       else end('the connection to the relay closed');
     };
     ws.onerror = () => {
-      if (!direct) end('cannot reach the relay');
+      if (!direct) end(wsOpened ? 'the connection to the relay failed' : 'cannot reach the relay');
     };
   });
 }

@@ -4,7 +4,10 @@
 // 1. the rendezvous hands relaying to a `porthole relay` node (--relay-node): the page pairs and
 //    toggles a light; the session runs through the relay node, and the rendezvous' /metrics count
 //    the bridged session; the home restarts (its authenticated "stopping" close) and the page is
-//    live again and toggles — not asking to pair again (found by the soak with --phone);
+//    live again and toggles — not asking to pair again (found by the soak with --phone); then the
+//    rendezvous serving the page is killed and started again 16 s later: the page, which can reach
+//    nothing but its origin, is live within a few seconds of its return (before, it waited for its
+//    backoff's next step: 30.3 s after the kill — the soak's node-kill of the page's node);
 // 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
 //    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
 import assert from 'node:assert/strict';
@@ -55,7 +58,7 @@ async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => vo
 
 test(
   'a phone pairs and toggles through a rendezvous that hands relaying to a relay node',
-  { timeout: 60_000 },
+  { timeout: 90_000 },
   async (t) => {
     const procs = new Procs();
     t.after(() => procs.stopAll());
@@ -69,14 +72,13 @@ test(
       'relay listening',
     );
     const cert = tls('127.0.0.2');
-    const rv = await role(
-      [
-        'rendezvous',
-        ...['--listen', RV, '--web', WEB, '--tls-cert', cert.cert, '--tls-key', cert.key],
-        ...['--relay-node', RELAY, '--metrics', rvMetrics],
-      ],
-      'phone app',
-    );
+    const rvArgs = [
+      'rendezvous',
+      ...['--listen', RV, '--web', WEB, '--tls-cert', cert.cert, '--tls-key', cert.key],
+      ...['--relay-node', RELAY, '--metrics', rvMetrics],
+    ];
+    const rv = await role(rvArgs, 'phone app');
+    const rvProc = fixture.procs.at(-1);
     // The home in its own set: it is restarted below.
     const home = join(mkdtempSync(join(tmpdir(), 'porthole-e2e-')), 'home');
     const init = run(['home', 'init', '--state', home, '--json']);
@@ -140,6 +142,17 @@ test(
       });
     await page.getByTestId('toggle-light.kitchen').tap();
     await showing('on');
+
+    // The page's own origin dies and comes back: the page asks it again every ~2 s meanwhile.
+    rvProc?.kill('SIGKILL');
+    await page.locator('[data-path="offline"]').waitFor({ timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 16_000));
+    await role(rvArgs, 'phone app');
+    const back = Date.now();
+    await page.locator(LIVE).waitFor({ timeout: 7_000 });
+    console.log(`# the page was live ${Date.now() - back} ms after its origin was back`);
+    await page.getByTestId('toggle-light.kitchen').tap();
+    await showing('off');
   },
 );
 
