@@ -1485,6 +1485,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       };
     }
 
+    // What the page rendered and each poll of it, for a closer look at a miss (phone.jsonl).
+    if (page)
+      writeFileSync(
+        join(dir, 'phone.jsonl'),
+        [
+          ...phoneChanges.map((x) => ({ render: x.state, t: x.at - t00 })),
+          ...phoneSamples.map((x) => ({
+            poll: x.path,
+            live: x.live,
+            state: x.state,
+            t: x.at - t00,
+          })),
+        ]
+          .sort((a, b) => a.t - b.t)
+          .map((x) => JSON.stringify(x))
+          .join('\n') + '\n',
+      );
     // Every RSS sample of every process life, for a closer look (rss.jsonl in the log dir).
     writeFileSync(
       join(dir, 'rss.jsonl'),
