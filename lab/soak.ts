@@ -34,6 +34,7 @@ import { agentSocket } from '../src/cli/client-up-cmd.js';
 import { ControlClient } from '../src/client/agent/control-client.js';
 import { selfSignedCert } from './browser.js';
 import { checkLabPrerequisites, inNs, nft } from './netns.js';
+import { judgeRenders, type RenderVerdict } from './phone-renders.js';
 import { BIN, runClient } from './runner.js';
 import { buildLab, parseSite, type Lab } from './topology.js';
 
@@ -508,8 +509,13 @@ export interface SoakResult {
     changes: number;
     /** Applied commands answered while the page was live (every sample in sent-1 s … end+5 s). */
     covered: number;
-    /** Of those, not rendered by the page in order within 5 s of the answer. */
+    /**
+     * Of those, neither rendered in order within 5 s of the answer nor superseded by then (the
+     * page showing a newer command's state: a burst rendered as one change, a resync).
+     */
     unseen: number;
+    /** Of those covered, not rendered themselves but superseded within 5 s (not a miss). */
+    superseded: number;
     /** Those, as "#i state at N s (rendered …)". */
     unseenAt: string[];
     samples: number;
@@ -977,6 +983,38 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await prober.start();
     }
 
+    // The page: every state change it renders (a MutationObserver, installed by the first read,
+    // before the commands start: a render it misses would be a command "not rendered"), and a
+    // poll every second.
+    type PageRead = {
+      changes: Array<{ at: number; state: string }>;
+      path: string;
+      state: string | null;
+    };
+    const readPage = (pg: NonNullable<typeof page>): Promise<PageRead> =>
+      pg.evaluate((id: string) => {
+        type W = { __soak?: Array<{ at: number; state: string }>; __soakLast?: string };
+        const w = window as unknown as W;
+        const read = (): string | null =>
+          document
+            .querySelector(`[data-entity-id="${id}"][data-stale="false"]`)
+            ?.getAttribute('data-state') ?? null;
+        if (!w.__soak) {
+          w.__soak = [];
+          new MutationObserver(() => {
+            const s = read();
+            if (s !== null && s !== w.__soakLast) {
+              w.__soakLast = s;
+              w.__soak?.push({ at: Date.now(), state: s });
+            }
+          }).observe(document.body, { subtree: true, childList: true, attributes: true });
+        }
+        const changes = w.__soak.splice(0);
+        const path = document.querySelector('[data-path]')?.getAttribute('data-path') ?? '-';
+        return { changes, path, state: read() };
+      }, entity);
+    if (page) await readPage(page).catch(() => null);
+
     // One toggle per second through the agent's control socket, one at a time.
     control = await ControlClient.connect(agentSocket(phoneDir));
     const c = control;
@@ -999,36 +1037,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     })();
 
-    // The page: every state change it renders (a MutationObserver), and a poll every second.
     const phoneLoop = (async () => {
       if (!page) return;
       const pg = page;
       while (!stopPhone) {
         const at = Date.now();
         const r = await Promise.race([
-          pg
-            .evaluate((id: string) => {
-              type W = { __soak?: Array<{ at: number; state: string }>; __soakLast?: string };
-              const w = window as unknown as W;
-              const read = (): string | null =>
-                document
-                  .querySelector(`[data-entity-id="${id}"][data-stale="false"]`)
-                  ?.getAttribute('data-state') ?? null;
-              if (!w.__soak) {
-                w.__soak = [];
-                new MutationObserver(() => {
-                  const s = read();
-                  if (s !== null && s !== w.__soakLast) {
-                    w.__soakLast = s;
-                    w.__soak?.push({ at: Date.now(), state: s });
-                  }
-                }).observe(document.body, { subtree: true, childList: true, attributes: true });
-              }
-              const changes = w.__soak.splice(0);
-              const path = document.querySelector('[data-path]')?.getAttribute('data-path') ?? '-';
-              return { changes, path, state: read() };
-            }, entity)
-            .catch(() => null),
+          readPage(pg).catch(() => null),
           sleep(5000).then(() => null),
         ]);
         if (r) {
@@ -1449,33 +1464,40 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const xs = phoneSamples.filter((x) => x.at >= a && x.at <= b);
         return xs.length > 0 && xs.every((x) => x.live);
       };
-      let j = 0;
+      // Aligned as a whole (lab/phone-renders.ts), judged where the page was live: each state
+      // rendered within 5 s of its answer, or superseded by a newer one shown by then.
+      const verdicts = judgeRenders(
+        applied.map((r) => ({ state: r.state as string, sent: r.sent, end: r.end })),
+        phoneChanges.map((x) => ({ state: x.state, at: x.at })),
+        5000,
+      );
       let covered = 0;
+      let superseded = 0;
       let unseenPhone = 0;
       const unseenPhoneAt: string[] = [];
-      for (const r of applied) {
-        while (j < phoneChanges.length && (phoneChanges[j] as { at: number }).at < r.sent - 1000)
-          j++;
-        const k = phoneChanges.findIndex(
-          (x, idx) => idx >= j && x.state === r.state && x.at <= r.end + 5000,
-        );
-        if (k >= 0) j = k + 1;
-        if (!liveAround(r.sent - 1000, r.end + 5000)) continue;
+      applied.forEach((r, i) => {
+        if (!liveAround(r.sent - 1000, r.end + 5000)) return;
         covered++;
-        if (k < 0) {
-          unseenPhone++;
-          // Which command, when (s into the run, as the faults' "at"), and what the page showed.
-          const shown = phoneChanges.filter((x) => x.at >= r.sent - 1000 && x.at <= r.end + 5000);
-          unseenPhoneAt.push(
-            `#${r.i} ${r.state} at ${((r.sent - t00) / 1000).toFixed(1)} s (rendered ${shown.map((x) => x.state).join('→') || 'nothing'})`,
-          );
-        }
-      }
+        const v = verdicts[i] as RenderVerdict;
+        if (v.kind === 'superseded') superseded++;
+        if (v.kind !== 'missed') return;
+        unseenPhone++;
+        // Which command, when (s into the run, as the faults' "at"), and what the page showed.
+        const shown = phoneChanges.filter((y) => y.at >= r.sent - 1000 && y.at <= r.end + 5000);
+        unseenPhoneAt.push(
+          `#${r.i} ${r.state} at ${((r.sent - t00) / 1000).toFixed(1)} s (` +
+            (v.render
+              ? `rendered ${((v.render.at - r.end) / 1000).toFixed(1)} s after its answer; `
+              : 'never rendered; ') +
+            `the page showed ${shown.map((y) => y.state).join('→') || 'nothing'} around it)`,
+        );
+      });
       const longest = longestOutage(phoneSamples.map((x) => ({ at: x.at, ok: x.live })));
       phone = {
         changes: phoneChanges.length,
         covered,
         unseen: unseenPhone,
+        superseded,
         unseenAt: unseenPhoneAt,
         samples: phoneSamples.length,
         liveSamples: phoneSamples.filter((x) => x.live).length,
@@ -1614,7 +1636,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (stream && !stream.lastOk) missed.push('the forwarded stream did not work at the end');
     if (phone && phone.unseen)
       missed.push(
-        `${phone.unseen} of ${phone.covered} applied states not rendered by the live phone page: ${phone.unseenAt.slice(0, 12).join('; ')}`,
+        `${phone.unseen} of ${phone.covered} applied states not rendered (nor a newer one) within 5 s by the live phone page: ${phone.unseenAt.slice(0, 12).join('; ')}`,
       );
     if (phone && !phone.finalOk) missed.push('the phone page did not show the final state live');
 
@@ -1715,7 +1737,7 @@ export function soakTable(r: SoakResult): string {
     );
   if (r.phone)
     lines.push(
-      `phone page (Chromium): live in ${r.phone.liveSamples}/${r.phone.samples} polls (paths ${r.phone.path}), longest outage ${s(r.phone.longestOutageMs)} s; rendered ${r.phone.changes} state changes; ${r.phone.covered - r.phone.unseen}/${r.phone.covered} applied while live shown in order; final state ${r.phone.finalOk ? 'shown' : 'NOT shown'}`,
+      `phone page (Chromium): live in ${r.phone.liveSamples}/${r.phone.samples} polls (paths ${r.phone.path}), longest outage ${s(r.phone.longestOutageMs)} s; rendered ${r.phone.changes} state changes; ${r.phone.covered - r.phone.unseen}/${r.phone.covered} applied while live shown in order within 5 s (${r.phone.superseded} of them superseded by a newer state); final state ${r.phone.finalOk ? 'shown' : 'NOT shown'}`,
     );
   if (r.ha)
     lines.push(
