@@ -21,9 +21,11 @@ import { newStreamKey, secureStream } from './secure.js';
 import { joinStreams, type Traffic } from './pump.js';
 import {
   CONTROL_FRAME,
+  decodeBatch,
   decodeControl,
   encodeControl,
   MAX_STREAM_ID,
+  UDX_BATCH_FRAME,
   UDX_FRAME,
   type Control,
 } from './wire.js';
@@ -110,9 +112,13 @@ abstract class StreamMux {
     o.channel.onMessage((d) => {
       if (this.closed) return;
       if (d[0] === UDX_FRAME) this.link.inject(d.subarray(1));
-      else if (d[0] === CONTROL_FRAME) {
+      else if (d[0] === UDX_BATCH_FRAME) {
+        for (const p of decodeBatch(d.subarray(1)) ?? []) this.link.inject(p);
+      } else if (d[0] === CONTROL_FRAME) {
         const c = decodeControl(d.subarray(1));
-        if (c) this.onControl(c);
+        if (!c) return;
+        if ((c.t === 'open' || c.t === 'ok') && c.b === 1) this.link.peerBatches = true;
+        this.onControl(c);
       }
     });
   }
@@ -317,7 +323,7 @@ export class ClientStreams extends StreamMux {
     }
     const rto = Math.min(OPEN_RTO_MS * 2 ** p.sends, 2000);
     p.sends++;
-    this.sendControl({ t: 'open', s: id, n: p.name, k: p.key, d: 1 });
+    this.sendControl({ t: 'open', s: id, n: p.name, k: p.key, d: 1, b: 1 });
     p.timer = this.o.clock.setTimer(rto, () => this.sendOpen(id, p));
   }
 
@@ -410,7 +416,7 @@ export class HomeStreams extends StreamMux {
     if (c.t === 'ls') return this.sendControl({ t: 'svc', q: c.q, names: this.h.names() });
     if (c.t !== 'open') return;
     const id = c.s + 1;
-    if (this.streams.has(id)) return this.sendControl({ t: 'ok', s: c.s, d: 1 });
+    if (this.streams.has(id)) return this.sendControl({ t: 'ok', s: c.s, d: 1, b: 1 });
     if (usedIds.has(id))
       return this.sendControl({ t: 'no', s: c.s, e: 'stream id busy on the home; open again' });
     if (this.streams.size >= MAX_STREAMS)
@@ -424,7 +430,7 @@ export class HomeStreams extends StreamMux {
     udx.once('close', () => {
       if (this.streams.get(id) === hs) this.streams.delete(id);
     });
-    this.sendControl({ t: 'ok', s: c.s, d: 1 });
+    this.sendControl({ t: 'ok', s: c.s, d: 1, b: 1 });
     const tcp = v.connect();
     hs.tcp = tcp;
     let connected = false;

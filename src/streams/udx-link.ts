@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type UDX from 'udx-native';
 import type { UDXSocket } from 'udx-native';
 import { isOwnUdxSource, sharedUdx } from '../net/udx-udp.js';
-import { UDX_FRAME } from './wire.js';
+import { batchEntrySize, encodeBatch, UDX_FRAME } from './wire.js';
 
 const LOOPBACK = '127.0.0.1';
 /**
@@ -17,6 +17,14 @@ const LOOPBACK = '127.0.0.1';
  * at net.core.rmem_max / wmem_max; the memory is only used while a burst is queued.
  */
 export const LOOPBACK_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * UDX packets up to this size (its acks: 20-104 bytes) wait for the end of the event loop's turn
+ * and go out together in one batch frame, when the peer reads them (`b: 1`). Every data packet
+ * is acked by one packet of its own, so on a relayed path half the datagrams were acks, each
+ * sealed, sent, relayed and opened alone (docs/streams.md, "Acks in batches").
+ */
+const BATCH_MAX_PACKET = 256;
 
 export interface UdxLinkStats {
   /** UDX packets sent to the peer / received from it. */
@@ -32,6 +40,8 @@ export interface UdxLinkStats {
   rtos: number;
   /** Streams ended because their bytes did not verify (packets injected on the loopback leg). */
   rejected: number;
+  /** Batch frames sent (each carrying two or more UDX packets). */
+  batches: number;
 }
 
 export class UdxLink {
@@ -52,7 +62,13 @@ export class UdxLink {
     retransmits: 0,
     rtos: 0,
     rejected: 0,
+    batches: 0,
   };
+  /** The peer reads batch frames (it said `b: 1`): small packets may share one. */
+  peerBatches = false;
+  private batch: Buffer[] = [];
+  private batchBytes = 1;
+  private flushing: ReturnType<typeof setImmediate> | undefined;
 
   /**
    * `send` puts one frame on the channel; `maxFrame` is the largest plaintext the channel's
@@ -104,11 +120,46 @@ export class UdxLink {
       this.stats.oversize++;
       return;
     }
-    const frame = Buffer.allocUnsafe(pkt.length + 1);
-    frame[0] = UDX_FRAME;
-    pkt.copy(frame, 1);
     this.stats.packetsOut++;
     if (pkt.length > this.stats.largestOut) this.stats.largestOut = pkt.length;
+    if (this.peerBatches && pkt.length <= BATCH_MAX_PACKET) {
+      if (this.batchBytes + batchEntrySize(pkt.length) > this.maxFrame()) this.flush();
+      this.batch.push(pkt);
+      this.batchBytes += batchEntrySize(pkt.length);
+      this.flushing ??= setImmediate(() => this.flush());
+      return;
+    }
+    this.flush(); // what waited goes first: the packets leave in the order UDX sent them
+    this.sendOne(pkt);
+  }
+
+  private sendOne(pkt: Uint8Array): void {
+    const frame = Buffer.allocUnsafe(pkt.length + 1);
+    frame[0] = UDX_FRAME;
+    frame.set(pkt, 1);
+    this.put(frame);
+  }
+
+  /** Sends the packets that wait: one alone as usual, several in one batch frame. */
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const pkts = this.batch;
+    const size = this.batchBytes;
+    if (pkts.length === 0) return;
+    this.batch = [];
+    this.batchBytes = 1;
+    if (this.closed) return;
+    // (The path may have shrunk since they were queued: then each goes alone.)
+    if (pkts.length === 1 || size > this.maxFrame()) {
+      for (const p of pkts) this.sendOne(p);
+      return;
+    }
+    this.stats.batches++;
+    this.put(encodeBatch(pkts));
+  }
+
+  private put(frame: Uint8Array): void {
     try {
       this.send(frame);
     } catch {
@@ -127,6 +178,8 @@ export class UdxLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.flushing) clearImmediate(this.flushing);
+    this.batch = [];
     this.shim.close();
     this.socket.close().catch(() => {});
   }

@@ -21,6 +21,8 @@ const SAMPLES: Control[] = [
   { t: 'open', s: 1, n: 'ha', k: KEY },
   { t: 'open', s: MAX_STREAM_ID - 1, n: 'nas-web_2', k: KEY },
   { t: 'ok', s: 7 },
+  { t: 'open', s: 3, n: 'ssh', k: KEY, d: 1, b: 1 },
+  { t: 'ok', s: 5, d: 1, b: 1 },
   { t: 'no', s: 9, e: 'no such service: cam' },
   { t: 'ls', q: 0 },
   { t: 'svc', q: 3, names: ['ha', 'nas-web', 'printer'] },
