@@ -92,6 +92,9 @@ test(
       RV,
       '--listen',
       `127.0.0.3:${PORT + 5}`,
+      // Relayed only: this test is about the relayed session, and a page gone direct (WebRTC)
+      // outlives its origin's death (found in a CI rehearsal; test/phone/direct.test.ts).
+      '--no-webrtc',
     ];
     let homeProcs = new Procs();
     t.after(() => homeProcs.stopAll());
