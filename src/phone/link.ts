@@ -5,7 +5,7 @@
 // the shared device-call client on top. The relay sees only opaque frames.
 import { isPortholeError } from '../errors.js';
 import type { MessageChannel } from '../net/channel.js';
-import type { Clock, Random } from '../net/types.js';
+import type { Clock, Random, TimerHandle } from '../net/types.js';
 import { newSessionId } from '../net/tx-ids.js';
 import { signedRelayAuth } from '../secure/neutral-auth.js';
 import { initiatorChannel, PROLOGUE, type SecureChannel } from '../secure/noise-frames.js';
@@ -76,6 +76,12 @@ const RELAY_REASON: Partial<Record<RelayCloseCode, string>> = {
  * render nothing for ~10 s. One small frame every 3 s, only while the page is open.
  */
 const KEEPALIVE_MS = 3000;
+/**
+ * Keepalives in a row with no answer that end the link (~9-12 s): a home that died without its
+ * goodbye (SIGKILL, power) left the page `relayed` until the relay idled the session out two
+ * minutes later. Three, not two: at 5 % loss two lost round trips in a row come every few minutes.
+ */
+const MAX_MISSED_KEEPALIVES = 3;
 
 /** Opens a relayed, encrypted link; resolves once the Noise channel is ready. */
 export function openLink(o: OpenOptions): Promise<OpenLink> {
@@ -100,10 +106,12 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     const setPath = (p: 'relayed' | 'direct'): void => {
       for (const cb of pathCbs) cb(p);
     };
+    let watchdog: TimerHandle | undefined;
     const end = (why: string, code?: RelayCloseCode): void => {
       if (ended) return;
       ended = true;
       timer.cancel();
+      watchdog?.cancel();
       pc?.close();
       try {
         ws.close();
@@ -167,7 +175,16 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     channel.onReady(() => {
       ready = true;
       timer.cancel();
-      devices = new DeviceClient(channel, o.clock, o.rng, { keepaliveMs: KEEPALIVE_MS });
+      const dc = new DeviceClient(channel, o.clock, o.rng, { keepaliveMs: KEEPALIVE_MS });
+      devices = dc;
+      const watch = (): void => {
+        watchdog = o.clock.setTimer(1000, () => {
+          if (dc.missedKeepalives >= MAX_MISSED_KEEPALIVES)
+            end(`the home stopped answering (no answer for ${MAX_MISSED_KEEPALIVES} keepalives)`);
+          else if (!ended) watch();
+        });
+      };
+      watch();
       resolve({
         channel,
         devices,

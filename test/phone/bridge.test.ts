@@ -7,10 +7,12 @@
 //    live again and toggles — not asking to pair again (found by the soak with --phone); then the
 //    rendezvous serving the page is killed and started again 16 s later: the page, which can reach
 //    nothing but its origin, is live within a few seconds of its return (before, it waited for its
-//    backoff's next step: 30.3 s after the kill — the soak's node-kill of the page's node);
+//    backoff's next step: 30.3 s after the kill — the soak's node-kill of the page's node); last,
+//    the home is SIGKILLed and the page finds out from its unanswered keepalives;
 // 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
 //    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +60,7 @@ async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => vo
 
 test(
   'a phone pairs and toggles through a rendezvous that hands relaying to a relay node',
-  { timeout: 90_000 },
+  { timeout: 120_000 },
   async (t) => {
     const procs = new Procs();
     t.after(() => procs.stopAll());
@@ -156,6 +158,14 @@ test(
     console.log(`# the page was live ${Date.now() - back} ms after its origin was back`);
     await page.getByTestId('toggle-light.kitchen').tap();
     await showing('off');
+
+    // The home dies without its goodbye (SIGKILL): the relay keeps the session, so only the
+    // page's unanswered keepalives tell it (~9-12 s; before, it stayed `relayed` for 2 minutes).
+    const killedAt = Date.now();
+    execFileSync('pkill', ['-KILL', '-f', '--', `--state ${home} `]); // no shell: its own command line would match
+    await page.locator(LIVE).waitFor({ state: 'detached', timeout: 30_000 });
+    console.log(`# the page left 'relayed' ${Date.now() - killedAt} ms after the home was killed`);
+    await page.locator('[data-path="offline"]').waitFor({ timeout: 30_000 });
   },
 );
 
