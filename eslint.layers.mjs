@@ -75,6 +75,7 @@ export const NEUTRAL = [
   'src/devices/model.ts',
   'src/devices/rpc-wire.ts',
   'src/devices/rpc-client.ts',
+  'src/devices/liveness.ts',
   'src/phone/**/*.ts',
   'src/ui/**/*.ts',
 ];

@@ -5,7 +5,7 @@
 // the shared device-call client on top. The relay sees only opaque frames.
 import { isPortholeError } from '../errors.js';
 import type { MessageChannel } from '../net/channel.js';
-import type { Clock, Random, TimerHandle } from '../net/types.js';
+import type { Clock, Random } from '../net/types.js';
 import { newSessionId } from '../net/tx-ids.js';
 import { signedRelayAuth } from '../secure/neutral-auth.js';
 import { initiatorChannel, PROLOGUE, type SecureChannel } from '../secure/noise-frames.js';
@@ -14,6 +14,7 @@ import { codeId } from '../secure/pairing-code.js';
 import { pairingProof } from '../secure/pairing-proof.js';
 import { decode, encode, REQUEST_PAD, type Message } from '../wire/messages.js';
 import { MAX_EARLY, RelayCloseCode } from '../wire/relay-messages.js';
+import { Liveness } from '../devices/liveness.js';
 import { DeviceClient } from '../devices/rpc-client.js';
 import type { PhoneIdentity } from './keys.js';
 import { openDirect } from './direct.js';
@@ -76,12 +77,6 @@ const RELAY_REASON: Partial<Record<RelayCloseCode, string>> = {
  * render nothing for ~10 s. One small frame every 3 s, only while the page is open.
  */
 const KEEPALIVE_MS = 3000;
-/**
- * Keepalives in a row with no answer that end the link (~9-12 s): a home that died without its
- * goodbye (SIGKILL, power) left the page `relayed` until the relay idled the session out two
- * minutes later. Three, not two: at 5 % loss two lost round trips in a row come every few minutes.
- */
-const MAX_MISSED_KEEPALIVES = 3;
 
 /** Opens a relayed, encrypted link; resolves once the Noise channel is ready. */
 export function openLink(o: OpenOptions): Promise<OpenLink> {
@@ -106,12 +101,12 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
     const setPath = (p: 'relayed' | 'direct'): void => {
       for (const cb of pathCbs) cb(p);
     };
-    let watchdog: TimerHandle | undefined;
+    let liveness: Liveness | undefined;
     const end = (why: string, code?: RelayCloseCode): void => {
       if (ended) return;
       ended = true;
       timer.cancel();
-      watchdog?.cancel();
+      liveness?.stop();
       pc?.close();
       try {
         ws.close();
@@ -177,14 +172,13 @@ export function openLink(o: OpenOptions): Promise<OpenLink> {
       timer.cancel();
       const dc = new DeviceClient(channel, o.clock, o.rng, { keepaliveMs: KEEPALIVE_MS });
       devices = dc;
-      const watch = (): void => {
-        watchdog = o.clock.setTimer(1000, () => {
-          if (dc.missedKeepalives >= MAX_MISSED_KEEPALIVES)
-            end(`the home stopped answering (no answer for ${MAX_MISSED_KEEPALIVES} keepalives)`);
-          else if (!ended) watch();
-        });
-      };
-      watch();
+      // A home that died without its goodbye (SIGKILL, power) leaves the relay's session open:
+      // the page kept showing `relayed` until the relay idled it out two minutes later.
+      liveness = new Liveness(
+        o.clock,
+        (ms, cb) => dc.probe(ms, cb),
+        (why) => end(why),
+      ).start();
       resolve({
         channel,
         devices,

@@ -18,7 +18,7 @@ import type { MessageChannel } from '../../net/channel.js';
 import { ClientStreams } from '../../streams/mux.js';
 import { splitChannel } from '../../streams/wire.js';
 import { Forwarder, type ForwardStatus } from '../forward.js';
-import { DEFAULT_LIVENESS, Liveness, type LivenessConfig } from './liveness.js';
+import { DEFAULT_LIVENESS, Liveness, type LivenessConfig } from '../../devices/liveness.js';
 
 export interface ClientAgentOptions {
   homes: readonly string[];

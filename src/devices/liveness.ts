@@ -1,11 +1,12 @@
-// The agent's end-to-end check that the home is still there (issue 21): a ping through the home's
+// The client's end-to-end check that the home is still there (issue 21; the CLI agent's and the
+// phone page's — platform-neutral): a ping through the home's
 // RPC (answered by the home process itself, on any path, inside the secure channel) every few
 // seconds. A relayed path has no ping of its own, and a home that crashed (SIGKILL) says no
 // goodbye: without this the agent kept a dead relayed session "up" for good, and a punched one
 // until a keepalive 15 s later. One unanswered ping is not enough (5% loss, a 1 s blip, a direct
 // path falling back onto the relay): pings then go back to back, and only `misses` in a row
 // (~4 s) make the session lost; the keeper then reconnects with backoff until the home is back.
-import type { Clock, TimerHandle } from '../../net/types.js';
+import type { Clock, TimerHandle } from '../net/types.js';
 
 export interface LivenessConfig {
   /** Ping period while the home answers. */
