@@ -6,12 +6,11 @@
 // its observer was installed) made every later command take the render of the command two after
 // it: 2 s of lag from the start, 4 s after a second slip, and then any real delay of 1-3 s
 // counted as "not rendered within 5 s" (30 of 3,195 in the hour of 2026-12-04, #341 among them,
-// rendered 10 ms after its answer). Now the renders are aligned with the commands as a longest
-// common subsequence (in order, each render used once), where a render can stand for a command
-// only if it has the command's state and came no earlier than the command was sent and at most
-// MATCH_WINDOW_MS after its answer; the alignment chosen is the cheapest, a miss costing as
-// much as 5 s of lateness (MISS_COST). A command with no render, or with one later than
-// `lateMs` after its answer, missed.
+// rendered 10 ms after its answer). Now the renders are aligned with the commands in order, each
+// render used at most once, by the cheapest alignment: a render can stand for a command only if
+// it has the command's state, came no earlier than the command was sent and at most
+// MATCH_WINDOW_MS after its answer, and costs its lateness (capped at MISS_COST); a command left
+// without one costs MISS_COST. judgeRenders then says, per command, shown / superseded / missed.
 
 export interface SentCommand {
   state: string;
@@ -26,7 +25,7 @@ export interface Render {
 }
 
 /** A render this long after the command's answer is still that command's (a late one). */
-export const MATCH_WINDOW_MS = 30_000;
+const MATCH_WINDOW_MS = 30_000;
 /**
  * What a command with no render costs the alignment, in ms of lateness: a match later than this
  * is no better than none (the judge's 5 s), and shifting more than two commands by 2 s each is
