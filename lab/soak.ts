@@ -1468,7 +1468,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // rendered within 5 s of its answer, or superseded by a newer one shown by then.
       const verdicts = judgeRenders(
         applied.map((r) => ({ state: r.state as string, sent: r.sent, end: r.end })),
-        phoneChanges.map((x) => ({ state: x.state, at: x.at })),
+        phoneChanges,
         5000,
       );
       let covered = 0;

@@ -8,7 +8,7 @@
 //    rendezvous serving the page is killed and started again 16 s later: the page, which can reach
 //    nothing but its origin, is live within a few seconds of its return (before, it waited for its
 //    backoff's next step: 30.3 s after the kill — the soak's node-kill of the page's node); last,
-//    the home is SIGKILLed and the page finds out from its unanswered keepalives;
+//    the home is SIGKILLed and the page finds out from its unanswered pings;
 // 2. a cluster (real redis-server): the home is held by node A, the page is served by node B
 //    (which has no relay node: it would redirect to A); the page pairs and toggles a light.
 import assert from 'node:assert/strict';
@@ -32,8 +32,7 @@ function tls(ip: string): { cert: string; key: string } {
   return selfSignedCert(mkdtempSync(join(tmpdir(), 'porthole-tls-')), ip, 'porthole-test');
 }
 
-const role = (args: string[], ready: string): Promise<{ log: () => string }> =>
-  loggedRole(fixture.procs, args, ready);
+const role = (args: string[], ready: string) => loggedRole(fixture.procs, args, ready);
 
 /** A phone-sized Chromium on the pairing URL: pairs, toggles the kitchen light, reloads (warm). */
 async function pairAndToggle(url: string, after: (fn: () => Promise<void>) => void) {
@@ -80,7 +79,6 @@ test(
       ...['--relay-node', RELAY, '--metrics', rvMetrics],
     ];
     const rv = await role(rvArgs, 'phone app');
-    const rvProc = fixture.procs.at(-1);
     // The home in its own set: it is restarted below.
     const home = join(mkdtempSync(join(tmpdir(), 'porthole-e2e-')), 'home');
     const init = run(['home', 'init', '--state', home, '--json']);
@@ -149,7 +147,7 @@ test(
     await showing('on');
 
     // The page's own origin dies and comes back: the page asks it again every ~2 s meanwhile.
-    rvProc?.kill('SIGKILL');
+    rv.proc.kill('SIGKILL');
     await page.locator('[data-path="offline"]').waitFor({ timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 16_000));
     await role(rvArgs, 'phone app');
@@ -160,7 +158,7 @@ test(
     await showing('off');
 
     // The home dies without its goodbye (SIGKILL): the relay keeps the session, so only the
-    // page's unanswered keepalives tell it (~9-12 s; before, it stayed `relayed` for 2 minutes).
+    // page's unanswered pings tell it (devices/liveness.ts; before, it stayed `relayed` 2 min).
     const killedAt = Date.now();
     execFileSync('pkill', ['-KILL', '-f', '--', `--state ${home} `]); // no shell: its own command line would match
     await page.locator(LIVE).waitFor({ state: 'detached', timeout: 30_000 });

@@ -92,7 +92,7 @@ export async function loggedRole(
   procs: ChildProcess[],
   args: string[],
   ready: string,
-): Promise<{ log: () => string }> {
+): Promise<{ log: () => string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [BIN, '--log-level', 'info', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -104,5 +104,5 @@ export async function loggedRole(
       throw new Error(`${e.message}; it logged: ${log}`);
     },
   );
-  return { log: () => log };
+  return { log: () => log, proc };
 }
